@@ -1,0 +1,1 @@
+"""Providers: fetch raw message records over HTTP; never touches the warehouse."""

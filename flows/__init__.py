@@ -1,0 +1,1 @@
+"""Prefect flows and the smsarchive command line: wiring only."""

@@ -1,0 +1,1 @@
+"""Pure polars transforms from raw provider records to warehouse frames."""

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: migrations, loads, report SQL and parquet export."""
