@@ -1,1 +1,34 @@
 """The DuckDB warehouse: migrations, loads, report SQL and parquet export."""
+
+from warehouse.checkpoints import done_windows, newest_archived_day
+from warehouse.connection import open_warehouse
+from warehouse.errors import MigrationError, WarehouseBusyError, WarehouseError
+from warehouse.landing import landed_files, record_landing
+from warehouse.media_queue import MAX_MEDIA_ATTEMPTS, pending_media, record_media_results
+from warehouse.merge import MergeResult, merge_window
+from warehouse.migrate import apply_migrations
+from warehouse.runs import finish_run, start_run
+from warehouse.status import ArchiveStatus, archive_status
+from warehouse.writer_lock import writer_lock
+
+__all__ = [
+    "MAX_MEDIA_ATTEMPTS",
+    "ArchiveStatus",
+    "MergeResult",
+    "MigrationError",
+    "WarehouseBusyError",
+    "WarehouseError",
+    "apply_migrations",
+    "archive_status",
+    "done_windows",
+    "finish_run",
+    "landed_files",
+    "merge_window",
+    "newest_archived_day",
+    "open_warehouse",
+    "pending_media",
+    "record_landing",
+    "record_media_results",
+    "start_run",
+    "writer_lock",
+]

@@ -1,0 +1,44 @@
+# smsarchive: `make demo` and `make test` are all a newcomer needs (see README.md).
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+VENV := .venv
+RUN := $(UV) run --locked --no-sync
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint typecheck fmt bench sandbox clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --locked
+	@touch $@
+
+install: $(VENV)/.synced ## install uv (if missing) and the locked dependencies into .venv
+
+demo: install ## run the pipeline on the built-in VoIP.ms sandbox and print where the results are
+	$(RUN) smsarchive demo
+
+test: install lint typecheck ## lint, type-check and run the whole test suite
+	$(RUN) pytest
+
+lint: install ## ruff: lint and formatting check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: install ## mypy --strict on the packages
+	$(RUN) mypy
+
+fmt: install ## format and auto-fix
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+sandbox: install ## serve the VoIP.ms sandbox on http://127.0.0.1:8765
+	$(RUN) smsarchive sandbox --port 8765
+
+bench: install ## the archive-scale benchmark (see benchmarks/README.md)
+	$(RUN) python -m benchmarks.run
+
+clean: ## remove the venv and caches (not ./data)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,73 @@
+"""The one typed settings object, read once from the environment or `.env` at the entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_API_URL = "https://voip.ms/api/v1/rest.php"
+
+
+class Settings(BaseSettings):
+    """Everything smsarchive can be told; names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    voipms_api_username: str | None = Field(default=None, description="VoIP.ms account e-mail")
+    voipms_api_password: SecretStr | None = Field(
+        default=None, description="API password (Main Menu → SOAP & REST/JSON API), not the portal one"
+    )
+    voipms_api_url: str = Field(default=DEFAULT_API_URL, description="API endpoint")
+    voipms_account_timezone: str = Field(
+        default="America/New_York", description="IANA zone the API's dates are in"
+    )
+    voipms_page_limit: int = Field(
+        default=10_000, ge=1, description="rows asked per getSMS/getMMS call"
+    )
+    voipms_media_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["voip.ms"],
+        description="comma-separated host[:port] list media may be downloaded from",
+    )
+    voipms_max_concurrency: int = Field(default=4, ge=1, description="API calls in flight at once")
+    voipms_requests_per_minute: int | None = Field(
+        default=60, ge=1, description="client-side cap on API calls a minute (empty = no cap)"
+    )
+    voipms_timeout_seconds: float = Field(default=60.0, gt=0, description="per-call HTTP timeout")
+    smsarchive_data_dir: Path = Field(
+        default=Path("data"), description="archive.duckdb, media/, reports and export"
+    )
+
+    @field_validator("voipms_media_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("voipms_requests_per_minute", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("voipms_account_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"not an IANA time zone: {value!r}") from exc
+        return value
+
+    @property
+    def has_credentials(self) -> bool:
+        """True when both the API user name and password are set."""
+        return bool(self.voipms_api_username) and self.voipms_api_password is not None

@@ -1,0 +1,1 @@
+"""Tests of the flows package: settings, CLI, wiring."""

@@ -1,0 +1,45 @@
+"""Every `smsarchive` command has help that helps: a summary and a description of every option."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+COMMAND = typer.main.get_command(app)
+NAMES = sorted(COMMAND.commands)  # type: ignore[attr-defined]
+
+
+def test_the_design_commands_exist_so_far() -> None:
+    assert {"sandbox", "demo"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_command_help(name: str) -> None:
+    result = CliRunner().invoke(app, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    command = COMMAND.commands[name]  # type: ignore[attr-defined]
+    assert command.help and len(command.help.strip()) > 20
+    undocumented = [
+        p.name
+        for p in command.params
+        if p.param_type_name == "option" and not getattr(p, "help", None) and p.name != "help"
+    ]
+    assert undocumented == []
+
+
+def test_entry_point_runs_from_the_venv() -> None:
+    exe = Path(sys.executable).parent / "smsarchive"
+    result = subprocess.run(
+        [str(exe), "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Archive every SMS and MMS" in result.stdout
+    for name in NAMES:
+        assert name in result.stdout

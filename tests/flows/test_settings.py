@@ -1,0 +1,59 @@
+"""Settings: environment names from design.md, one typed object, the password a secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from flows.settings import DEFAULT_API_URL, Settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith(("VOIPMS_", "SMSARCHIVE_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_defaults_match_the_design() -> None:
+    s = Settings()
+    assert s.voipms_api_url == DEFAULT_API_URL == "https://voip.ms/api/v1/rest.php"
+    assert s.voipms_account_timezone == "America/New_York"
+    assert s.voipms_media_hosts == ["voip.ms"]
+    assert s.smsarchive_data_dir == Path("data")
+    assert not s.has_credentials
+
+
+def test_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOIPMS_API_USERNAME", "me@example.com")
+    monkeypatch.setenv("VOIPMS_API_PASSWORD", "hunter2-xyz")
+    monkeypatch.setenv("VOIPMS_MEDIA_HOSTS", "voip.ms, 127.0.0.1:8765")
+    monkeypatch.setenv("VOIPMS_PAGE_LIMIT", "500")
+    monkeypatch.setenv("VOIPMS_REQUESTS_PER_MINUTE", "")
+    monkeypatch.setenv("SMSARCHIVE_DATA_DIR", "/tmp/archive")
+    s = Settings()
+    assert s.voipms_api_username == "me@example.com"
+    assert isinstance(s.voipms_api_password, SecretStr)
+    assert s.voipms_api_password.get_secret_value() == "hunter2-xyz"
+    assert "hunter2-xyz" not in repr(s) and "hunter2-xyz" not in str(s)
+    assert s.voipms_media_hosts == ["voip.ms", "127.0.0.1:8765"]
+    assert s.voipms_page_limit == 500
+    assert s.voipms_requests_per_minute is None
+    assert s.smsarchive_data_dir == Path("/tmp/archive")
+    assert s.has_credentials
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("VOIPMS_API_USERNAME=dot@example.com\nVOIPMS_PAGE_LIMIT=7\n")
+    s = Settings()
+    assert s.voipms_api_username == "dot@example.com"
+    assert s.voipms_page_limit == 7
+
+
+def test_bad_timezone_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOIPMS_ACCOUNT_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ValidationError, match="IANA"):
+        Settings()
