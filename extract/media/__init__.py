@@ -1,0 +1,24 @@
+"""Media download: fetch MMS media files from allowed hosts into a store named by sha256."""
+
+from extract.media.download import download_media
+from extract.media.records import MediaItem, MediaResult, MediaState
+from extract.media.result_frame import MEDIA_KEY_SCHEMA, RESULT_SCHEMA, results_frame
+from extract.media.sniffing import is_expired_marker, sniff_content_type
+from extract.media.storage import clean_stale_temp, is_stored, stored_path
+from extract.media.url_policy import UrlPolicy
+
+__all__ = [
+    "MEDIA_KEY_SCHEMA",
+    "RESULT_SCHEMA",
+    "MediaItem",
+    "MediaResult",
+    "MediaState",
+    "UrlPolicy",
+    "clean_stale_temp",
+    "download_media",
+    "is_expired_marker",
+    "is_stored",
+    "results_frame",
+    "sniff_content_type",
+    "stored_path",
+]

@@ -1,0 +1,197 @@
+"""download_media: fetch many media URLs over one httpx.Client with bounded concurrency."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import tenacity
+
+from extract.media.log_masking import describe_url
+from extract.media.records import K, MediaItem, MediaResult
+from extract.media.storage import DEFAULT_STALE_AFTER, clean_stale_temp
+from extract.media.transfer import Outcome, TransferLimits, TransientError, fetch_once
+from extract.media.url_policy import UrlPolicy
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    client: httpx.Client
+    policy: UrlPolicy
+    media_dir: Path
+    limits: TransferLimits
+    max_attempts: int
+    backoff: float
+    backoff_max: float
+
+
+def _result(item: MediaItem[K], outcome: Outcome, attempts: int) -> MediaResult[K]:
+    return MediaResult(
+        key=item.key,
+        url=item.url,
+        state=outcome.state,
+        sha256=outcome.sha256,
+        size_bytes=outcome.size_bytes,
+        content_type=outcome.content_type,
+        fetched_at=datetime.now(UTC),
+        attempts=attempts,
+        error=outcome.error,
+    )
+
+
+def _wait_strategy(
+    backoff: float, backoff_max: float
+) -> Callable[[tenacity.RetryCallState], float]:
+    jitter = tenacity.wait_random_exponential(multiplier=backoff, max=backoff_max)
+
+    def wait_seconds(state: tenacity.RetryCallState) -> float:
+        seconds = jitter(state)
+        error = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(error, TransientError) and error.retry_after is not None:
+            seconds = max(seconds, min(error.retry_after, backoff_max))
+        return seconds
+
+    return wait_seconds
+
+
+def _fetch(run: _Run, item: MediaItem[K], url: httpx.URL) -> MediaResult[K]:
+    attempts = 0
+
+    def attempt() -> Outcome:
+        nonlocal attempts
+        attempts += 1
+        return fetch_once(
+            run.client, url, policy=run.policy, media_dir=run.media_dir, limits=run.limits
+        )
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(run.max_attempts),
+        wait=_wait_strategy(run.backoff, run.backoff_max),
+        retry=tenacity.retry_if_exception_type(TransientError),
+        reraise=True,
+    )
+    try:
+        outcome = retrying(attempt)
+    except TransientError as exc:
+        outcome = Outcome(state="failed", error=exc.reason)
+    return _result(item, outcome, attempts)
+
+
+def _log(result: MediaResult[K]) -> None:
+    where = describe_url(result.url)
+    if result.state == "failed":
+        logger.info("media %s failed after %d attempt(s): %s", where, result.attempts, result.error)
+    else:
+        logger.debug("media %s %s", where, result.state)
+
+
+def download_media(
+    items: Sequence[MediaItem[K]],
+    *,
+    media_dir: Path,
+    allowed_hosts: Sequence[str],
+    user_agent: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    concurrency: int = 8,
+    timeout: float = 60.0,
+    attempt_timeout: float | None = None,
+    max_attempts: int = 4,
+    backoff: float = 0.5,
+    backoff_max: float = 30.0,
+    stale_temp_after: float | None = None,
+    on_result: Callable[[MediaResult[K]], None] | None = None,
+) -> list[MediaResult[K]]:
+    """Fetch every item's URL into `media_dir` (files named by sha256) and say what became of
+    each, in the order of `items`.
+
+    - URLs outside `allowed_hosts` (see UrlPolicy) fail without a network call (attempts=0).
+    - `timeout` bounds each connect/read/write; `attempt_timeout` (default 10 x timeout)
+      bounds one whole attempt, redirects and body included.
+    - Transient trouble (5xx, 429, timeouts, connection errors, truncated bodies) is retried
+      up to `max_attempts` attempts in all, with exponential backoff and full jitter
+      (`backoff` x 2^n seconds, at most `backoff_max`; a Retry-After is honoured up to it).
+    - Bodies past `max_bytes` (announced or streamed) fail as 'too_large'.
+    - `on_result` is called once per item as it finishes, on the calling thread.
+    - Temp files a crashed run left in media_dir/.tmp (untouched for `stale_temp_after`
+      seconds; default the larger of 10 minutes and 2 x timeout, so another live run's
+      downloads are spared) are removed first.
+    """
+    if concurrency < 1 or max_attempts < 1 or max_bytes < 1 or timeout <= 0:
+        raise ValueError("concurrency, max_attempts, max_bytes and timeout must be positive")
+    policy = UrlPolicy(allowed_hosts)
+    media_dir.mkdir(parents=True, exist_ok=True)
+    if stale_temp_after is None:
+        stale_temp_after = max(DEFAULT_STALE_AFTER, 2 * timeout)
+    removed = clean_stale_temp(media_dir, older_than=stale_temp_after)
+    if removed:
+        logger.info("removed %d stale temp file(s) from %s", removed, media_dir)
+
+    results: list[MediaResult[K] | None] = [None] * len(items)
+
+    def finish(index: int, result: MediaResult[K]) -> None:
+        results[index] = result
+        _log(result)
+        if on_result is not None:
+            on_result(result)
+
+    pending: list[tuple[int, MediaItem[K], httpx.URL]] = []
+    for index, item in enumerate(items):
+        parsed = policy.parse(item.url)
+        if isinstance(parsed, str):
+            finish(index, _result(item, Outcome(state="failed", error=parsed), attempts=0))
+        else:
+            pending.append((index, item, parsed))
+
+    if pending:
+        workers = min(concurrency, len(pending))
+        with httpx.Client(
+            headers={"User-Agent": user_agent, "Accept": "*/*", "Accept-Encoding": "identity"},
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=workers, max_keepalive_connections=workers),
+        ) as client:
+            run = _Run(
+                client=client,
+                policy=policy,
+                media_dir=media_dir,
+                limits=TransferLimits(
+                    max_bytes=max_bytes,
+                    attempt_seconds=attempt_timeout if attempt_timeout else 10 * timeout,
+                ),
+                max_attempts=max_attempts,
+                backoff=backoff,
+                backoff_max=backoff_max,
+            )
+            _run_pool(run, pending, workers, finish)
+
+    return [result for result in results if result is not None]  # every slot is filled
+
+
+def _run_pool(
+    run: _Run,
+    pending: list[tuple[int, MediaItem[K], httpx.URL]],
+    workers: int,
+    finish: Callable[[int, MediaResult[K]], None],
+) -> None:
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="media")
+    try:
+        futures: dict[Future[MediaResult[K]], int] = {
+            executor.submit(_fetch, run, item, url): index for index, item, url in pending
+        }
+        waiting = set(futures)
+        while waiting:
+            finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            for future in finished:
+                finish(futures[future], future.result())
+    finally:
+        # On an error or Ctrl-C, drop what has not started; running downloads end on their own.
+        executor.shutdown(wait=True, cancel_futures=True)

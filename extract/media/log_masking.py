@@ -1,0 +1,98 @@
+"""Media URLs are capabilities: logs show only their host and a short id, ours and httpx's alike."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+# httpx logs every request line ("HTTP Request: GET <url> ...") at INFO; httpcore traces
+# response headers, a redirect's Location among them, at DEBUG.
+GUARDED_LOGGERS = ("httpx", "httpcore.http11", "httpcore.http2")
+_LOCATION_HEADER = re.compile(
+    r"""(\(b'location', )b(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""", re.IGNORECASE
+)
+
+
+def url_id(url: str | httpx.URL) -> str:
+    """A short, stable id for a URL that does not reveal it (for logs and errors)."""
+    return hashlib.sha256(str(url).encode()).hexdigest()[:10]
+
+
+def describe_url(url: str | httpx.URL) -> str:
+    """'host[:port] #id': all a log line may say about a media URL."""
+    try:
+        parsed = httpx.URL(url) if isinstance(url, str) else url
+        host = parsed.raw_host.decode("ascii", errors="replace") or "?"
+        if parsed.port is not None:
+            host = f"{host}:{parsed.port}"
+    except (httpx.InvalidURL, TypeError, ValueError):
+        host = "?"
+    return f"{host} #{url_id(url)}"
+
+
+class UrlMaskingFilter(logging.Filter):
+    """Replaces registered URLs in a record's arguments by `describe_url`; drops nothing."""
+
+    def __init__(self) -> None:
+        super().__init__("smsarchive-media-url-masking")
+        self._lock = threading.Lock()
+        self._urls: Counter[str] = Counter()
+
+    def add(self, url: str) -> None:
+        """Start masking `url` (counted: add twice, discard twice)."""
+        with self._lock:
+            self._urls[url] += 1
+
+    def discard(self, url: str) -> None:
+        """Stop masking `url` once every `add` has been matched."""
+        with self._lock:
+            if self._urls[url] > 1:
+                self._urls[url] -= 1
+            else:
+                self._urls.pop(url, None)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            if not self._urls:
+                return True
+            urls = set(self._urls)
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                describe_url(arg) if isinstance(arg, str | httpx.URL) and str(arg) in urls else arg
+                for arg in record.args
+            )
+        elif isinstance(record.msg, str) and "ocation" in record.msg:
+            record.msg = _LOCATION_HEADER.sub(r"\1b'<masked>'", record.msg)
+        return True
+
+
+_FILTER = UrlMaskingFilter()
+_ATTACH_LOCK = threading.Lock()
+
+
+def _attach() -> None:
+    with _ATTACH_LOCK:
+        for name in GUARDED_LOGGERS:
+            logger = logging.getLogger(name)
+            if _FILTER not in logger.filters:
+                logger.addFilter(_FILTER)
+
+
+@contextmanager
+def url_masked(url: httpx.URL) -> Iterator[None]:
+    """Within the block, httpx's log lines show `url` as host and short id only, and
+    httpcore's traces hide Location headers."""
+    _attach()
+    text = str(url)
+    _FILTER.add(text)
+    try:
+        yield
+    finally:
+        _FILTER.discard(text)

@@ -1,0 +1,57 @@
+"""The typed records media download takes and returns: one item in, one result out."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+MediaState = Literal["stored", "expired", "failed"]
+
+# Short failure reasons (MediaResult.error); never a URL, never server text.
+HOST_NOT_ALLOWED = "host_not_allowed"
+SCHEME_NOT_ALLOWED = "scheme_not_allowed"
+INVALID_URL = "invalid_url"
+REDIRECT_NOT_ALLOWED = "redirect_not_allowed"
+TOO_MANY_REDIRECTS = "too_many_redirects"
+TOO_LARGE = "too_large"
+TRUNCATED = "truncated"
+TIMEOUT = "timeout"
+CONNECT_ERROR = "connect_error"
+NETWORK_ERROR = "network_error"
+EMPTY_BODY = "empty_body"
+DECODING_ERROR = "decoding_error"
+STORAGE_ERROR = "storage_error"
+
+
+def http_status_reason(status: int) -> str:
+    """The failure reason for an HTTP status we do not accept, e.g. 'http_403'."""
+    return f"http_{status}"
+
+
+@dataclass(frozen=True, slots=True)
+class MediaItem(Generic[K]):
+    """One media file to fetch: the caller's key (e.g. provider, account, message_id, position)
+    and its URL."""
+
+    key: K
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class MediaResult(Generic[K]):
+    """What became of one item: 'stored' (sha256, size and sniffed type set), 'expired'
+    (the provider no longer has it; nothing stored) or 'failed' (error says why)."""
+
+    key: K
+    url: str
+    state: MediaState
+    sha256: str | None
+    size_bytes: int | None
+    content_type: str | None
+    fetched_at: datetime
+    attempts: int
+    error: str | None

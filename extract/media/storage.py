@@ -1,0 +1,147 @@
+"""The media store: files named by sha256 under media_dir, written via a temp file and rename."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from extract.media.sniffing import HEAD_BYTES
+
+TEMP_DIR_NAME = ".tmp"
+TEMP_PREFIX = "partial-"
+# A live download writes to its temp file at least once per read timeout, so a temp file
+# untouched for this long belongs to a crashed run (another process may share media_dir).
+DEFAULT_STALE_AFTER = 600.0
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_CHUNK = 1024 * 1024
+
+
+class TooLargeError(Exception):
+    """The body grew past the size cap; the temp file is already gone."""
+
+
+def stored_path(media_dir: Path, sha256: str) -> Path:
+    """Where the file with this sha256 lives: media_dir/<sha[:2]>/<sha> (no extension; the
+    content type is kept in the database)."""
+    if not _SHA256.fullmatch(sha256):
+        raise ValueError("sha256 must be 64 lower-case hex digits")
+    return media_dir / sha256[:2] / sha256
+
+
+def is_stored(media_dir: Path, sha256: str, size_bytes: int, *, rehash: bool = False) -> bool:
+    """True when the file for `sha256` exists with `size_bytes` bytes (and, with `rehash`,
+    its content really hashes to `sha256`)."""
+    path = stored_path(media_dir, sha256)
+    try:
+        if path.stat().st_size != size_bytes:
+            return False
+        if not rehash:
+            return True
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest() == sha256
+    except FileNotFoundError:
+        return False
+
+
+def temp_dir(media_dir: Path) -> Path:
+    """media_dir/.tmp: same file system as the final names, so the rename is atomic."""
+    return media_dir / TEMP_DIR_NAME
+
+
+def clean_stale_temp(media_dir: Path, *, older_than: float = DEFAULT_STALE_AFTER) -> int:
+    """Delete temp files a crashed run left behind (untouched for `older_than` seconds);
+    returns how many went."""
+    directory = temp_dir(media_dir)
+    if not directory.is_dir():
+        return 0
+    cutoff = time.time() - older_than
+    removed = 0
+    for path in directory.iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime <= cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # another run got there first
+            continue
+    return removed
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A body written in full to a temp file: its path, sha256, size and first bytes."""
+
+    temp_path: Path
+    sha256: str
+    size_bytes: int
+    head: bytes
+
+    def discard(self) -> None:
+        """Drop the temp file (the body is not to be kept)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.temp_path.unlink()
+
+
+def receive(chunks: Iterable[bytes], media_dir: Path, *, max_bytes: int) -> Received:
+    """Stream `chunks` into a new temp file, hashing as it goes, and fsync it.
+
+    Raises TooLargeError past `max_bytes`; on any exception the temp file is removed."""
+    directory = temp_dir(media_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
+    path = Path(name)
+    digest = hashlib.sha256()
+    head = bytearray()
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLargeError
+                if len(head) < HEAD_BYTES:
+                    head += chunk[: HEAD_BYTES - len(head)]
+                digest.update(chunk)
+                f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        raise
+    return Received(temp_path=path, sha256=digest.hexdigest(), size_bytes=size, head=bytes(head))
+
+
+def _fsync_dir(directory: Path) -> None:
+    # So the rename itself survives a power cut before the database row is written.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def commit(received: Received, media_dir: Path) -> Path:
+    """Move the temp file to its final name by sha256; if a copy of the same size is there,
+    drop the temp file instead (identical files are stored once)."""
+    final = stored_path(media_dir, received.sha256)
+    if is_stored(media_dir, received.sha256, received.size_bytes):
+        received.discard()
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(received.temp_path, final)
+    except BaseException:
+        received.discard()
+        raise
+    _fsync_dir(final.parent)
+    return final

@@ -1,0 +1,168 @@
+"""One attempt at one media URL: follow allowed redirects, stream the body into the store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from extract.media import records
+from extract.media.log_masking import url_masked
+from extract.media.records import MediaState, http_status_reason
+from extract.media.sniffing import EXPIRED_MAX_BYTES, is_expired_marker, sniff_content_type
+from extract.media.storage import Received, TooLargeError, commit, receive
+from extract.media.url_policy import UrlPolicy
+
+MAX_REDIRECTS = 3
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# The provider has deleted the file: as final as its 200 'Not found' body.
+EXPIRED_STATUSES = frozenset({404, 410})
+
+
+class TransientError(Exception):
+    """Trouble worth another attempt (5xx, 429, timeouts, connection errors, truncation)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The final word of an attempt (transient trouble is raised instead)."""
+
+    state: MediaState
+    sha256: str | None = None
+    size_bytes: int | None = None
+    content_type: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferLimits:
+    """What one attempt may cost: body size, and wall time across redirects and body."""
+
+    max_bytes: int
+    attempt_seconds: float
+
+
+def _failed(reason: str) -> Outcome:
+    return Outcome(state="failed", error=reason)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "").strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP date: our own backoff will do
+    return seconds if seconds >= 0 else None
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    value = response.headers.get("content-length")
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)
+
+
+def _until(deadline: float, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    # httpx's timeouts bound each read; this bounds a server that trickles bytes forever.
+    for chunk in chunks:
+        if time.monotonic() > deadline:
+            raise TransientError(records.TIMEOUT)
+        yield chunk
+
+
+def _keep(received: Received, media_dir: Path) -> Outcome:
+    if received.size_bytes == 0:
+        received.discard()
+        return _failed(records.EMPTY_BODY)
+    if received.size_bytes <= EXPIRED_MAX_BYTES and is_expired_marker(received.head):
+        received.discard()
+        return Outcome(state="expired")
+    content_type = sniff_content_type(received.head)
+    commit(received, media_dir)
+    return Outcome(
+        state="stored",
+        sha256=received.sha256,
+        size_bytes=received.size_bytes,
+        content_type=content_type,
+    )
+
+
+def _read_body(
+    response: httpx.Response, media_dir: Path, limits: TransferLimits, deadline: float
+) -> Outcome:
+    status = response.status_code
+    if status in EXPIRED_STATUSES:
+        return Outcome(state="expired")
+    if status == 429 or status >= 500:
+        raise TransientError(http_status_reason(status), _retry_after(response))
+    if not 200 <= status < 300:
+        return _failed(http_status_reason(status))
+    declared = _content_length(response)
+    if declared is not None and declared > limits.max_bytes:
+        return _failed(records.TOO_LARGE)
+    try:
+        received = receive(
+            _until(deadline, response.iter_bytes()), media_dir, max_bytes=limits.max_bytes
+        )
+    except TooLargeError:
+        return _failed(records.TOO_LARGE)
+    except httpx.RemoteProtocolError as exc:  # peer closed before Content-Length was reached
+        raise TransientError(records.TRUNCATED) from exc
+    except OSError:
+        return _failed(records.STORAGE_ERROR)
+    if declared is not None and response.num_bytes_downloaded != declared:
+        received.discard()
+        raise TransientError(records.TRUNCATED)
+    try:
+        return _keep(received, media_dir)
+    except OSError:
+        received.discard()
+        return _failed(records.STORAGE_ERROR)
+
+
+def fetch_once(
+    client: httpx.Client,
+    url: httpx.URL,
+    *,
+    policy: UrlPolicy,
+    media_dir: Path,
+    limits: TransferLimits,
+) -> Outcome:
+    """GET `url` (already allowed by `policy`), following at most MAX_REDIRECTS redirects to
+    allowed URLs only, and keep the body in the store unless it is the expired marker.
+
+    Raises TransientError for trouble another attempt may not meet."""
+    deadline = time.monotonic() + limits.attempt_seconds
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        try:
+            with url_masked(current), client.stream("GET", current) as response:
+                if response.status_code not in REDIRECT_STATUSES:
+                    return _read_body(response, media_dir, limits, deadline)
+                location = response.headers.get("location")
+                if not location:
+                    return _failed(http_status_reason(response.status_code))
+                try:
+                    target = current.join(location)
+                except httpx.InvalidURL:
+                    return _failed(records.REDIRECT_NOT_ALLOWED)
+                if policy.refusal(target) is not None:
+                    return _failed(records.REDIRECT_NOT_ALLOWED)
+                current = target
+        except httpx.TimeoutException as exc:
+            raise TransientError(records.TIMEOUT) from exc
+        except httpx.ConnectError as exc:
+            raise TransientError(records.CONNECT_ERROR) from exc
+        except httpx.DecodingError:
+            return _failed(records.DECODING_ERROR)
+        except httpx.RequestError as exc:
+            raise TransientError(records.NETWORK_ERROR) from exc
+    return _failed(records.TOO_MANY_REDIRECTS)

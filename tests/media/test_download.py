@@ -1,0 +1,415 @@
+"""download_media over real loopback HTTP: types, expiry, refusals, redirects, caps, retries."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import socket
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from extract.media import MediaItem, MediaResult, download_media, is_stored, stored_path
+from tests.media import media_server as srv
+from tests.media.media_server import MediaServer
+from tests.media.samples import SAMPLES, png
+
+UA = "smsarchive-tests/1"
+Key = tuple[str, str, str, int]
+
+
+def _items(*urls: str) -> list[MediaItem[Key]]:
+    return [MediaItem(key=("voipms", "acct", "m1", n), url=url) for n, url in enumerate(urls, 1)]
+
+
+def _download(
+    server: MediaServer, media_dir: Path, urls: Sequence[str], **options: Any
+) -> list[MediaResult[Key]]:
+    settings: dict[str, Any] = {
+        "media_dir": media_dir,
+        "allowed_hosts": [server.host],
+        "user_agent": UA,
+        "timeout": 5.0,
+        "max_attempts": 3,
+        "backoff": 0.01,
+        "backoff_max": 0.05,
+    }
+    settings.update(options)
+    return download_media(_items(*urls), **settings)
+
+
+def _files(media_dir: Path) -> dict[str, tuple[int, int]]:
+    """Every stored file (not temp files): relative path -> (inode, mtime_ns)."""
+    found = {}
+    for path in media_dir.rglob("*"):
+        if path.is_file() and ".tmp" not in path.parts:
+            stat = path.stat()
+            found[str(path.relative_to(media_dir))] = (stat.st_ino, stat.st_mtime_ns)
+    return found
+
+
+def _assert_store_is_sound(media_dir: Path) -> None:
+    """No temp file left; every stored file sits at <sha[:2]>/<sha> of its own content."""
+    tmp = media_dir / ".tmp"
+    assert not tmp.exists() or list(tmp.iterdir()) == []
+    for name in _files(media_dir):
+        path = media_dir / name
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert path == stored_path(media_dir, digest)
+
+
+def test_every_type_is_stored_with_its_sha256_and_sniffed_type(
+    server: MediaServer, tmp_path: Path
+) -> None:
+    urls = [server.add(srv.body(data), name) for name, (data, _) in SAMPLES.items()]
+    results = _download(server, tmp_path, urls)
+    for (name, (data, expected_type)), result in zip(SAMPLES.items(), results, strict=True):
+        sha = hashlib.sha256(data).hexdigest()
+        assert result.state == "stored", name
+        assert (result.sha256, result.size_bytes) == (sha, len(data)), name
+        assert result.content_type == expected_type, name
+        assert (result.attempts, result.error) == (1, None), name
+        assert result.fetched_at.utcoffset() is not None
+        assert stored_path(tmp_path, sha).read_bytes() == data
+        assert is_stored(tmp_path, sha, len(data), rehash=True)
+    assert len(_files(tmp_path)) == len(SAMPLES)
+    _assert_store_is_sound(tmp_path)
+
+
+def test_results_keep_item_order_keys_and_report_each_once(
+    server: MediaServer, tmp_path: Path
+) -> None:
+    urls = [server.add(srv.slow(0.05 * (5 - n), bytes([n]) * 10)) for n in range(5)]
+    urls.append("ftp://127.0.0.1/x")
+    seen: list[MediaResult[Key]] = []
+    results = _download(server, tmp_path, urls, on_result=seen.append)
+    assert [r.key for r in results] == [("voipms", "acct", "m1", n) for n in range(1, 7)]
+    assert [r.url for r in results] == urls
+    assert sorted(seen, key=lambda r: r.key) == results
+    assert seen[0].error == "scheme_not_allowed"  # refused at once, before any download
+
+
+def test_identical_files_are_stored_once(server: MediaServer, tmp_path: Path) -> None:
+    data = png()
+    urls = [server.add(srv.body(data)) for _ in range(4)]
+    results = _download(server, tmp_path, urls)
+    assert {r.sha256 for r in results} == {hashlib.sha256(data).hexdigest()}
+    assert all(r.state == "stored" for r in results)
+    assert len(_files(tmp_path)) == 1
+    _assert_store_is_sound(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "respond",
+    [
+        srv.body(b"Not found", content_type="text/html"),
+        srv.body(b"  Not found\r\n", content_type="text/plain"),
+        srv.body(b"<html><body><p>Not found</p></body></html>\n", content_type="text/html"),
+        srv.body(b"gone", status=404),
+        srv.body(b"gone", status=410),
+    ],
+    ids=["bare", "whitespace", "html", "404", "410"],
+)
+def test_expired_media_is_marked_and_nothing_is_written(
+    server: MediaServer, tmp_path: Path, respond: srv.Respond
+) -> None:
+    url = server.add(respond)
+    [result] = _download(server, tmp_path, [url])
+    assert (result.state, result.sha256, result.size_bytes, result.error) == (
+        "expired",
+        None,
+        None,
+        None,
+    )
+    assert result.attempts == 1
+    assert server.route(url).hits == 1  # not retried
+    assert _files(tmp_path) == {}
+    _assert_store_is_sound(tmp_path)
+
+
+def test_a_text_part_is_stored_but_not_found_is_not(server: MediaServer, tmp_path: Path) -> None:
+    text = b"Your parcel was not found at the depot; call us.\n"
+    [result] = _download(server, tmp_path, [server.add(srv.body(text))])
+    assert (result.state, result.content_type) == ("stored", "text/plain")
+
+
+def test_refused_urls_make_no_request(server: MediaServer, tmp_path: Path) -> None:
+    target = server.add(srv.body(png()), "target.png")
+    path = target.removeprefix(f"http://{server.host}")
+    with socket.socket() as spare:  # a port nobody listens on
+        spare.bind(("127.0.0.1", 0))
+        other_port = spare.getsockname()[1]
+    cases = {
+        "file:///etc/passwd": "scheme_not_allowed",
+        f"ftp://{server.host}{path}": "scheme_not_allowed",
+        "data:image/png;base64,iVBORw0KGgo=": "scheme_not_allowed",
+        f"http://127.0.0.1:{other_port}{path}": "host_not_allowed",
+        f"http://localhost:{server.port}{path}": "host_not_allowed",
+        f"http://u:p@{server.host}{path}": "invalid_url",
+    }
+    before = server.total_requests
+    results = _download(server, tmp_path, list(cases))
+    assert [(r.state, r.error, r.attempts) for r in results] == [
+        ("failed", reason, 0) for reason in cases.values()
+    ]
+    assert server.total_requests == before
+    assert server.route(target).hits == 0
+    assert _files(tmp_path) == {}
+
+
+def test_a_loopback_entry_without_port_allows_port_80_only(
+    server: MediaServer, tmp_path: Path
+) -> None:
+    url = server.add(srv.body(png()))
+    [result] = _download(server, tmp_path, [url], allowed_hosts=["127.0.0.1"])
+    assert (result.state, result.error, server.route(url).hits) == ("failed", "host_not_allowed", 0)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_to_an_allowed_url_is_followed(
+    server: MediaServer, tmp_path: Path, status: int
+) -> None:
+    data = png()
+    target = server.add(srv.body(data), "target.png")
+    relative = target.removeprefix(f"http://{server.host}")
+    start = server.add(srv.redirect(relative, status))
+    [result] = _download(server, tmp_path, [start])
+    assert (result.state, result.sha256) == ("stored", hashlib.sha256(data).hexdigest())
+    assert (server.route(start).hits, server.route(target).hits) == (1, 1)
+    assert result.url == start
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://localhost:{port}{path}",  # same server, but another host name
+        "https://127.0.0.1:1{path}",
+        "http://127.0.0.1:1{path}",
+        "file:///etc/passwd",
+        "ftp://127.0.0.1:{port}{path}",
+    ],
+)
+def test_a_redirect_elsewhere_is_refused(
+    server: MediaServer, tmp_path: Path, location: str
+) -> None:
+    target = server.add(srv.body(png()), "target.png")
+    path = target.removeprefix(f"http://{server.host}")
+    start = server.add(srv.redirect(location.format(port=server.port, path=path)))
+    [result] = _download(server, tmp_path, [start])
+    assert (result.state, result.error, result.attempts) == ("failed", "redirect_not_allowed", 1)
+    assert server.route(target).hits == 0
+    assert _files(tmp_path) == {}
+
+
+def test_redirects_stop_after_three(server: MediaServer, tmp_path: Path) -> None:
+    def chain(hops: int) -> tuple[str, str]:
+        url = target = server.add(srv.body(png()), "end.png")
+        for _ in range(hops):
+            url = server.add(srv.redirect(url))
+        return url, target
+
+    three, _ = chain(3)
+    four, four_target = chain(4)
+    ok, refused = _download(server, tmp_path, [three, four])
+    assert ok.state == "stored"
+    assert (refused.state, refused.error) == ("failed", "too_many_redirects")
+    assert server.route(four_target).hits == 0
+
+
+def test_a_redirect_loop_ends(server: MediaServer, tmp_path: Path) -> None:
+    url = server.add(srv.redirect("./file"))  # points at itself
+    [result] = _download(server, tmp_path, [url])
+    assert (result.error, server.route(url).hits) == ("too_many_redirects", 4)
+
+
+def test_an_endless_body_stops_at_the_cap(server: MediaServer, tmp_path: Path) -> None:
+    stream = srv.Stream()
+    url = server.add(stream)
+    cap = 1024 * 1024
+    [result] = _download(server, tmp_path, [url], max_bytes=cap)
+    assert (result.state, result.error, result.attempts) == ("failed", "too_large", 1)
+    assert stream.stopped.wait(10), "the server kept sending after the client hung up"
+    assert stream.sent < 64 * cap
+    assert _files(tmp_path) == {}
+    _assert_store_is_sound(tmp_path)
+
+
+def test_an_announced_size_past_the_cap_is_refused_before_reading(
+    server: MediaServer, tmp_path: Path
+) -> None:
+    stream = srv.Stream(content_length=50 * 1024 * 1024, pause=0.01)
+    url = server.add(stream)
+    started = time.monotonic()
+    [result] = _download(server, tmp_path, [url], max_bytes=1024 * 1024)
+    assert (result.state, result.error) == ("failed", "too_large")
+    assert time.monotonic() - started < 5
+    assert stream.stopped.wait(10)
+    assert _files(tmp_path) == {}
+
+
+def test_the_cap_is_inclusive(server: MediaServer, tmp_path: Path) -> None:
+    fits = server.add(srv.body(b"a" * 1000))
+    too_big = server.add(srv.body(b"b" * 1001))
+    unannounced = server.add(srv.Stream(chunk=b"c" * 501, limit=1002))
+    results = _download(server, tmp_path, [fits, too_big, unannounced], max_bytes=1000)
+    assert [(r.state, r.error) for r in results] == [
+        ("stored", None),
+        ("failed", "too_large"),
+        ("failed", "too_large"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [(500, {}), (502, {}), (503, {"Retry-After": "0"}), (429, {"Retry-After": "0"})],
+)
+def test_transient_status_is_retried(
+    server: MediaServer, tmp_path: Path, status: int, headers: dict[str, str]
+) -> None:
+    data = SAMPLES["gif"][0]
+    url = server.add(srv.in_turn(srv.body(b"oops", status=status, headers=headers), srv.body(data)))
+    [result] = _download(server, tmp_path, [url])
+    assert (result.state, result.attempts, result.content_type) == ("stored", 2, "image/gif")
+    assert server.route(url).hits == 2
+
+
+def test_persistent_5xx_fails_after_max_attempts(server: MediaServer, tmp_path: Path) -> None:
+    url = server.add(srv.body(b"down", status=503))
+    [result] = _download(server, tmp_path, [url], max_attempts=4)
+    assert (result.state, result.error, result.attempts) == ("failed", "http_503", 4)
+    assert server.route(url).hits == 4
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+def test_client_errors_are_not_retried(server: MediaServer, tmp_path: Path, status: int) -> None:
+    url = server.add(srv.body(b"no", status=status))
+    [result] = _download(server, tmp_path, [url])
+    assert (result.state, result.error, result.attempts) == ("failed", f"http_{status}", 1)
+
+
+def test_an_empty_body_fails(server: MediaServer, tmp_path: Path) -> None:
+    [result] = _download(server, tmp_path, [server.add(srv.body(b""))])
+    assert (result.state, result.error) == ("failed", "empty_body")
+    _assert_store_is_sound(tmp_path)
+
+
+def test_a_truncated_body_is_retried_then_failed(server: MediaServer, tmp_path: Path) -> None:
+    data = png()
+    url = server.add(srv.truncated(data[:20], declared=len(data)))
+    [result] = _download(server, tmp_path, [url], max_attempts=3)
+    assert (result.state, result.error, result.attempts) == ("failed", "truncated", 3)
+    assert server.route(url).hits == 3
+    assert _files(tmp_path) == {}
+    _assert_store_is_sound(tmp_path)
+
+
+def test_a_truncated_body_then_a_whole_one_is_stored(server: MediaServer, tmp_path: Path) -> None:
+    data = png()
+    url = server.add(srv.in_turn(srv.truncated(data[:20], declared=len(data)), srv.body(data)))
+    [result] = _download(server, tmp_path, [url])
+    assert (result.state, result.attempts, result.sha256) == (
+        "stored",
+        2,
+        hashlib.sha256(data).hexdigest(),
+    )
+    _assert_store_is_sound(tmp_path)
+
+
+def test_a_slow_answer_times_out(server: MediaServer, tmp_path: Path) -> None:
+    url = server.add(srv.slow(1.0, png()))
+    started = time.monotonic()
+    [result] = _download(server, tmp_path, [url], timeout=0.2, max_attempts=2)
+    assert (result.state, result.error, result.attempts) == ("failed", "timeout", 2)
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_trickling_body_hits_the_attempt_timeout(server: MediaServer, tmp_path: Path) -> None:
+    stream = srv.Stream(chunk=b"x" * 100, pause=0.05)
+    url = server.add(stream)
+    [result] = _download(server, tmp_path, [url], attempt_timeout=0.4, max_attempts=1)
+    assert (result.state, result.error) == ("failed", "timeout")
+    assert stream.stopped.wait(5)
+    _assert_store_is_sound(tmp_path)
+
+
+def test_a_closed_port_is_a_connect_error(server: MediaServer, tmp_path: Path) -> None:
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        port = spare.getsockname()[1]
+    [result] = _download(
+        server,
+        tmp_path,
+        [f"http://127.0.0.1:{port}/x"],
+        allowed_hosts=[f"127.0.0.1:{port}"],
+        max_attempts=2,
+    )
+    assert (result.state, result.error, result.attempts) == ("failed", "connect_error", 2)
+
+
+def test_concurrency_is_bounded_and_the_user_agent_sent(
+    server: MediaServer, tmp_path: Path
+) -> None:
+    respond = srv.slow(0.15, png())
+    url = server.add(respond)
+    results = _download(server, tmp_path, [f"{url}?n={n}" for n in range(9)], concurrency=3)
+    route = server.route(url)
+    assert all(r.state == "stored" for r in results)
+    assert route.hits == 9
+    assert 2 <= route.max_in_flight <= 3
+    assert set(route.user_agents) == {UA}
+
+
+def test_a_rerun_writes_nothing_new(server: MediaServer, tmp_path: Path) -> None:
+    urls = [server.add(srv.body(data)) for data, _ in SAMPLES.values()]
+    first = _download(server, tmp_path, urls)
+    before = _files(tmp_path)
+    second = _download(server, tmp_path, urls)
+    assert _files(tmp_path) == before  # same files, same inodes, untouched
+    assert [r.sha256 for r in second] == [r.sha256 for r in first]
+    _assert_store_is_sound(tmp_path)
+
+
+def test_stale_temp_files_are_cleaned_at_the_start(server: MediaServer, tmp_path: Path) -> None:
+    tmp = tmp_path / ".tmp"
+    tmp.mkdir()
+    stale, live = tmp / "partial-crashed", tmp / "partial-other-run"
+    stale.write_bytes(b"half a picture")
+    live.write_bytes(b"another run's download")
+    long_ago = time.time() - 86400
+    os.utime(stale, (long_ago, long_ago))
+    _download(server, tmp_path, [server.add(srv.body(png()))])
+    assert sorted(p.name for p in tmp.iterdir()) == ["partial-other-run"]
+
+
+def test_logs_name_only_host_and_a_short_id(
+    server: MediaServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    secretish = "media.php?map=MTcwMDAwMDAwMGFiY2R8MXxpbWFnZS9qcGVnfE1NUw"
+    ok = server.add(srv.body(png()))
+    failing = server.add(srv.body(b"no", status=403))
+    moved = server.add(srv.redirect(f"{ok}?{secretish}"))
+    caplog.set_level(logging.DEBUG)
+    results = _download(
+        server, tmp_path, [f"{ok}?{secretish}", f"{failing}?{secretish}", f"{moved}?{secretish}"]
+    )
+    assert [r.state for r in results] == ["stored", "failed", "stored"]
+    assert "HTTP Request" in caplog.text  # httpx did log its request lines...
+    assert "MTcwMDAwMDAwMGFiY2R8" not in caplog.text  # ...but not the URLs
+    assert not re.search(r"/r\d+/", caplog.text)  # no path of ours either
+    assert server.host in caplog.text
+
+
+def test_an_error_in_on_result_stops_the_run(server: MediaServer, tmp_path: Path) -> None:
+    urls = [server.add(srv.body(bytes([n]) * 8)) for n in range(20)]
+
+    def explode(result: MediaResult[Key]) -> None:
+        raise RuntimeError("progress bar broke")
+
+    with pytest.raises(RuntimeError, match="progress bar broke"):
+        _download(server, tmp_path, urls, concurrency=2, on_result=explode)
+    _assert_store_is_sound(tmp_path)

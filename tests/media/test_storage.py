@@ -1,0 +1,101 @@
+"""The store: named by sha256, written through .tmp and a rename, verified by size or hash."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from extract.media.storage import (
+    TooLargeError,
+    clean_stale_temp,
+    commit,
+    is_stored,
+    receive,
+    stored_path,
+    temp_dir,
+)
+
+DATA = b"hello media" * 100
+SHA = hashlib.sha256(DATA).hexdigest()
+
+
+def test_stored_path_is_sharded_by_sha(tmp_path: Path) -> None:
+    assert stored_path(tmp_path, SHA) == tmp_path / SHA[:2] / SHA
+
+
+@pytest.mark.parametrize("bad", ["", "../" * 20 + "x" * 4, SHA.upper(), SHA[:-1], SHA + "0"])
+def test_stored_path_refuses_anything_but_a_sha256(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ValueError, match="sha256"):
+        stored_path(tmp_path, bad)
+
+
+def test_receive_and_commit(tmp_path: Path) -> None:
+    received = receive(iter([DATA[:7], DATA[7:]]), tmp_path, max_bytes=len(DATA))
+    assert (received.sha256, received.size_bytes) == (SHA, len(DATA))
+    assert received.head == DATA[:4096]
+    assert received.temp_path.parent == temp_dir(tmp_path)
+    assert not stored_path(tmp_path, SHA).exists()  # nothing under the final name yet
+    final = commit(received, tmp_path)
+    assert final.read_bytes() == DATA
+    assert list(temp_dir(tmp_path).iterdir()) == []
+    assert is_stored(tmp_path, SHA, len(DATA))
+    assert is_stored(tmp_path, SHA, len(DATA), rehash=True)
+    assert not is_stored(tmp_path, SHA, len(DATA) + 1)
+
+
+def test_identical_content_is_kept_once(tmp_path: Path) -> None:
+    first = commit(receive(iter([DATA]), tmp_path, max_bytes=10**6), tmp_path)
+    inode = first.stat().st_ino
+    second = commit(receive(iter([DATA]), tmp_path, max_bytes=10**6), tmp_path)
+    assert first == second
+    assert second.stat().st_ino == inode  # not replaced
+    assert list(temp_dir(tmp_path).iterdir()) == []
+
+
+def test_a_damaged_copy_is_replaced(tmp_path: Path) -> None:
+    path = stored_path(tmp_path, SHA)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(DATA[:10])
+    commit(receive(iter([DATA]), tmp_path, max_bytes=10**6), tmp_path)
+    assert path.read_bytes() == DATA
+
+
+def test_is_stored_rehash_catches_same_size_corruption(tmp_path: Path) -> None:
+    path = commit(receive(iter([DATA]), tmp_path, max_bytes=10**6), tmp_path)
+    path.write_bytes(b"X" * len(DATA))
+    assert is_stored(tmp_path, SHA, len(DATA))
+    assert not is_stored(tmp_path, SHA, len(DATA), rehash=True)
+    assert not is_stored(tmp_path, "0" * 64, 1)
+
+
+def test_too_large_leaves_no_temp_file(tmp_path: Path) -> None:
+    with pytest.raises(TooLargeError):
+        receive(iter([b"x" * 10] * 5), tmp_path, max_bytes=45)
+    assert list(temp_dir(tmp_path).iterdir()) == []
+
+
+def test_a_failing_stream_leaves_no_temp_file(tmp_path: Path) -> None:
+    def chunks() -> object:
+        yield b"partial"
+        raise ConnectionError("gone")
+
+    with pytest.raises(ConnectionError):
+        receive(chunks(), tmp_path, max_bytes=100)  # type: ignore[arg-type]
+    assert list(temp_dir(tmp_path).iterdir()) == []
+
+
+def test_clean_stale_temp_keeps_fresh_files(tmp_path: Path) -> None:
+    directory = temp_dir(tmp_path)
+    directory.mkdir()
+    old, fresh = directory / "partial-old", directory / "partial-fresh"
+    old.write_bytes(b"half")
+    fresh.write_bytes(b"in flight")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    assert clean_stale_temp(tmp_path, older_than=600) == 1
+    assert sorted(p.name for p in directory.iterdir()) == ["partial-fresh"]
+    assert clean_stale_temp(tmp_path / "nowhere") == 0
