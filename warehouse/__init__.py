@@ -1,5 +1,6 @@
 """The DuckDB warehouse: migrations, loads, report SQL and parquet export."""
 
+from warehouse.batches import MEDIA_RESULT_COLUMNS
 from warehouse.checkpoints import done_windows, newest_archived_day
 from warehouse.connection import open_warehouse
 from warehouse.errors import MigrationError, WarehouseBusyError, WarehouseError
@@ -13,6 +14,7 @@ from warehouse.writer_lock import writer_lock
 
 __all__ = [
     "MAX_MEDIA_ATTEMPTS",
+    "MEDIA_RESULT_COLUMNS",
     "ArchiveStatus",
     "MergeResult",
     "MigrationError",

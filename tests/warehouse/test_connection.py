@@ -1,0 +1,66 @@
+"""open_warehouse: creates and migrates the file, reads timestamps in UTC, read-only mode."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from warehouse import WarehouseError, open_warehouse
+from warehouse.queries import migration_dir, query_dir, read_query
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_open_creates_the_folder_and_migrates(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "data" / "archive.duckdb"
+    con = open_warehouse(path)
+    assert path.exists()
+    assert con.execute("SELECT name FROM schema_migrations").fetchall() == [("001_initial",)]
+    con.close()
+
+
+def test_the_session_is_in_utc(tmp_path: Path) -> None:
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    assert con.execute("SELECT current_setting('TimeZone')").fetchall() == [("UTC",)]
+    montreal = timezone(timedelta(hours=-5))
+    moment = datetime(2024, 1, 1, 7, 0, tzinfo=montreal)
+    con.execute("CREATE TABLE t (ts TIMESTAMPTZ)")
+    con.execute("INSERT INTO t VALUES (?)", [moment])
+    ((stored,),) = con.execute("SELECT ts FROM t").fetchall()
+    assert stored == moment
+    assert stored.utcoffset() == timedelta(0)
+    assert con.sql("SELECT ts FROM t").pl()["ts"].item() == datetime(2024, 1, 1, 12, tzinfo=UTC)
+    con.close()
+
+
+def test_read_only_needs_an_existing_archive(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseError, match="no archive at"):
+        open_warehouse(tmp_path / "missing.duckdb", read_only=True)
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_read_only_cannot_write(tmp_path: Path) -> None:
+    path = tmp_path / "archive.duckdb"
+    open_warehouse(path).close()
+    con = open_warehouse(path, read_only=True)
+    assert con.execute("SELECT count(*) FROM messages").fetchall() == [(0,)]
+    with pytest.raises(duckdb.InvalidInputException):
+        con.execute("DELETE FROM messages")
+    con.close()
+
+
+def test_every_query_file_parses_and_is_used(con: duckdb.DuckDBPyConnection) -> None:
+    source = "\n".join(p.read_text() for p in (ROOT / "warehouse").glob("*.py"))
+    names = sorted(
+        f.name.removesuffix(".sql") for f in query_dir().iterdir() if f.name.endswith(".sql")
+    )
+    assert len(names) > 20
+    for name in names:
+        assert con.extract_statements(read_query(name)), name
+        assert f'"{name}"' in source, f"warehouse/sql/{name}.sql is not used"
+    migrations = [f for f in migration_dir().iterdir() if f.name.endswith(".sql")]
+    for migration in migrations:
+        assert con.extract_statements(migration.read_text()), migration.name

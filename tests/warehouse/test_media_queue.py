@@ -1,0 +1,159 @@
+"""The media queue: what pending_media hands out and how record_media_results applies results."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests.warehouse.builders import (
+    ACCOUNT,
+    PROVIDER,
+    SEEN,
+    WINDOW,
+    media_frame,
+    media_item,
+    media_result,
+    media_results_frame,
+    messages_frame,
+    rejected_frame,
+)
+from warehouse import MAX_MEDIA_ATTEMPTS, merge_window, pending_media, record_media_results
+
+
+def add_media(
+    con: duckdb.DuckDBPyConnection, *items: dict[str, object], account: str = ACCOUNT
+) -> None:
+    merge_window(
+        con,
+        provider=PROVIDER,
+        account=account,
+        window_start=WINDOW[0],
+        window_end=WINDOW[1],
+        messages=messages_frame(),
+        media=media_frame(*items),
+        rejected=rejected_frame(),
+        seen_at=SEEN,
+        sms_rows=0,
+        mms_rows=0,
+    )
+
+
+def media_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
+    return con.execute(
+        "SELECT message_id, position, state, sha256, size_bytes, attempts, last_error "
+        "FROM media ORDER BY message_id, position"
+    ).fetchall()
+
+
+def test_pending_media_lists_what_is_left_to_fetch(con: duckdb.DuckDBPyConnection) -> None:
+    add_media(con, *(media_item("1", n) for n in range(1, 6)))
+    add_media(con, media_item("9", 1, account="acct-2"), account="acct-2")
+    con.execute(
+        "UPDATE media SET state = 'stored', sha256 = 'x' WHERE message_id = '1' AND position = 1"
+    )
+    con.execute("UPDATE media SET state = 'expired' WHERE position = 2")
+    con.execute("UPDATE media SET state = 'failed', attempts = 2 WHERE position = 3")
+    con.execute(
+        "UPDATE media SET state = 'failed', attempts = ? WHERE position = 4", [MAX_MEDIA_ATTEMPTS]
+    )
+
+    queue = pending_media(con)
+    assert queue.columns == [
+        "provider",
+        "account",
+        "message_id",
+        "position",
+        "url",
+        "state",
+        "attempts",
+    ]
+    assert queue.select("account", "message_id", "position", "state").rows() == [
+        (ACCOUNT, "1", 5, "pending"),  # fewest attempts first
+        ("acct-2", "9", 1, "pending"),
+        (ACCOUNT, "1", 3, "failed"),
+    ]
+    assert pending_media(con, PROVIDER, "acct-2")["message_id"].to_list() == ["9"]
+    assert pending_media(con, account=ACCOUNT).height == 2
+    assert pending_media(con, provider="other").height == 0
+    assert pending_media(con, limit=1).height == 1
+    assert pending_media(con, max_attempts=2)["state"].to_list() == ["pending", "pending"]
+
+
+def test_results_update_the_rows_in_bulk(con: duckdb.DuckDBPyConnection) -> None:
+    add_media(con, media_item("1", 1), media_item("1", 2), media_item("1", 3))
+    fetched = datetime(2024, 4, 2, 8, 30, tzinfo=UTC)
+
+    changed = record_media_results(
+        con,
+        media_results_frame(
+            media_result(
+                "1",
+                1,
+                "stored",
+                sha256="ab" * 32,
+                size_bytes=2048,
+                content_type="image/jpeg",
+                fetched_at=fetched,
+            ),
+            media_result("1", 2, "failed", last_error="HTTP 503"),
+            media_result("1", 3, "expired", last_error="HTTP 404"),
+            media_result("404", 1, "stored", sha256="cd" * 32),  # no such row: ignored
+        ),
+    )
+
+    assert changed == 3
+    assert media_rows(con) == [
+        ("1", 1, "stored", "ab" * 32, 2048, 1, None),
+        ("1", 2, "failed", None, None, 1, "HTTP 503"),
+        ("1", 3, "expired", None, None, 1, "HTTP 404"),
+    ]
+    ((stored_at,),) = con.execute(
+        "SELECT fetched_at FROM media WHERE message_id = '1' AND position = 1"
+    ).fetchall()
+    assert stored_at == fetched
+
+    # a retry adds its attempts; an explicit attempts column says how many were made
+    retry = media_results_frame(media_result("1", 2, "failed", last_error="timeout")).with_columns(
+        attempts=pl.lit(3, pl.Int32)
+    )
+    record_media_results(con, retry)
+    assert media_rows(con)[1] == ("1", 2, "failed", None, None, 4, "timeout")
+
+
+def test_a_stored_file_is_never_downgraded(con: duckdb.DuckDBPyConnection) -> None:
+    add_media(con, media_item("1", 1))
+    record_media_results(
+        con, media_results_frame(media_result("1", 1, "stored", sha256="ab" * 32, size_bytes=5))
+    )
+    assert record_media_results(con, media_results_frame(media_result("1", 1, "failed"))) == 0
+    assert media_rows(con) == [("1", 1, "stored", "ab" * 32, 5, 1, None)]
+
+
+def test_a_bad_result_rolls_back_the_whole_batch(con: duckdb.DuckDBPyConnection) -> None:
+    add_media(con, media_item("1", 1), media_item("1", 2))
+    before = media_rows(con)
+    with pytest.raises(duckdb.ConstraintException):
+        record_media_results(
+            con,
+            media_results_frame(
+                media_result("1", 1, "failed", last_error="HTTP 500"),
+                media_result("1", 2, "stored"),  # stored without a sha256
+            ),
+        )
+    assert media_rows(con) == before
+
+
+def test_duplicate_results_keep_the_last(con: duckdb.DuckDBPyConnection) -> None:
+    add_media(con, media_item("1", 1))
+    record_media_results(
+        con,
+        media_results_frame(
+            media_result("1", 1, "failed", last_error="first"),
+            media_result("1", 1, "stored", sha256="ef" * 32, size_bytes=1),
+        ),
+    )
+    assert media_rows(con) == [("1", 1, "stored", "ef" * 32, 1, 1, None)]
+    assert record_media_results(con, media_results_frame()) == 0

@@ -1,0 +1,196 @@
+"""archive_status on a hand-made archive whose answers were worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from tests.warehouse.builders import (
+    PROVIDER,
+    media_frame,
+    media_item,
+    media_result,
+    media_results_frame,
+    message,
+    messages_frame,
+    rejected_frame,
+    rejected_row,
+)
+from warehouse import (
+    archive_status,
+    finish_run,
+    merge_window,
+    open_warehouse,
+    record_media_results,
+    start_run,
+)
+
+JAN = (date(2024, 1, 1), date(2024, 1, 31))
+FEB = (date(2024, 2, 1), date(2024, 2, 29))
+
+
+def at(day: int, hour: int = 12, month: int = 1) -> datetime:
+    return datetime(2024, month, day, hour, tzinfo=UTC)
+
+
+def merge(
+    con: duckdb.DuckDBPyConnection,
+    account: str,
+    window: tuple[date, date],
+    messages: list[dict[str, Any]],
+    media: list[dict[str, Any]] | None = None,
+    rejected: list[dict[str, Any]] | None = None,
+) -> None:
+    media = media or []
+    rejected = rejected or []
+    for row in [*messages, *media, *rejected]:
+        row["account"] = account
+    merge_window(
+        con,
+        provider=PROVIDER,
+        account=account,
+        window_start=window[0],
+        window_end=window[1],
+        messages=messages_frame(*messages),
+        media=media_frame(*media),
+        rejected=rejected_frame(*rejected),
+        seen_at=datetime(2024, 3, 1, tzinfo=UTC),
+        sms_rows=0,
+        mms_rows=0,
+    )
+
+
+def build_archive(con: duckdb.DuckDBPyConnection) -> None:
+    unknown = {"carrier_status": "weird_code", "status": "unknown", "direction": "outbound"}
+    merge(
+        con,
+        "acct-a",
+        JAN,
+        messages=[
+            message("1", sent_at=at(5, 10)),  # sms inbound
+            message(
+                "2",
+                sent_at=at(6),
+                direction="outbound",
+                carrier_status="DELIVERED",
+                status="delivered",
+            ),
+            message("3", sent_at=at(7), **unknown),
+            message("4", sent_at=at(15), **{**unknown, "carrier_status": "other_code"}),
+            message("1", kind="mms", sent_at=at(20), media_count=2, **unknown),
+            message("2", kind="mms", sent_at=at(31, 23), media_count=1),  # mms inbound
+        ],
+        media=[media_item("1", 1), media_item("1", 2), media_item("2", 1)],
+        rejected=[
+            rejected_row('{"id": "a"}', "bad date"),
+            rejected_row('{"id": "b"}', "bad date"),
+            rejected_row('{"id": "c"}', "unknown type", source="getMMS"),
+        ],
+    )
+    merge(
+        con,
+        "acct-a",
+        FEB,
+        messages=[message("3", kind="mms", sent_at=at(10, 8, month=2), media_count=2)],
+        media=[media_item("3", 1), media_item("3", 2)],
+        rejected=[
+            rejected_row('{"id": "a"}', "bad date"),  # the same row again: not counted twice
+            rejected_row('{"id": "d"}', "bad date"),
+        ],
+    )
+    merge(
+        con,
+        "acct-b",
+        JAN,
+        messages=[
+            message("10", sent_at=at(2)),
+            message("11", sent_at=at(3), carrier_status="weird_code", status="unknown"),
+        ],
+    )
+    record_media_results(
+        con,
+        media_results_frame(
+            *(
+                {**row, "account": "acct-a"}
+                for row in [
+                    media_result("1", 1, "stored", sha256="11" * 32, size_bytes=1000),
+                    media_result("1", 2, "failed", last_error="HTTP 500"),
+                    media_result("2", 1, "expired", last_error="HTTP 404"),
+                    media_result("3", 1, "stored", sha256="33" * 32, size_bytes=2500),
+                ]
+            )
+        ),
+    )
+    backfill = start_run(con, "backfill", started_at=at(1, month=3))
+    finish_run(con, backfill, outcome="ok", finished_at=at(1, 13, month=3), windows_merged=3)
+    failed = start_run(con, "sync", started_at=at(2, month=3))
+    finish_run(con, failed, outcome="failed", finished_at=at(2, 13, month=3), detail="boom")
+    latest = start_run(con, "sync", started_at=at(3, month=3))
+    finish_run(con, latest, outcome="ok", finished_at=at(3, 13, month=3), windows_merged=1)
+
+
+def test_archive_status_matches_the_hand_count(archive_path: Path) -> None:
+    con = open_warehouse(archive_path)
+    build_archive(con)
+    con.close()
+
+    reader = open_warehouse(archive_path, read_only=True)  # status works read-only
+    status = archive_status(reader)
+    reader.close()
+
+    assert status.schema_version == 1
+    assert status.messages.rows() == [
+        (PROVIDER, "acct-a", "mms", "inbound", 2),  # mms 2, mms 3
+        (PROVIDER, "acct-a", "mms", "outbound", 1),  # mms 1
+        (PROVIDER, "acct-a", "sms", "inbound", 1),  # sms 1
+        (PROVIDER, "acct-a", "sms", "outbound", 3),  # sms 2, 3, 4
+        (PROVIDER, "acct-b", "sms", "inbound", 2),
+    ]
+    assert status.span.rows() == [
+        (PROVIDER, "acct-a", 7, at(5, 10), at(10, 8, month=2)),
+        (PROVIDER, "acct-b", 2, at(2), at(3)),
+    ]
+    assert status.windows.select("account", "windows", "first_day", "last_day").rows() == [
+        ("acct-a", 2, JAN[0], FEB[1]),
+        ("acct-b", 1, JAN[0], JAN[1]),
+    ]
+    assert status.last_runs.select("kind", "started_at", "outcome", "windows_merged").rows() == [
+        ("backfill", at(1, month=3), "ok", 3),
+        ("sync", at(3, month=3), "ok", 1),
+    ]
+    # acct-b has no media, so no media rows; every state of acct-a is listed
+    assert status.media.rows() == [
+        (PROVIDER, "acct-a", "stored", 2, 3500),
+        (PROVIDER, "acct-a", "pending", 1, 0),  # mms 3 #2
+        (PROVIDER, "acct-a", "failed", 1, 0),
+        (PROVIDER, "acct-a", "expired", 1, 0),
+    ]
+    assert status.rejected.rows() == [
+        (PROVIDER, "acct-a", "getSMS", "bad date", 3),  # a, b, d
+        (PROVIDER, "acct-a", "getMMS", "unknown type", 1),
+    ]
+    assert status.unmapped_statuses.rows() == [
+        (PROVIDER, "acct-a", "weird_code", 2),  # sms 3, mms 1
+        (PROVIDER, "acct-a", "other_code", 1),
+        (PROVIDER, "acct-b", "weird_code", 1),
+    ]
+
+
+def test_status_of_an_empty_archive(con: duckdb.DuckDBPyConnection) -> None:
+    status = archive_status(con)
+    assert status.schema_version == 1
+    for frame in (
+        status.messages,
+        status.span,
+        status.windows,
+        status.last_runs,
+        status.media,
+        status.rejected,
+        status.unmapped_statuses,
+    ):
+        assert isinstance(frame, pl.DataFrame)
+        assert frame.height == 0

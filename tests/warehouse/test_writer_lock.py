@@ -1,0 +1,126 @@
+"""One writer at a time: the writer lock and DuckDB's own file lock, held by another process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from warehouse import WarehouseBusyError, open_warehouse, writer_lock
+from warehouse.writer_lock import LOCK_NAME
+
+ROOT = Path(__file__).resolve().parents[2]
+
+HOLD_WRITER_LOCK = """
+import sys, time
+from pathlib import Path
+from warehouse import writer_lock
+with writer_lock(Path(sys.argv[1])):
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+HOLD_DATABASE = """
+import sys, time
+import duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+@contextmanager
+def other_process(script: str, target: Path, seconds: float) -> Iterator[subprocess.Popen[str]]:
+    """Run `script` in a real second process until it says it holds the lock."""
+    with subprocess.Popen(
+        [sys.executable, "-c", script, str(target), str(seconds)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "holding"
+            yield process
+        finally:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_a_second_writer_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    with (
+        other_process(HOLD_WRITER_LOCK, tmp_path, 30) as holder,
+        pytest.raises(WarehouseBusyError) as caught,
+        writer_lock(tmp_path),
+    ):
+        pass
+    error = caught.value
+    assert error.pid == holder.pid
+    assert error.since is not None
+    message = str(error)
+    assert f"process {holder.pid}" in message
+    assert "running since" in message
+    assert str(tmp_path / LOCK_NAME) in message
+
+
+def test_a_second_writer_waits_for_the_first_to_finish(tmp_path: Path) -> None:
+    with other_process(HOLD_WRITER_LOCK, tmp_path, 0.5) as holder:
+        started = time.monotonic()
+        with writer_lock(tmp_path, wait=20) as lock_file:
+            waited = time.monotonic() - started
+            holder_info = json.loads(lock_file.read_text())
+        assert holder.wait(timeout=10) == 0
+    assert waited > 0.1
+    assert holder_info["pid"] == os.getpid()
+
+
+def test_waiting_too_short_says_so(tmp_path: Path) -> None:
+    with other_process(HOLD_WRITER_LOCK, tmp_path, 30):
+        started = time.monotonic()
+        with (
+            pytest.raises(WarehouseBusyError, match=r"waited 0\.3 s"),
+            writer_lock(tmp_path, wait=0.3),
+        ):
+            pass
+        assert time.monotonic() - started >= 0.3
+
+
+def test_a_killed_holder_frees_the_lock(tmp_path: Path) -> None:
+    with other_process(HOLD_WRITER_LOCK, tmp_path, 30) as holder:
+        holder.kill()
+        holder.wait(timeout=10)
+        with writer_lock(tmp_path):
+            pass
+
+
+def test_the_lock_is_exclusive_within_one_process_too(tmp_path: Path) -> None:
+    with writer_lock(tmp_path) as lock_file:
+        assert json.loads(lock_file.read_text())["pid"] == os.getpid()
+        with (
+            pytest.raises(WarehouseBusyError, match=f"process {os.getpid()}"),
+            writer_lock(tmp_path),
+        ):
+            pass
+    assert lock_file.read_text() == ""  # released: no stale holder named
+    with writer_lock(tmp_path):
+        pass
+
+
+def test_the_archive_open_elsewhere_is_a_clear_busy_error(tmp_path: Path) -> None:
+    path = tmp_path / "archive.duckdb"
+    open_warehouse(path).close()
+    with other_process(HOLD_DATABASE, path, 30) as holder:
+        for read_only in (False, True):
+            with pytest.raises(WarehouseBusyError) as caught:
+                open_warehouse(path, read_only=read_only)
+            assert caught.value.pid == holder.pid
+            assert f"open in process {holder.pid}" in str(caught.value)
+            assert "close the program" in str(caught.value)
+    open_warehouse(path).close()

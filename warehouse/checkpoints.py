@@ -1,0 +1,28 @@
+"""Which windows of an account are already in the archive."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from warehouse.queries import query_row, read_query
+
+
+def done_windows(
+    con: duckdb.DuckDBPyConnection, provider: str, account: str
+) -> set[tuple[date, date]]:
+    """(window_start, window_end) of every window of the account whose merge committed."""
+    rows = con.execute(
+        read_query("select_done_windows"), {"provider": provider, "account": account}
+    ).fetchall()
+    return {(start, end) for start, end in rows}
+
+
+def newest_archived_day(con: duckdb.DuckDBPyConnection, provider: str, account: str) -> date | None:
+    """The latest window_end among the account's committed windows; None before the first."""
+    row = query_row(con, "find_newest_archived_day", {"provider": provider, "account": account})
+    if row is None or row[0] is None:
+        return None
+    day: date = row[0]
+    return day

@@ -1,0 +1,20 @@
+"""Errors the warehouse raises, with messages written for the person running smsarchive."""
+
+from __future__ import annotations
+
+
+class WarehouseError(RuntimeError):
+    """Base class of the warehouse's own errors."""
+
+
+class MigrationError(WarehouseError):
+    """The database's schema and the code's migrations disagree."""
+
+
+class WarehouseBusyError(WarehouseError):
+    """Another process holds the writer lock or has the DuckDB file open."""
+
+    def __init__(self, message: str, *, pid: int | None = None, since: str | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.since = since

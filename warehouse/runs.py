@@ -1,0 +1,87 @@
+"""The log of backfill and sync runs, for `smsarchive status`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Literal
+
+import duckdb
+
+from warehouse.queries import query_row, read_query
+
+RunKind = Literal["backfill", "sync"]
+RunOutcome = Literal["ok", "failed", "interrupted"]
+
+
+def start_run(
+    con: duckdb.DuckDBPyConnection,
+    kind: RunKind,
+    *,
+    provider: str | None = None,
+    account: str | None = None,
+    window_start: date | None = None,
+    window_end: date | None = None,
+    started_at: datetime | None = None,
+) -> int:
+    """Log a run as 'running' and return its run_id.
+
+    Call it under `writer_lock`: any run still 'running' then belongs to a process that
+    died, and is marked 'interrupted'.
+    """
+    _require_aware(started_at, "started_at")
+    con.begin()
+    try:
+        con.execute(read_query("interrupt_running_runs"))
+        row = query_row(
+            con,
+            "insert_sync_run",
+            {
+                "kind": kind,
+                "provider": provider,
+                "account": account,
+                "window_start": window_start,
+                "window_end": window_end,
+                "started_at": started_at or datetime.now(UTC),
+            },
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    assert row is not None
+    return int(row[0])
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    *,
+    outcome: RunOutcome,
+    finished_at: datetime | None = None,
+    windows_merged: int | None = None,
+    messages_inserted: int | None = None,
+    messages_updated: int | None = None,
+    detail: str | None = None,
+) -> None:
+    """Close a run with its outcome, totals and (for a failure) a one-line detail."""
+    _require_aware(finished_at, "finished_at")
+    row = query_row(
+        con,
+        "finish_sync_run",
+        {
+            "run_id": run_id,
+            "outcome": outcome,
+            "finished_at": finished_at or datetime.now(UTC),
+            "windows_merged": windows_merged,
+            "messages_inserted": messages_inserted,
+            "messages_updated": messages_updated,
+            "detail": detail,
+        },
+    )
+    if row is None:
+        raise KeyError(f"no run {run_id} in sync_runs")
+
+
+def _require_aware(moment: datetime | None, name: str) -> None:
+    if moment is not None and moment.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware")

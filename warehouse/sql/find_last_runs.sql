@@ -1,0 +1,18 @@
+-- The latest run of each kind ('backfill', 'sync').
+SELECT
+    kind,
+    run_id,
+    provider,
+    account,
+    window_start,
+    window_end,
+    started_at,
+    finished_at,
+    outcome,
+    windows_merged,
+    messages_inserted,
+    messages_updated,
+    detail
+FROM sync_runs
+QUALIFY row_number() OVER (PARTITION BY kind ORDER BY started_at DESC, run_id DESC) = 1
+ORDER BY kind;

@@ -1,0 +1,50 @@
+"""What `smsarchive status` shows: counts, spans, windows, runs, media, rejects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from warehouse.queries import query_frame, query_row
+
+
+@dataclass(frozen=True)
+class ArchiveStatus:
+    """The archive at a glance; every frame is per provider/account except `last_runs`.
+
+    - messages: provider, account, kind, direction, messages
+    - span: provider, account, messages, first_sent_at, last_sent_at
+    - windows: provider, account, windows, first_day, last_day, last_completed_at
+    - last_runs: the latest run of each kind (kind, run_id, ..., started_at, finished_at,
+      outcome, windows_merged, messages_inserted, messages_updated, detail)
+    - media: provider, account, state, files, bytes (all four states, zero when none)
+    - rejected: provider, account, source, reason, records
+    - unmapped_statuses: provider, account, carrier_status, messages (status = 'unknown')
+    """
+
+    schema_version: int | None
+    messages: pl.DataFrame
+    span: pl.DataFrame
+    windows: pl.DataFrame
+    last_runs: pl.DataFrame
+    media: pl.DataFrame
+    rejected: pl.DataFrame
+    unmapped_statuses: pl.DataFrame
+
+
+def archive_status(con: duckdb.DuckDBPyConnection) -> ArchiveStatus:
+    """Read the archive's status (works on a read-only connection)."""
+    version_row = query_row(con, "find_schema_version")
+    version = None if version_row is None or version_row[0] is None else int(version_row[0])
+    return ArchiveStatus(
+        schema_version=version,
+        messages=query_frame(con, "count_messages_by_kind"),
+        span=query_frame(con, "find_message_span"),
+        windows=query_frame(con, "count_done_windows"),
+        last_runs=query_frame(con, "find_last_runs"),
+        media=query_frame(con, "summarise_media_states"),
+        rejected=query_frame(con, "count_rejected_by_reason"),
+        unmapped_statuses=query_frame(con, "count_unmapped_statuses"),
+    )

@@ -1,0 +1,90 @@
+"""One writer at a time: an OS lock on `<data dir>/.writer.lock` naming its holder."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from warehouse.errors import WarehouseBusyError
+
+LOCK_NAME = ".writer.lock"
+_POLL_SECONDS = 0.05
+
+
+@contextlib.contextmanager
+def writer_lock(data_dir: Path, *, wait: float = 0) -> Iterator[Path]:
+    """Hold the archive's writer lock for the `with` block; yields the lock file's path.
+
+    A second holder (another process, or another open of the file in this one) waits up
+    to `wait` seconds, then gets `WarehouseBusyError` naming the holder's PID and start time.
+    The lock is the kernel's (flock), so it is released when its holder dies, however.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _acquire(fd, path, wait)
+        try:
+            _write_holder(fd)
+            yield path
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _acquire(fd: int, path: Path, wait: float) -> None:
+    deadline = time.monotonic() + max(wait, 0.0)
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise _busy(path, wait) from None
+            time.sleep(_POLL_SECONDS)
+
+
+def _write_holder(fd: int) -> None:
+    holder = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    data = json.dumps(holder).encode("utf-8")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, data, 0)
+
+
+def _busy(path: Path, wait: float) -> WarehouseBusyError:
+    pid: int | None = None
+    since: str | None = None
+    host: str | None = None
+    try:
+        holder = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        holder = {}
+    if isinstance(holder, dict):
+        pid = holder.get("pid") if isinstance(holder.get("pid"), int) else None
+        since = holder.get("started_at") if isinstance(holder.get("started_at"), str) else None
+        host = holder.get("host") if isinstance(holder.get("host"), str) else None
+    who = f"process {pid}" if pid is not None else "another process"
+    if host is not None:
+        who += f" on {host}"
+    if since is not None:
+        who += f", running since {since}"
+    waited = f" (waited {wait:g} s)" if wait > 0 else ""
+    return WarehouseBusyError(
+        f"another smsarchive run is writing to this archive: {who}{waited}. "
+        f"Let it finish or stop it; the lock is {path}",
+        pid=pid,
+        since=since,
+    )
