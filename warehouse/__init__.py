@@ -1,10 +1,11 @@
 """The DuckDB warehouse: migrations, loads, report SQL and parquet export."""
 
 from warehouse.batches import MEDIA_RESULT_COLUMNS
-from warehouse.checkpoints import done_windows, newest_archived_day
+from warehouse.checkpoints import done_windows, newest_archived_day, settled_windows
 from warehouse.connection import open_warehouse
 from warehouse.errors import MigrationError, WarehouseBusyError, WarehouseError
 from warehouse.landing import landed_files, record_landing
+from warehouse.landing_files import LandedFile, land_rows, read_landed_rows
 from warehouse.media_queue import MAX_MEDIA_ATTEMPTS, pending_media, record_media_results
 from warehouse.merge import MergeResult, merge_window
 from warehouse.migrate import apply_migrations
@@ -16,6 +17,7 @@ __all__ = [
     "MAX_MEDIA_ATTEMPTS",
     "MEDIA_RESULT_COLUMNS",
     "ArchiveStatus",
+    "LandedFile",
     "MergeResult",
     "MigrationError",
     "WarehouseBusyError",
@@ -24,13 +26,16 @@ __all__ = [
     "archive_status",
     "done_windows",
     "finish_run",
+    "land_rows",
     "landed_files",
     "merge_window",
     "newest_archived_day",
     "open_warehouse",
     "pending_media",
     "record_landing",
+    "read_landed_rows",
     "record_media_results",
+    "settled_windows",
     "start_run",
     "writer_lock",
 ]

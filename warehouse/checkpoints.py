@@ -19,6 +19,16 @@ def done_windows(
     return {(start, end) for start, end in rows}
 
 
+def settled_windows(
+    con: duckdb.DuckDBPyConnection, provider: str, account: str
+) -> set[tuple[date, date]]:
+    """Committed windows that were merged after their last day was over: safe to skip."""
+    rows = con.execute(
+        read_query("select_settled_windows"), {"provider": provider, "account": account}
+    ).fetchall()
+    return {(start, end) for start, end in rows}
+
+
 def newest_archived_day(con: duckdb.DuckDBPyConnection, provider: str, account: str) -> date | None:
     """The latest window_end among the account's committed windows; None before the first."""
     row = query_row(con, "find_newest_archived_day", {"provider": provider, "account": account})
