@@ -24,7 +24,8 @@ class Settings(BaseSettings):
 
     voipms_api_username: str | None = Field(default=None, description="VoIP.ms account e-mail")
     voipms_api_password: SecretStr | None = Field(
-        default=None, description="API password (Main Menu → SOAP & REST/JSON API), not the portal one"
+        default=None,
+        description="API password (Main Menu → SOAP & REST/JSON API), not the portal one",
     )
     voipms_api_url: str = Field(default=DEFAULT_API_URL, description="API endpoint")
     voipms_account_timezone: str = Field(
@@ -42,6 +43,12 @@ class Settings(BaseSettings):
         default=60, ge=1, description="client-side cap on API calls a minute (empty = no cap)"
     )
     voipms_timeout_seconds: float = Field(default=60.0, gt=0, description="per-call HTTP timeout")
+    smsarchive_sync_lookback_days: int = Field(
+        default=7, ge=0, description="days before the newest archived day that sync fetches again"
+    )
+    smsarchive_media_concurrency: int = Field(
+        default=8, ge=1, description="media downloads in flight at once"
+    )
     smsarchive_data_dir: Path = Field(
         default=Path("data"), description="archive.duckdb, media/, reports and export"
     )
@@ -66,6 +73,16 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"not an IANA time zone: {value!r}") from exc
         return value
+
+    @property
+    def archive_path(self) -> Path:
+        """The DuckDB file of the archive."""
+        return self.smsarchive_data_dir / "archive.duckdb"
+
+    @property
+    def media_dir(self) -> Path:
+        """Where media files are stored, named by sha256."""
+        return self.smsarchive_data_dir / "media"
 
     @property
     def has_credentials(self) -> bool:

@@ -1,0 +1,214 @@
+"""The `smsarchive` command line: parses options, reads settings once, and calls the layers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from flows.settings import Settings
+
+app = typer.Typer(
+    name="smsarchive",
+    help=(
+        "Archive every SMS and MMS of a VoIP.ms account into DuckDB, and report on it.\n\n"
+        "Settings come from the environment or a .env file (see .env.example and README.md)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+def load_settings() -> Settings:
+    """Read settings once, or exit with a one-line message naming the bad setting."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        typer.secho(f"error: bad setting: {problems}", err=True, fg="red")
+        raise typer.Exit(2) from None
+
+
+def fail(message: str, *, code: int = 1) -> NoReturn:
+    """One line on stderr and a non-zero exit."""
+    typer.secho(f"error: {message}", err=True, fg="red")
+    raise typer.Exit(code)
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn the errors a person can act on into one line and a non-zero exit."""
+    from extract.voipms.errors import VoipMsError
+    from flows.api_client import MissingCredentialsError
+    from warehouse import WarehouseError
+
+    try:
+        yield
+    except (VoipMsError, MissingCredentialsError, WarehouseError, ValueError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted; nothing is lost, rerun to continue", code=130)
+
+
+def print_summary(summary: dict[str, object]) -> None:
+    """The run's counts, one line each."""
+    for key, value in summary.items():
+        typer.echo(f"{key:>16}: {value}")
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+@app.command()
+def sandbox(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0 = any free port)")] = 8765,
+    seed: Annotated[int, typer.Option(help="seed of the synthetic account")] = 7,
+    messages: Annotated[int, typer.Option(min=0, help="number of messages to generate")] = 5_000,
+    start: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="first day of history"),
+    ] = None,
+    end: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="last day of history"),
+    ] = None,
+    dids: Annotated[int, typer.Option(min=1, help="number of DIDs (one is in E.164 mode)")] = 3,
+    mms_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="share of MMS")] = 0.15,
+    latency: Annotated[float, typer.Option(min=0.0, help="seconds added to every API call")] = 0.0,
+    rate_per_minute: Annotated[
+        int | None, typer.Option(min=1, help="answer api_limit_exceeded above this many calls/min")
+    ] = None,
+    fault_rate: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="share of API calls that fail (500, 522, reset, truncated, ...)"
+        ),
+    ] = 0.0,
+    fault_seed: Annotated[int, typer.Option(help="seed of the fault generator")] = 0,
+) -> None:
+    """Serve a VoIP.ms look-alike API on loopback, with a deterministic synthetic account.
+
+    It answers getSMS, getMMS, getMediaMMS, getDIDsInfo, getIP, sendSMS, sendMMS, deleteSMS,
+    deleteMMS and setSMS like the real API, and serves the MMS media itself. It accepts the
+    credentials in VOIPMS_API_USERNAME / VOIPMS_API_PASSWORD when they are set; otherwise it
+    prints the ones it accepts. Stop it with Ctrl-C.
+    """
+    from flows.sandbox_command import run_sandbox
+
+    settings = load_settings()
+    run_sandbox(
+        settings,
+        port=port,
+        seed=seed,
+        messages=messages,
+        start=_day(start),
+        end=_day(end),
+        dids=dids,
+        mms_share=mms_share,
+        latency=latency,
+        rate_per_minute=rate_per_minute,
+        fault_rate=fault_rate,
+        fault_seed=fault_seed,
+    )
+
+
+@app.command()
+def demo(
+    messages: Annotated[int, typer.Option(min=1, help="size of the sandbox account")] = 3_000,
+) -> None:
+    """Run smsarchive end to end on the built-in sandbox, no VoIP.ms account needed.
+
+    Starts the sandbox on a free loopback port, backs up its whole history into
+    <SMSARCHIVE_DATA_DIR>/demo, and prints the archive's status and where everything is.
+    """
+    from flows.demo_command import run_demo
+
+    settings = load_settings()
+    with friendly_errors():
+        code = run_demo(settings, messages=messages)
+    raise typer.Exit(code)
+
+
+@app.command()
+def backfill(
+    start: Annotated[
+        datetime,
+        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="first local day to archive"),
+    ],
+    end: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="last local day (default: today)"
+        ),
+    ] = None,
+) -> None:
+    """Archive every message between two days (inclusive), in windows of at most 92 days.
+
+    Windows already archived after their last day was over are skipped, so a rerun only does
+    what is missing; an interrupted run loses nothing and duplicates nothing.
+    """
+    from flows.archive_flows import account_today, run_backfill
+    from flows.progress import Reporter
+    from flows.runtime import use_settings
+
+    settings = load_settings()
+    first, last = start.date(), (end.date() if end else account_today(settings))
+    if first > last:
+        fail(f"--start {first} is after --end {last}", code=2)
+    with friendly_errors(), use_settings(settings, Reporter()):
+        summary = run_backfill(first, last)
+    print_summary(summary)
+
+
+@app.command()
+def sync() -> None:
+    """Fetch the recent past again: new messages and carrier status changes.
+
+    Runs from the newest archived day minus SMSARCHIVE_SYNC_LOOKBACK_DAYS to today; every
+    change of carrier status is kept in carrier_status_history.
+    """
+    from flows.archive_flows import run_sync
+    from flows.progress import Reporter
+    from flows.runtime import use_settings
+
+    settings = load_settings()
+    with friendly_errors(), use_settings(settings, Reporter()):
+        summary = run_sync()
+    print_summary(summary)
+
+
+@app.command()
+def status() -> None:
+    """Show what the archive holds: messages, windows, runs, media, rejected rows, statuses."""
+    from rich.console import Console
+
+    from flows.status_view import render_status
+    from warehouse import archive_status, open_warehouse
+
+    settings = load_settings()
+    if not settings.archive_path.exists():
+        fail(f"no archive at {settings.archive_path}: run `smsarchive backfill` first", code=1)
+    with friendly_errors():
+        con = open_warehouse(settings.archive_path, read_only=True)
+        try:
+            render_status(archive_status(con), Console())
+        finally:
+            con.close()
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

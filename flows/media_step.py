@@ -1,0 +1,82 @@
+"""Downloads every pending media file and records each result, file first, row second."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from extract.media import MediaItem, MediaResult, download_media, results_frame
+from warehouse import pending_media, record_media_results
+
+MediaKey = tuple[str, str, str, int]
+FLUSH_EVERY = 200
+
+
+@dataclass
+class MediaOutcome:
+    """How the media of one run ended."""
+
+    stored: int = 0
+    expired: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        """Every media item tried."""
+        return self.stored + self.expired + self.failed
+
+
+def pending_items(con: duckdb.DuckDBPyConnection) -> list[MediaItem[MediaKey]]:
+    """The media the archive still lacks, as download items."""
+    pending = pending_media(con)
+    return [
+        MediaItem(
+            key=(row["provider"], row["account"], row["message_id"], row["position"]),
+            url=row["url"],
+        )
+        for row in pending.iter_rows(named=True)
+    ]
+
+
+def download_pending(
+    con: duckdb.DuckDBPyConnection,
+    items: Sequence[MediaItem[MediaKey]],
+    *,
+    media_dir: Path,
+    allowed_hosts: Sequence[str],
+    user_agent: str,
+    concurrency: int = 8,
+    on_result: Callable[[MediaResult[MediaKey]], None] | None = None,
+) -> MediaOutcome:
+    """Fetch `items`; their rows are updated in batches, so a crash keeps what was done."""
+    outcome = MediaOutcome()
+    batch: list[MediaResult[MediaKey]] = []
+
+    def flush() -> None:
+        if batch:
+            record_media_results(con, results_frame(batch).rename({"error": "last_error"}))
+            batch.clear()
+
+    def done(result: MediaResult[MediaKey]) -> None:
+        setattr(outcome, result.state, getattr(outcome, result.state) + 1)
+        batch.append(result)
+        if len(batch) >= FLUSH_EVERY:
+            flush()
+        if on_result is not None:
+            on_result(result)
+
+    try:
+        download_media(
+            items,
+            media_dir=media_dir,
+            allowed_hosts=allowed_hosts,
+            user_agent=user_agent,
+            concurrency=concurrency,
+            on_result=done,
+        )
+    finally:
+        flush()
+    return outcome
