@@ -1,36 +1,127 @@
-"""Renders the archive's status as terminal tables."""
+"""Renders the archive's status for a person at a terminal: short tables, plain words."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 import polars as pl
-from rich.console import Console, Group
+from rich.console import Console
 from rich.table import Table
 
 from warehouse import ArchiveStatus
 
 
-def _table(title: str, frame: pl.DataFrame, empty: str) -> Table | str:
-    if frame.is_empty():
-        return f"[bold]{title}[/bold]: {empty}"
-    table = Table(title=title, title_justify="left", title_style="bold")
-    for name in frame.columns:
-        table.add_column(name, justify="right" if frame[name].dtype.is_numeric() else "left")
-    for row in frame.iter_rows():
-        table.add_row(*("" if value is None else str(value) for value in row))
+def _size(size: int | None) -> str:
+    value = float(size or 0)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{value:,.1f} TB"
+
+
+def _when(value: datetime | None) -> str:
+    return "—" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
+    for index, header in enumerate(headers):
+        table.add_column(header, justify="left" if index == 0 else "right")
+    for row in rows:
+        table.add_row(*("—" if value is None else str(value) for value in row))
     return table
+
+
+def _accounts(status: ArchiveStatus) -> list[tuple[str, str]]:
+    frame = status.span.select("provider", "account").unique().sort("provider", "account")
+    return [(str(p), str(a)) for p, a in frame.iter_rows()]
+
+
+def _of(frame: pl.DataFrame, provider: str, account: str) -> pl.DataFrame:
+    return frame.filter((pl.col("provider") == provider) & (pl.col("account") == account))
 
 
 def render_status(status: ArchiveStatus, console: Console) -> None:
     """Print every part of the status, saying plainly when a part is empty."""
-    console.print(
-        Group(
-            f"schema version {status.schema_version}",
-            _table("messages", status.messages, "none yet: run `smsarchive backfill`"),
-            _table("date span", status.span, "none"),
-            _table("windows done", status.windows, "none"),
-            _table("last runs", status.last_runs, "none"),
-            _table("media", status.media, "none"),
-            _table("rejected rows", status.rejected, "none"),
-            _table("carrier statuses that did not map", status.unmapped_statuses, "none"),
+    accounts = _accounts(status)
+    if not accounts:
+        console.print("The archive is empty: run `smsarchive backfill --start YYYY-MM-DD`.")
+    for provider, account in accounts:
+        span = _of(status.span, provider, account).row(0, named=True)
+        console.print(
+            f"[bold]{provider} · {account}[/bold]: {span['messages']:,} messages from "
+            f"{_when(span['first_sent_at'])} to {_when(span['last_sent_at'])}"
         )
-    )
+        counts = _of(status.messages, provider, account)
+        rows = [
+            (
+                kind,
+                *(
+                    int(
+                        counts.filter((pl.col("kind") == kind) & (pl.col("direction") == d))[
+                            "messages"
+                        ].sum()
+                    )
+                    for d in ("inbound", "outbound")
+                ),
+            )
+            for kind in ("sms", "mms")
+        ]
+        console.print(_table("messages", ["kind", "inbound", "outbound"], rows))
+        for window in _of(status.windows, provider, account).iter_rows(named=True):
+            console.print(
+                f"windows done: {window['windows']} covering {window['first_day']} .. "
+                f"{window['last_day']}, last at {_when(window['last_completed_at'])}"
+            )
+        media = _of(status.media, provider, account)
+        console.print(
+            _table(
+                "media",
+                ["state", "files", "size"],
+                [(r["state"], r["files"], _size(r["bytes"])) for r in media.iter_rows(named=True)],
+            )
+        )
+        rejected = _of(status.rejected, provider, account)
+        if rejected.is_empty():
+            console.print("rejected rows: none")
+        else:
+            console.print(
+                _table(
+                    "rejected rows (kept in rejected_records)",
+                    ["source", "reason", "rows"],
+                    rejected.select("source", "reason", "records").rows(),
+                )
+            )
+        unmapped = _of(status.unmapped_statuses, provider, account)
+        if unmapped.is_empty():
+            console.print("carrier statuses that did not map: none")
+        else:
+            console.print(
+                _table(
+                    "carrier statuses that did not map (status 'unknown')",
+                    ["carrier_status", "messages"],
+                    [(repr(s), n) for s, n in unmapped.select("carrier_status", "messages").rows()],
+                )
+            )
+    if not status.last_runs.is_empty():
+        console.print(
+            _table(
+                "last runs",
+                ["run", "outcome", "days", "started", "finished", "new", "seen again"],
+                [
+                    (
+                        r["kind"],
+                        r["outcome"],
+                        f"{r['window_start']} .. {r['window_end']}",
+                        _when(r["started_at"]),
+                        _when(r["finished_at"]),
+                        r["messages_inserted"],
+                        r["messages_updated"],
+                    )
+                    for r in status.last_runs.iter_rows(named=True)
+                ],
+            )
+        )
+    console.print(f"schema version {status.schema_version}")

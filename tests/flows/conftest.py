@@ -1,0 +1,52 @@
+"""Fixtures for flow tests: one Prefect test server for the session, and archive helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+from pydantic import SecretStr
+
+from extract.voipms.sandbox.server import SandboxServer
+from flows.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """Prefect's own test harness: a real (temporary) Prefect server, started once."""
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def sandbox_settings(server: SandboxServer, data_dir: Path, **overrides: object) -> Settings:
+    """Settings that point every part of smsarchive at `server`, archiving into `data_dir`."""
+    values: dict[str, object] = {
+        "voipms_api_url": server.url,
+        "voipms_api_username": server.username,
+        "voipms_api_password": SecretStr(server.password),
+        "voipms_media_hosts": [server.media_host],
+        "voipms_requests_per_minute": None,
+        "voipms_page_limit": 400,
+        "smsarchive_data_dir": data_dir,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def sandbox_env(server: SandboxServer, data_dir: Path) -> dict[str, str]:
+    """The same settings as environment variables, for a child `smsarchive` process."""
+    return {
+        "VOIPMS_API_URL": server.url,
+        "VOIPMS_API_USERNAME": server.username,
+        "VOIPMS_API_PASSWORD": server.password,
+        "VOIPMS_MEDIA_HOSTS": server.media_host,
+        "VOIPMS_REQUESTS_PER_MINUTE": "",
+        "VOIPMS_PAGE_LIMIT": "400",
+        "SMSARCHIVE_DATA_DIR": str(data_dir),
+    }
+
+
+SPAN = (date(2024, 1, 1), date(2024, 12, 31))

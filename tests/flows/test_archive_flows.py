@@ -1,0 +1,130 @@
+"""The archive's promise, end to end through real Prefect flows against the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.server import SandboxServer
+from extract.voipms.sandbox.spec import AccountSpec
+from flows.archive_flows import run_backfill, run_sync
+from flows.runtime import use_settings
+from flows.settings import Settings
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from tests.flows.archive_checks import (
+    archived_messages,
+    media_problems,
+    stable_snapshot,
+    table,
+    truth_messages,
+)
+from tests.flows.conftest import SPAN, sandbox_settings
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+@dataclass
+class Archived:
+    """A sandbox, the settings pointing at it, and the first backfill's summary."""
+
+    account: SandboxAccount
+    server: SandboxServer
+    settings: Settings
+    summary: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
+    account = SandboxAccount.generate(
+        AccountSpec(seed=11, messages=2500, start=SPAN[0], end=SPAN[1], dids=3, mms_share=0.2)
+    )
+    server = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
+    settings = sandbox_settings(server, tmp_path_factory.mktemp("archive"))
+    try:
+        with use_settings(settings):
+            summary = run_backfill(*SPAN)
+        yield Archived(account, server, settings, summary)
+    finally:
+        server.stop()
+
+
+def test_backfill_archives_every_message_once_as_it_truly_is(archived: Archived) -> None:
+    truth = truth_messages(archived.account)
+    got = archived_messages(archived.settings.archive_path)
+    assert got.height == truth.height == archived.summary["inserted"]
+    assert got.select("kind", "message_id").is_duplicated().sum() == 0
+    assert_frame_equal(got, truth, check_dtypes=False)
+
+
+def test_backfill_stores_every_media_file_and_marks_expired_ones(archived: Archived) -> None:
+    settings = archived.settings
+    assert media_problems(settings.archive_path, settings.media_dir, archived.account) == []
+    assert archived.account.truth_media()["expired"].any(), "the fixture must hold expired media"
+
+
+def test_backfill_lands_raw_answers_and_checkpoints_every_window(archived: Archived) -> None:
+    landed = table(archived.settings.archive_path, "SELECT method, path, rows FROM raw_landing")
+    windows = table(archived.settings.archive_path, "SELECT * FROM window_checkpoints")
+    assert windows.height == archived.summary["windows"] == 4
+    assert sorted(set(landed["method"])) == ["getMMS", "getSMS"]
+    assert landed.height == 2 * windows.height
+    for path in landed["path"]:
+        assert (archived.settings.smsarchive_data_dir / path).is_file()
+    assert int(landed.filter(pl.col("method") == "getSMS")["rows"].sum()) == (
+        archived.account.truth().height
+    )
+
+
+def test_rerunning_backfill_changes_nothing(archived: Archived) -> None:
+    before = stable_snapshot(archived.settings.archive_path)
+    archived.server.reset_counts()
+    with use_settings(archived.settings):
+        again = run_backfill(*SPAN)
+    assert again["windows_skipped"] == again["windows"]
+    assert again["inserted"] == again["updated"] == 0
+    assert set(archived.server.call_counts()) <= {"getDIDsInfo"}
+    # Other window boundaries force every message to be fetched and merged again.
+    with use_settings(archived.settings):
+        shifted = run_backfill(date(2024, 2, 15), SPAN[1])
+    assert shifted["inserted"] == 0 and shifted["status_changes"] == 0
+    after = stable_snapshot(archived.settings.archive_path)
+    for name, frame in before.items():
+        assert_frame_equal(after[name], frame, check_row_order=True)
+
+
+def test_sync_archives_new_messages_and_keeps_status_changes(archived: Archived) -> None:
+    account, settings = archived.account, archived.settings
+    recent = (
+        account.truth()
+        .filter((pl.col("direction") == "outbound") & (pl.col("local_date") >= date(2024, 12, 26)))
+        .head(3)
+    )
+    assert recent.height == 3
+    for row in recent.iter_rows(named=True):
+        account.set_carrier_status(row["kind"], row["id"], "Delivered")
+    added = account.add_messages(
+        6, datetime(2024, 12, 30, 12, tzinfo=UTC), datetime(2024, 12, 31, 20, tzinfo=UTC)
+    )
+    with use_settings(settings):
+        summary = run_sync()
+    assert summary["inserted"] == len(added)
+    assert summary["status_changes"] >= recent.height
+    got = archived_messages(settings.archive_path)
+    assert_frame_equal(got, truth_messages(account), check_dtypes=False)
+    for row in recent.iter_rows(named=True):
+        history = table(
+            settings.archive_path,
+            "SELECT carrier_status FROM carrier_status_history "
+            f"WHERE kind = '{row['kind']}' AND message_id = '{row['id']}' ORDER BY seen_at",
+        )["carrier_status"].to_list()
+        assert history == [row["carrier_status"], "Delivered"]
+    runs = table(settings.archive_path, "SELECT kind, outcome FROM sync_runs")
+    assert ("sync", "ok") in runs.rows()
