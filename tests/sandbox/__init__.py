@@ -1,0 +1,1 @@
+"""Tests of the VoIP.ms sandbox: generator, media, API, faults and controls."""

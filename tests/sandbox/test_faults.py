@@ -1,0 +1,120 @@
+"""Faults on demand: each kind observable, seeded, the rate cap, latency and call counts."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from extract.voipms.sandbox.faults import FaultConfig
+from extract.voipms.sandbox.server import SandboxServer
+from tests.sandbox.conftest import api, raw_call
+
+
+def test_http_500(faulty: SandboxServer) -> None:
+    faulty.set_faults(FaultConfig(http_500=1.0))
+    response = raw_call(faulty, "getIP")
+    assert response.status_code == 500
+    assert "Internal Server Error" in response.text
+
+
+def test_http_522(faulty: SandboxServer) -> None:
+    faulty.set_faults(FaultConfig(http_522=1.0))
+    response = raw_call(faulty, "getIP")
+    assert response.status_code == 522
+    assert "Error code 522" in response.text
+
+
+def test_connection_reset(faulty: SandboxServer) -> None:
+    faulty.set_faults(FaultConfig(connection_reset=1.0))
+    with pytest.raises(httpx.ReadError, match="reset"):
+        raw_call(faulty, "getIP")
+
+
+def test_truncated_body(faulty: SandboxServer) -> None:
+    faulty.set_faults(FaultConfig(truncated_body=1.0))
+    with pytest.raises(httpx.RemoteProtocolError, match=r"complete message body"):
+        raw_call(faulty, "getSMS", **{"from": "2024-03-01", "to": "2024-03-31"})
+
+
+def test_timeout_stalls_then_drops(faulty: SandboxServer) -> None:
+    faulty.set_faults(FaultConfig(timeout=1.0, stall_s=0.6))
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(faulty.url, params={"method": "getIP"}, timeout=0.2)
+    assert time.monotonic() - started < 0.5
+    with pytest.raises(httpx.RemoteProtocolError):  # a patient client gets no answer either
+        httpx.get(faulty.url, params={"method": "getIP"}, timeout=5)
+    assert time.monotonic() - started >= 0.6
+
+
+def test_maintenance(faulty: SandboxServer) -> None:
+    faulty.set_faults(FaultConfig(maintenance=1.0))
+    response = raw_call(faulty, "getSMS")
+    assert response.status_code == 200
+    assert response.json() == {"status": "method_maintenance"}
+
+
+def test_rate_cap(faulty: SandboxServer) -> None:
+    faulty.set_faults(FaultConfig(rate_per_minute=3))
+    statuses = [raw_call(faulty, "getIP") for _ in range(5)]
+    assert [r.status_code for r in statuses] == [200] * 5
+    assert [r.json()["status"] for r in statuses] == ["success"] * 3 + ["api_limit_exceeded"] * 2
+    assert faulty.call_counts() == {"getIP": 5}
+    assert (
+        httpx.get(faulty.media_base + _a_media_path(faulty)).status_code == 200
+    )  # media not capped
+
+
+def _a_media_path(server: SandboxServer) -> str:
+    media = server.account.truth_media()
+    return str(media.filter(~media["expired"])["url_path"][0])
+
+
+def test_latency_on_api_calls_only(faulty: SandboxServer) -> None:
+    faulty.set_faults(FaultConfig(latency_s=0.3))
+    started = time.monotonic()
+    assert api(faulty, "getIP")["status"] == "success"
+    assert time.monotonic() - started >= 0.3
+    started = time.monotonic()
+    httpx.get(faulty.media_base + _a_media_path(faulty))
+    assert time.monotonic() - started < 0.2
+
+
+def test_faults_are_seeded_and_mixed(faulty: SandboxServer) -> None:
+    def run() -> list[str]:
+        faulty.set_faults(FaultConfig(seed=11, http_500=0.3, maintenance=0.3))
+        out = []
+        for _ in range(30):
+            response = raw_call(faulty, "getIP")
+            out.append("500" if response.status_code == 500 else response.json()["status"])
+        return out
+
+    first, second = run(), run()
+    assert first == second
+    assert set(first) == {"500", "method_maintenance", "success"}
+
+
+def test_fault_config_validation() -> None:
+    with pytest.raises(ValueError, match="add up"):
+        FaultConfig(http_500=0.6, http_522=0.6)
+    with pytest.raises(ValueError, match="within"):
+        FaultConfig(timeout=1.5)
+    with pytest.raises(ValueError, match="unknown"):
+        FaultConfig.from_mapping({"http_404": 0.1})
+    assert FaultConfig.from_mapping({"http_500": "0.5", "rate_per_minute": 10}) == FaultConfig(
+        http_500=0.5, rate_per_minute=10
+    )
+
+
+def test_call_counts(faulty: SandboxServer) -> None:
+    raw_call(faulty, "getIP")
+    raw_call(faulty, "getSMS", post=True)
+    raw_call(faulty, "getSMS", auth=False)
+    raw_call(faulty, "")
+    faulty.set_faults(FaultConfig(http_500=1.0))
+    raw_call(faulty, "getMMS")
+    assert faulty.call_counts() == {"getIP": 1, "getSMS": 2, "(none)": 1, "getMMS": 1}
+    faulty.reset_counts()
+    assert faulty.call_counts() == {}
