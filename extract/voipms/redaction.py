@@ -1,0 +1,131 @@
+"""A logging filter that blanks registered secrets out of our, httpx's and httpcore's logs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import quote, quote_plus
+
+from pydantic import SecretStr
+
+MASK = "**********"
+
+# Filters on a logger see only records logged through that very logger, not its children's,
+# so every logger that handles request data is named here.
+GUARDED_LOGGERS: tuple[str, ...] = (
+    "extract.voipms",
+    "extract.voipms.client",
+    "extract.voipms.windows",
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+
+
+def secret_variants(secret: str) -> list[str]:
+    """The secret as it may appear in text: plain and URL-encoded, longest first."""
+    variants = {secret, quote_plus(secret), quote(secret, safe="")}
+    return sorted((v for v in variants if v), key=len, reverse=True)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """`text` with every variant of every secret replaced by a mask."""
+    for secret in secrets:
+        for variant in secret_variants(secret):
+            text = text.replace(variant, MASK)
+    return text
+
+
+class SecretRedactingFilter(logging.Filter):
+    """Rewrites a record whose message or traceback holds a registered secret; drops nothing."""
+
+    def __init__(self) -> None:
+        super().__init__("smsarchive-secret-redaction")
+        self._lock = threading.Lock()
+        self._secrets: Counter[str] = Counter()
+
+    def add(self, secret: str) -> None:
+        """Start blanking `secret` (counted: add twice, discard twice)."""
+        if secret:
+            with self._lock:
+                self._secrets[secret] += 1
+
+    def discard(self, secret: str) -> None:
+        """Stop blanking `secret` once every `add` has been matched."""
+        with self._lock:
+            if self._secrets[secret] > 1:
+                self._secrets[secret] -= 1
+            else:
+                self._secrets.pop(secret, None)
+
+    def secrets(self) -> list[str]:
+        """The secrets now blanked."""
+        with self._lock:
+            return list(self._secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = self.secrets()
+        if not secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: show it unformatted rather than fail
+            message = f"{record.msg!s} {record.args!r}"
+        cleaned = redact(message, secrets)
+        if cleaned != message:
+            record.msg = cleaned
+            record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = record.exc_text or "".join(traceback.format_exception(*record.exc_info))
+            record.exc_text = redact(text, secrets)
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text, secrets)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, secrets)
+        return True
+
+
+_FILTER = SecretRedactingFilter()
+_ATTACH_LOCK = threading.Lock()
+
+
+def _attach() -> None:
+    with _ATTACH_LOCK:
+        for name in GUARDED_LOGGERS:
+            logger = logging.getLogger(name)
+            if _FILTER not in logger.filters:
+                logger.addFilter(_FILTER)
+
+
+def protect_secret(secret: SecretStr) -> None:
+    """Blank `secret` out of every record of the guarded loggers until `release_secret`."""
+    _attach()
+    _FILTER.add(secret.get_secret_value())
+
+
+def release_secret(secret: SecretStr) -> None:
+    """Undo one `protect_secret` call (the filter stays attached; it is idle without secrets)."""
+    _FILTER.discard(secret.get_secret_value())
+
+
+@contextmanager
+def secret_protected(secret: SecretStr) -> Iterator[None]:
+    """`protect_secret` for the length of a `with` block."""
+    protect_secret(secret)
+    try:
+        yield
+    finally:
+        release_secret(secret)
+
+
+def redact_registered(text: str) -> str:
+    """`text` with every secret now registered blanked out."""
+    return redact(text, _FILTER.secrets())

@@ -1,0 +1,265 @@
+"""Date windows of at most 92 days, and fetching a window whole despite the API's row limit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+
+API_MAX_DAYS = 92
+DEFAULT_MAX_LIMIT = 1_000_000
+# getSMS/getMMS `type`: 1 received, 0 sent. Newest-first answers are concatenated in this order.
+MESSAGE_TYPES: tuple[int, ...] = (1, 0)
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """Local days `start`..`end`, both inclusive, as the API's `from`/`to` read them."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise ValueError(f"a window cannot start ({self.start}) after it ends ({self.end})")
+
+    @property
+    def days(self) -> int:
+        """How many local days the window spans, both ends counted."""
+        return (self.end - self.start).days + 1
+
+    def halves(self) -> tuple[Window, Window]:
+        """The window cut into two consecutive windows (the earlier one is the shorter)."""
+        if self.days < 2:
+            raise ValueError(f"a one-day window ({self.start}) cannot be halved")
+        first_days = self.days // 2
+        first_end = self.start + timedelta(days=first_days - 1)
+        return Window(self.start, first_end), Window(first_end + timedelta(days=1), self.end)
+
+
+def split_range(start: date, end: date, max_days: int = API_MAX_DAYS) -> list[Window]:
+    """Cut local days `start`..`end` (inclusive) into consecutive windows of ≤ `max_days` days.
+
+    The windows are in order, with no gap and no overlap, and as few as possible
+    (ceil(days / max_days)); only the last may be shorter.
+
+    The API refuses ranges "over 92 days" (`invalid_daterange`) without saying whether it
+    counts `to - from` or the days inclusive. We read `max_days` as the inclusive count: a
+    92-day window has `end - start == 91` days, which passes under either reading.
+    """
+    if max_days < 1:
+        raise ValueError(f"max_days must be at least 1, not {max_days}")
+    if start > end:
+        raise ValueError(f"the range cannot start ({start}) after it ends ({end})")
+    windows: list[Window] = []
+    cursor = start
+    step = timedelta(days=max_days - 1)
+    while cursor <= end:
+        window_end = min(cursor + step, end)
+        windows.append(Window(cursor, window_end))
+        cursor = window_end + timedelta(days=1)
+    return windows
+
+
+@dataclass(frozen=True)
+class Query:
+    """One getSMS/getMMS question: days `date_from`..`date_to`, optional filters, a row limit."""
+
+    date_from: date
+    date_to: date
+    limit: int
+    type: int | None = None
+    did: str | None = None
+
+
+Fetch = Callable[[Query], list[Row]]
+
+
+@dataclass
+class WindowFetch:
+    """All rows of one window, with how many calls and splits it took to get them whole."""
+
+    window: Window
+    rows: list[Row] = field(default_factory=list)
+    calls: int = 0
+    date_splits: int = 0
+    type_splits: int = 0
+    did_splits: int = 0
+    limit_raises: int = 0
+
+    @property
+    def splits(self) -> int:
+        """Every time an answer was full and the question was asked again in parts or larger."""
+        return self.date_splits + self.type_splits + self.did_splits + self.limit_raises
+
+
+class IncompleteWindowError(RuntimeError):
+    """A single day, type and DID still filled the answer at the largest limit allowed."""
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
+        super().__init__(
+            f"{query.limit} or more messages on {query.date_from} "
+            f"(type {query.type}, DID {query.did}) even at the largest limit allowed; "
+            "rows would be lost, so nothing is kept: raise max_limit"
+        )
+
+
+def _did_key(value: object) -> str:
+    digits = "".join(ch for ch in str(value) if ch.isdigit())
+    # NANP DIDs come back as 10 digits or, in E.164 dial mode, as +1 and 10 digits.
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+
+
+def _unique_dids(dids: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    unique: list[str] = []
+    for did in dids:
+        key = _did_key(did)
+        if key and key not in seen:
+            seen.add(key)
+            unique.append(did)
+    return unique
+
+
+def fetch_window_complete(
+    fetch: Fetch,
+    window: Window,
+    *,
+    limit: int,
+    dids: Sequence[str] = (),
+    max_limit: int = DEFAULT_MAX_LIMIT,
+) -> WindowFetch:
+    """Every row of `window`, each once, asking `fetch` as often as needed.
+
+    An answer holding as many rows as its limit may be cut short, and rows come newest first,
+    so a full answer lacks the oldest rows: it is never kept. Instead the question is asked
+    again in parts: a range of days in two halves (recursively); a single day by `type`
+    (received, sent), then by DID; a single day, type and DID with twice the limit, up to
+    `max_limit`, past which `IncompleteWindowError` is raised rather than rows lost.
+
+    A type or DID split is only used when every row of the full answer falls into one of
+    its parts; otherwise the limit is raised instead. `dids` must hold every DID that can
+    carry messages in the window: a DID missing from it is caught only when one of its rows
+    shows up in a full answer. Rows come back newest window part first; partitions of one
+    day are concatenated, not re-sorted.
+    """
+    if limit < 1 or max_limit < limit:
+        raise ValueError(f"need 1 <= limit <= max_limit, got limit={limit}, max={max_limit}")
+    result = WindowFetch(window=window)
+    did_list = _unique_dids(dids)
+    did_keys = {_did_key(did) for did in did_list}
+
+    def ask(query: Query) -> list[Row]:
+        rows = fetch(query)
+        result.calls += 1
+        if len(rows) < query.limit:
+            return rows
+        if query.date_from < query.date_to:
+            result.date_splits += 1
+            earlier, later = Window(query.date_from, query.date_to).halves()
+            logger.debug("full answer for %s..%s: halving", query.date_from, query.date_to)
+            return ask(replace(query, date_from=later.start, date_to=later.end)) + ask(
+                replace(query, date_from=earlier.start, date_to=earlier.end)
+            )
+        if query.type is None and all(
+            str(row.get("type", "")).strip() in {str(t) for t in MESSAGE_TYPES} for row in rows
+        ):
+            result.type_splits += 1
+            logger.debug("full answer for %s: splitting by type", query.date_from)
+            return [row for t in MESSAGE_TYPES for row in ask(replace(query, type=t))]
+        if (
+            query.did is None
+            and len(did_list) > 1
+            and all(_did_key(row.get("did", "")) in did_keys for row in rows)
+        ):
+            result.did_splits += 1
+            logger.debug("full answer for %s: splitting by DID", query.date_from)
+            return [row for did in did_list for row in ask(replace(query, did=did))]
+        if query.limit < max_limit:
+            result.limit_raises += 1
+            larger = min(query.limit * 2, max_limit)
+            logger.debug("full answer for %s: asking for %d rows", query.date_from, larger)
+            return ask(replace(query, limit=larger))
+        raise IncompleteWindowError(query)
+
+    result.rows = ask(Query(date_from=window.start, date_to=window.end, limit=limit))
+    if result.splits:
+        logger.info(
+            "window %s..%s: %d rows in %d calls (%d date, %d type, %d DID splits, %d raises)",
+            window.start,
+            window.end,
+            len(result.rows),
+            result.calls,
+            result.date_splits,
+            result.type_splits,
+            result.did_splits,
+            result.limit_raises,
+        )
+    return result
+
+
+class MessageSource(Protocol):
+    """Anything with getSMS/getMMS-shaped methods, such as `VoipMsClient`."""
+
+    def get_sms(
+        self,
+        date_from: date,
+        date_to: date,
+        *,
+        all_messages: bool = ...,
+        type: int | None = ...,
+        did: str | None = ...,
+        contact: str | None = ...,
+        limit: int | None = ...,
+    ) -> list[Row]: ...
+
+    def get_mms(
+        self,
+        date_from: date,
+        date_to: date,
+        *,
+        all_messages: bool = ...,
+        type: int | None = ...,
+        did: str | None = ...,
+        contact: str | None = ...,
+        limit: int | None = ...,
+    ) -> list[Row]: ...
+
+
+def sms_fetch(source: MessageSource, *, all_messages: bool = False) -> Fetch:
+    """A `Fetch` that answers a `Query` with `source.get_sms`."""
+
+    def fetch(query: Query) -> list[Row]:
+        return source.get_sms(
+            query.date_from,
+            query.date_to,
+            all_messages=all_messages,
+            type=query.type,
+            did=query.did,
+            limit=query.limit,
+        )
+
+    return fetch
+
+
+def mms_fetch(source: MessageSource, *, all_messages: bool = False) -> Fetch:
+    """A `Fetch` that answers a `Query` with `source.get_mms`."""
+
+    def fetch(query: Query) -> list[Row]:
+        return source.get_mms(
+            query.date_from,
+            query.date_to,
+            all_messages=all_messages,
+            type=query.type,
+            did=query.did,
+            limit=query.limit,
+        )
+
+    return fetch
