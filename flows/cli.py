@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -23,6 +24,17 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="show debug logs and Prefect's own output")
+    ] = False,
+) -> None:
+    from flows.logging_setup import configure_logging
+
+    configure_logging(verbose=verbose)
 
 
 def load_settings() -> Settings:
@@ -50,12 +62,18 @@ def friendly_errors() -> Iterator[None]:
     from flows.api_client import MissingCredentialsError
     from warehouse import WarehouseError
 
+    message: str | None = None
+    code = 1
     try:
         yield
     except (VoipMsError, MissingCredentialsError, WarehouseError, ValueError) as exc:
-        fail(str(exc))
+        message = str(exc)
+        # The traceback's frames hold the run's DuckDB connection; let it go before exit.
+        traceback.clear_frames(exc.__traceback__)
     except KeyboardInterrupt:
-        fail("interrupted; nothing is lost, rerun to continue", code=130)
+        message, code = "interrupted; nothing is lost, rerun to continue", 130
+    if message is not None:
+        fail(message, code=code)
 
 
 def print_summary(summary: dict[str, object]) -> None:
