@@ -25,4 +25,5 @@ def api_client(settings: Settings) -> VoipMsClient:
         max_concurrency=settings.voipms_max_concurrency,
         requests_per_minute=settings.voipms_requests_per_minute,
         timeout=settings.voipms_timeout_seconds,
+        max_attempts=settings.voipms_max_attempts,
     )

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     voipms_requests_per_minute: int | None = Field(
         default=60, ge=1, description="client-side cap on API calls a minute (empty = no cap)"
     )
+    voipms_max_attempts: int = Field(
+        default=6, ge=1, description="tries per API call before a transient error is final"
+    )
     voipms_timeout_seconds: float = Field(default=60.0, gt=0, description="per-call HTTP timeout")
     smsarchive_sync_lookback_days: int = Field(
         default=7, ge=0, description="days before the newest archived day that sync fetches again"
