@@ -1,0 +1,63 @@
+"""Phone numbers to E.164 and their kind (NANP, short code, international, other)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+_SEPARATORS: Final = r"[\s\-().]"
+_NANP: Final = r"^(?:\+1|1)?(\d{10})$"
+_INTERNATIONAL_PLUS: Final = r"^\+[02-9]\d{6,14}$"
+_INTERNATIONAL_DIGITS: Final = r"^[02-9]\d{10,14}$"
+_SHORT_CODE: Final = r"^\d{3,6}$"
+
+
+def _cleaned(number: pl.Expr) -> pl.Expr:
+    return number.str.replace_all(_SEPARATORS, "")
+
+
+def contact_kind(number: pl.Expr) -> pl.Expr:
+    """'nanp', 'short_code', 'international' or 'other' for raw numbers; null stays null."""
+    cleaned = _cleaned(number)
+    return (
+        pl.when(number.is_null())
+        .then(pl.lit(None, dtype=pl.Utf8))
+        .when(cleaned.str.contains(_NANP))
+        .then(pl.lit("nanp"))
+        .when(
+            cleaned.str.contains(_INTERNATIONAL_PLUS) | cleaned.str.contains(_INTERNATIONAL_DIGITS)
+        )
+        .then(pl.lit("international"))
+        .when(cleaned.str.contains(_SHORT_CODE))
+        .then(pl.lit("short_code"))
+        .otherwise(pl.lit("other"))
+    )
+
+
+def e164_number(number: pl.Expr) -> pl.Expr:
+    """Raw numbers in E.164 where they are NANP or international, else as given.
+
+    Spaces, dashes, parentheses and dots are removed first. Then:
+
+    - 10 digits, `1` + 10 digits, or `+1` + 10 digits: NANP, stored as `+1XXXXXXXXXX`.
+    - `+` + 7..15 digits (not `+1`): international, kept with its `+`.
+    - 11..15 digits without `+` and not starting with `1`: international as the API renders it
+      for DIDs in NANPA dial mode (digits without `+`), stored as `+` + digits so one
+      correspondent reads the same whatever the DID's dial mode. (NANP numbers never have more
+      than 11 digits, and country codes starting with 1 are all NANP.)
+    - 3..6 digits: short code, kept as given.
+    - Anything else (empty, letters, 7..9 digits, an odd `+1` length): other, kept exactly as
+      received (not even the separators are removed).
+    """
+    cleaned = _cleaned(number)
+    kind = contact_kind(number)
+    return (
+        pl.when(kind == "nanp")
+        .then(pl.lit("+1") + cleaned.str.extract(_NANP, 1))
+        .when(kind == "international")
+        .then(pl.lit("+") + cleaned.str.strip_chars_start("+"))
+        .when(kind == "short_code")
+        .then(cleaned)
+        .otherwise(number)
+    )

@@ -1,0 +1,78 @@
+"""Why a raw row cannot be read: the reasons that send it to `rejected` instead of messages."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from transform.direction import direction_from_type
+from transform.local_time import exists_locally, local_datetime
+
+_SHOWN: Final = 60
+"""Characters of an offending value quoted in a reason."""
+
+
+def _shown(value: pl.Expr) -> pl.Expr:
+    return value.str.slice(0, _SHOWN)
+
+
+def _blank(value: pl.Expr) -> pl.Expr:
+    return value.is_null() | (value.str.strip_chars() == "")
+
+
+def _reason(failed: pl.Expr, text: pl.Expr | str) -> pl.Expr:
+    message = pl.lit(text) if isinstance(text, str) else text
+    return pl.when(failed).then(message).otherwise(pl.lit(None, dtype=pl.Utf8))
+
+
+def readable(local: pl.Expr, direction: pl.Expr, timezone: str) -> pl.Expr:
+    """True where a raw row can be read, given its naive local time and direction.
+
+    The cheap test run on every row; `rejection_reason` explains the rows it refuses.
+    """
+    return (
+        pl.col("id").str.strip_chars().str.contains(r"^[0-9]+$").fill_null(False)
+        & exists_locally(local, timezone).fill_null(False)
+        & direction.is_not_null()
+        & ~_blank(pl.col("did"))
+        & ~_blank(pl.col("contact"))
+    )
+
+
+def rejection_reason(timezone: str) -> pl.Expr:
+    """Utf8 reasons (joined by '; ') why a raw row is unreadable, or null when it is fine.
+
+    Needs the raw columns id, date, type, did, contact. A row is unreadable when its id is
+    missing or not all digits, its date is missing, not `YYYY-MM-DD HH:MM:SS` or inside the
+    zone's spring-forward gap, its type is neither '0' nor '1', or did/contact is missing.
+    """
+    id_ = pl.col("id")
+    date = pl.col("date")
+    type_ = pl.col("type")
+    local = local_datetime(date)
+    reasons = [
+        _reason(_blank(id_), "missing id"),
+        _reason(
+            ~_blank(id_) & ~id_.str.strip_chars().str.contains(r"^[0-9]+$"),
+            pl.format("id is not a number: '{}'", _shown(id_)),
+        ),
+        _reason(_blank(date), "missing date"),
+        _reason(
+            ~_blank(date) & local.is_null(),
+            pl.format("date is not a YYYY-MM-DD HH:MM:SS local time: '{}'", _shown(date)),
+        ),
+        _reason(
+            exists_locally(local, timezone).not_(),
+            pl.format("date '{}' does not exist in {} (skipped by DST)", date, pl.lit(timezone)),
+        ),
+        _reason(_blank(type_), "missing type"),
+        _reason(
+            ~_blank(type_) & direction_from_type(type_).is_null(),
+            pl.format("type is neither 0 (sent) nor 1 (received): '{}'", _shown(type_)),
+        ),
+        _reason(_blank(pl.col("did")), "missing did"),
+        _reason(_blank(pl.col("contact")), "missing contact"),
+    ]
+    joined = pl.concat_str(reasons, separator="; ", ignore_nulls=True)
+    return pl.when(joined == "").then(pl.lit(None, dtype=pl.Utf8)).otherwise(joined)
