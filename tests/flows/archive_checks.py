@@ -24,24 +24,49 @@ def truth_messages(account: SandboxAccount) -> pl.DataFrame:
         pl.coalesce("contact_e164", "contact").alias("contact"),
         "body",
         "sent_at",
+        pl.col("local_ambiguous"),
     ).sort("kind", "message_id")
+
+
+def assert_matches_truth(got: pl.DataFrame, truth: pl.DataFrame) -> None:
+    """Every column exact; sent_at exact too, except the documented repeated-hour case.
+
+    In the hour repeated when DST ends, the API's local time names two instants. The
+    transform resolves it by id order; only where a kind has nothing in the first pass that
+    night does it fall back to the earlier instant, one hour before the true one.
+    """
+    from polars.testing import assert_frame_equal
+
+    columns = [c for c in MESSAGE_COLUMNS if c != "sent_at"]
+    assert_frame_equal(got.select(columns), truth.select(columns), check_dtypes=False)
+    diff = got.select("kind", "message_id", got_at="sent_at").with_columns(
+        true_at=truth["sent_at"], ambiguous=truth["local_ambiguous"]
+    )
+    wrong = diff.filter(pl.col("got_at") != pl.col("true_at"))
+    unexplained = wrong.filter(
+        ~pl.col("ambiguous") | (pl.col("true_at") - pl.col("got_at") != pl.duration(hours=1))
+    )
+    assert unexplained.is_empty(), unexplained
+    assert wrong.height <= diff["ambiguous"].sum() // 2, wrong
 
 
 def archived_messages(archive: Path) -> pl.DataFrame:
     """The archive's messages in the same shape."""
     with duckdb.connect(str(archive), read_only=True) as con:
         con.execute("SET TimeZone = 'UTC'")
-        frame = con.sql(f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM messages").pl()
+        frame = con.sql(
+            "SELECT kind, message_id, direction, did, contact, body, sent_at FROM messages"
+        ).pl()
     return frame.with_columns(pl.col("sent_at").dt.convert_time_zone("UTC")).sort(
         "kind", "message_id"
     )
 
 
-def table(archive: Path, sql: str) -> pl.DataFrame:
-    """Any query against the archive, read-only."""
+def table(archive: Path, sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+    """Any query against the archive, read-only, with bound parameters."""
     with duckdb.connect(str(archive), read_only=True) as con:
         con.execute("SET TimeZone = 'UTC'")
-        return con.sql(sql).pl()
+        return con.sql(sql, params=params).pl()
 
 
 def stable_snapshot(archive: Path) -> dict[str, pl.DataFrame]:

@@ -60,7 +60,8 @@ def test_wrong_password_is_one_actionable_line(sandbox: SandboxServer, tmp_path:
     result = _run(env, "backfill", "--start", "2024-01-01", "--end", "2024-01-31")
     assert result.returncode == 1
     [line] = _error_lines(result.stderr)
-    assert "invalid_credentials" in line and "SOAP & REST/JSON API" in line
+    assert "invalid_credentials" in line
+    assert "SOAP & REST/JSON API" in line
     assert "not-the-password" not in result.stderr + result.stdout
     assert SANDBOX_PASSWORD not in result.stderr + result.stdout
 
@@ -88,4 +89,5 @@ def test_missing_credentials_say_what_to_set(tmp_path: Path) -> None:
     result = _run({"SMSARCHIVE_DATA_DIR": str(tmp_path)}, "sync")
     assert result.returncode == 1
     [line] = _error_lines(result.stderr)
-    assert "VOIPMS_API_USERNAME" in line and "VOIPMS_API_PASSWORD" in line
+    assert "VOIPMS_API_USERNAME" in line
+    assert "VOIPMS_API_PASSWORD" in line

@@ -25,7 +25,8 @@ def test_command_help(name: str) -> None:
     result = CliRunner().invoke(app, [name, "--help"])
     assert result.exit_code == 0, result.output
     command = COMMAND.commands[name]  # type: ignore[attr-defined]
-    assert command.help and len(command.help.strip()) > 20
+    assert command.help
+    assert len(command.help.strip()) > 20
     undocumented = [
         p.name
         for p in command.params

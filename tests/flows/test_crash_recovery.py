@@ -39,7 +39,16 @@ def server() -> Iterator[SandboxServer]:
     srv.stop()
 
 
-def _backfill_process(server: SandboxServer, data_dir: Path) -> subprocess.Popen[bytes]:
+@pytest.fixture(scope="module")
+def reference(server: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The archive of one uninterrupted backfill."""
+    settings = sandbox_settings(server, tmp_path_factory.mktemp("reference"))
+    with use_settings(settings):
+        run_backfill(*SPAN)
+    return settings.archive_path
+
+
+def _backfill_process(server: SandboxServer, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         **sandbox_env(server, data_dir),
@@ -47,37 +56,37 @@ def _backfill_process(server: SandboxServer, data_dir: Path) -> subprocess.Popen
         "VOIPMS_MAX_CONCURRENCY": "2",
         "SMSARCHIVE_MEDIA_CONCURRENCY": "2",
     }
-    return subprocess.Popen(
-        [SMSARCHIVE, "backfill", "--start", SPAN[0].isoformat(), "--end", SPAN[1].isoformat()],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [SMSARCHIVE, "backfill", "--start", SPAN[0].isoformat(), "--end", SPAN[1].isoformat()],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
 
 
-def _wait_for(predicate_path: Path, proc: subprocess.Popen[bytes], timeout: float) -> None:
+def _wait_for(
+    predicate_path: Path, proc: subprocess.Popen[bytes], log: Path, timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while not predicate_path.exists():
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
         assert time.monotonic() < deadline, "the backfill never got going"
         time.sleep(0.05)
 
 
 @pytest.mark.parametrize("moment", ["fetching", "downloading media"])
 def test_sigkill_then_rerun_equals_an_uninterrupted_run(
-    server: SandboxServer, tmp_path: Path, moment: str
+    server: SandboxServer, reference: Path, tmp_path: Path, moment: str
 ) -> None:
-    reference = sandbox_settings(server, tmp_path / "reference")
-    with use_settings(reference):
-        run_backfill(*SPAN)
-
     data_dir = tmp_path / "killed"
     # Slow calls and media so that the kill lands inside the run, not after it.
     server.set_faults(FaultConfig(latency_s=0.4))
     try:
-        proc = _backfill_process(server, data_dir)
+        log = tmp_path / "killed.log"
+        proc = _backfill_process(server, data_dir, log)
         marker = data_dir / ("landing" if moment == "fetching" else "media")
-        _wait_for(marker, proc, timeout=120)
+        _wait_for(marker, proc, log, timeout=120)
         time.sleep(0.3)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -99,7 +108,7 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(
     )
     assert rerun.returncode == 0, rerun.stderr[-3000:]
 
-    expected = stable_snapshot(reference.archive_path)
+    expected = stable_snapshot(reference)
     got = stable_snapshot(data_dir / "archive.duckdb")
     for name, frame in expected.items():
         assert_frame_equal(got[name], frame, check_row_order=True)

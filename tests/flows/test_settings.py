@@ -38,7 +38,8 @@ def test_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.voipms_api_username == "me@example.com"
     assert isinstance(s.voipms_api_password, SecretStr)
     assert s.voipms_api_password.get_secret_value() == "hunter2-xyz"
-    assert "hunter2-xyz" not in repr(s) and "hunter2-xyz" not in str(s)
+    assert "hunter2-xyz" not in repr(s)
+    assert "hunter2-xyz" not in str(s)
     assert s.voipms_media_hosts == ["voip.ms", "127.0.0.1:8765"]
     assert s.voipms_page_limit == 500
     assert s.voipms_requests_per_minute is None
