@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -101,7 +102,9 @@ def test_rerunning_backfill_changes_nothing(archived: Archived) -> None:
         assert_frame_equal(after[name], frame, check_row_order=True)
 
 
-def test_sync_archives_new_messages_and_keeps_status_changes(archived: Archived) -> None:
+def test_sync_archives_new_messages_and_keeps_status_changes(
+    archived: Archived, caplog: pytest.LogCaptureFixture
+) -> None:
     account, settings = archived.account, archived.settings
     recent = (
         account.truth()
@@ -118,8 +121,12 @@ def test_sync_archives_new_messages_and_keeps_status_changes(archived: Archived)
     added = account.add_messages(
         6, datetime(2024, 12, 30, 12, tzinfo=UTC), datetime(2024, 12, 31, 20, tzinfo=UTC)
     )
-    with use_settings(settings):
+    with caplog.at_level(logging.DEBUG), use_settings(settings):
         summary = run_sync()
+    # Tasks take clients and connections; none may be hashed for a cache key.
+    cache_trouble = [r.getMessage() for r in caplog.records if "cache" in r.getMessage().lower()]
+    assert cache_trouble == []
+    assert any("Finished in state Completed" in r.getMessage() for r in caplog.records)
     assert summary["inserted"] == len(added)
     assert summary["status_changes"] == recent.height
     got = archived_messages(settings.archive_path)
