@@ -47,10 +47,12 @@ def run_demo(settings: Settings, *, messages: int) -> int:
         demo = demo_settings(settings, server)
         with use_settings(demo, Reporter()):
             summary = run_backfill(spec.start, spec.end)
+    media = summary["media"]
     console.print(
         f"backfill {summary['start']}..{summary['end']}: {summary['inserted']:,} new messages, "
         f"{summary['updated']:,} seen again, {summary['rejected']} rejected rows, "
-        f"{summary['api_calls']} API calls; media {summary['media']}"
+        f"{summary['api_calls']} API calls; media: {media['stored']} stored, "
+        f"{media['expired']} expired, {media['failed']} failed"
     )
     con = open_warehouse(demo.archive_path, read_only=True)
     try:
