@@ -6,7 +6,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -76,10 +76,22 @@ def friendly_errors() -> Iterator[None]:
         fail(message, code=code)
 
 
-def print_summary(summary: dict[str, object]) -> None:
-    """The run's counts, one line each."""
-    for key, value in summary.items():
-        typer.echo(f"{key:>16}: {value}")
+def print_summary(summary: dict[str, Any]) -> None:
+    """The run's counts in a few plain lines."""
+    media = summary["media"]
+    typer.echo(
+        f"{summary['kind']} {summary['start']}..{summary['end']}: "
+        f"{summary['inserted']:,} new messages, {summary['updated']:,} seen again, "
+        f"{summary['status_changes']:,} carrier status changes, "
+        f"{summary['rejected']:,} rejected rows"
+    )
+    typer.echo(
+        f"windows: {summary['windows']} ({summary['windows_skipped']} already archived), "
+        f"{summary['api_calls']} API calls; media: {media['stored']} stored, "
+        f"{media['expired']} expired, {media['failed']} failed"
+    )
+    if summary["unknown_fields"]:
+        typer.echo(f"the API sent fields this version does not know: {summary['unknown_fields']}")
 
 
 def _day(value: datetime | None) -> date | None:
