@@ -7,10 +7,11 @@ import binascii
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from extract.voipms.sandbox.access import AccessConfig
 from extract.voipms.sandbox.account import MessageQuery, SandboxAccount, classify_number
 from extract.voipms.sandbox.media_files import EXT_BY_MIME
 from extract.voipms.sandbox.render import normalise_number
@@ -41,6 +42,8 @@ class CallContext:
     client_ip: str
     media_base: str
     """`http://HOST:PORT`, prefixed to media URL paths."""
+    access: AccessConfig = field(default_factory=AccessConfig)
+    """The API switch and IP whitelist (the default lets everyone in)."""
 
 
 Answer = dict[str, object] | str
@@ -279,7 +282,8 @@ def call(ctx: CallContext, params: Mapping[str, str]) -> bytes:
     """Answer one API request (status and all) as the JSON bytes VoIP.ms would send.
 
     Order of checks: missing_method, invalid_method, then (except getIP)
-    missing_credentials and invalid_credentials, then the method's own checks.
+    missing_credentials, invalid_credentials, api_not_enabled and ip_not_enabled,
+    then the method's own checks.
     """
     method = params.get("method", "").strip()
     if method == "":
@@ -294,4 +298,7 @@ def call(ctx: CallContext, params: Mapping[str, str]) -> bytes:
             return php_json({"status": "missing_credentials"})
         if user != ctx.username or password != ctx.password:
             return php_json({"status": "invalid_credentials"})
+        refusal = ctx.access.refusal(ctx.client_ip)
+        if refusal is not None:
+            return php_json({"status": refusal})
     return php_json(handler(ctx, params))

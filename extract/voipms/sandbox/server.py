@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from python_multipart import parse_form
 
+from extract.voipms.sandbox.access import AccessConfig
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.faults import Fault, FaultConfig, FaultInjector
 from extract.voipms.sandbox.methods import CallContext, call, php_json
@@ -44,6 +45,11 @@ HTML_500 = (
     b"<title>500 Internal Server Error</title>\n</head><body>\n<h1>Internal Server Error</h1>\n"
     b"<p>The server encountered an internal error or misconfiguration and was unable to "
     b"complete your request.</p>\n</body></html>\n"
+)
+HTML_403 = (
+    b'<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n'
+    b"<title>403 Forbidden</title>\n</head><body>\n<h1>Forbidden</h1>\n"
+    b"<p>You don't have permission to access this resource.</p>\n</body></html>\n"
 )
 HTML_522 = (
     b'<!DOCTYPE html>\n<html lang="en-US"><head><title>voip.ms | 522: Connection timed out'
@@ -229,6 +235,11 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox = self.server.sandbox
         params, soap = self._params(verb, query)
         sandbox._count(params.get("method", "").strip() or "(none)")
+        access = sandbox.access
+        if access.require_user_agent and not self.headers.get("User-Agent", "").strip():
+            # blocked upstream of the API, before any fault, rate cap or check
+            self._send(403, HTML_403, "text/html; charset=iso-8859-1")
+            return
         injector = sandbox._injector
         config = injector.config
         if config.latency_s > 0 and sandbox._stopping.wait(config.latency_s):
@@ -264,6 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
                 password=sandbox.password,
                 client_ip=self.client_address[0],
                 media_base=sandbox.media_base,
+                access=access,
             )
             try:
                 body = call(context, params)
@@ -300,6 +312,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(200, sandbox.faults.to_dict())
             elif name == "faults":
                 self._send_json(200, sandbox.faults.to_dict())
+            elif name == "access" and verb == "POST":
+                sandbox.set_access(AccessConfig.from_mapping(data))
+                self._send_json(200, sandbox.access.to_dict())
+            elif name == "access":
+                self._send_json(200, sandbox.access.to_dict())
             elif verb == "GET" and name in ("truth", "truth_media"):
                 frame = account.truth() if name == "truth" else account.truth_media()
                 out = io.BytesIO()
@@ -341,10 +358,12 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         faults: FaultConfig | None = None,
+        access: AccessConfig | None = None,
     ) -> None:
         self.account = account
         self.username = username
         self.password = password
+        self._access = access or AccessConfig()
         self._injector = FaultInjector(faults or FaultConfig())
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
@@ -404,6 +423,15 @@ class SandboxServer:
     def set_faults(self, faults: FaultConfig) -> None:
         """Replace the fault configuration; its RNG and rate window start afresh."""
         self._injector = FaultInjector(faults)
+
+    @property
+    def access(self) -> AccessConfig:
+        """The account's access configuration in force (API switch, IP whitelist, UA rule)."""
+        return self._access
+
+    def set_access(self, access: AccessConfig) -> None:
+        """Replace the access configuration; it applies from the next API call on."""
+        self._access = access
 
     def call_counts(self) -> dict[str, int]:
         """API calls received by method name (`(none)` without one), media fetches as `media`."""
