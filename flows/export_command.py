@@ -1,0 +1,32 @@
+"""`smsarchive export`: runs the export flow and says where the snapshot is and what it holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import typer
+
+from flows.export_flow import default_export_dir, run_export
+from flows.runtime import use_settings
+from flows.settings import Settings
+from warehouse import WarehouseError
+
+
+def run_export_command(settings: Settings, out: Path | None) -> dict[str, object]:
+    """Export into `out` (default: data dir/export), print the paths and row counts."""
+    out_dir = (out if out is not None else default_export_dir(settings)).absolute()
+    if not settings.archive_path.exists():
+        raise WarehouseError(
+            f"there is no archive at {settings.archive_path} yet: run `smsarchive backfill` first"
+        )
+    try:
+        with use_settings(settings):
+            summary = run_export(out_dir)
+    except (OSError, duckdb.IOException) as exc:
+        raise WarehouseError(f"could not write the export into {out_dir}: {exc}") from exc
+    typer.echo(f"exported to {summary['current']} (snapshot {summary['snapshot']})")
+    rows: dict[str, int] = summary["rows"]
+    for table, count in rows.items():
+        typer.echo(f"{table:>24}: {count:,} rows")
+    return summary

@@ -1,0 +1,46 @@
+"""`smsarchive export`: runs the Prefect flow, says where it wrote and how many rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.settings import Settings
+
+ENV_KEYS = ("VOIPMS_API_USERNAME", "VOIPMS_API_PASSWORD", "VOIPMS_API_URL")
+
+
+def _env(data_dir: Path) -> dict[str, str | None]:
+    env: dict[str, str | None] = {"SMSARCHIVE_DATA_DIR": str(data_dir)}
+    env.update(dict.fromkeys(ENV_KEYS))
+    return env
+
+
+def test_export_command_writes_into_out_and_prints_counts(
+    archive: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "lake"
+    result = CliRunner().invoke(
+        app, ["export", "--out", str(out)], env=_env(archive.smsarchive_data_dir)
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert f"exported to {out / 'current'}" in result.output
+    for table, entry in manifest["tables"].items():
+        assert f"{table:>24}: {entry['rows']:,} rows" in result.output
+
+
+def test_export_command_defaults_to_the_data_dir(archive: Settings) -> None:
+    result = CliRunner().invoke(app, ["export"], env=_env(archive.smsarchive_data_dir))
+    assert result.exit_code == 0, result.output
+    assert (archive.smsarchive_data_dir / "export" / "current" / "messages").is_dir()
+
+
+def test_export_command_without_an_archive_says_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["export"], env=_env(tmp_path))
+    assert result.exit_code == 1
+    assert "error: there is no archive" in result.output
+    assert not (tmp_path / "export").exists()

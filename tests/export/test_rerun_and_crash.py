@@ -1,0 +1,126 @@
+"""Rerunning an export, and crashing in the middle of one, never shows a reader half an export."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from polars.testing import assert_frame_equal
+
+from flows.settings import Settings
+from tests.export.frames import read_with_duckdb, read_with_polars
+from warehouse import WarehouseBusyError
+from warehouse.export import EXPORT_TABLES, TableExport, export_archive
+from warehouse.export.single_exporter import export_lock
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLES = [table.name for table in EXPORT_TABLES]
+
+KILL_AFTER_FIRST_TABLE = """
+import os, signal, sys
+from pathlib import Path
+from warehouse.export import export_archive
+
+def die(table):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+export_archive(Path(sys.argv[1]), Path(sys.argv[2]), on_table=die)
+"""
+
+
+def _everything(out_dir: Path) -> dict[str, object]:
+    return {table: read_with_duckdb(out_dir, table) for table in TABLES}
+
+
+def _assert_same(left: dict[str, object], right: dict[str, object]) -> None:
+    assert left.keys() == right.keys()
+    for name, frame in left.items():
+        assert_frame_equal(frame, right[name], check_row_order=True)  # type: ignore[arg-type]
+
+
+def _temp_entries(out_dir: Path) -> list[str]:
+    return sorted(p.name for p in out_dir.iterdir() if p.name.endswith("-tmp"))
+
+
+def test_rerun_gives_the_same_data_and_clears_stale_temp_dirs(
+    archive: Settings, tmp_path: Path
+) -> None:
+    first = export_archive(archive.archive_path, tmp_path)
+    before = _everything(tmp_path)
+    stale = tmp_path / ".export-20000101T000000000000Z-tmp"
+    (stale / "messages").mkdir(parents=True)
+    (stale / "messages" / "half.parquet").write_bytes(b"PAR1 not really")
+    second = export_archive(archive.archive_path, tmp_path)
+    assert second.snapshot > first.snapshot
+    assert second.row_counts == first.row_counts
+    _assert_same(_everything(tmp_path), before)
+    assert _temp_entries(tmp_path) == []
+    third = export_archive(archive.archive_path, tmp_path)
+    # The current snapshot and the one before it are kept; older ones go.
+    kept = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
+    assert kept == [second.snapshot, third.snapshot]
+    _assert_same(_everything(tmp_path), before)
+
+
+def test_sigkill_mid_export_leaves_the_previous_export_current(
+    archive: Settings, tmp_path: Path
+) -> None:
+    previous = export_archive(archive.archive_path, tmp_path)
+    before = _everything(tmp_path)
+    manifest = (tmp_path / "_manifest.json").read_text()
+    crashed = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_FIRST_TABLE, str(archive.archive_path), str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    # The killed export got as far as writing its first table, in its temp folder only.
+    (half,) = [tmp_path / name for name in _temp_entries(tmp_path)]
+    assert list((half / "messages").rglob("*.parquet"))
+    assert not (half / "_manifest.json").exists()
+    # Readers still see the previous export, whole.
+    assert os.readlink(tmp_path / "current") == f"snapshots/{previous.snapshot}"
+    assert (tmp_path / "_manifest.json").read_text() == manifest
+    _assert_same(_everything(tmp_path), before)
+    for table in TABLES:
+        assert read_with_polars(tmp_path, table).height == previous.row_counts[table]
+    # The next export removes the leftovers and completes.
+    again = export_archive(archive.archive_path, tmp_path)
+    assert _temp_entries(tmp_path) == []
+    assert again.row_counts == previous.row_counts
+    assert json.loads((tmp_path / "_manifest.json").read_text())["snapshot"] == again.snapshot
+
+
+def test_a_failure_mid_export_removes_its_temp_dir_and_changes_nothing(
+    archive: Settings, tmp_path: Path
+) -> None:
+    previous = export_archive(archive.archive_path, tmp_path)
+    before = _everything(tmp_path)
+
+    # A real failure: the second table's folder is taken by a file, so DuckDB cannot write it.
+    def block_next_table(table: TableExport) -> None:
+        temp = next(p for p in tmp_path.iterdir() if p.name.startswith(".export-"))
+        (temp / "media").write_text("in the way")
+
+    with pytest.raises(duckdb.IOException, match="Cannot write"):
+        export_archive(archive.archive_path, tmp_path, on_table=block_next_table)
+    assert _temp_entries(tmp_path) == []
+    assert os.readlink(tmp_path / "current") == f"snapshots/{previous.snapshot}"
+    _assert_same(_everything(tmp_path), before)
+
+
+def test_a_second_export_into_the_same_folder_waits_its_turn(
+    archive: Settings, tmp_path: Path
+) -> None:
+    with export_lock(tmp_path), pytest.raises(WarehouseBusyError, match="another export"):
+        export_archive(archive.archive_path, tmp_path)
+    assert not (tmp_path / "current").exists()

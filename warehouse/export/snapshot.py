@@ -1,0 +1,129 @@
+"""Writes one complete export into a temp folder beside the target, then swaps it in atomically."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from warehouse.connection import open_warehouse
+from warehouse.export.layout import (
+    MANIFEST,
+    SNAPSHOTS,
+    fsync_path,
+    fsync_tree,
+    point_current_at,
+    prune_snapshots,
+    remove_tree,
+    snapshot_dir,
+    snapshot_id,
+    stale_temp_entries,
+    temp_dir,
+    write_file_atomically,
+)
+from warehouse.export.manifest import ExportResult, TableExport, manifest_json
+from warehouse.export.single_exporter import export_lock
+from warehouse.export.tables import EXPORT_TABLES, PARTITION_COLUMN, ExportTable
+from warehouse.queries import query_row, read_query
+
+TableHook = Callable[[TableExport], None]
+
+
+def export_archive(
+    archive_path: Path, out_dir: Path, *, on_table: TableHook | None = None
+) -> ExportResult:
+    """Export messages, media and carrier_status_history from the archive as parquet.
+
+    Writes `out_dir/.export-<id>-tmp`, renames it to `out_dir/snapshots/<id>` once whole,
+    then atomically repoints the `out_dir/current` symlink at it and rewrites
+    `out_dir/_manifest.json`. Leftovers of crashed exports are removed first; all but the
+    two newest snapshots are removed last. `on_table` is called after each table is written
+    (progress, and a hook for crash tests).
+    """
+    with export_lock(out_dir):
+        for stale in stale_temp_entries(out_dir):
+            remove_tree(stale)
+        exported_at = datetime.now(UTC)
+        snapshot = snapshot_id(exported_at)
+        temp = temp_dir(out_dir, snapshot)
+        final = snapshot_dir(out_dir, snapshot)
+        temp.mkdir()
+        try:
+            con = open_warehouse(archive_path, read_only=True)
+            try:
+                version, tables = write_tables(con, temp, on_table)
+            finally:
+                con.close()
+            result = ExportResult(
+                out_dir=str(out_dir),
+                snapshot=snapshot,
+                snapshot_path=f"{SNAPSHOTS}/{snapshot}",
+                exported_at=exported_at,
+                archive_schema_version=version,
+                tables=tables,
+            )
+            # The snapshot's own manifest is its last file: a folder without one is not whole.
+            write_file_atomically(temp / MANIFEST, manifest_json(result))
+            fsync_tree(temp)
+            final.parent.mkdir(exist_ok=True)
+            os.rename(temp, final)
+            fsync_path(final.parent)
+        except BaseException:
+            remove_tree(temp)
+            raise
+        point_current_at(out_dir, snapshot)
+        write_file_atomically(out_dir / MANIFEST, manifest_json(result))
+        fsync_path(out_dir)
+        prune_snapshots(out_dir)
+        return result
+
+
+def write_tables(
+    con: duckdb.DuckDBPyConnection, into: Path, on_table: TableHook | None = None
+) -> tuple[int | None, tuple[TableExport, ...]]:
+    """Write every exported table under `into` in one read transaction.
+
+    Returns the archive's schema version and what was written, table by table.
+    """
+    con.begin()
+    try:
+        row = query_row(con, "find_schema_version")
+        version = None if row is None or row[0] is None else int(row[0])
+        written = []
+        for table in EXPORT_TABLES:
+            done = write_table(con, table, into)
+            written.append(done)
+            if on_table is not None:
+                on_table(done)
+    finally:
+        con.rollback()
+    return version, tuple(written)
+
+
+def write_table(con: duckdb.DuckDBPyConnection, table: ExportTable, into: Path) -> TableExport:
+    """One table as zstd parquet, hive-partitioned by year, under `into/<table>`.
+
+    A table with no rows gets an empty folder (partitioned writes make no file for it).
+    """
+    relation = con.sql(read_query(table.query))
+    columns = tuple(
+        (name, str(kind))
+        for name, kind in zip(relation.columns, relation.types, strict=True)
+        if name != PARTITION_COLUMN
+    )
+    target = into / table.name
+    relation.write_parquet(str(target), compression="zstd", partition_by=[PARTITION_COLUMN])
+    target.mkdir(exist_ok=True)
+    files = sorted(str(path) for path in target.rglob("*.parquet"))
+    counted = query_row(con, "export_count_rows", {"files": files}) if files else None
+    rows = int(counted[0]) if counted is not None else 0
+    return TableExport(
+        name=table.name,
+        path=table.name,
+        rows=rows,
+        partitioned_by=table.partitioned_by,
+        columns=columns,
+    )

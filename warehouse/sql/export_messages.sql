@@ -1,0 +1,25 @@
+-- The messages export: every column cast to its declared type, partitioned by the UTC year of sent_at.
+SELECT
+    CAST(provider AS VARCHAR)        AS provider,
+    CAST(account AS VARCHAR)         AS account,
+    CAST(kind AS VARCHAR)            AS kind,
+    CAST(message_id AS VARCHAR)      AS message_id,
+    CAST(direction AS VARCHAR)       AS direction,
+    CAST(did AS VARCHAR)             AS did,
+    CAST(contact AS VARCHAR)         AS contact,
+    CAST(contact_kind AS VARCHAR)    AS contact_kind,
+    CAST(sent_at AS TIMESTAMPTZ)     AS sent_at,
+    CAST(sent_at_local AS VARCHAR)   AS sent_at_local,
+    CAST(body AS VARCHAR)            AS body,
+    CAST(body_raw AS VARCHAR)        AS body_raw,
+    CAST(body_source AS VARCHAR)     AS body_source,
+    CAST(carrier_status AS VARCHAR)  AS carrier_status,
+    CAST(status AS VARCHAR)          AS status,
+    CAST(segments AS INTEGER)        AS segments,
+    CAST(encoding AS VARCHAR)        AS encoding,
+    CAST(media_count AS INTEGER)     AS media_count,
+    CAST(first_seen_at AS TIMESTAMPTZ) AS first_seen_at,
+    CAST(last_seen_at AS TIMESTAMPTZ)  AS last_seen_at,
+    CAST(year(timezone('UTC', sent_at)) AS INTEGER) AS year
+FROM messages
+ORDER BY provider, account, kind, message_id
