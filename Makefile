@@ -5,7 +5,7 @@ VENV := .venv
 RUN := $(UV) run --locked --no-sync
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint typecheck fmt bench sandbox clean
+.PHONY: help install demo test lint typecheck fmt bench sandbox clean chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,8 +20,14 @@ install: $(VENV)/.synced ## install uv (if missing) and the locked dependencies 
 demo: install ## run the pipeline on the built-in VoIP.ms sandbox and print where the results are
 	$(RUN) smsarchive demo
 
-test: install lint typecheck ## lint, type-check and run the whole test suite
+test: install lint typecheck chromium ## lint, type-check and run the whole test suite
 	$(RUN) pytest
+
+# The report's browser test needs Chromium; without it that test is skipped, never failed.
+chromium: ## install headless Chromium (Debian apt) for the report's browser test, when possible
+	@command -v chromium >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "chromium unavailable: browser tests will be skipped"
 
 lint: install ## ruff: lint and formatting check
 	$(RUN) ruff check .

@@ -1,0 +1,32 @@
+"""`smsarchive report`: runs the report flow with the settings read once, returns what to print."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flows.report_flow import report
+from flows.runtime import use_settings
+from flows.settings import Settings
+from warehouse.errors import WarehouseError
+from warehouse.report import Grain
+
+
+def run_report(
+    settings: Settings,
+    *,
+    start: date | None,
+    end: date | None,
+    did: str | None,
+    grain: Grain,
+    out: Path | None,
+) -> dict[str, Any]:
+    """Run the `report` flow; its result (folder, page, summary lines)."""
+    if not settings.archive_path.exists():
+        raise WarehouseError(
+            f"no archive at {settings.archive_path}: run `smsarchive backfill` first"
+        )
+    with use_settings(settings):
+        result: dict[str, Any] = report(start=start, end=end, did=did, grain=grain, out=out)
+    return result

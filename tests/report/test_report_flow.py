@@ -1,0 +1,125 @@
+"""The report end to end: a sandbox archive from the real backfill, the report flow, the CLI."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from PIL import Image
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.logging_setup import OUR_LOGGERS, QUIET_PREFECT_CONFIG
+from flows.report_flow import ARTIFACT_KEY
+from warehouse.report import CHARTS, REPORT_TABLES
+
+pytestmark = pytest.mark.slow
+
+EXTERNAL_REFERENCE = re.compile(
+    r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//",
+    re.IGNORECASE,
+)
+# the sandbox's account has no day near the send limit; the query tests cover that table
+MAY_BE_EMPTY = {"near_send_limit"}
+
+
+def test_report_flow_writes_page_charts_and_tables(sandbox_report: dict[str, Any]) -> None:
+    folder = Path(sandbox_report["result"]["folder"])
+    assert folder.parent == sandbox_report["data_dir"] / "reports"
+    latest = folder.parent / "latest"
+    assert latest.resolve() == folder.resolve()
+    for name in REPORT_TABLES:
+        csv = folder / f"{name}.csv"
+        assert csv.stat().st_size > 0, name
+        frame = pl.read_csv(csv)
+        assert frame.width > 0, name
+        if name not in MAY_BE_EMPTY:
+            assert frame.height > 0, f"{name}.csv has no rows"
+    for name in CHARTS:
+        with Image.open(folder / f"{name}.png") as image:
+            assert image.width > 300, name
+            assert image.height > 100, name
+            assert len(image.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 8, name
+    totals = pl.read_csv(folder / "totals.csv")
+    assert totals["messages"].to_list() == [sandbox_report["account"].truth().height]
+
+
+def test_report_page_draws_offline(sandbox_report: dict[str, Any]) -> None:
+    page = Path(sandbox_report["result"]["html"]).read_text(encoding="utf-8")
+    assert EXTERNAL_REFERENCE.search(page) is None
+    assert "<script src" not in page.lower()
+    assert page.count('class="chart"') == len(CHARTS)
+    assert "vegaEmbed" in page
+
+
+def test_report_flow_leaves_a_markdown_artifact(sandbox_report: dict[str, Any]) -> None:
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY]))
+        )
+    assert artifacts, "no report artifact"
+    markdown = str(artifacts[-1].data)
+    assert "delivery rate" in markdown
+    assert str(sandbox_report["result"]["folder"]) in markdown
+
+
+@pytest.mark.usefixtures("cli_logging")
+def test_cli_report_for_one_did_by_month(sandbox_report: dict[str, Any], tmp_path: Path) -> None:
+    data_dir: Path = sandbox_report["data_dir"]
+    did = pl.read_csv(Path(sandbox_report["result"]["folder"]) / "volume_by_did.csv")["did"][0]
+    out = tmp_path / "one-did"
+    done = CliRunner().invoke(
+        app,
+        ["report", "--start", "2024-02-01", "--end", "2024-02-29", "--did", str(did),
+         "--grain", "month", "--out", str(out)],
+        env={"SMSARCHIVE_DATA_DIR": str(data_dir)},
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "delivery rate" in done.stdout
+    assert str(out / "report.html") in done.stdout
+    periods = pl.read_csv(out / "volume_by_period.csv", try_parse_dates=True)["period"]
+    assert [str(p) for p in periods.unique()] == ["2024-02-01"]
+    assert pl.read_csv(out / "volume_by_did.csv")["did"].unique().to_list() == [did]
+    assert not (out.parent / "latest").exists()
+
+
+@pytest.fixture
+def cli_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Undo what the CLI's callback does to this process's logging and environment."""
+    for name, value in (
+        ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+        ("PREFECT_LOGGING_SETTINGS_PATH", str(QUIET_PREFECT_CONFIG)),
+        ("PREFECT_SERVER_LOGGING_LEVEL", "WARNING"),
+    ):
+        monkeypatch.setenv(name, os.environ.get(name, value))
+    loggers = [logging.getLogger(name) for name in OUR_LOGGERS]
+    saved = [(lg.handlers, lg.propagate, lg.level) for lg in loggers]
+    yield
+    for lg, (handlers, propagate, level) in zip(loggers, saved, strict=True):
+        lg.handlers, lg.propagate = handlers, propagate
+        lg.setLevel(level)
+
+
+@pytest.mark.usefixtures("cli_logging")
+def test_cli_report_refuses_a_bad_grain(tmp_path: Path) -> None:
+    done = CliRunner().invoke(
+        app, ["report", "--grain", "year"], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)}
+    )
+    assert done.exit_code == 2
+    assert done.stderr.startswith("error: --grain")
+
+
+@pytest.mark.usefixtures("cli_logging")
+def test_cli_report_without_an_archive_says_so(tmp_path: Path) -> None:
+    done = CliRunner().invoke(app, ["report"], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)})
+    assert done.exit_code == 1
+    assert done.stderr.startswith("error: no archive at")
+    assert not (tmp_path / "reports").exists()

@@ -1,0 +1,225 @@
+"""Each report query against hand-made archives, compared with answers worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from tests.report.archive_rows import TZ, A, B, C, D, X, Y, Z
+from warehouse.report import REPORT_TABLES, ReportScope, report_table, report_tables
+
+ALL = ReportScope(TZ)
+JAN1, JAN8, JAN9, JAN29, FEB1 = (
+    date(2024, 1, 1),
+    date(2024, 1, 8),
+    date(2024, 1, 9),
+    date(2024, 1, 29),
+    date(2024, 2, 1),
+)
+
+
+def expect(
+    con: duckdb.DuckDBPyConnection, name: str, scope: ReportScope, **columns: list[object]
+) -> None:
+    got = report_table(con, name, scope)
+    want = pl.DataFrame(columns, schema={c: got.schema[c] for c in columns}, strict=False)
+    assert_frame_equal(got, want)
+
+
+def test_every_table_has_a_query_and_runs_on_an_empty_scope(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    tables = report_tables(conversations, ReportScope(TZ, start=date(2030, 1, 1)))
+    assert list(tables) == list(REPORT_TABLES)
+    assert tables["totals"]["messages"].to_list() == [0]
+    assert tables["hour_by_weekday"].height == 168
+
+
+def test_totals(conversations: duckdb.DuckDBPyConnection) -> None:
+    expect(
+        conversations, "totals", ALL,
+        messages=[11], inbound=[5], outbound=[6], sms=[9], mms=[2], segments=[10],
+        contacts=[3], dids=[2], first_day=[JAN1], last_day=[FEB1],
+    )  # fmt: skip
+
+
+def test_local_days_decide_the_scope(conversations: duckdb.DuckDBPyConnection) -> None:
+    # the MMS at 04:30 UTC on Jan 2 is 23:30 on Jan 1 in New York
+    jan1 = report_table(conversations, "totals", ReportScope(TZ, start=JAN1, end=JAN1))
+    assert jan1["messages"].to_list() == [6]
+    one_did = report_table(
+        conversations, "totals", ReportScope(TZ, start=JAN8, end=date(2024, 1, 31), did=B)
+    )
+    assert one_did.row(0) == (3, 1, 2, 3, 0, 3, 2, 1, JAN8, JAN9)
+
+
+def test_volume_by_week(conversations: duckdb.DuckDBPyConnection) -> None:
+    expect(
+        conversations, "volume_by_period", ALL,
+        period=[JAN1, JAN1, JAN1, JAN8, JAN8, JAN29, JAN29],
+        direction=["inbound", "outbound", "outbound", "inbound", "outbound", "inbound", "outbound"],
+        kind=["sms", "mms", "sms", "sms", "sms", "mms", "sms"],
+        messages=[3, 1, 2, 1, 2, 1, 1],
+        segments=[4, 0, 2, 1, 2, 0, 1],
+    )  # fmt: skip
+
+
+def test_volume_by_month_and_day(conversations: duckdb.DuckDBPyConnection) -> None:
+    expect(
+        conversations, "volume_by_period", ReportScope(TZ, grain="month"),
+        period=[JAN1, JAN1, JAN1, FEB1, FEB1],
+        direction=["inbound", "outbound", "outbound", "inbound", "outbound"],
+        kind=["sms", "mms", "sms", "mms", "sms"],
+        messages=[4, 1, 4, 1, 1],
+        segments=[5, 0, 4, 0, 1],
+    )  # fmt: skip
+    days = report_table(conversations, "volume_by_period", ReportScope(TZ, grain="day"))
+    mms_out = days.filter((pl.col("kind") == "mms") & (pl.col("direction") == "outbound"))
+    assert mms_out["period"].to_list() == [JAN1]
+
+
+def test_volume_by_did(conversations: duckdb.DuckDBPyConnection) -> None:
+    expect(
+        conversations, "volume_by_did", ALL,
+        did=[A, A, A, B, B, B],
+        direction=["inbound", "outbound", "outbound", "inbound", "inbound", "outbound"],
+        kind=["sms", "mms", "sms", "mms", "sms", "sms"],
+        messages=[3, 1, 2, 1, 1, 3],
+        segments=[4, 0, 2, 0, 1, 3],
+    )  # fmt: skip
+
+
+def test_segments_by_encoding(conversations: duckdb.DuckDBPyConnection) -> None:
+    expect(
+        conversations, "segments_by_encoding", ALL,
+        encoding=["gsm7", "gsm7", "ucs2"],
+        direction=["inbound", "outbound", "inbound"],
+        messages=[3, 5, 1], segments=[4, 5, 1], multipart=[1, 0, 0], max_segments=[2, 1, 1],
+    )  # fmt: skip
+
+
+def test_top_contacts(conversations: duckdb.DuckDBPyConnection) -> None:
+    expect(
+        conversations, "top_contacts", ALL,
+        contact=[X, Y, Z], messages=[5, 4, 2], inbound=[3, 1, 1], outbound=[2, 3, 1],
+        dids=[1, 2, 1], first_day=[JAN1, JAN1, JAN9], last_day=[JAN1, FEB1, FEB1],
+    )  # fmt: skip
+
+
+def test_hour_by_weekday_in_local_time(conversations: duckdb.DuckDBPyConnection) -> None:
+    grid = report_table(conversations, "hour_by_weekday", ALL)
+    assert grid.height == 168
+    assert grid["messages"].sum() == 11
+    busy = grid.filter(pl.col("messages") > 0).select("weekday_name", "hour", "messages")
+    assert busy.rows() == [
+        ("Mon", 9, 2),
+        ("Mon", 10, 2),
+        ("Mon", 11, 2),
+        ("Mon", 12, 1),
+        ("Mon", 23, 1),
+        ("Tue", 15, 1),
+        ("Thu", 8, 2),
+    ]
+
+
+def test_near_send_limit_counts_outbound_sms_per_did_and_local_day(
+    busy: duckdb.DuckDBPyConnection,
+) -> None:
+    # C: 79 + one at 23:59 local on Mar 5 (already Mar 6 in UTC); 79 on Mar 6 plus MMS and
+    # inbound that do not count; D: 100 on Mar 7
+    expect(
+        busy, "near_send_limit", ALL,
+        did=[C, D], local_day=[date(2024, 3, 5), date(2024, 3, 7)],
+        outbound_sms=[80, 100], headroom=[20, 0],
+    )  # fmt: skip
+    only_d = report_table(busy, "near_send_limit", ReportScope(TZ, did=D))
+    assert only_d["did"].to_list() == [D]
+
+
+def test_status_by_week(conversations: duckdb.DuckDBPyConnection) -> None:
+    expect(
+        conversations, "status_by_period", ALL,
+        period=[JAN1, JAN1, JAN1, JAN8, JAN8, JAN8, JAN29, JAN29],
+        direction=["inbound", "outbound", "outbound"] * 2 + ["inbound", "outbound"],
+        status=["received", "delivered", "failed", "received", "delivered", "unknown",
+                "received", "pending"],
+        messages=[3, 2, 1, 1, 1, 1, 1, 1],
+    )  # fmt: skip
+
+
+def test_status_by_did(conversations: duckdb.DuckDBPyConnection) -> None:
+    expect(
+        conversations, "status_by_did", ALL,
+        did=[A, A, A, B, B, B, B],
+        direction=["inbound", "outbound", "outbound", "inbound"] + ["outbound"] * 3,
+        status=["received", "delivered", "failed", "received", "delivered", "pending", "unknown"],
+        messages=[3, 2, 1, 2, 1, 1, 1],
+    )  # fmt: skip
+
+
+def test_delivery_rate_counts_only_final_statuses(conversations: duckdb.DuckDBPyConnection) -> None:
+    # A: 2 delivered, 1 failed -> 2/3; B: 1 delivered, pending and unknown left out -> 1/1
+    expect(
+        conversations, "delivery_rate", ALL,
+        did=[A, B, "*"], outbound=[3, 3, 6], delivered=[2, 1, 3], failed=[1, 0, 1],
+        not_final=[0, 2, 2], delivery_rate=[0.6667, 1.0, 0.75],
+    )  # fmt: skip
+
+
+def test_failures_and_unmapped_statuses_keep_the_raw_text(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    expect(
+        conversations, "failures", ALL,
+        did=[A], kind=["sms"], carrier_status=["Undelivered"], messages=[1],
+        first_day=[JAN1], last_day=[JAN1],
+    )  # fmt: skip
+    expect(
+        conversations, "unmapped_statuses", ALL,
+        carrier_status=["Weird status"], direction=["outbound"], messages=[1],
+        first_day=[JAN9], last_day=[JAN9],
+    )  # fmt: skip
+
+
+def test_reply_rate_and_latency(conversations: duckdb.DuckDBPyConnection) -> None:
+    # A: 10:00 answered at 10:10; 11:00 not (11:30 came first); 11:30 answered at 12:30.
+    # B: Y answered in the same second; Z never answered. Latencies A [10, 60], B [0].
+    expect(
+        conversations, "reply_stats", ALL,
+        did=[A, B, "*"], inbound=[3, 2, 5], replied=[2, 1, 3], reply_rate=[0.6667, 0.5, 0.6],
+        median_minutes=[35.0, 0.0, 10.0], p90_minutes=[55.0, 0.0, 50.0],
+    )  # fmt: skip
+
+
+def test_reply_may_fall_after_the_scope(conversations: duckdb.DuckDBPyConnection) -> None:
+    # the inbound at 11:30 is in scope; its answer at 12:30 is not needed to be
+    scope = ReportScope(TZ, start=JAN1, end=JAN1, did=A)
+    got = report_table(conversations, "reply_stats", scope)
+    assert got.filter(pl.col("did") == A)["replied"].to_list() == [2]
+
+
+def test_media(conversations: duckdb.DuckDBPyConnection) -> None:
+    # SMS "1" shares its id with MMS "1": its row must not join the media
+    expect(
+        conversations, "media_by_type", ALL,
+        content_type=["(not stored)", "image/jpeg", "image/png"],
+        state=["expired", "stored", "stored"], files=[1, 1, 1], bytes=[0, 1000, 500],
+    )  # fmt: skip
+    expect(
+        conversations, "media_states", ALL,
+        state=["stored", "expired", "failed", "pending"], files=[2, 1, 0, 0],
+        bytes=[1500, 0, 0, 0], share=[0.6667, 0.3333, 0.0, 0.0],
+    )  # fmt: skip
+    jan8_on = report_table(conversations, "media_states", ReportScope(TZ, start=JAN8))
+    assert jan8_on["files"].to_list() == [1, 0, 0, 0]
+
+
+def test_scope_rejects_bad_grain_and_reversed_days() -> None:
+    with pytest.raises(ValueError, match="grain"):
+        ReportScope(TZ, grain="year")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="after"):
+        ReportScope(TZ, start=FEB1, end=JAN1)

@@ -1,0 +1,27 @@
+"""Reports on the archive: SQL tables, Vega-Lite charts, and a self-contained HTML page."""
+
+from warehouse.report.charts import CHARTS, chart_specs
+from warehouse.report.page import SECTIONS, report_html
+from warehouse.report.params import GRAINS, Grain, ReportScope
+from warehouse.report.report_files import ReportFiles, default_folder, point_latest, write_report
+from warehouse.report.summary import summary_lines, summary_markdown
+from warehouse.report.tables import REPORT_TABLES, report_table, report_tables
+
+__all__ = [
+    "CHARTS",
+    "GRAINS",
+    "REPORT_TABLES",
+    "SECTIONS",
+    "Grain",
+    "ReportFiles",
+    "ReportScope",
+    "chart_specs",
+    "default_folder",
+    "point_latest",
+    "report_html",
+    "report_table",
+    "report_tables",
+    "summary_lines",
+    "summary_markdown",
+    "write_report",
+]

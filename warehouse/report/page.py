@@ -1,0 +1,175 @@
+"""The report as one self-contained HTML page: Vega, Vega-Lite and Vega-Embed inlined."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Final
+
+import polars as pl
+import vl_convert
+
+from warehouse.report.charts import Spec
+from warehouse.report.params import ReportScope
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the page: a title, what it means, its charts and its tables."""
+
+    title: str
+    note: str
+    charts: tuple[str, ...]
+    tables: tuple[str, ...]
+
+
+SECTIONS: Final[tuple[Section, ...]] = (
+    Section(
+        "Volume",
+        "Messages per period of local time, per DID, and the busiest contacts and hours.",
+        ("volume_by_direction", "volume_by_kind", "volume_by_did", "top_contacts"),
+        ("totals", "volume_by_period", "volume_by_did", "top_contacts"),
+    ),
+    Section(
+        "When",
+        "Messages per local hour of day and weekday, and the days a DID sent 80 or more SMS "
+        "(the API allows 100 a day).",
+        ("hour_by_weekday", "near_send_limit"),
+        ("near_send_limit", "segments_by_encoding"),
+    ),
+    Section(
+        "Carrier status",
+        "Delivery rate = delivered / (delivered + failed) outbound messages; sent, pending and "
+        "unknown are not final and are left out. Failures keep the carrier's raw text; "
+        "unmapped statuses are raw texts no rule recognised (status 'unknown').",
+        ("status_by_period", "status_by_did", "delivery_rate"),
+        ("delivery_rate", "status_by_did", "failures", "unmapped_statuses", "status_by_period"),
+    ),
+    Section(
+        "Conversations",
+        "An inbound message is replied when an outbound to the same contact on the same DID "
+        "follows it before that contact's next inbound; latency runs from the inbound to that "
+        "first outbound (median and 90th percentile, minutes). '*' is every DID together.",
+        ("reply_latency",),
+        ("reply_stats",),
+    ),
+    Section(
+        "Media",
+        "Attachments of the MMS in scope: files, bytes, sniffed types, and the share that had "
+        "expired at the provider before they could be fetched.",
+        ("media_by_type",),
+        ("media_states", "media_by_type"),
+    ),
+)
+
+MAX_HTML_ROWS: Final = 60
+_STYLE: Final = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
+h1 { margin-bottom: 0.2rem; } .scope { color: #555; margin-top: 0; }
+section { margin-top: 2.5rem; } .note { color: #444; max-width: 60rem; }
+.chart { margin: 1rem 0; min-height: 120px; }
+table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.85rem; }
+th, td { border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: right; }
+th { background: #f3f3f3; } td.text { text-align: left; } caption { text-align: left; }
+.more { color: #777; font-size: 0.8rem; }
+"""
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def table_html(name: str, frame: pl.DataFrame) -> str:
+    """A frame as an escaped HTML table (at most `MAX_HTML_ROWS` rows; the CSV has them all)."""
+    head = "".join(f"<th>{html.escape(column)}</th>" for column in frame.columns)
+    text_columns = {c for c, t in frame.schema.items() if t == pl.Utf8}
+    rows = []
+    for row in frame.head(MAX_HTML_ROWS).iter_rows(named=True):
+        cells = "".join(
+            f'<td class="text">{html.escape(_cell(v))}</td>'
+            if c in text_columns
+            else f"<td>{html.escape(_cell(v))}</td>"
+            for c, v in row.items()
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    if frame.is_empty():
+        rows.append(f'<tr><td class="text" colspan="{frame.width}">none</td></tr>')
+    more = (
+        f'<p class="more">{frame.height - MAX_HTML_ROWS:,} more rows in {name}.csv</p>'
+        if frame.height > MAX_HTML_ROWS
+        else ""
+    )
+    caption = f"<caption>{html.escape(name)} ({name}.csv)</caption>"
+    body = "".join(rows)
+    return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+@cache
+def vega_bundle() -> str:
+    """Vega, Vega-Lite and Vega-Embed as one script (vl-convert's copies; no CDN).
+
+    Without a snippet vl-convert bundles once per process and sets `window.vegaEmbed`;
+    its type stub wrongly marks the snippet as required.
+    """
+    bundle: str = vl_convert.javascript_bundle()  # type: ignore[call-arg]
+    return bundle
+
+
+_SCRIPT_END: Final = re.compile(r"</(script)", re.IGNORECASE)
+
+
+def _script_safe(text: str) -> str:
+    # nothing inside a <script> may end it early; `<\/` means `</` in JS strings
+    return _SCRIPT_END.sub(r"<\\/\1", text).replace("<!--", "<\\!--")
+
+
+def report_html(
+    tables: dict[str, pl.DataFrame], specs: dict[str, Spec], scope: ReportScope, made_at: datetime
+) -> str:
+    """The whole report page; charts draw from inlined specs with the inlined libraries."""
+    body: list[str] = []
+    for section in SECTIONS:
+        body.append(f"<section><h2>{html.escape(section.title)}</h2>")
+        body.append(f'<p class="note">{html.escape(section.note)}</p>')
+        body.extend(
+            f'<div class="chart" id="chart-{name}" data-chart="{name}"></div>'
+            for name in section.charts
+        )
+        body.extend(table_html(name, tables[name]) for name in section.tables)
+        body.append("</section>")
+    embed = (
+        "const specs = " + json.dumps(specs, default=str) + ";\n"
+        "for (const [name, spec] of Object.entries(specs)) {\n"
+        "  vegaEmbed('#chart-' + name, spec, {actions: false, renderer: 'svg'})\n"
+        "    .catch((error) => { console.error('chart ' + name + ': ' + error); });\n"
+        "}\n"
+    )
+    title = f"smsarchive report: {scope.describe()}"
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{html.escape(title)}</title>",
+            f"<style>{_STYLE}</style>",
+            f"<script>{_script_safe(vega_bundle())}</script>",
+            "</head><body>",
+            "<h1>smsarchive report</h1>",
+            f'<p class="scope">{html.escape(scope.describe())}; '
+            f"made {made_at:%Y-%m-%d %H:%M %Z}</p>",
+            *body,
+            f"<script>{_script_safe(embed)}</script>",
+            "</body></html>",
+        ]
+    )

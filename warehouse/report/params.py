@@ -1,0 +1,48 @@
+"""What a report covers: local days, one DID or all, the time grain and the account's zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal, get_args
+from zoneinfo import ZoneInfo
+
+Grain = Literal["day", "week", "month"]
+GRAINS: tuple[str, ...] = get_args(Grain)
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """The messages a report counts: local days `start`..`end` (None: open), one `did` or all.
+
+    `grain` is the period of the time series; `timezone` the IANA zone local days are in.
+    """
+
+    timezone: str
+    start: date | None = None
+    end: date | None = None
+    did: str | None = None
+    grain: Grain = "week"
+
+    def __post_init__(self) -> None:
+        if self.grain not in GRAINS:
+            raise ValueError(f"grain must be one of {', '.join(GRAINS)}, not {self.grain!r}")
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        ZoneInfo(self.timezone)
+
+    def parameters(self) -> dict[str, object]:
+        """Every bound parameter a report query may use (`$start`, `$end`, `$did`, ...)."""
+        return {
+            "start": self.start,
+            "end": self.end,
+            "did": self.did,
+            "grain": self.grain,
+            "tz": self.timezone,
+        }
+
+    def describe(self) -> str:
+        """One line saying what is covered, for titles and summaries."""
+        days = f"{self.start or 'first day'} to {self.end or 'last day'}"
+        who = self.did or "all DIDs"
+        return f"{days} ({self.timezone}), {who}, by {self.grain}"

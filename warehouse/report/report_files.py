@@ -1,0 +1,68 @@
+"""Writes a report folder: report.html, one PNG per chart, one CSV per table, and `latest`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import vl_convert
+
+from warehouse.report.charts import Spec
+from warehouse.report.page import report_html
+from warehouse.report.params import ReportScope
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """What a report wrote, all inside `folder`."""
+
+    folder: Path
+    html: Path
+    charts: dict[str, Path] = field(default_factory=dict)
+    tables: dict[str, Path] = field(default_factory=dict)
+
+
+def write_report(
+    folder: Path,
+    tables: dict[str, pl.DataFrame],
+    specs: dict[str, Spec],
+    scope: ReportScope,
+    made_at: datetime,
+) -> ReportFiles:
+    """Write every file of the report into `folder` (created; files of the same name replaced)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    table_paths: dict[str, Path] = {}
+    for name, frame in tables.items():
+        table_paths[name] = folder / f"{name}.csv"
+        frame.write_csv(table_paths[name])
+    chart_paths: dict[str, Path] = {}
+    for name, spec in specs.items():
+        chart_paths[name] = folder / f"{name}.png"
+        chart_paths[name].write_bytes(vl_convert.vegalite_to_png(spec, scale=1.5))
+    page = folder / "report.html"
+    page.write_text(report_html(tables, specs, scope, made_at), encoding="utf-8")
+    return ReportFiles(folder=folder, html=page, charts=chart_paths, tables=table_paths)
+
+
+def point_latest(folder: Path, latest: Path) -> None:
+    """Make `latest` a symlink to `folder` (replaced atomically), or a copy where links fail."""
+    staging = latest.with_name(f".{latest.name}.{os.getpid()}")
+    try:
+        staging.symlink_to(os.path.relpath(folder, latest.parent), target_is_directory=True)
+        os.replace(staging, latest)
+    except OSError:
+        staging.unlink(missing_ok=True)
+        if latest.is_symlink() or latest.is_file():
+            latest.unlink()
+        elif latest.is_dir():
+            shutil.rmtree(latest)
+        shutil.copytree(folder, latest)
+
+
+def default_folder(data_dir: Path, made_at: datetime) -> Path:
+    """`<data_dir>/reports/<UTC timestamp>`, e.g. `reports/20240131T120000Z`."""
+    return data_dir / "reports" / made_at.strftime("%Y%m%dT%H%M%SZ")

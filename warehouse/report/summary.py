@@ -1,0 +1,72 @@
+"""The report's headline numbers as terminal lines and as markdown (for a Prefect artifact)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from warehouse.report.params import ReportScope
+
+
+def _all_row(frame: pl.DataFrame) -> dict[str, object]:
+    rows = frame.filter(pl.col("did") == "*").to_dicts()
+    return rows[0] if rows else {}
+
+
+def _share(value: object) -> str:
+    return f"{value:.1%}" if isinstance(value, float) else "n/a"
+
+
+def _minutes(value: object) -> str:
+    return f"{value:,.1f} min" if isinstance(value, float) else "n/a"
+
+
+def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
+    """Headline figures by label: volume, delivery, replies, media, limits, unmapped statuses."""
+    totals = tables["totals"].row(0, named=True)
+    delivery = _all_row(tables["delivery_rate"])
+    replies = _all_row(tables["reply_stats"])
+    media = {row["state"]: row for row in tables["media_states"].iter_rows(named=True)}
+    files = sum(int(row["files"]) for row in media.values())
+    stored_bytes = int(media.get("stored", {}).get("bytes", 0) or 0)
+    return {
+        "messages": (
+            f"{totals['messages']:,} ({totals['inbound']:,} in, {totals['outbound']:,} out; "
+            f"{totals['sms']:,} SMS, {totals['mms']:,} MMS; {totals['segments']:,} segments)"
+        ),
+        "span": f"{totals['first_day'] or '-'} to {totals['last_day'] or '-'}",
+        "contacts": f"{totals['contacts']:,} contacts on {totals['dids']:,} DIDs",
+        "delivery rate": (
+            f"{_share(delivery.get('delivery_rate'))} "
+            f"({delivery.get('delivered', 0):,} delivered, {delivery.get('failed', 0):,} failed, "
+            f"{delivery.get('not_final', 0):,} not final)"
+        ),
+        "reply rate": (
+            f"{_share(replies.get('reply_rate'))} of {replies.get('inbound', 0):,} inbound; "
+            f"median {_minutes(replies.get('median_minutes'))}, "
+            f"p90 {_minutes(replies.get('p90_minutes'))}"
+        ),
+        "media": (
+            f"{files:,} files, {stored_bytes / 1_000_000:,.1f} MB stored, "
+            f"{_share(media.get('expired', {}).get('share'))} expired"
+        ),
+        "near send limit": f"{tables['near_send_limit'].height:,} DID-days with 80+ SMS sent",
+        "unmapped": f"{tables['unmapped_statuses']['messages'].sum():,} messages",
+    }
+
+
+def summary_markdown(tables: dict[str, pl.DataFrame], scope: ReportScope, report_dir: Path) -> str:
+    """The summary as a markdown table, with where the report's files are."""
+    lines = [
+        "# smsarchive report",
+        "",
+        f"{scope.describe()}",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {label} | {value} |" for label, value in summary_lines(tables).items()),
+        "",
+        f"Files: `{report_dir / 'report.html'}` (charts also as PNG, every table as CSV).",
+    ]
+    return "\n".join(lines)
