@@ -1,0 +1,1 @@
+"""Benchmarks of smsarchive at archive scale against the VoIP.ms sandbox (`make bench`)."""
