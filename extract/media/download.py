@@ -183,15 +183,25 @@ def _run_pool(
     finish: Callable[[int, MediaResult[K]], None],
 ) -> None:
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="media")
+    # Only a few items per worker are queued at a time: waiting on every download at once
+    # made each completion cost O(items), and the whole run O(items²) under the GIL.
+    queue = iter(pending)
+    window = workers * 4
     try:
-        futures: dict[Future[MediaResult[K]], int] = {
-            executor.submit(_fetch, run, item, url): index for index, item, url in pending
-        }
-        waiting = set(futures)
-        while waiting:
+        futures: dict[Future[MediaResult[K]], int] = {}
+        waiting: set[Future[MediaResult[K]]] = set()
+        while True:
+            for index, item, url in queue:
+                future = executor.submit(_fetch, run, item, url)
+                futures[future] = index
+                waiting.add(future)
+                if len(waiting) >= window:
+                    break
+            if not waiting:
+                break
             finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
             for future in finished:
-                finish(futures[future], future.result())
+                finish(futures.pop(future), future.result())
     finally:
         # On an error or Ctrl-C, drop what has not started; running downloads end on their own.
         executor.shutdown(wait=True, cancel_futures=True)
