@@ -257,7 +257,10 @@ CHARTS: Final[dict[str, ChartBuilder]] = {
 def chart_specs(tables: dict[str, pl.DataFrame], scope: ReportScope) -> dict[str, Spec]:
     """Every chart as a Vega-Lite spec (data inlined), by name."""
     specs: dict[str, Spec] = {}
-    for name, build in CHARTS.items():
-        spec: Spec = build(tables, scope).to_dict()
-        specs[name] = spec
+    # Altair refuses more than 5,000 rows by default; years of daily rows per DID pass that,
+    # and the page inlines the data on purpose (it must draw with no network).
+    with alt.data_transformers.enable("default", max_rows=None):
+        for name, build in CHARTS.items():
+            spec: Spec = build(tables, scope).to_dict()
+            specs[name] = spec
     return specs
