@@ -128,6 +128,27 @@ def _unique_dids(dids: Iterable[str]) -> list[str]:
     return unique
 
 
+def _row_day(row: Row) -> date | None:
+    try:
+        return date.fromisoformat(str(row.get("date", ""))[:10])
+    except ValueError:
+        return None
+
+
+def _days_if_newest_first(rows: list[Row]) -> list[date] | None:
+    """Each row's day when every row has a date and they come newest first, else None."""
+    stamps = [str(row.get("date", "")) for row in rows]
+    days = [_row_day(row) for row in rows]
+    if stamps != sorted(stamps, reverse=True):
+        return None
+    known = [day for day in days if day is not None]
+    return known if len(known) == len(rows) else None
+
+
+def _span(query: Query) -> tuple[date, date]:
+    return query.date_from, query.date_to
+
+
 def fetch_window_complete(
     fetch: Fetch,
     window: Window,
@@ -162,6 +183,21 @@ def fetch_window_complete(
         if len(rows) < query.limit:
             return rows
         if query.date_from < query.date_to:
+            days = _days_if_newest_first(rows)
+            oldest = days[-1] if days else None
+            if days and oldest is not None and query.date_from <= oldest < query.date_to:
+                # Newest first and cut at the limit: every day after the oldest row's day
+                # is whole. Keep those rows and ask again only up to that day.
+                result.date_splits += 1
+                kept = [row for row, day in zip(rows, days, strict=True) if day > oldest]
+                logger.debug("full answer for %s..%s: kept days after %s", *_span(query), oldest)
+                return kept + ask(replace(query, date_to=oldest))
+            if oldest == query.date_to:
+                # The whole answer is the last day: that day alone, then the days before it.
+                result.date_splits += 1
+                return ask(replace(query, date_from=oldest)) + ask(
+                    replace(query, date_to=oldest - timedelta(days=1))
+                )
             result.date_splits += 1
             earlier, later = Window(query.date_from, query.date_to).halves()
             logger.debug("full answer for %s..%s: halving", query.date_from, query.date_to)
