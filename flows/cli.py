@@ -235,6 +235,114 @@ def status() -> None:
             con.close()
 
 
+@app.command()
+def export(
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="folder to export into (default: <SMSARCHIVE_DATA_DIR>/export)",
+        ),
+    ] = None,
+) -> None:
+    """Export messages, media and carrier_status_history as parquet for DuckDB, polars, Spark.
+
+    Zstd parquet with a fixed schema, hive-partitioned by UTC year: DIR/current/<table>/year=2024/
+
+    DIR/_manifest.json lists the tables, row counts, schema version and exported_at.
+
+    Each export is a whole snapshot under DIR/snapshots/, made current in one atomic step.
+
+    Readers never see half an export; rerunning is safe.
+    """
+    from pathlib import Path
+
+    from flows.export_command import run_export_command
+
+    settings = load_settings()
+    with friendly_errors():
+        run_export_command(settings, Path(out) if out else None)
+
+
+@app.command()
+def report(
+    start: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="first local day (default: the first)"
+        ),
+    ] = None,
+    end: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="last local day (default: the last)"
+        ),
+    ] = None,
+    did: Annotated[
+        str | None, typer.Option(metavar="NUMBER", help="one DID, as archived (+1…)")
+    ] = None,
+    grain: Annotated[
+        str, typer.Option(metavar="day|week|month", help="period of the time series")
+    ] = "week",
+    out: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DIR",
+            help="folder to write (default: <SMSARCHIVE_DATA_DIR>/reports/<timestamp>, "
+            "with reports/latest pointing at it)",
+        ),
+    ] = None,
+) -> None:
+    """Report on the archive: volume, carrier status, replies and media, as HTML, PNG and CSV.
+
+    Writes report.html (charts inline, opens offline), one PNG per chart and one CSV per
+    table, and prints a short summary. Days are local days in VOIPMS_ACCOUNT_TIMEZONE; the
+    archive is opened read-only.
+    """
+    from pathlib import Path
+
+    from flows.report_command import run_report
+    from warehouse.report import GRAINS
+
+    if grain not in GRAINS:
+        fail(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}", code=2)
+    first, last = _day(start), _day(end)
+    if first is not None and last is not None and first > last:
+        fail(f"--start {first} is after --end {last}", code=2)
+    settings = load_settings()
+    with friendly_errors():
+        result = run_report(
+            settings,
+            start=first,
+            end=last,
+            did=did,
+            grain=grain,  # type: ignore[arg-type]  # checked against GRAINS above
+            out=Path(out) if out else None,
+        )
+    for label, value in result["summary"].items():
+        typer.echo(f"{label:>16}: {value}")
+    typer.echo(f"{'report':>16}: {result['html']}")
+
+
+@app.command()
+def serve() -> None:
+    """Run sync, then report, then export on SMSARCHIVE_SCHEDULE_CRON until stopped.
+
+    The cron (default 0 3 * * *: 03:00 daily) is read in VOIPMS_ACCOUNT_TIMEZONE. Serves the
+    Prefect deployment nightly/smsarchive-nightly; runs never overlap (one due while another
+    runs is cancelled). Uses PREFECT_API_URL; when it is unset, starts a local Prefect server
+    on 127.0.0.1 (port 4200 when free) and stops it on exit. Stop with Ctrl-C.
+    """
+    from flows.serve_command import serve_nightly
+
+    settings = load_settings()
+    if not settings.has_credentials:
+        fail("set VOIPMS_API_USERNAME and VOIPMS_API_PASSWORD (see .env.example)", code=2)
+    with friendly_errors():
+        serve_nightly(settings)
+
+
 def main() -> None:
     """Console entry point."""
     app()

@@ -11,7 +11,9 @@ from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_flows import run_backfill
+from flows.export_flow import run_export
 from flows.progress import Reporter
+from flows.report_flow import report
 from flows.runtime import use_settings
 from flows.sandbox_command import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from flows.settings import Settings
@@ -47,6 +49,9 @@ def run_demo(settings: Settings, *, messages: int) -> int:
         demo = demo_settings(settings, server)
         with use_settings(demo, Reporter()):
             summary = run_backfill(spec.start, spec.end)
+    with use_settings(demo):
+        made = report()
+        exported = run_export()
     media = summary["media"]
     console.print(
         f"backfill {summary['start']}..{summary['end']}: {summary['inserted']:,} new messages, "
@@ -59,12 +64,13 @@ def run_demo(settings: Settings, *, messages: int) -> int:
         render_status(archive_status(con), Console())
     finally:
         con.close()
-    _print_paths(Console(), demo.archive_path, demo.media_dir)
+    out = Console()
+    out.print("\n[bold]Where everything is[/bold]")
+    out.print(f"  archive  {demo.archive_path.resolve()}")
+    out.print(f"  media    {demo.media_dir.resolve()}")
+    out.print(f"  report   {Path(made['html']).resolve()}")
+    out.print(f"  export   {Path(exported['current']).absolute()}  (parquet, by year)")
+    data_dir = demo.smsarchive_data_dir
+    out.print(f"  status   SMSARCHIVE_DATA_DIR={data_dir} .venv/bin/smsarchive status")
+    out.print(f"  explore  SMSARCHIVE_DATA_DIR={data_dir} notebooks/explore_archive.ipynb")
     return 0
-
-
-def _print_paths(console: Console, archive: Path, media: Path) -> None:
-    console.print("\n[bold]Where everything is[/bold]")
-    console.print(f"  archive  {archive.resolve()}")
-    console.print(f"  media    {media.resolve()}")
-    console.print(f"  status   SMSARCHIVE_DATA_DIR={archive.parent} .venv/bin/smsarchive status")

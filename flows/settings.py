@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     smsarchive_media_concurrency: int = Field(
         default=8, ge=1, description="media downloads in flight at once"
     )
+    smsarchive_schedule_cron: str = Field(
+        default="0 3 * * *",
+        description="when `serve` runs sync, report and export (cron, in the account's zone)",
+    )
     smsarchive_data_dir: Path = Field(
         default=Path("data"), description="archive.duckdb, media/, reports and export"
     )

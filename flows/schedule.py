@@ -1,0 +1,37 @@
+"""Prefect flow `nightly` and its schedule: sync, then report, then export, on a cron."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.schedules import Cron, Schedule
+
+from flows.archive_flows import run_sync
+from flows.export_flow import run_export
+from flows.report_flow import report
+from flows.settings import Settings
+
+DEPLOYMENT_NAME = "smsarchive-nightly"
+"""The deployment `smsarchive serve` creates: `nightly/smsarchive-nightly` in Prefect."""
+
+ONE_AT_A_TIME = ConcurrencyLimitConfig(
+    limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
+)
+"""A run due while another still runs is cancelled (skipped), never started beside it."""
+
+
+@flow(name="nightly", log_prints=False)
+def nightly() -> dict[str, Any]:
+    """Sync the archive, then write the report and the parquet export from it.
+
+    Takes no parameters: settings are read inside the flows (Prefect stores parameters).
+    A failed sync fails the run before the report and export are touched.
+    """
+    return {"sync": run_sync(), "report": report(), "export": run_export()}
+
+
+def nightly_schedule(settings: Settings) -> Schedule:
+    """SMSARCHIVE_SCHEDULE_CRON, read in the account's time zone."""
+    return Cron(settings.smsarchive_schedule_cron, timezone=settings.voipms_account_timezone)

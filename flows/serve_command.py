@@ -1,0 +1,128 @@
+"""`smsarchive serve`: the nightly deployment on its cron, with a local Prefect server if needed."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import typer
+from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.types.entrypoint import EntrypointType
+
+from flows.schedule import DEPLOYMENT_NAME, ONE_AT_A_TIME, nightly, nightly_schedule
+from flows.settings import Settings
+
+logger = logging.getLogger("smsarchive")
+
+DEFAULT_PORT = 4200
+"""Prefect's usual port: the UI is then where Prefect's docs say it is."""
+SERVER_STARTUP_SECONDS = 120.0
+SERVER_LOG = "prefect-server.log"
+SERVER_ARGV = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+
+
+class PrefectServerError(ValueError):
+    """The local Prefect server `serve` started did not come up."""
+
+
+def serve_nightly(settings: Settings) -> None:
+    """Serve `nightly` on SMSARCHIVE_SCHEDULE_CRON until Ctrl-C or SIGTERM.
+
+    Runs never overlap: this process starts at most one run at a time (`limit=1`), and the
+    deployment's concurrency limit of 1 cancels a run that comes due while one is running
+    (even one started elsewhere, e.g. `prefect deployment run`).
+    """
+    schedule = nightly_schedule(settings)
+    with prefect_api(settings.smsarchive_data_dir) as api_url:
+        typer.echo(
+            f"serving nightly (sync, report, export) on '{settings.smsarchive_schedule_cron}' "
+            f"({settings.voipms_account_timezone}); Prefect API {api_url}; Ctrl-C stops"
+        )
+        # Served as a deployment, not `nightly.serve()`: a runner holding the flow object
+        # pickles it into each run's process, and a pickled flow function loses the module
+        # globals its string annotations name (`report`'s `date`); this way each run imports
+        # `flows.schedule.nightly` afresh in `python -m prefect.engine`.
+        deployment = RunnerDeployment.from_flow(
+            nightly,
+            name=DEPLOYMENT_NAME,
+            schedules=[schedule],
+            concurrency_limit=ONE_AT_A_TIME,
+            description="smsarchive: sync, then report, then parquet export",
+            tags=["smsarchive"],
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+        serve(deployment, limit=1, print_starting_message=False)
+
+
+@contextmanager
+def prefect_api(data_dir: Path) -> Iterator[str]:
+    """The Prefect API to serve against: PREFECT_API_URL, else a local server started here.
+
+    A schedule only fires where Prefect's scheduler runs, which the temporary server a plain
+    flow run starts does not have; so without PREFECT_API_URL a `prefect server start` child
+    runs on 127.0.0.1 (port 4200 when free, its log in the data dir) and stops with us.
+    """
+    configured = PREFECT_API_URL.value()
+    if configured:
+        yield str(configured)
+        return
+    port = DEFAULT_PORT if _port_is_free(DEFAULT_PORT) else _free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / SERVER_LOG
+    with log_path.open("ab") as log:
+        server = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
+            [*SERVER_ARGV, "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(api_url, server, log_path)
+        typer.echo(f"started a Prefect server: UI http://127.0.0.1:{port} (log: {log_path})")
+        with temporary_settings(updates={PREFECT_API_URL: api_url}):
+            yield api_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _wait_until_healthy(api_url: str, server: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise PrefectServerError(
+                f"the Prefect server exited with code {server.returncode}; see {log_path}"
+            )
+        try:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise PrefectServerError(
+        f"the Prefect server did not answer within {SERVER_STARTUP_SECONDS:.0f} s; see {log_path}"
+    )
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,95 @@
+"""The notebooks run top to bottom, without error, on an archive built through the real flow."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+
+pytestmark = pytest.mark.slow
+
+
+def run_notebook(name: str, kernel_name: str, env: dict[str, str]) -> Any:
+    """Execute a copy of `notebooks/<name>` from the repository root; the executed notebook."""
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"))
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        client = NotebookClient(
+            notebook,
+            kernel_name=kernel_name,
+            timeout=120,
+            resources={"metadata": {"path": str(ROOT)}},
+        )
+        client.execute()
+    return notebook
+
+
+def text_outputs(cell: Any) -> str:
+    """Everything a cell printed or displayed as text."""
+    parts: list[str] = []
+    for output in cell.get("outputs", []):
+        if output["output_type"] == "stream":
+            parts.append(output["text"])
+        elif "data" in output:
+            parts.append(output["data"].get("text/plain", ""))
+    return "".join(parts)
+
+
+def assert_ran_with_this_venv(notebook: Any) -> None:
+    assert text_outputs(notebook.cells[-1]).strip() == sys.executable
+
+
+@pytest.mark.parametrize("name", ["explore_archive.ipynb", "explore_export.ipynb"])
+def test_notebooks_are_stored_without_outputs(name: str) -> None:
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == []
+            assert cell.execution_count is None
+
+
+def test_explore_archive_runs_and_reads_a_thread(archive_dir: Path, kernel_env: str) -> None:
+    notebook = run_notebook(
+        "explore_archive.ipynb", kernel_env, {"SMSARCHIVE_DATA_DIR": str(archive_dir)}
+    )
+    assert_ran_with_this_venv(notebook)
+    printed = "\n".join(text_outputs(cell) for cell in notebook.cells)
+    assert f"archive: {archive_dir / 'archive.duckdb'}" in printed
+    thread = next(
+        text_outputs(cell) for cell in notebook.cells if "arrow =" in "".join(cell.source)
+    )
+    lines = thread.splitlines()
+    assert "⇄" in lines[0]
+    assert len(lines) > 5
+    assert any(" → " in line for line in lines[1:])
+    assert any(" ← " in line for line in lines[1:])
+    assert "2024-" in printed  # the volume chart's months
+    assert "stored" in printed
+    assert "image/" in printed
+
+
+def test_explore_export_runs_on_a_fresh_export(archive_dir: Path, kernel_env: str) -> None:
+    from warehouse.export import export_archive
+
+    export_dir = archive_dir / "export"
+    export_archive(archive_dir / "archive.duckdb", export_dir)
+    notebook = run_notebook(
+        "explore_export.ipynb", kernel_env, {"SMSARCHIVE_EXPORT_DIR": str(export_dir)}
+    )
+    assert_ran_with_this_venv(notebook)
+    printed = "\n".join(text_outputs(cell) for cell in notebook.cells)
+    assert f"reading {(export_dir / 'current').resolve()}" in printed
+    assert "no _manifest.json" not in printed
+    assert "2024-01 (UTC)" in printed
+    assert '"messages"' in printed  # the manifest names the tables
+    assert "image/" in printed

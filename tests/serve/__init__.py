@@ -1,0 +1,1 @@
+"""Tests of `smsarchive serve`: the scheduled nightly deployment."""

@@ -1,0 +1,213 @@
+"""`smsarchive serve`: the nightly deployment has its cron, and a scheduled run of it completes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import httpx
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_API_URL
+
+from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.server import SandboxServer
+from extract.voipms.sandbox.spec import AccountSpec
+from flows.schedule import DEPLOYMENT_NAME, nightly_schedule
+from flows.settings import Settings
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from tests.flows.conftest import sandbox_env
+
+TIMEZONE = "America/New_York"
+EVERY_MINUTE = "* * * * *"
+RUN_TIMEOUT_SECONDS = 120.0
+
+
+def test_default_schedule_is_daily_at_three_in_the_account_zone() -> None:
+    settings = Settings(_env_file=None, voipms_account_timezone="Europe/Paris")  # type: ignore[call-arg]
+    schedule = nightly_schedule(settings)
+    assert settings.smsarchive_schedule_cron == "0 3 * * *"
+    assert schedule.cron == "0 3 * * *"
+    assert schedule.timezone == "Europe/Paris"
+
+
+@pytest.fixture(scope="module")
+def recent_sandbox() -> Iterator[SandboxServer]:
+    """A sandbox whose history ends today, so that a sync (the last days) finds messages."""
+    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    account = SandboxAccount.generate(
+        AccountSpec(
+            seed=3,
+            messages=300,
+            start=today - timedelta(days=30),
+            end=today,
+            dids=2,
+            mms_share=0.2,
+        )
+    )
+    server = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def serving(
+    prefect_server: None, recent_sandbox: SandboxServer, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """`smsarchive serve` in a child process, against the test Prefect server and the sandbox."""
+    data_dir = tmp_path / "data"
+    env = {
+        **os.environ,
+        **sandbox_env(recent_sandbox, data_dir),
+        "VOIPMS_ACCOUNT_TIMEZONE": TIMEZONE,
+        "SMSARCHIVE_SCHEDULE_CRON": EVERY_MINUTE,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+    }
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("smsarchive")), "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield process, data_dir
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _deployment(client: Any, process: subprocess.Popen[bytes], log: Path) -> Any:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text(errors="replace")
+        try:
+            return client.read_deployment_by_name(f"nightly/{DEPLOYMENT_NAME}")
+        except ObjectNotFound:  # not registered yet
+            time.sleep(0.5)
+    pytest.fail(f"the deployment never appeared:\n{log.read_text(errors='replace')}")
+
+
+@pytest.mark.slow
+def test_a_scheduled_run_fires_and_completes(
+    serving: tuple[subprocess.Popen[bytes], Path], tmp_path: Path
+) -> None:
+    process, data_dir = serving
+    log = tmp_path / "serve.log"
+    with get_client(sync_client=True) as client:
+        deployment = _deployment(client, process, log)
+        # The cron from the setting, in the account's zone; runs never overlap.
+        [schedule] = deployment.schedules
+        assert schedule.active
+        assert schedule.schedule.cron == EVERY_MINUTE
+        assert schedule.schedule.timezone == TIMEZONE
+        assert deployment.global_concurrency_limit.limit == 1
+        assert deployment.concurrency_options.collision_strategy == (
+            ConcurrencyLimitStrategy.CANCEL_NEW
+        )
+        # Prefect's test server runs no scheduler service (not one an ephemeral server
+        # starts), so ask the server to do the scheduler's job for the minute just gone: it
+        # derives the run from the deployment's own cron, and the served runner fires it.
+        now = datetime.now(UTC)
+        response = client._client.post(
+            f"/deployments/{deployment.id}/schedule",
+            json={
+                "start_time": (now - timedelta(seconds=61)).isoformat(),
+                "end_time": now.isoformat(),
+                "min_runs": 1,
+                "max_runs": 1,
+            },
+        )
+        response.raise_for_status()
+        deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
+        runs: list[Any] = []
+        while time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text(errors="replace")
+            runs = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id]))
+            )
+            if any(run.state is not None and run.state.is_final() for run in runs):
+                break
+            time.sleep(1)
+    states = [(run.name, run.state_name, run.state and run.state.message) for run in runs]
+    [run] = runs
+    assert run.state is not None, states
+    assert run.state.is_completed(), (states, log.read_text(errors="replace"))
+    assert run.auto_scheduled
+    assert run.expected_start_time.second == 0  # a minute of the cron
+    with duckdb.connect(str(data_dir / "archive.duckdb"), read_only=True) as con:
+        messages = con.execute("SELECT count(*) FROM messages").fetchone()
+        syncs = con.execute(
+            "SELECT count(*) FROM sync_runs WHERE kind = 'sync' AND outcome = 'ok'"
+        ).fetchone()
+    assert messages is not None
+    assert messages[0] > 0
+    assert syncs == (1,)
+    assert (data_dir / "export" / "current" / "messages").is_dir()
+    assert any((data_dir / "reports").iterdir())
+
+
+@pytest.mark.slow
+def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
+    tmp_path: Path,
+) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    env |= {
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "VOIPMS_API_USERNAME": SANDBOX_USERNAME,
+        "VOIPMS_API_PASSWORD": SANDBOX_PASSWORD,
+        "SMSARCHIVE_DATA_DIR": str(tmp_path / "data"),
+    }
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("smsarchive")), "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        api_url = None
+        deadline = time.monotonic() + 120
+        while api_url is None and time.monotonic() < deadline:
+            assert process.poll() is None, log_path.read_text(errors="replace")
+            for line in log_path.read_text(errors="replace").splitlines():
+                if line.startswith("serving nightly"):
+                    api_url = line.split("Prefect API ")[1].split(";")[0]
+            time.sleep(0.5)
+        assert api_url is not None, log_path.read_text(errors="replace")
+        assert (tmp_path / "data" / "prefect-server.log").is_file()
+        deadline = time.monotonic() + 60
+        found: list[Any] = []
+        while not found and time.monotonic() < deadline:
+            answer = httpx.post(f"{api_url}/deployments/filter", json={}, timeout=5)
+            found = [d for d in answer.json() if d["name"] == DEPLOYMENT_NAME]
+            time.sleep(0.5)
+        [deployment] = found
+        assert deployment["schedules"][0]["schedule"]["cron"] == "0 3 * * *"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{api_url}/health", timeout=2)
