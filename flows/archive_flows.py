@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from extract.media import clean_stale_temp
 from extract.voipms.client import DEFAULT_USER_AGENT, VoipMsClient
 from extract.voipms.windows import Window, split_range
 from flows.api_client import api_client
@@ -95,6 +96,8 @@ def media_task(con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutco
     """Download every media file the archive still lacks."""
     items = pending_items(con)
     if not items:
+        # Under the writer lock, anything in media/.tmp is a killed run's leftover.
+        clean_stale_temp(settings.media_dir, older_than=0)
         return MediaOutcome()
     tracker = current_reporter().stage("media", len(items))
     return download_pending(

@@ -76,6 +76,9 @@ def download_pending(
             user_agent=user_agent,
             concurrency=concurrency,
             on_result=done,
+            # The caller holds the data dir's writer lock: no other run can be writing here,
+            # so whatever a killed run left in media/.tmp is stale now.
+            stale_temp_after=0,
         )
     finally:
         flush()

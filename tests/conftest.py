@@ -1,11 +1,14 @@
-"""Shared fixtures: a session-wide VoIP.ms sandbox on a small deterministic account."""
+"""Shared fixtures: a session-wide sandbox and Prefect test server, and test isolation."""
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from prefect.testing.utilities import prefect_test_harness
 
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.faults import FaultConfig
@@ -40,3 +43,28 @@ def sandbox() -> Iterator[SandboxServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """Prefect's own test harness: one real (temporary) Prefect server for the session."""
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _undo_cli_side_effects() -> Iterator[None]:
+    """A CLI run in-process sets logger handlers and PREFECT_* variables; undo them after."""
+    from flows.logging_setup import OUR_LOGGERS
+
+    environ = dict(os.environ)
+    loggers = [logging.getLogger(name) for name in OUR_LOGGERS]
+    saved = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    try:
+        yield
+    finally:
+        for name in set(os.environ) - set(environ):
+            del os.environ[name]
+        os.environ.update(environ)
+        for lg, handlers, level, propagate in saved:
+            lg.handlers, lg.level, lg.propagate = handlers, level, propagate

@@ -16,10 +16,8 @@ from flows.archive_flows import run_backfill
 from flows.runtime import use_settings
 from flows.settings import Settings
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
-from tests.flows.conftest import prefect_server, sandbox_settings
+from tests.flows.conftest import sandbox_settings
 from warehouse.export import ExportResult, export_archive
-
-__all__ = ["prefect_server"]
 
 SPAN = (date(2023, 12, 1), date(2024, 1, 31))
 """Two months across a new year, so every table has more than one year partition."""

@@ -1,24 +1,14 @@
-"""Fixtures for flow tests: one Prefect test server for the session, and archive helpers."""
+"""Helpers for tests that point smsarchive at a sandbox (settings and environment)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import pytest
-from prefect.testing.utilities import prefect_test_harness
 from pydantic import SecretStr
 
 from extract.voipms.sandbox.server import SandboxServer
 from flows.settings import Settings
-
-
-@pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    """Prefect's own test harness: a real (temporary) Prefect server, started once."""
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def sandbox_settings(server: SandboxServer, data_dir: Path, **overrides: object) -> Settings:

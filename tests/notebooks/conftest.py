@@ -15,9 +15,7 @@ from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_flows import run_backfill
 from flows.runtime import use_settings
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
-from tests.flows.conftest import SPAN, prefect_server, sandbox_settings
-
-__all__ = ["prefect_server"]
+from tests.flows.conftest import SPAN, sandbox_settings
 
 KERNEL_NAME = "smsarchive-test-venv"
 

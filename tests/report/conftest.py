@@ -17,11 +17,9 @@ from flows.archive_flows import run_backfill
 from flows.report_flow import report
 from flows.runtime import use_settings
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
-from tests.flows.conftest import prefect_server, sandbox_settings
+from tests.flows.conftest import sandbox_settings
 from tests.report.archive_rows import CONVERSATIONS, MEDIA, build_archive, busy_days
 from warehouse import open_warehouse
-
-__all__ = ["prefect_server"]
 
 REPORT_SPAN = (date(2024, 1, 1), date(2024, 3, 31))
 
