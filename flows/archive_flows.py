@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
@@ -232,7 +231,3 @@ def run_sync() -> dict[str, Any]:
     result: dict[str, Any] = sync.with_options(task_runner=_task_runner())()
     return result
 
-
-def data_paths(settings: Settings) -> dict[str, Path]:
-    """Where a run leaves its results."""
-    return {"archive": settings.archive_path, "media": settings.media_dir}
