@@ -230,4 +230,3 @@ def run_sync() -> dict[str, Any]:
     """Run the sync flow with a task runner sized by the settings."""
     result: dict[str, Any] = sync.with_options(task_runner=_task_runner())()
     return result
-
