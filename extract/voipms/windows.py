@@ -269,11 +269,22 @@ class MessageSource(Protocol):
     ) -> list[Row]: ...
 
 
-def sms_fetch(source: MessageSource, *, all_messages: bool = False) -> Fetch:
-    """A `Fetch` that answers a `Query` with `source.get_sms`."""
+class _Getter(Protocol):
+    def __call__(
+        self,
+        date_from: date,
+        date_to: date,
+        *,
+        all_messages: bool = ...,
+        type: int | None = ...,
+        did: str | None = ...,
+        limit: int | None = ...,
+    ) -> list[Row]: ...
 
+
+def _query_fetch(get: _Getter, all_messages: bool) -> Fetch:
     def fetch(query: Query) -> list[Row]:
-        return source.get_sms(
+        return get(
             query.date_from,
             query.date_to,
             all_messages=all_messages,
@@ -283,19 +294,13 @@ def sms_fetch(source: MessageSource, *, all_messages: bool = False) -> Fetch:
         )
 
     return fetch
+
+
+def sms_fetch(source: MessageSource, *, all_messages: bool = False) -> Fetch:
+    """A `Fetch` that answers a `Query` with `source.get_sms`."""
+    return _query_fetch(source.get_sms, all_messages)
 
 
 def mms_fetch(source: MessageSource, *, all_messages: bool = False) -> Fetch:
     """A `Fetch` that answers a `Query` with `source.get_mms`."""
-
-    def fetch(query: Query) -> list[Row]:
-        return source.get_mms(
-            query.date_from,
-            query.date_to,
-            all_messages=all_messages,
-            type=query.type,
-            did=query.did,
-            limit=query.limit,
-        )
-
-    return fetch
+    return _query_fetch(source.get_mms, all_messages)
