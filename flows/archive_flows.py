@@ -9,13 +9,15 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 import duckdb
-from prefect import flow, task
+from prefect import Task, flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from extract.media import clean_stale_temp
 from extract.voipms.client import DEFAULT_USER_AGENT, VoipMsClient
+from extract.voipms.errors import AccessError, PermanentError, TransientError
 from extract.voipms.windows import Window, split_range
 from flows.api_client import api_client
 from flows.media_step import MediaOutcome, download_pending, pending_items
@@ -29,10 +31,12 @@ from flows.window_steps import (
     land_window,
     merge_raw_window,
 )
+from transform.drift import Notice
 from warehouse import (
     finish_run,
     newest_archived_day,
     open_warehouse,
+    record_notices,
     settled_windows,
     start_run,
     writer_lock,
@@ -58,7 +62,8 @@ class RunSummary:
     rejected: int = 0
     api_calls: int = 0
     media: MediaOutcome = field(default_factory=MediaOutcome)
-    unknown_fields: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    failed_windows: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values, for printing and for Prefect's flow result."""
@@ -67,7 +72,22 @@ class RunSummary:
         return values
 
 
-@task(name="fetch-window", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
+class WindowsFailedError(RuntimeError):
+    """Some windows could not be fetched; the others were archived and the run is 'failed'."""
+
+
+def _transient_only(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Prefect retries a window only after a transient failure (the client has retried too)."""
+    return isinstance(state.data, TransientError)
+
+
+@task(
+    name="fetch-window",
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=10,
+    retry_condition_fn=_transient_only,
+)
 def fetch_window_task(
     client: VoipMsClient, window: Window, dids: list[str], page_limit: int
 ) -> RawWindow:
@@ -120,9 +140,10 @@ def _archive(settings: Settings, kind: RunKind, start: date | None, end: date | 
         raise ValueError(f"start {start} is after end {end}")
     data_dir = settings.smsarchive_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    with writer_lock(data_dir), api_client(settings) as client:
+    wait = settings.smsarchive_busy_wait_seconds
+    with writer_lock(data_dir, wait=wait), api_client(settings) as client:
         account = client.username
-        con = open_warehouse(settings.archive_path)
+        con = open_warehouse(settings.archive_path, wait=wait)
         try:
             if kind == "sync":
                 end = account_today(settings)
@@ -142,6 +163,24 @@ def _archive(settings: Settings, kind: RunKind, start: date | None, end: date | 
                 finish_run(con, run_id, outcome="failed", detail=type(exc).__name__)
                 raise
             summary.api_calls = client.stats().total_calls
+            if summary.failed_windows:
+                failed = WindowsFailedError(
+                    f"{len(summary.failed_windows)} of {summary.windows} windows could not be "
+                    f"archived ({'; '.join(summary.failed_windows)}); every other window and "
+                    "its media are archived, and a rerun fetches only what is missing"
+                )
+                finish_run(
+                    con,
+                    run_id,
+                    outcome="failed",
+                    windows_merged=summary.windows
+                    - summary.windows_skipped
+                    - len(summary.failed_windows),
+                    messages_inserted=summary.inserted,
+                    messages_updated=summary.updated,
+                    detail=f"{len(summary.failed_windows)} windows failed",
+                )
+                raise failed
             finish_run(
                 con,
                 run_id,
@@ -176,29 +215,48 @@ def _run_windows(
     else:
         todo = windows
     tracker = current_reporter().stage("windows", len(todo))
-    unknown: set[str] = set()
+    notices: set[Notice] = set()
     queue = list(reversed(todo))  # oldest first, popped from the end
-    in_flight: list[PrefectFuture[RawWindow]] = []
+    in_flight: dict[PrefectFuture[RawWindow], Window] = {}
     limit = settings.voipms_max_concurrency
     while queue or in_flight:
         while queue and len(in_flight) < limit:
             window = queue.pop()
-            in_flight.append(
-                fetch_window_task.submit(client, window, dids, settings.voipms_page_limit)
-            )
-        finished = next(as_completed(in_flight))
-        in_flight.remove(finished)
-        raw = finished.result()
+            future = fetch_window_task.submit(client, window, dids, settings.voipms_page_limit)
+            in_flight[future] = window
+        finished = next(as_completed(list(in_flight)))
+        window = in_flight.pop(finished)
+        try:
+            raw = finished.result()
+        except (AccessError, TransientError):
+            raise
+        except PermanentError as exc:
+            # An answer this version cannot use (e.g. an error code it does not know) spoils
+            # this window only: the others go on, this one stays un-checkpointed for a rerun.
+            days = f"{window.start}..{window.end}"
+            notice = Notice("unknown_error", f"{exc.method}: {exc.code}", f"window {days}")
+            if record_notices(
+                con, [notice.as_row()], provider=PROVIDER, account=account, seen_at=_now()
+            ):
+                notices.add(notice)
+            summary.failed_windows.append(f"{days}: {exc}")
+            logger.error("window %s not archived: %s", days, exc)
+            tracker.advance(f"{days} failed")
+            continue
         outcome = archive_window_task(con, settings, raw, account)
         summary.inserted += outcome.merge.inserted
         summary.updated += outcome.merge.updated
         summary.status_changes += outcome.merge.status_changes
         summary.rejected += outcome.rejected
-        unknown |= outcome.unknown_fields
+        notices |= outcome.new_notices
         tracker.advance(f"{raw.window.start}..{raw.window.end}")
-    if unknown:
-        logger.warning("the API sent fields this version does not know: %s", sorted(unknown))
-    summary.unknown_fields = sorted(unknown)
+    summary.notices = [notice.describe() for notice in sorted(notices)]
+    for line in summary.notices:
+        logger.warning("the API sent %s (new to this archive; `smsarchive status` lists all)", line)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _task_runner() -> TaskRunner[PrefectFuture[Any]]:

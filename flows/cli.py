@@ -49,6 +49,13 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from None
 
 
+def with_wait(settings: Settings, wait: float | None) -> Settings:
+    """The settings with `--wait` applied when it was given."""
+    if wait is None:
+        return settings
+    return settings.model_copy(update={"smsarchive_busy_wait_seconds": wait})
+
+
 def fail(message: str, *, code: int = 1) -> NoReturn:
     """One line on stderr and a non-zero exit."""
     typer.secho(f"error: {message}", err=True, fg="red")
@@ -60,13 +67,20 @@ def friendly_errors() -> Iterator[None]:
     """Turn the errors a person can act on into one line and a non-zero exit."""
     from extract.voipms.errors import VoipMsError
     from flows.api_client import MissingCredentialsError
+    from flows.archive_flows import WindowsFailedError
     from warehouse import WarehouseError
 
     message: str | None = None
     code = 1
     try:
         yield
-    except (VoipMsError, MissingCredentialsError, WarehouseError, ValueError) as exc:
+    except (
+        VoipMsError,
+        MissingCredentialsError,
+        WarehouseError,
+        WindowsFailedError,
+        ValueError,
+    ) as exc:
         message = str(exc)
         # The traceback's frames hold the run's DuckDB connection; let it go before exit.
         traceback.clear_frames(exc.__traceback__)
@@ -90,8 +104,8 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"{summary['api_calls']} API calls; media: {media['stored']} stored, "
         f"{media['expired']} expired, {media['failed']} failed"
     )
-    if summary["unknown_fields"]:
-        typer.echo(f"the API sent fields this version does not know: {summary['unknown_fields']}")
+    for line in summary["notices"]:
+        typer.echo(f"note: the API sent {line}")
 
 
 def _day(value: datetime | None) -> date | None:
@@ -180,6 +194,15 @@ def backfill(
             formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="last local day (default: today)"
         ),
     ] = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            metavar="SECONDS",
+            help="wait this long when another run or a notebook has the archive open "
+            "(default: SMSARCHIVE_BUSY_WAIT_SECONDS, 0)",
+        ),
+    ] = None,
 ) -> None:
     """Archive every message between two days (inclusive), in windows of at most 92 days.
 
@@ -190,7 +213,7 @@ def backfill(
     from flows.progress import Reporter
     from flows.runtime import use_settings
 
-    settings = load_settings()
+    settings = with_wait(load_settings(), wait)
     first, last = start.date(), (end.date() if end else account_today(settings))
     if first > last:
         fail(f"--start {first} is after --end {last}", code=2)
@@ -200,7 +223,17 @@ def backfill(
 
 
 @app.command()
-def sync() -> None:
+def sync(
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            metavar="SECONDS",
+            help="wait this long when another run or a notebook has the archive open "
+            "(default: SMSARCHIVE_BUSY_WAIT_SECONDS, 0)",
+        ),
+    ] = None,
+) -> None:
     """Fetch the recent past again: new messages and carrier status changes.
 
     Runs from the newest archived day minus SMSARCHIVE_SYNC_LOOKBACK_DAYS to today; every
@@ -210,7 +243,7 @@ def sync() -> None:
     from flows.progress import Reporter
     from flows.runtime import use_settings
 
-    settings = load_settings()
+    settings = with_wait(load_settings(), wait)
     with friendly_errors(), use_settings(settings, Reporter()):
         summary = run_sync()
     print_summary(summary)

@@ -105,6 +105,18 @@ def render_status(status: ArchiveStatus, console: Console) -> None:
                     [(repr(s), n) for s, n in unmapped.select("carrier_status", "messages").rows()],
                 )
             )
+        notices = _of(status.notices, provider, account)
+        if not notices.is_empty():
+            console.print(
+                _table(
+                    "what the API sent that this version did not expect (provider_notices)",
+                    ["kind", "what", "example", "last seen"],
+                    [
+                        (r["kind"], r["subject"], r["example"] or "", _when(r["last_seen_at"]))
+                        for r in notices.iter_rows(named=True)
+                    ],
+                )
+            )
     if not status.last_runs.is_empty():
         console.print(
             _table(

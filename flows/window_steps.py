@@ -13,9 +13,10 @@ import duckdb
 
 from extract.voipms.client import VoipMsClient
 from extract.voipms.windows import Window, fetch_window_complete, mms_fetch, sms_fetch
-from transform.raw import raw_frame, unknown_fields
+from transform.drift import Notice, answer_drift, status_drift
+from transform.raw import raw_frame
 from transform.reconcile import GETMMS, GETSMS, reconcile
-from warehouse import MergeResult, land_rows, merge_window, record_landing
+from warehouse import MergeResult, land_rows, merge_window, record_landing, record_notices
 
 logger = logging.getLogger("smsarchive")
 
@@ -42,7 +43,8 @@ class WindowOutcome:
     sms_rows: int
     mms_rows: int
     rejected: int
-    unknown_fields: set[str] = field(default_factory=set)
+    new_notices: set[Notice] = field(default_factory=set)
+    """What the API sent that this archive had never met before (see provider_notices)."""
 
 
 def fetch_window(
@@ -120,7 +122,14 @@ def merge_raw_window(
         sms_rows=len(raw.sms_all),
         mms_rows=len(raw.mms_only),
     )
-    unknown = unknown_fields(raw.sms_all) | unknown_fields(raw.mms_only)
+    notices = (
+        answer_drift(raw.sms_all, GETSMS)
+        | answer_drift(raw.mms_only, GETMMS)
+        | status_drift(frames.messages)
+    )
+    new = record_notices(
+        con, [n.as_row() for n in notices], provider=PROVIDER, account=account, seen_at=seen_at
+    )
     if frames.rejected.height:
         logger.warning(
             "window %s..%s: %d rows could not be read and were set aside in rejected_records",
@@ -134,5 +143,5 @@ def merge_raw_window(
         sms_rows=len(raw.sms_all),
         mms_rows=len(raw.mms_only),
         rejected=frames.rejected.height,
-        unknown_fields=unknown,
+        new_notices={Notice(*row) for row in new},  # type: ignore[arg-type]
     )

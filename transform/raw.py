@@ -129,12 +129,3 @@ def raw_frame(rows: Iterable[Mapping[str, object]], source: str) -> pl.DataFrame
     record = pl.Series("record", [_record(row) for row in given], dtype=pl.Utf8)
     frame = _scalars(dicts).with_columns(media, record)
     return frame.with_columns(source=pl.lit(source, dtype=pl.Utf8)).select(RAW_SCHEMA.names())
-
-
-def unknown_fields(rows: Iterable[Mapping[str, object]]) -> set[str]:
-    """Field names met in the rows that the transform does not know (kept only in `record`)."""
-    seen: set[str] = set()
-    for row in rows:
-        if isinstance(row, Mapping):
-            seen.update(str(key) for key in row)
-    return seen - KNOWN_FIELDS

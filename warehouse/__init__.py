@@ -9,6 +9,7 @@ from warehouse.landing_files import LandedFile, land_rows, read_landed_rows
 from warehouse.media_queue import MAX_MEDIA_ATTEMPTS, pending_media, record_media_results
 from warehouse.merge import MergeResult, merge_window
 from warehouse.migrate import apply_migrations
+from warehouse.notices import NoticeRow, record_notices
 from warehouse.runs import finish_run, start_run
 from warehouse.status import ArchiveStatus, archive_status
 from warehouse.writer_lock import writer_lock
@@ -20,6 +21,7 @@ __all__ = [
     "LandedFile",
     "MergeResult",
     "MigrationError",
+    "NoticeRow",
     "WarehouseBusyError",
     "WarehouseError",
     "apply_migrations",
@@ -35,6 +37,7 @@ __all__ = [
     "read_landed_rows",
     "record_landing",
     "record_media_results",
+    "record_notices",
     "settled_windows",
     "start_run",
     "writer_lock",

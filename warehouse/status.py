@@ -22,6 +22,8 @@ class ArchiveStatus:
     - media: provider, account, state, files, bytes (all four states, zero when none)
     - rejected: provider, account, source, reason, records
     - unmapped_statuses: provider, account, carrier_status, messages (status = 'unknown')
+    - notices: provider, account, kind, subject, example, first_seen_at, last_seen_at (what
+      the API sent that this version did not expect)
     """
 
     schema_version: int | None
@@ -32,6 +34,7 @@ class ArchiveStatus:
     media: pl.DataFrame
     rejected: pl.DataFrame
     unmapped_statuses: pl.DataFrame
+    notices: pl.DataFrame
 
 
 def archive_status(con: duckdb.DuckDBPyConnection) -> ArchiveStatus:
@@ -47,4 +50,5 @@ def archive_status(con: duckdb.DuckDBPyConnection) -> ArchiveStatus:
         media=query_frame(con, "summarise_media_states"),
         rejected=query_frame(con, "count_rejected_by_reason"),
         unmapped_statuses=query_frame(con, "count_unmapped_statuses"),
+        notices=query_frame(con, "select_provider_notices"),
     )

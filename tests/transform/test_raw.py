@@ -1,4 +1,4 @@
-"""raw_frame: rows as received to Utf8 columns, media lists, JSON records; unknown_fields."""
+"""raw_frame: rows as received to Utf8 columns, media lists, JSON records."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from transform.raw import RAW_SCHEMA, raw_frame, unknown_fields
+from transform.raw import RAW_SCHEMA, raw_frame
 
 
 def test_empty_input_gives_the_full_schema() -> None:
@@ -89,12 +89,3 @@ def test_a_row_that_is_not_an_object_keeps_its_json_and_no_fields() -> None:
     frame = raw_frame(["junk", None], "getSMS")  # type: ignore[list-item]
     assert frame["record"].to_list() == ['"junk"', "null"]
     assert frame["id"].to_list() == [None, None]
-
-
-def test_unknown_fields_are_reported() -> None:
-    rows: list[dict[str, object]] = [
-        {"id": "1", "date": "x", "media": [], "col_media1": ""},
-        {"id": "2", "read": "1", "sms_type": "x"},
-    ]
-    assert unknown_fields(rows) == {"read", "sms_type"}
-    assert unknown_fields([]) == set()

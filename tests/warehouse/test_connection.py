@@ -19,7 +19,10 @@ def test_open_creates_the_folder_and_migrates(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "data" / "archive.duckdb"
     con = open_warehouse(path)
     assert path.exists()
-    assert con.execute("SELECT name FROM schema_migrations").fetchall() == [("001_initial",)]
+    assert con.execute("SELECT name FROM schema_migrations ORDER BY version").fetchall() == [
+        ("001_initial",),
+        ("002_provider_notices",),
+    ]
     con.close()
 
 

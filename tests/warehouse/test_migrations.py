@@ -20,6 +20,7 @@ PUBLIC_TABLES = {
     "raw_landing",
     "sync_runs",
     "schema_migrations",
+    "provider_notices",
 }
 
 

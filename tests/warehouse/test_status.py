@@ -142,7 +142,7 @@ def test_archive_status_matches_the_hand_count(archive_path: Path) -> None:
     status = archive_status(reader)
     reader.close()
 
-    assert status.schema_version == 1
+    assert status.schema_version == 2
     assert status.messages.rows() == [
         (PROVIDER, "acct-a", "mms", "inbound", 2),  # mms 2, mms 3
         (PROVIDER, "acct-a", "mms", "outbound", 1),  # mms 1
@@ -182,7 +182,7 @@ def test_archive_status_matches_the_hand_count(archive_path: Path) -> None:
 
 def test_status_of_an_empty_archive(con: duckdb.DuckDBPyConnection) -> None:
     status = archive_status(con)
-    assert status.schema_version == 1
+    assert status.schema_version == 2
     for frame in (
         status.messages,
         status.span,
