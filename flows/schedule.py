@@ -11,7 +11,8 @@ from prefect.schedules import Cron, Schedule
 from flows.archive_flows import run_sync
 from flows.export_flow import run_export
 from flows.report_flow import report
-from flows.settings import Settings
+from flows.runtime import current_settings, use_settings
+from flows.settings import SCHEDULED_BUSY_WAIT_SECONDS, Settings
 
 DEPLOYMENT_NAME = "smsarchive-nightly"
 """The deployment `smsarchive serve` creates: `nightly/smsarchive-nightly` in Prefect."""
@@ -27,9 +28,14 @@ def nightly() -> dict[str, Any]:
     """Sync the archive, then write the report and the parquet export from it.
 
     Takes no parameters: settings are read inside the flows (Prefect stores parameters).
-    A failed sync fails the run before the report and export are touched.
+    A failed sync fails the run before the report and export are touched. A notebook that
+    has the archive open makes the sync wait (at least SCHEDULED_BUSY_WAIT_SECONDS, saying
+    which process it waits for) rather than fail at once.
     """
-    return {"sync": run_sync(), "report": report(), "export": run_export()}
+    settings = current_settings()
+    wait = max(settings.smsarchive_busy_wait_seconds, SCHEDULED_BUSY_WAIT_SECONDS)
+    with use_settings(settings.model_copy(update={"smsarchive_busy_wait_seconds": wait})):
+        return {"sync": run_sync(), "report": report(), "export": run_export()}
 
 
 def nightly_schedule(settings: Settings) -> Schedule:

@@ -10,6 +10,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_API_URL = "https://voip.ms/api/v1/rest.php"
+SCHEDULED_BUSY_WAIT_SECONDS = 1800.0
+"""A scheduled run waits at least this long for a notebook to let go of the archive."""
 
 
 class Settings(BaseSettings):
@@ -51,6 +53,15 @@ class Settings(BaseSettings):
     )
     smsarchive_media_concurrency: int = Field(
         default=8, ge=1, description="media downloads in flight at once"
+    )
+    smsarchive_busy_wait_seconds: float = Field(
+        default=0,
+        ge=0,
+        description=(
+            "seconds backfill and sync wait when another run or a program (a notebook) has "
+            "the archive open, before giving up; scheduled runs wait at least "
+            f"{SCHEDULED_BUSY_WAIT_SECONDS:g}"
+        ),
     )
     smsarchive_schedule_cron: str = Field(
         default="0 3 * * *",

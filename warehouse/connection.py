@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from pathlib import Path
 
 import duckdb
@@ -12,14 +14,21 @@ from warehouse.migrate import apply_migrations, check_migrations
 from warehouse.queries import read_query
 
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
+_POLL_SECONDS = 0.5
+_NOTE_EVERY_SECONDS = 60.0
+
+logger = logging.getLogger(__name__)
 
 
-def open_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def open_warehouse(
+    path: Path, *, read_only: bool = False, wait: float = 0
+) -> duckdb.DuckDBPyConnection:
     """Connect to the archive at `path`.
 
     Writable: creates the parent folder and applies missing migrations. Read-only: the file
-    must exist and be fully migrated. Either way the session's timezone is UTC. Raises
-    `WarehouseBusyError` when another process has the file open for writing.
+    must exist and be fully migrated. Either way the session's timezone is UTC. When another
+    process has the file open (for writing, or, for a writer, at all: a notebook), waits up
+    to `wait` seconds, saying who holds it, then raises `WarehouseBusyError`.
     """
     if read_only and not path.exists():
         raise WarehouseError(
@@ -27,13 +36,7 @@ def open_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyCon
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        busy = busy_error_from(exc, path)
-        if busy is None:
-            raise
-        raise busy from exc
+    con = _connect(path, read_only=read_only, wait=wait)
     try:
         con.execute(read_query("set_session_timezone"))
         if read_only:
@@ -44,6 +47,31 @@ def open_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyCon
         con.close()
         raise
     return con
+
+
+def _connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + max(wait, 0.0)
+    next_note = 0.0
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            busy = busy_error_from(exc, path)
+            if busy is None:
+                raise
+            now = time.monotonic()
+            if now >= deadline:
+                if wait > 0:
+                    raise WarehouseBusyError(
+                        f"{busy} (waited {wait:g} s)", pid=busy.pid, since=busy.since
+                    ) from exc
+                raise busy from exc
+            if now >= next_note:
+                logger.warning(
+                    "waiting (up to %.0f s more) for the archive: %s", deadline - now, busy
+                )
+                next_note = now + _NOTE_EVERY_SECONDS
+            time.sleep(min(_POLL_SECONDS, max(deadline - now, 0.0)))
 
 
 def busy_error_from(exc: duckdb.Error, path: Path) -> WarehouseBusyError | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import socket
 import time
@@ -16,6 +17,9 @@ from warehouse.errors import WarehouseBusyError
 
 LOCK_NAME = ".writer.lock"
 _POLL_SECONDS = 0.05
+_NOTE_EVERY_SECONDS = 60.0
+
+logger = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -43,13 +47,22 @@ def writer_lock(data_dir: Path, *, wait: float = 0) -> Iterator[Path]:
 
 def _acquire(fd: int, path: Path, wait: float) -> None:
     deadline = time.monotonic() + max(wait, 0.0)
+    next_note = 0.0
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except BlockingIOError:
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if now >= deadline:
                 raise _busy(path, wait) from None
+            if now >= next_note:
+                logger.warning(
+                    "waiting (up to %.0f s more) for the writer lock: %s",
+                    deadline - now,
+                    _busy(path, 0),
+                )
+                next_note = now + _NOTE_EVERY_SECONDS
             time.sleep(_POLL_SECONDS)
 
 
