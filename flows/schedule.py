@@ -32,10 +32,14 @@ def nightly() -> dict[str, Any]:
     has the archive open makes the sync wait (at least SCHEDULED_BUSY_WAIT_SECONDS, saying
     which process it waits for) rather than fail at once.
     """
-    settings = current_settings()
-    wait = max(settings.smsarchive_busy_wait_seconds, SCHEDULED_BUSY_WAIT_SECONDS)
-    with use_settings(settings.model_copy(update={"smsarchive_busy_wait_seconds": wait})):
+    with use_settings(scheduled_settings(current_settings())):
         return {"sync": run_sync(), "report": report(), "export": run_export()}
+
+
+def scheduled_settings(settings: Settings) -> Settings:
+    """The settings a scheduled run uses: patient with an archive a notebook holds open."""
+    wait = max(settings.smsarchive_busy_wait_seconds, SCHEDULED_BUSY_WAIT_SECONDS)
+    return settings.model_copy(update={"smsarchive_busy_wait_seconds": wait})
 
 
 def nightly_schedule(settings: Settings) -> Schedule:
