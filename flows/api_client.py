@@ -26,4 +26,5 @@ def api_client(settings: Settings) -> VoipMsClient:
         requests_per_minute=settings.voipms_requests_per_minute,
         timeout=settings.voipms_timeout_seconds,
         max_attempts=settings.voipms_max_attempts,
+        backoff_base=settings.voipms_backoff_seconds,
     )

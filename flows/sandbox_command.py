@@ -7,7 +7,7 @@ from datetime import date
 from rich.console import Console
 
 from extract.voipms.sandbox.account import SandboxAccount
-from extract.voipms.sandbox.faults import FaultConfig
+from extract.voipms.sandbox.faults import FAULT_KINDS, FaultConfig
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.settings import Settings
@@ -28,17 +28,12 @@ def sandbox_credentials(settings: Settings) -> tuple[str, str, bool]:
 
 def faults_from_rate(fault_rate: float, seed: int, latency: float, rate: int | None) -> FaultConfig:
     """Spread one overall failure rate evenly over every kind of fault the sandbox can make."""
-    share = fault_rate / 6
+    share = fault_rate / len(FAULT_KINDS)
     return FaultConfig(
         seed=seed,
         rate_per_minute=rate,
         latency_s=latency,
-        http_500=share,
-        http_522=share,
-        connection_reset=share,
-        truncated_body=share,
-        maintenance=share,
-        timeout=share,
+        **dict.fromkeys(FAULT_KINDS, share),
     )
 
 

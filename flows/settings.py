@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         default=6, ge=1, description="tries per API call before a transient error is final"
     )
     voipms_timeout_seconds: float = Field(default=60.0, gt=0, description="per-call HTTP timeout")
+    voipms_backoff_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="base wait between tries of a failed call (doubles each try, plus jitter)",
+    )
     smsarchive_sync_lookback_days: int = Field(
         default=7, ge=0, description="days before the newest archived day that sync fetches again"
     )

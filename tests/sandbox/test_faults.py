@@ -1,15 +1,16 @@
-"""Faults on demand: each kind observable, seeded, the rate cap, latency and call counts."""
+"""Faults on demand: each kind observable, seeded, the rate cap, latency, call and fault counts."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import httpx
 import pytest
 
-from extract.voipms.sandbox.faults import FaultConfig
+from extract.voipms.sandbox.faults import FAULT_KINDS, Fault, FaultConfig, FaultInjector
 from extract.voipms.sandbox.server import SandboxServer
-from tests.sandbox.conftest import api, raw_call
+from tests.sandbox.conftest import api, http, raw_call
 
 
 def test_http_500(faulty: SandboxServer) -> None:
@@ -118,3 +119,53 @@ def test_call_counts(faulty: SandboxServer) -> None:
     assert faulty.call_counts() == {"getIP": 1, "getSMS": 2, "(none)": 1, "getMMS": 1}
     faulty.reset_counts()
     assert faulty.call_counts() == {}
+
+
+def test_api_limit_fault(faulty: SandboxServer) -> None:
+    faulty.set_faults(FaultConfig(api_limit=1.0, rate_per_minute=1))
+    for _ in range(3):
+        response = raw_call(faulty, "getSMS")
+        assert response.status_code == 200
+        assert response.json() == {"status": "api_limit_exceeded"}
+    faulty.set_faults(FaultConfig(rate_per_minute=1))
+    # the drawn refusals used no slot of the cap: the first call after them gets through
+    assert api(faulty, "getIP")["status"] == "success"
+    assert api(faulty, "getIP")["status"] == "api_limit_exceeded"
+
+
+def test_api_limit_fault_is_refused_before_the_method(faulty: SandboxServer) -> None:
+    faulty.set_faults(FaultConfig(api_limit=1.0))
+    assert api(faulty, "getIP")["status"] == "api_limit_exceeded"
+    assert api(faulty, "noSuchMethod")["status"] == "api_limit_exceeded"
+    response = raw_call(faulty, "getSMS", auth=False)
+    assert response.json() == {"status": "api_limit_exceeded"}
+    assert faulty.call_counts() == {"getIP": 1, "noSuchMethod": 1, "getSMS": 1}
+
+
+def test_a_new_kind_keeps_the_draws_of_the_old_ones() -> None:
+    old = FaultConfig(seed=5, http_500=0.1, timeout=0.1, maintenance=0.05)
+    new = FaultConfig(seed=5, http_500=0.1, timeout=0.1, maintenance=0.05, api_limit=0.2)
+    old_draws, new_draws = FaultInjector(old), FaultInjector(new)
+    before = [old_draws.draw() for _ in range(400)]
+    after = [new_draws.draw() for _ in range(400)]
+    for was, now in zip(before, after, strict=True):
+        assert now == was or (was is Fault.NONE and now is Fault.API_LIMIT)
+    assert Fault.API_LIMIT in after
+    assert FAULT_KINDS[-1] == "api_limit"
+    assert set(FAULT_KINDS) == {f.value for f in Fault} - {"none"}
+
+
+def test_fault_counts_tell_what_was_drawn(faulty: SandboxServer) -> None:
+    share = 1.0 / len(FAULT_KINDS)
+    faulty.set_faults(
+        FaultConfig(seed=2, stall_s=0.0, **{kind: share for kind in FAULT_KINDS})  # type: ignore[arg-type]
+    )
+    for _ in range(60):
+        with contextlib.suppress(httpx.TransportError):
+            raw_call(faulty, "getIP")
+    counts = faulty.fault_counts()
+    assert set(counts) == set(FAULT_KINDS)
+    assert sum(counts.values()) == 60 == faulty.call_counts()["getIP"]
+    assert http().get(faulty.media_base + "/_sandbox/fault_counts").json() == counts
+    faulty.reset_counts()
+    assert faulty.fault_counts() == {}

@@ -21,8 +21,11 @@ class Fault(Enum):
     CONNECTION_RESET = "connection_reset"
     TRUNCATED_BODY = "truncated_body"
     TIMEOUT = "timeout"
+    API_LIMIT = "api_limit"
 
 
+# The order of the draw's intervals: a new kind is appended at the end, so an existing seed
+# still picks the same calls for the kinds it already had.
 _ORDER = (
     Fault.MAINTENANCE,
     Fault.HTTP_500,
@@ -30,7 +33,10 @@ _ORDER = (
     Fault.CONNECTION_RESET,
     Fault.TRUNCATED_BODY,
     Fault.TIMEOUT,
+    Fault.API_LIMIT,
 )
+FAULT_KINDS: tuple[str, ...] = tuple(fault.value for fault in _ORDER)
+"""Every kind of fault, named as its FaultConfig rate field, in draw order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +48,8 @@ class FaultConfig:
     `rate_per_minute` caps accepted calls in any sliding 60 s; over it the answer is
     HTTP 200 `{"status":"api_limit_exceeded"}`. `latency_s` delays every API call.
     `timeout` stalls the call `stall_s` seconds (cut short when the server stops), then
-    drops the connection without an answer.
+    drops the connection without an answer. `api_limit` answers HTTP 200
+    `{"status":"api_limit_exceeded"}` at random, as the rate cap does when it is reached.
     """
 
     seed: int = 0
@@ -54,6 +61,7 @@ class FaultConfig:
     truncated_body: float = 0.0
     maintenance: float = 0.0
     timeout: float = 0.0
+    api_limit: float = 0.0
     stall_s: float = 30.0
 
     def __post_init__(self) -> None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from extract.voipms.sandbox.access import AccessConfig
 from extract.voipms.sandbox.account import MessageQuery, SandboxAccount, classify_number
+from extract.voipms.sandbox.drift import DriftConfig
 from extract.voipms.sandbox.media_files import EXT_BY_MIME
 from extract.voipms.sandbox.render import normalise_number
 from extract.voipms.sandbox.spec import ACCOUNT_TIMEZONE
@@ -44,6 +45,8 @@ class CallContext:
     """`http://HOST:PORT`, prefixed to media URL paths."""
     access: AccessConfig = field(default_factory=AccessConfig)
     """The API switch and IP whitelist (the default lets everyone in)."""
+    drift: DriftConfig = field(default_factory=DriftConfig)
+    """How getSMS/getMMS answers stray from the reference (the default: they do not)."""
 
 
 Answer = dict[str, object] | str
@@ -144,6 +147,35 @@ def get_messages(ctx: CallContext, params: Mapping[str, str], method: str) -> An
     style = "getsms" if own == "sms" else "getmms"
     rendered = ctx.account.render_rows(rows, style, ctx.media_base, tz_hours)
     return '{"status":"success","sms":' + rendered + "}"
+
+
+def _lookup_id(params: Mapping[str, str], method: str) -> str:
+    raw = params.get("sms" if method == "getSMS" else "mms", "").strip()
+    return "" if raw == "0" else raw
+
+
+def drifted(ctx: CallContext, params: Mapping[str, str], method: str, answer: Answer) -> Answer:
+    """A getSMS/getMMS answer as `ctx.drift` changes it: refused on its days, or rows rewritten.
+
+    The days of a range call are its `from`..`to` as the method reads them; a single-id
+    lookup's are the day of the row it found (none when it found nothing).
+    """
+    drift = ctx.drift
+    decoded: dict[str, object] = json.loads(answer) if isinstance(answer, str) else dict(answer)
+    rows = decoded.get("sms") if decoded.get("status") == "success" else None
+    row_list = rows if isinstance(rows, list) else []
+    if _lookup_id(params, method):
+        found = [_day(str(row.get("date", ""))[:10], _today(ctx)) for row in row_list]
+        day = found[0] if found else None
+        refusal = drift.refusal(day, day)
+    else:
+        today = _today(ctx)
+        refusal = drift.refusal(_day(params.get("from"), today), _day(params.get("to"), today))
+    if refusal is not None:
+        return {"status": refusal}
+    if row_list:
+        decoded["sms"] = [drift.rewrite_row(row) for row in row_list]
+    return decoded
 
 
 def get_media_mms(ctx: CallContext, params: Mapping[str, str]) -> Answer:
@@ -276,6 +308,8 @@ _HANDLERS: dict[str, Callable[[CallContext, Mapping[str, str]], Answer]] = {
 }
 
 METHODS = frozenset(_HANDLERS)
+MESSAGE_METHODS = frozenset({"getSMS", "getMMS"})
+"""The methods DriftConfig applies to."""
 
 
 def call(ctx: CallContext, params: Mapping[str, str]) -> bytes:
@@ -283,7 +317,7 @@ def call(ctx: CallContext, params: Mapping[str, str]) -> bytes:
 
     Order of checks: missing_method, invalid_method, then (except getIP)
     missing_credentials, invalid_credentials, api_not_enabled and ip_not_enabled,
-    then the method's own checks.
+    then the method's own checks; for getSMS/getMMS, then `ctx.drift` (see `drifted`).
     """
     method = params.get("method", "").strip()
     if method == "":
@@ -301,4 +335,7 @@ def call(ctx: CallContext, params: Mapping[str, str]) -> bytes:
         refusal = ctx.access.refusal(ctx.client_ip)
         if refusal is not None:
             return php_json({"status": refusal})
-    return php_json(handler(ctx, params))
+    answer = handler(ctx, params)
+    if method in MESSAGE_METHODS and ctx.drift.active:
+        answer = drifted(ctx, params, method, answer)
+    return php_json(answer)

@@ -21,6 +21,7 @@ from python_multipart import parse_form
 
 from extract.voipms.sandbox.access import AccessConfig
 from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.drift import DriftConfig
 from extract.voipms.sandbox.faults import Fault, FaultConfig, FaultInjector
 from extract.voipms.sandbox.methods import CallContext, call, php_json
 
@@ -246,6 +247,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         fault = injector.draw()
+        if fault is not Fault.NONE:
+            sandbox._count_fault(fault)
         if fault is Fault.TIMEOUT:
             sandbox._stopping.wait(config.stall_s)
             self.close_connection = True
@@ -266,7 +269,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is Fault.MAINTENANCE:
             body = php_json({"status": "method_maintenance"})
-        elif not injector.admit():
+        elif fault is Fault.API_LIMIT or not injector.admit():
+            # a drawn api_limit fault is refused before the cap, so it never uses a slot
             body = php_json({"status": "api_limit_exceeded"})
         else:
             context = CallContext(
@@ -276,6 +280,7 @@ class _Handler(BaseHTTPRequestHandler):
                 client_ip=self.client_address[0],
                 media_base=sandbox.media_base,
                 access=access,
+                drift=sandbox.drift,
             )
             try:
                 body = call(context, params)
@@ -317,6 +322,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(200, sandbox.access.to_dict())
             elif name == "access":
                 self._send_json(200, sandbox.access.to_dict())
+            elif name == "drift" and verb == "POST":
+                sandbox.set_drift(DriftConfig.from_mapping(data))
+                self._send_json(200, sandbox.drift.to_dict())
+            elif name == "drift":
+                self._send_json(200, sandbox.drift.to_dict())
+            elif verb == "GET" and name == "fault_counts":
+                self._send_json(200, sandbox.fault_counts())
             elif verb == "GET" and name in ("truth", "truth_media"):
                 frame = account.truth() if name == "truth" else account.truth_media()
                 out = io.BytesIO()
@@ -359,13 +371,16 @@ class SandboxServer:
         port: int = 0,
         faults: FaultConfig | None = None,
         access: AccessConfig | None = None,
+        drift: DriftConfig | None = None,
     ) -> None:
         self.account = account
         self.username = username
         self.password = password
         self._access = access or AccessConfig()
+        self._drift = drift or DriftConfig()
         self._injector = FaultInjector(faults or FaultConfig())
         self._counts: Counter[str] = Counter()
+        self._fault_counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._stopping = threading.Event()
@@ -433,19 +448,38 @@ class SandboxServer:
         """Replace the access configuration; it applies from the next API call on."""
         self._access = access
 
+    @property
+    def drift(self) -> DriftConfig:
+        """How getSMS/getMMS answers now differ from the reference (default: not at all)."""
+        return self._drift
+
+    def set_drift(self, drift: DriftConfig) -> None:
+        """Replace the drift configuration; it applies from the next API call on."""
+        self._drift = drift
+
     def call_counts(self) -> dict[str, int]:
         """API calls received by method name (`(none)` without one), media fetches as `media`."""
         with self._counts_lock:
             return dict(self._counts)
 
+    def fault_counts(self) -> dict[str, int]:
+        """Faults drawn so far by kind (FaultConfig field names; kinds never drawn are absent)."""
+        with self._counts_lock:
+            return dict(self._fault_counts)
+
     def reset_counts(self) -> None:
-        """Forget the call counts."""
+        """Forget the call counts and the fault counts."""
         with self._counts_lock:
             self._counts.clear()
+            self._fault_counts.clear()
 
     def _count(self, key: str) -> None:
         with self._counts_lock:
             self._counts[key] += 1
+
+    def _count_fault(self, fault: Fault) -> None:
+        with self._counts_lock:
+            self._fault_counts[fault.value] += 1
 
     def _track(self, conn: socket.socket, add: bool) -> None:
         with self._counts_lock:
