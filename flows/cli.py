@@ -67,7 +67,7 @@ def friendly_errors() -> Iterator[None]:
     """Turn the errors a person can act on into one line and a non-zero exit."""
     from extract.voipms.errors import VoipMsError
     from flows.api_client import MissingCredentialsError
-    from flows.archive_flows import WindowsFailedError
+    from flows.archive_run import WindowsFailedError
     from warehouse import WarehouseError
 
     message: str | None = None
@@ -209,7 +209,7 @@ def backfill(
     Windows already archived after their last day was over are skipped, so a rerun only does
     what is missing; an interrupted run loses nothing and duplicates nothing.
     """
-    from flows.archive_flows import account_today, run_backfill
+    from flows.archive_run import account_today, run_backfill
     from flows.progress import Reporter
     from flows.runtime import use_settings
 
@@ -239,7 +239,7 @@ def sync(
     Runs from the newest archived day minus SMSARCHIVE_SYNC_LOOKBACK_DAYS to today; every
     change of carrier status is kept in carrier_status_history.
     """
-    from flows.archive_flows import run_sync
+    from flows.archive_run import run_sync
     from flows.progress import Reporter
     from flows.runtime import use_settings
 

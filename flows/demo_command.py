@@ -10,10 +10,10 @@ from rich.console import Console
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
-from flows.archive_flows import run_backfill
-from flows.export_flow import run_export
+from flows.archive_run import run_backfill
+from flows.export_run import run_export
 from flows.progress import Reporter
-from flows.report_flow import report
+from flows.report_command import run_report
 from flows.runtime import use_settings
 from flows.sandbox_command import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from flows.settings import Settings
@@ -49,8 +49,8 @@ def run_demo(settings: Settings, *, messages: int) -> int:
         demo = demo_settings(settings, server)
         with use_settings(demo, Reporter()):
             summary = run_backfill(spec.start, spec.end)
+    made = run_report(demo, start=None, end=None, did=None, grain="week", out=None)
     with use_settings(demo):
-        made = report()
         exported = run_export()
     media = summary["media"]
     console.print(

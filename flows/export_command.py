@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import typer
 
-from flows.export_flow import default_export_dir, run_export
+from flows.export_run import default_export_dir, run_export
 from flows.runtime import use_settings
 from flows.settings import Settings
 from warehouse import WarehouseError

@@ -1,4 +1,4 @@
-"""`smsarchive report`: runs the report flow with the settings read once, returns what to print."""
+"""`smsarchive report`: writes the report with the settings read once, returns what to print."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flows.report_flow import report
+from flows.orchestration import prefect_wanted
+from flows.report_run import make_report
 from flows.runtime import use_settings
 from flows.settings import Settings
 from warehouse.errors import WarehouseError
@@ -22,11 +23,15 @@ def run_report(
     grain: Grain,
     out: Path | None,
 ) -> dict[str, Any]:
-    """Run the `report` flow; its result (folder, page, summary lines)."""
+    """Write the report (as the `report` flow when Prefect is configured); folder, page, summary."""
     if not settings.archive_path.exists():
         raise WarehouseError(
             f"no archive at {settings.archive_path}: run `smsarchive backfill` first"
         )
+    if not prefect_wanted():
+        return make_report(settings, start=start, end=end, did=did, grain=grain, out=out).result
+    from flows.report_flow import report
+
     with use_settings(settings):
         result: dict[str, Any] = report(start=start, end=end, did=did, grain=grain, out=out)
     return result

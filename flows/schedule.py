@@ -8,8 +8,8 @@ from prefect import flow
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.schedules import Cron, Schedule
 
-from flows.archive_flows import run_sync
-from flows.export_flow import run_export
+from flows.archive_run import run_sync
+from flows.export_run import run_export
 from flows.report_flow import report
 from flows.runtime import current_settings, use_settings
 from flows.settings import SCHEDULED_BUSY_WAIT_SECONDS, Settings

@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
-from flows.archive_flows import run_backfill, run_sync
+from flows.archive_run import run_backfill, run_sync
 from flows.runtime import use_settings
 from flows.settings import Settings
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME

@@ -13,7 +13,7 @@ import pytest
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
-from flows.archive_flows import run_backfill
+from flows.archive_run import run_backfill
 from flows.report_flow import report
 from flows.runtime import use_settings
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME

@@ -1,0 +1,344 @@
+"""Backfill and sync as plain steps (no Prefect import); flows/archive_flows.py wraps them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from extract.media import clean_stale_temp
+from extract.voipms.client import DEFAULT_USER_AGENT, VoipMsClient
+from extract.voipms.errors import AccessError, PermanentError, TransientError
+from extract.voipms.windows import Window, split_range
+from flows.api_client import api_client
+from flows.media_step import MediaOutcome, download_pending, pending_items
+from flows.orchestration import prefect_wanted
+from flows.progress import Tracker
+from flows.runtime import current_reporter, current_settings
+from flows.settings import Settings
+from flows.window_steps import (
+    PROVIDER,
+    RawWindow,
+    WindowOutcome,
+    fetch_window,
+    land_window,
+    merge_raw_window,
+)
+from transform.drift import Notice
+from warehouse import (
+    finish_run,
+    newest_archived_day,
+    open_warehouse,
+    record_notices,
+    settled_windows,
+    start_run,
+    writer_lock,
+)
+
+logger = logging.getLogger("smsarchive")
+
+RunKind = Literal["backfill", "sync"]
+
+
+@dataclass
+class RunSummary:
+    """What one backfill or sync did, for the terminal and the run ledger."""
+
+    kind: RunKind
+    start: date
+    end: date
+    windows: int = 0
+    windows_skipped: int = 0
+    inserted: int = 0
+    updated: int = 0
+    status_changes: int = 0
+    rejected: int = 0
+    api_calls: int = 0
+    media: MediaOutcome = field(default_factory=MediaOutcome)
+    notices: list[str] = field(default_factory=list)
+    failed_windows: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values, for printing and for Prefect's flow result."""
+        values = asdict(self)
+        values["start"], values["end"] = self.start.isoformat(), self.end.isoformat()
+        return values
+
+
+class WindowsFailedError(RuntimeError):
+    """Some windows could not be fetched; the others were archived and the run is 'failed'."""
+
+
+def archive_window(
+    con: duckdb.DuckDBPyConnection, settings: Settings, raw: RawWindow, account: str
+) -> WindowOutcome:
+    """Land one window's raw answers, then transform and merge them with its checkpoint."""
+    land_window(con, settings.smsarchive_data_dir, raw, account=account)
+    return merge_raw_window(
+        con,
+        raw,
+        account=account,
+        timezone=settings.voipms_account_timezone,
+        seen_at=datetime.now(UTC),
+    )
+
+
+def download_media(con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
+    """Download every media file the archive still lacks."""
+    items = pending_items(con)
+    if not items:
+        # Under the writer lock, anything in media/.tmp is a killed run's leftover.
+        clean_stale_temp(settings.media_dir, older_than=0)
+        return MediaOutcome()
+    tracker = current_reporter().stage("media", len(items))
+    return download_pending(
+        con,
+        items,
+        media_dir=settings.media_dir,
+        allowed_hosts=settings.voipms_media_hosts,
+        user_agent=DEFAULT_USER_AGENT,
+        concurrency=settings.smsarchive_media_concurrency,
+        on_result=lambda _: tracker.advance(),
+    )
+
+
+class Steps(Protocol):
+    """How a run's steps are executed: as Prefect tasks (archive_flows) or plain calls."""
+
+    def fetching(self, workers: int) -> AbstractContextManager[object]:
+        """The block in which windows are fetched, `workers` at a time."""
+
+    def submit_fetch(
+        self, client: VoipMsClient, window: Window, dids: list[str], page_limit: int
+    ) -> Any:
+        """Start fetching a window; a future whose result() is the RawWindow."""
+
+    def next_done(self, futures: list[Any]) -> Any:
+        """The first of `futures` to finish."""
+
+    def archive_window(
+        self, con: duckdb.DuckDBPyConnection, settings: Settings, raw: RawWindow, account: str
+    ) -> WindowOutcome:
+        """Land, transform and merge one fetched window."""
+
+    def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
+        """Download what the archive lacks."""
+
+
+class PlainSteps:
+    """Steps as plain calls, windows fetched on a thread pool: no Prefect at all."""
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+
+    @contextmanager
+    def fetching(self, workers: int) -> Iterator[object]:
+        """A pool of `workers` threads for the block."""
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+            self._pool = pool
+            try:
+                yield pool
+            finally:
+                self._pool = None
+
+    def submit_fetch(
+        self, client: VoipMsClient, window: Window, dids: list[str], page_limit: int
+    ) -> Future[RawWindow]:
+        """Fetch on the pool."""
+        assert self._pool is not None, "submit_fetch outside fetching()"
+        return self._pool.submit(fetch_window, client, window, dids=dids, page_limit=page_limit)
+
+    def next_done(self, futures: list[Any]) -> Any:
+        """The first future to finish."""
+        return next(as_completed(futures))
+
+    def archive_window(
+        self, con: duckdb.DuckDBPyConnection, settings: Settings, raw: RawWindow, account: str
+    ) -> WindowOutcome:
+        """A plain call."""
+        return archive_window(con, settings, raw, account)
+
+    def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
+        """A plain call."""
+        return download_media(con, settings)
+
+
+def run_backfill(start: date, end: date) -> dict[str, Any]:
+    """Backfill with the current settings: a Prefect flow when Prefect is configured."""
+    if prefect_wanted():
+        from flows.archive_flows import run_backfill_flow
+
+        return run_backfill_flow(start, end)
+    return archive(current_settings(), "backfill", start, end, PlainSteps()).as_dict()
+
+
+def run_sync() -> dict[str, Any]:
+    """Sync with the current settings: a Prefect flow when Prefect is configured."""
+    if prefect_wanted():
+        from flows.archive_flows import run_sync_flow
+
+        return run_sync_flow()
+    return archive(current_settings(), "sync", None, None, PlainSteps()).as_dict()
+
+
+def account_today(settings: Settings) -> date:
+    """Today in the account's time zone (the API's days are local days)."""
+    return datetime.now(ZoneInfo(settings.voipms_account_timezone)).date()
+
+
+def archive(
+    settings: Settings, kind: RunKind, start: date | None, end: date | None, steps: Steps
+) -> RunSummary:
+    """One backfill (`start`..`end`) or sync (recent past) under the writer lock, via `steps`.
+
+    Windows are fetched concurrently and merged one at a time, each with its checkpoint;
+    then media. A window the API answers unusably is left for a rerun while the others go
+    on; the run then raises `WindowsFailedError` after recording what it did.
+    """
+    if start is not None and end is not None and start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    data_dir = settings.smsarchive_data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    wait = settings.smsarchive_busy_wait_seconds
+    with writer_lock(data_dir, wait=wait), api_client(settings) as client:
+        account = client.username
+        con = open_warehouse(settings.archive_path, wait=wait)
+        try:
+            if kind == "sync":
+                end = account_today(settings)
+                newest = newest_archived_day(con, PROVIDER, account)
+                lookback = timedelta(days=settings.smsarchive_sync_lookback_days)
+                start = (newest if newest is not None and newest <= end else end) - lookback
+            if start is None or end is None:
+                raise ValueError("a backfill needs a start and an end day")
+            run_id = start_run(
+                con, kind, provider=PROVIDER, account=account, window_start=start, window_end=end
+            )
+            summary = RunSummary(kind=kind, start=start, end=end)
+            try:
+                _run_windows(con, settings, client, summary, steps, skip_settled=kind == "backfill")
+                summary.media = steps.media(con, settings)
+            except BaseException as exc:
+                finish_run(con, run_id, outcome="failed", detail=type(exc).__name__)
+                raise
+            summary.api_calls = client.stats().total_calls
+            if summary.failed_windows:
+                failed = WindowsFailedError(
+                    f"{len(summary.failed_windows)} of {summary.windows} windows could not be "
+                    f"archived ({'; '.join(summary.failed_windows)}); every other window and "
+                    "its media are archived, and a rerun fetches only what is missing"
+                )
+                finish_run(
+                    con,
+                    run_id,
+                    outcome="failed",
+                    windows_merged=summary.windows
+                    - summary.windows_skipped
+                    - len(summary.failed_windows),
+                    messages_inserted=summary.inserted,
+                    messages_updated=summary.updated,
+                    detail=f"{len(summary.failed_windows)} windows failed",
+                )
+                raise failed
+            finish_run(
+                con,
+                run_id,
+                outcome="ok",
+                windows_merged=summary.windows - summary.windows_skipped,
+                messages_inserted=summary.inserted,
+                messages_updated=summary.updated,
+            )
+            return summary
+        finally:
+            con.close()
+
+
+def _run_windows(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    client: VoipMsClient,
+    summary: RunSummary,
+    steps: Steps,
+    *,
+    skip_settled: bool,
+) -> None:
+    account = client.username
+    dids = [str(row.get("did", "")) for row in client.get_dids_info() if row.get("did")]
+    windows = split_range(summary.start, summary.end)
+    summary.windows = len(windows)
+    if skip_settled:
+        settled = settled_windows(con, PROVIDER, account)
+        todo = [w for w in windows if (w.start, w.end) not in settled]
+        summary.windows_skipped = len(windows) - len(todo)
+        if summary.windows_skipped:
+            logger.info("%d windows already archived: skipped", summary.windows_skipped)
+    else:
+        todo = windows
+    tracker = current_reporter().stage("windows", len(todo))
+    notices: set[Notice] = set()
+    queue = list(reversed(todo))  # oldest first, popped from the end
+    in_flight: dict[Any, Window] = {}
+    limit = settings.voipms_max_concurrency
+    with steps.fetching(limit):
+        while queue or in_flight:
+            while queue and len(in_flight) < limit:
+                window = queue.pop()
+                future = steps.submit_fetch(client, window, dids, settings.voipms_page_limit)
+                in_flight[future] = window
+            finished = steps.next_done(list(in_flight))
+            window = in_flight.pop(finished)
+            _archive_fetched(
+                con, settings, account, summary, notices, tracker, steps, window, finished
+            )
+    summary.notices = [notice.describe() for notice in sorted(notices)]
+    for line in summary.notices:
+        logger.warning("the API sent %s (new to this archive; `smsarchive status` lists all)", line)
+
+
+def _archive_fetched(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    account: str,
+    summary: RunSummary,
+    notices: set[Notice],
+    tracker: Tracker,
+    steps: Steps,
+    window: Window,
+    finished: Any,
+) -> None:
+    """Merge a fetched window; a window the API answered unusably is noted and left for later."""
+    days = f"{window.start}..{window.end}"
+    try:
+        raw: RawWindow = finished.result()
+    except (AccessError, TransientError):
+        raise
+    except PermanentError as exc:
+        # An answer this version cannot use (e.g. an error code it does not know) spoils
+        # this window only: the others go on, this one stays un-checkpointed for a rerun.
+        notice = Notice("unknown_error", f"{exc.method}: {exc.code}", f"window {days}")
+        if record_notices(
+            con, [notice.as_row()], provider=PROVIDER, account=account, seen_at=_now()
+        ):
+            notices.add(notice)
+        summary.failed_windows.append(f"{days}: {exc}")
+        logger.error("window %s not archived: %s", days, exc)
+        tracker.advance(f"{days} failed")
+        return
+    outcome = steps.archive_window(con, settings, raw, account)
+    summary.inserted += outcome.merge.inserted
+    summary.updated += outcome.merge.updated
+    summary.status_changes += outcome.merge.status_changes
+    summary.rejected += outcome.rejected
+    notices |= outcome.new_notices
+    tracker.advance(days)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

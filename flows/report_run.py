@@ -1,0 +1,90 @@
+"""Writes a report from the archive: plain steps, run as they are or as Prefect tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from flows.settings import Settings
+from warehouse import open_warehouse
+from warehouse.report import (
+    Grain,
+    ReportFiles,
+    ReportScope,
+    chart_specs,
+    default_folder,
+    point_latest,
+    report_tables,
+    summary_lines,
+    summary_markdown,
+    write_report,
+)
+
+ReadTables = Callable[[Path, ReportScope], dict[str, pl.DataFrame]]
+WriteReport = Callable[[Path, dict[str, pl.DataFrame], ReportScope, datetime], ReportFiles]
+
+
+def read_tables(archive: Path, scope: ReportScope) -> dict[str, pl.DataFrame]:
+    """Every report table, from the archive opened read-only."""
+    con = open_warehouse(archive, read_only=True)
+    try:
+        return report_tables(con, scope)
+    finally:
+        con.close()
+
+
+def write_files(
+    folder: Path, tables: dict[str, pl.DataFrame], scope: ReportScope, made_at: datetime
+) -> ReportFiles:
+    """Charts, page, PNGs and CSVs into `folder`."""
+    return write_report(folder, tables, chart_specs(tables, scope), scope, made_at)
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """A written report: what to print, and the markdown for a Prefect artifact."""
+
+    result: dict[str, Any]
+    markdown: str
+    description: str
+
+
+def make_report(
+    settings: Settings,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    did: str | None = None,
+    grain: Grain = "week",
+    out: Path | None = None,
+    read: ReadTables = read_tables,
+    write: WriteReport = write_files,
+) -> ReportRun:
+    """Write a report of local days `start`..`end` (None: open) for one DID or all.
+
+    Without `out` it goes to `<data dir>/reports/<UTC timestamp>/` and `reports/latest` is
+    pointed at it. `read` and `write` are the steps (plain, or Prefect tasks).
+    """
+    scope = ReportScope(settings.voipms_account_timezone, start, end, did, grain)
+    made_at = datetime.now(UTC)
+    folder = out if out is not None else default_folder(settings.smsarchive_data_dir, made_at)
+    tables = read(settings.archive_path, scope)
+    files = write(folder, tables, scope, made_at)
+    if out is None:
+        point_latest(files.folder, files.folder.parent / "latest")
+    return ReportRun(
+        result={
+            "folder": str(files.folder),
+            "html": str(files.html),
+            "charts": len(files.charts),
+            "tables": len(files.tables),
+            "summary": summary_lines(tables),
+        },
+        markdown=summary_markdown(tables, scope, files.folder),
+        description=f"smsarchive report: {scope.describe()}",
+    )

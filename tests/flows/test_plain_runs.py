@@ -1,0 +1,112 @@
+"""Without a Prefect API, commands run their steps as plain calls and never import Prefect."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.server import SandboxServer
+from extract.voipms.sandbox.spec import AccountSpec
+from flows.orchestration import configured_api_url
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from tests.flows.archive_checks import (
+    archived_messages,
+    assert_matches_truth,
+    media_problems,
+    truth_messages,
+)
+from tests.flows.conftest import sandbox_env
+
+SPAN = (date(2024, 3, 1), date(2024, 8, 31))
+RUN_IN_PROCESS = """
+import sys
+from flows.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print("prefect imported:", "prefect" in sys.modules, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxServer]:
+    account = SandboxAccount.generate(
+        AccountSpec(seed=19, messages=600, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.2)
+    )
+    srv = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
+    yield srv
+    srv.stop()
+
+
+def _plain_env(server: SandboxServer, data_dir: Path, prefect_home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    return {**env, **sandbox_env(server, data_dir), "PREFECT_HOME": str(prefect_home)}
+
+
+def _smsarchive(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", RUN_IN_PROCESS, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_backfill_sync_report_export_run_without_prefect(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    env = _plain_env(server, tmp_path / "data", tmp_path / "prefect-home")
+    for args in (
+        ["backfill", "--start", SPAN[0].isoformat(), "--end", SPAN[1].isoformat()],
+        ["sync"],
+        ["report"],
+        ["export"],
+    ):
+        done = _smsarchive(args, env)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "prefect imported: False" in done.stderr, args
+        assert "temporary server" not in done.stderr
+    archive = tmp_path / "data" / "archive.duckdb"
+    assert_matches_truth(archived_messages(archive), truth_messages(server.account))
+    assert media_problems(archive, tmp_path / "data" / "media", server.account) == []
+    assert (tmp_path / "data" / "reports" / "latest" / "report.html").is_file()
+    assert (tmp_path / "data" / "export" / "current" / "messages").is_dir()
+    assert not (tmp_path / "prefect-home").exists()  # no Prefect database was made
+
+
+def test_the_api_url_comes_from_the_environment_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text(
+        'active = "work"\n'
+        '[profiles.work]\nPREFECT_API_URL = "http://127.0.0.1:4200/api"\n'
+        "[profiles.ephemeral]\n",
+        encoding="utf-8",
+    )
+    for name in ("PREFECT_API_URL", "PREFECT_PROFILE", "PREFECT_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PREFECT_PROFILES_PATH", str(profiles))
+    assert configured_api_url() == "http://127.0.0.1:4200/api"
+    monkeypatch.setenv("PREFECT_PROFILE", "ephemeral")
+    assert configured_api_url() is None
+    monkeypatch.setenv("PREFECT_API_URL", "http://10.0.0.5:4200/api")
+    assert configured_api_url() == "http://10.0.0.5:4200/api"
+    monkeypatch.setenv("PREFECT_API_URL", "")
+    assert configured_api_url() is None
+    monkeypatch.delenv("PREFECT_API_URL")
+    monkeypatch.setenv("PREFECT_PROFILES_PATH", str(tmp_path / "missing.toml"))
+    assert configured_api_url() is None
