@@ -17,11 +17,11 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from extract.voipms.client import VoipMsClient
 from extract.voipms.errors import TransientError
 from extract.voipms.windows import Window
-from flows.archive_run import archive, archive_window, download_media
+from flows.archive_run import archive, download_media, merge, prepare
 from flows.media_step import MediaOutcome
 from flows.runtime import current_settings
 from flows.settings import Settings
-from flows.window_steps import RawWindow, WindowOutcome, fetch_window
+from flows.window_steps import PreparedWindow, WindowOutcome
 
 
 def _transient_only(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
@@ -30,25 +30,25 @@ def _transient_only(task: Task[..., Any], task_run: TaskRun, state: State[Any]) 
 
 
 @task(
-    name="fetch-window",
+    name="prepare-window",
     cache_policy=NO_CACHE,
     retries=1,
     retry_delay_seconds=10,
     retry_condition_fn=_transient_only,
 )
-def fetch_window_task(
-    client: VoipMsClient, window: Window, dids: list[str], page_limit: int
-) -> RawWindow:
-    """Fetch one window's getSMS and getMMS answers whole."""
-    return fetch_window(client, window, dids=dids, page_limit=page_limit)
+def prepare_window_task(
+    client: VoipMsClient, window: Window, dids: list[str], settings: Settings, account: str
+) -> PreparedWindow:
+    """Fetch one window's getSMS and getMMS answers whole, land them, transform them."""
+    return prepare(client, window, dids, settings, account)
 
 
-@task(name="archive-window", cache_policy=NO_CACHE)
-def archive_window_task(
-    con: duckdb.DuckDBPyConnection, settings: Settings, raw: RawWindow, account: str
+@task(name="merge-window", cache_policy=NO_CACHE)
+def merge_window_task(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, account: str
 ) -> WindowOutcome:
-    """Land one window's raw answers, then transform and merge them with its checkpoint."""
-    return archive_window(con, settings, raw, account)
+    """Record the window's landing, then merge it with its checkpoint in one transaction."""
+    return merge(con, prepared, account)
 
 
 @task(name="download-media", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
@@ -65,21 +65,26 @@ class PrefectSteps:
         """The flow's task runner is already sized (see `_task_runner`)."""
         yield None
 
-    def submit_fetch(
-        self, client: VoipMsClient, window: Window, dids: list[str], page_limit: int
-    ) -> PrefectFuture[RawWindow]:
-        """Submit the fetch task."""
-        return fetch_window_task.submit(client, window, dids, page_limit)
+    def submit_prepare(
+        self,
+        client: VoipMsClient,
+        window: Window,
+        dids: list[str],
+        settings: Settings,
+        account: str,
+    ) -> PrefectFuture[PreparedWindow]:
+        """Submit the prepare task."""
+        return prepare_window_task.submit(client, window, dids, settings, account)
 
     def next_done(self, futures: list[Any]) -> Any:
         """The first task future to finish."""
         return next(as_completed(futures))
 
-    def archive_window(
-        self, con: duckdb.DuckDBPyConnection, settings: Settings, raw: RawWindow, account: str
+    def merge(
+        self, con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, account: str
     ) -> WindowOutcome:
-        """The archive-window task."""
-        return archive_window_task(con, settings, raw, account)
+        """The merge-window task."""
+        return merge_window_task(con, prepared, account)
 
     def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
         """The download-media task."""

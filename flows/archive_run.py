@@ -25,11 +25,10 @@ from flows.runtime import current_reporter, current_settings
 from flows.settings import Settings
 from flows.window_steps import (
     PROVIDER,
-    RawWindow,
+    PreparedWindow,
     WindowOutcome,
-    fetch_window,
-    land_window,
-    merge_raw_window,
+    merge_prepared,
+    prepare_window,
 )
 from transform.drift import Notice
 from warehouse import (
@@ -76,18 +75,24 @@ class WindowsFailedError(RuntimeError):
     """Some windows could not be fetched; the others were archived and the run is 'failed'."""
 
 
-def archive_window(
-    con: duckdb.DuckDBPyConnection, settings: Settings, raw: RawWindow, account: str
-) -> WindowOutcome:
-    """Land one window's raw answers, then transform and merge them with its checkpoint."""
-    land_window(con, settings.smsarchive_data_dir, raw, account=account)
-    return merge_raw_window(
-        con,
-        raw,
+def prepare(
+    client: VoipMsClient, window: Window, dids: list[str], settings: Settings, account: str
+) -> PreparedWindow:
+    """Fetch a window, land its answers on disk and transform them (in a worker thread)."""
+    return prepare_window(
+        client,
+        window,
+        dids=dids,
+        page_limit=settings.voipms_page_limit,
+        data_dir=settings.smsarchive_data_dir,
         account=account,
         timezone=settings.voipms_account_timezone,
-        seen_at=datetime.now(UTC),
     )
+
+
+def merge(con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, account: str) -> WindowOutcome:
+    """Record a prepared window's landing and merge it with its checkpoint (main thread)."""
+    return merge_prepared(con, prepared, account=account, seen_at=datetime.now(UTC))
 
 
 def download_media(con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
@@ -115,18 +120,23 @@ class Steps(Protocol):
     def fetching(self, workers: int) -> AbstractContextManager[object]:
         """The block in which windows are fetched, `workers` at a time."""
 
-    def submit_fetch(
-        self, client: VoipMsClient, window: Window, dids: list[str], page_limit: int
+    def submit_prepare(
+        self,
+        client: VoipMsClient,
+        window: Window,
+        dids: list[str],
+        settings: Settings,
+        account: str,
     ) -> Any:
-        """Start fetching a window; a future whose result() is the RawWindow."""
+        """Start preparing a window; a future whose result() is the PreparedWindow."""
 
     def next_done(self, futures: list[Any]) -> Any:
         """The first of `futures` to finish."""
 
-    def archive_window(
-        self, con: duckdb.DuckDBPyConnection, settings: Settings, raw: RawWindow, account: str
+    def merge(
+        self, con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, account: str
     ) -> WindowOutcome:
-        """Land, transform and merge one fetched window."""
+        """Merge one prepared window."""
 
     def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
         """Download what the archive lacks."""
@@ -148,22 +158,27 @@ class PlainSteps:
             finally:
                 self._pool = None
 
-    def submit_fetch(
-        self, client: VoipMsClient, window: Window, dids: list[str], page_limit: int
-    ) -> Future[RawWindow]:
-        """Fetch on the pool."""
-        assert self._pool is not None, "submit_fetch outside fetching()"
-        return self._pool.submit(fetch_window, client, window, dids=dids, page_limit=page_limit)
+    def submit_prepare(
+        self,
+        client: VoipMsClient,
+        window: Window,
+        dids: list[str],
+        settings: Settings,
+        account: str,
+    ) -> Future[PreparedWindow]:
+        """Prepare on the pool."""
+        assert self._pool is not None, "submit_prepare outside fetching()"
+        return self._pool.submit(prepare, client, window, dids, settings, account)
 
     def next_done(self, futures: list[Any]) -> Any:
         """The first future to finish."""
         return next(as_completed(futures))
 
-    def archive_window(
-        self, con: duckdb.DuckDBPyConnection, settings: Settings, raw: RawWindow, account: str
+    def merge(
+        self, con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, account: str
     ) -> WindowOutcome:
         """A plain call."""
-        return archive_window(con, settings, raw, account)
+        return merge(con, prepared, account)
 
     def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
         """A plain call."""
@@ -290,7 +305,7 @@ def _run_windows(
         while queue or in_flight:
             while queue and len(in_flight) < limit:
                 window = queue.pop()
-                future = steps.submit_fetch(client, window, dids, settings.voipms_page_limit)
+                future = steps.submit_prepare(client, window, dids, settings, account)
                 in_flight[future] = window
             finished = steps.next_done(list(in_flight))
             window = in_flight.pop(finished)
@@ -316,7 +331,7 @@ def _archive_fetched(
     """Merge a fetched window; a window the API answered unusably is noted and left for later."""
     days = f"{window.start}..{window.end}"
     try:
-        raw: RawWindow = finished.result()
+        prepared: PreparedWindow = finished.result()
     except (AccessError, TransientError):
         raise
     except PermanentError as exc:
@@ -331,7 +346,7 @@ def _archive_fetched(
         logger.error("window %s not archived: %s", days, exc)
         tracker.advance(f"{days} failed")
         return
-    outcome = steps.archive_window(con, settings, raw, account)
+    outcome = steps.merge(con, prepared, account)
     summary.inserted += outcome.merge.inserted
     summary.updated += outcome.merge.updated
     summary.status_changes += outcome.merge.status_changes

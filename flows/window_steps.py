@@ -15,8 +15,15 @@ from extract.voipms.client import VoipMsClient
 from extract.voipms.windows import Window, fetch_window_complete, mms_fetch, sms_fetch
 from transform.drift import Notice, answer_drift, status_drift
 from transform.raw import raw_frame
-from transform.reconcile import GETMMS, GETSMS, reconcile
-from warehouse import MergeResult, land_rows, merge_window, record_landing, record_notices
+from transform.reconcile import GETMMS, GETSMS, Reconciled, reconcile
+from warehouse import (
+    LandedFile,
+    MergeResult,
+    land_rows,
+    merge_window,
+    record_landing,
+    record_notices,
+)
 
 logger = logging.getLogger("smsarchive")
 
@@ -66,31 +73,154 @@ def fetch_window(
     )
 
 
-def land_window(
-    con: duckdb.DuckDBPyConnection, data_dir: Path, raw: RawWindow, *, account: str
-) -> None:
-    """Write both raw answers to the landing area and record them, before any transform."""
-    for method, rows in ((GETSMS, raw.sms_all), (GETMMS, raw.mms_only)):
-        landed = land_rows(
-            data_dir,
-            rows,
-            provider=PROVIDER,
-            account=account,
-            window_start=raw.window.start,
-            window_end=raw.window.end,
-            method=method,
+def land_files(data_dir: Path, raw: RawWindow, *, account: str) -> list[tuple[str, LandedFile]]:
+    """Write both raw answers to the landing area (no database): (method, file) pairs."""
+    return [
+        (
+            method,
+            land_rows(
+                data_dir,
+                rows,
+                provider=PROVIDER,
+                account=account,
+                window_start=raw.window.start,
+                window_end=raw.window.end,
+                method=method,
+            ),
         )
+        for method, rows in ((GETSMS, raw.sms_all), (GETMMS, raw.mms_only))
+    ]
+
+
+def record_landed(
+    con: duckdb.DuckDBPyConnection,
+    window: Window,
+    landed: list[tuple[str, LandedFile]],
+    *,
+    account: str,
+) -> None:
+    """List landed answers in raw_landing."""
+    for method, file in landed:
         record_landing(
             con,
             provider=PROVIDER,
             account=account,
-            window_start=raw.window.start,
-            window_end=raw.window.end,
+            window_start=window.start,
+            window_end=window.end,
             method=method,
-            path=landed.path,
-            rows=landed.rows,
-            sha256=landed.sha256,
+            path=file.path,
+            rows=file.rows,
+            sha256=file.sha256,
         )
+
+
+def land_window(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, raw: RawWindow, *, account: str
+) -> None:
+    """Write both raw answers to the landing area and record them, before any transform."""
+    record_landed(con, raw.window, land_files(data_dir, raw, account=account), account=account)
+
+
+@dataclass
+class PreparedWindow:
+    """A window fetched, landed on disk and transformed: what is left is the merge.
+
+    Made in a fetch worker (polars releases the GIL), so only the merge is serial; the raw
+    rows are dropped once transformed, which keeps memory to the frames.
+    """
+
+    window: Window
+    landed: list[tuple[str, LandedFile]]
+    frames: Reconciled
+    sms_rows: int
+    mms_rows: int
+    calls: int
+    notices: set[Notice]
+
+
+def transform_raw(raw: RawWindow, *, account: str, timezone: str) -> tuple[Reconciled, set[Notice]]:
+    """A window's raw rows as archive frames, and the drift its answers show."""
+    frames = reconcile(
+        raw_frame(raw.sms_all, GETSMS),
+        raw_frame(raw.mms_only, GETMMS),
+        provider=PROVIDER,
+        account=account,
+        timezone=timezone,
+    )
+    notices = (
+        answer_drift(raw.sms_all, GETSMS)
+        | answer_drift(raw.mms_only, GETMMS)
+        | status_drift(frames.messages)
+    )
+    return frames, notices
+
+
+def prepare_window(
+    client: VoipMsClient,
+    window: Window,
+    *,
+    dids: Sequence[str],
+    page_limit: int,
+    data_dir: Path,
+    account: str,
+    timezone: str,
+) -> PreparedWindow:
+    """Fetch a window whole, land both answers on disk, then transform them."""
+    raw = fetch_window(client, window, dids=dids, page_limit=page_limit)
+    landed = land_files(data_dir, raw, account=account)
+    frames, notices = transform_raw(raw, account=account, timezone=timezone)
+    return PreparedWindow(
+        window=window,
+        landed=landed,
+        frames=frames,
+        sms_rows=len(raw.sms_all),
+        mms_rows=len(raw.mms_only),
+        calls=raw.calls,
+        notices=notices,
+    )
+
+
+def merge_prepared(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, *, account: str, seen_at: datetime
+) -> WindowOutcome:
+    """Record the landed files, then merge the frames with the checkpoint in one transaction."""
+    record_landed(con, prepared.window, prepared.landed, account=account)
+    frames = prepared.frames
+    merged = merge_window(
+        con,
+        provider=PROVIDER,
+        account=account,
+        window_start=prepared.window.start,
+        window_end=prepared.window.end,
+        messages=frames.messages,
+        media=frames.media,
+        rejected=frames.rejected,
+        seen_at=seen_at,
+        sms_rows=prepared.sms_rows,
+        mms_rows=prepared.mms_rows,
+    )
+    new = record_notices(
+        con,
+        [n.as_row() for n in prepared.notices],
+        provider=PROVIDER,
+        account=account,
+        seen_at=seen_at,
+    )
+    if frames.rejected.height:
+        logger.warning(
+            "window %s..%s: %d rows could not be read and were set aside in rejected_records",
+            prepared.window.start,
+            prepared.window.end,
+            frames.rejected.height,
+        )
+    return WindowOutcome(
+        window=prepared.window,
+        merge=merged,
+        sms_rows=prepared.sms_rows,
+        mms_rows=prepared.mms_rows,
+        rejected=frames.rejected.height,
+        new_notices={Notice.from_row(row) for row in new},
+    )
 
 
 def merge_raw_window(
@@ -102,46 +232,14 @@ def merge_raw_window(
     seen_at: datetime,
 ) -> WindowOutcome:
     """Transform a window's raw rows and merge them, with its checkpoint, in one transaction."""
-    frames = reconcile(
-        raw_frame(raw.sms_all, GETSMS),
-        raw_frame(raw.mms_only, GETMMS),
-        provider=PROVIDER,
-        account=account,
-        timezone=timezone,
-    )
-    merged = merge_window(
-        con,
-        provider=PROVIDER,
-        account=account,
-        window_start=raw.window.start,
-        window_end=raw.window.end,
-        messages=frames.messages,
-        media=frames.media,
-        rejected=frames.rejected,
-        seen_at=seen_at,
-        sms_rows=len(raw.sms_all),
-        mms_rows=len(raw.mms_only),
-    )
-    notices = (
-        answer_drift(raw.sms_all, GETSMS)
-        | answer_drift(raw.mms_only, GETMMS)
-        | status_drift(frames.messages)
-    )
-    new = record_notices(
-        con, [n.as_row() for n in notices], provider=PROVIDER, account=account, seen_at=seen_at
-    )
-    if frames.rejected.height:
-        logger.warning(
-            "window %s..%s: %d rows could not be read and were set aside in rejected_records",
-            raw.window.start,
-            raw.window.end,
-            frames.rejected.height,
-        )
-    return WindowOutcome(
+    frames, notices = transform_raw(raw, account=account, timezone=timezone)
+    prepared = PreparedWindow(
         window=raw.window,
-        merge=merged,
+        landed=[],
+        frames=frames,
         sms_rows=len(raw.sms_all),
         mms_rows=len(raw.mms_only),
-        rejected=frames.rejected.height,
-        new_notices={Notice(*row) for row in new},  # type: ignore[arg-type]
+        calls=raw.calls,
+        notices=notices,
     )
+    return merge_prepared(con, prepared, account=account, seen_at=seen_at)

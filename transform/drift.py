@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 import polars as pl
 
@@ -12,6 +12,8 @@ from transform.raw import KNOWN_FIELDS, SCALAR_FIELDS
 from transform.status import unmapped_statuses
 
 NoticeKind = Literal["unknown_field", "changed_type", "unmapped_status", "unknown_error"]
+
+_KINDS: Final = frozenset(("unknown_field", "changed_type", "unmapped_status", "unknown_error"))
 
 _SAMPLE_ROWS: Final = 200
 """Rows of each answer whose JSON types are checked: drift is systematic, so a sample sees it."""
@@ -35,6 +37,14 @@ class Notice:
         }[self.kind]
         example = f" ({self.example})" if self.example else ""
         return f"{what}: {self.subject!r}{example}"
+
+    @classmethod
+    def from_row(cls, row: tuple[str, str, str | None]) -> Notice:
+        """A notice from (kind, subject, example) as the warehouse records it."""
+        kind, subject, example = row
+        if kind not in _KINDS:
+            raise ValueError(f"not a notice kind: {kind!r}")
+        return cls(cast("NoticeKind", kind), subject, example)
 
     def as_row(self) -> tuple[str, str, str | None]:
         """(kind, subject, example), as the warehouse records it."""
