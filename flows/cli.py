@@ -255,7 +255,7 @@ def status() -> None:
     from rich.console import Console
 
     from flows.status_view import render_status
-    from warehouse import archive_status, open_warehouse
+    from warehouse import archive_status, open_warehouse, writer_alive
 
     settings = load_settings()
     if not settings.archive_path.exists():
@@ -263,7 +263,11 @@ def status() -> None:
     with friendly_errors():
         con = open_warehouse(settings.archive_path, read_only=True)
         try:
-            render_status(archive_status(con), Console())
+            render_status(
+                archive_status(con),
+                Console(),
+                writer_alive=writer_alive(settings.smsarchive_data_dir),
+            )
         finally:
             con.close()
 

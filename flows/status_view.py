@@ -43,8 +43,18 @@ def _of(frame: pl.DataFrame, provider: str, account: str) -> pl.DataFrame:
     return frame.filter((pl.col("provider") == provider) & (pl.col("account") == account))
 
 
-def render_status(status: ArchiveStatus, console: Console) -> None:
-    """Print every part of the status, saying plainly when a part is empty."""
+def _outcome(outcome: str, writer_alive: bool) -> str:
+    if outcome == "running" and not writer_alive:
+        return "interrupted (the process ended; the next run resumes)"
+    return outcome
+
+
+def render_status(status: ArchiveStatus, console: Console, *, writer_alive: bool = True) -> None:
+    """Print every part of the status, saying plainly when a part is empty.
+
+    `writer_alive` False means no process holds the writer lock: a run still logged as
+    'running' was killed, and is shown as such (the next run marks it interrupted).
+    """
     accounts = _accounts(status)
     if not accounts:
         console.print("The archive is empty: run `smsarchive backfill --start YYYY-MM-DD`.")
@@ -125,7 +135,7 @@ def render_status(status: ArchiveStatus, console: Console) -> None:
                 [
                     (
                         r["kind"],
-                        r["outcome"],
+                        _outcome(r["outcome"], writer_alive),
                         f"{r['window_start']} .. {r['window_end']}",
                         _when(r["started_at"]),
                         _when(r["finished_at"]),

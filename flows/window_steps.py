@@ -185,6 +185,14 @@ def merge_prepared(
 ) -> WindowOutcome:
     """Record the landed files, then merge the frames with the checkpoint in one transaction."""
     record_landed(con, prepared.window, prepared.landed, account=account)
+    # Notices first: once the merge commits, a backfill skips this window for good.
+    new = record_notices(
+        con,
+        [n.as_row() for n in prepared.notices],
+        provider=PROVIDER,
+        account=account,
+        seen_at=seen_at,
+    )
     frames = prepared.frames
     merged = merge_window(
         con,
@@ -198,13 +206,6 @@ def merge_prepared(
         seen_at=seen_at,
         sms_rows=prepared.sms_rows,
         mms_rows=prepared.mms_rows,
-    )
-    new = record_notices(
-        con,
-        [n.as_row() for n in prepared.notices],
-        provider=PROVIDER,
-        account=account,
-        seen_at=seen_at,
     )
     if frames.rejected.height:
         logger.warning(

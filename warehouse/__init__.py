@@ -12,7 +12,7 @@ from warehouse.migrate import apply_migrations
 from warehouse.notices import NoticeRow, record_notices
 from warehouse.runs import finish_run, start_run
 from warehouse.status import ArchiveStatus, archive_status
-from warehouse.writer_lock import writer_lock
+from warehouse.writer_lock import writer_alive, writer_lock
 
 __all__ = [
     "MAX_MEDIA_ATTEMPTS",
@@ -40,5 +40,6 @@ __all__ = [
     "record_notices",
     "settled_windows",
     "start_run",
+    "writer_alive",
     "writer_lock",
 ]

@@ -15,6 +15,7 @@ from warehouse.queries import read_query
 
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
 _POLL_SECONDS = 0.5
+_NEW_FILE_BYTES = 3 * 4096
 _NOTE_EVERY_SECONDS = 60.0
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def open_warehouse(
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _set_aside_unfinished(path)
     con = _connect(path, read_only=read_only, wait=wait)
     try:
         con.execute(read_query("set_session_timezone"))
@@ -72,6 +74,29 @@ def _connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConn
                 )
                 next_note = now + _NOTE_EVERY_SECONDS
             time.sleep(min(_POLL_SECONDS, max(deadline - now, 0.0)))
+
+
+def _set_aside_unfinished(path: Path) -> None:
+    """Move aside an archive file a first run was killed while creating, so a new one is made.
+
+    DuckDB creates a file by writing three 4 KB header blocks; a process killed before the
+    third leaves a file DuckDB refuses to open. Shorter than that, with no WAL beside it, the
+    file cannot hold any data. (Callers that write hold the writer lock.)
+    """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    if size >= _NEW_FILE_BYTES or Path(f"{path}.wal").exists():
+        return
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+        return
+    except duckdb.IOException:
+        pass
+    aside = path.with_name(f"{path.name}.unfinished-{int(time.time())}")
+    path.rename(aside)
+    logger.warning("%s was never finished (a first run was killed): moved to %s", path, aside)
 
 
 def busy_error_from(exc: duckdb.Error, path: Path) -> WarehouseBusyError | None:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 LANDING_DIR = "landing"
+TEMP_PREFIX = ".landing-"
+"""Temp files are `.landing-<method>-<random>` beside the answer they will become."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,12 @@ def land_rows(
     window_end: date,
     method: str,
 ) -> LandedFile:
-    """Write `rows` as a JSON array under the data dir; a reader never sees half a file."""
+    """Write `rows` as a JSON array under the data dir; a reader never sees half a file.
+
+    The bytes go to a temp file beside the target, then replace it. A temp file left by a
+    run killed mid-write is removed when the same answer is landed again: landing happens
+    under the archive's writer lock, so no live writer can own it.
+    """
     relative = landing_path(
         provider=provider,
         account=account,
@@ -57,7 +64,10 @@ def land_rows(
     target = data_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    fd, tmp_name = tempfile.mkstemp(prefix=".landing-", dir=target.parent)
+    prefix = f"{TEMP_PREFIX}{target.stem}-"
+    for leftover in target.parent.glob(f"{prefix}*"):
+        leftover.unlink(missing_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=prefix, dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)

@@ -101,3 +101,26 @@ def _busy(path: Path, wait: float) -> WarehouseBusyError:
         pid=pid,
         since=since,
     )
+
+
+def writer_alive(data_dir: Path) -> bool:
+    """True when the lock names a live process on this host (a run is writing right now).
+
+    A run that ended cleanly empties the lock; one that was killed leaves its PID there,
+    which then names no live process. Reads only: never takes the lock.
+    """
+    try:
+        holder = json.loads((data_dir / LOCK_NAME).read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return False
+    if not isinstance(holder, dict) or not isinstance(holder.get("pid"), int):
+        return False
+    if holder.get("host") not in (None, socket.gethostname()):
+        return True  # another machine's process: we cannot tell, so trust the record
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -194,3 +194,21 @@ def test_status_of_an_empty_archive(con: duckdb.DuckDBPyConnection) -> None:
     ):
         assert isinstance(frame, pl.DataFrame)
         assert frame.height == 0
+
+
+def test_a_run_left_running_by_a_kill_is_shown_as_interrupted(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+    from warehouse import start_run
+
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        start_run(con, "backfill", provider="voipms", account="a", started_at=datetime.now(UTC))
+        status = archive_status(con)
+    finally:
+        con.close()
+    for alive, shown in ((True, "running"), (False, "interrupted (the process ended")):
+        console = Console(record=True, width=200)
+        render_status(status, console, writer_alive=alive)
+        assert shown in console.export_text()

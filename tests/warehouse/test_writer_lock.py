@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -124,3 +125,22 @@ def test_the_archive_open_elsewhere_is_a_clear_busy_error(tmp_path: Path) -> Non
             assert f"open in process {holder.pid}" in str(caught.value)
             assert "close the program" in str(caught.value)
     open_warehouse(path).close()
+
+
+def test_writer_alive_tells_a_live_writer_from_a_killed_one(tmp_path: Path) -> None:
+    from warehouse import writer_alive
+
+    assert not writer_alive(tmp_path)  # no lock file yet
+    with writer_lock(tmp_path):
+        assert writer_alive(tmp_path)
+    assert not writer_alive(tmp_path)  # a clean exit empties the lock
+    # A killed run leaves its PID behind: one that names no live process.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    holder = {"pid": int(dead.stdout), "host": socket.gethostname(), "started_at": "x"}
+    (tmp_path / ".writer.lock").write_text(json.dumps(holder), encoding="utf-8")
+    assert not writer_alive(tmp_path)
