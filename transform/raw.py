@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Final
 
@@ -24,7 +25,13 @@ SCALAR_FIELDS: Final = (
 )
 """Fields of a getSMS/getMMS row kept as Utf8 columns (getSMS rows leave col_media* null)."""
 
-KNOWN_FIELDS: Final = frozenset((*SCALAR_FIELDS, "media"))
+INVALID_TEXT_FIELD: Final = "smsarchive_invalid_text"
+"""Set on a row whose text could not be read as sent (bytes that are not UTF-8, lone
+surrogates, broken escapes) to the names of the damaged fields, by the client
+(extract/voipms/client.py) or by `raw_frame`; such text is shown with U+FFFD, and the row is
+rejected (transform/rejection.py)."""
+
+KNOWN_FIELDS: Final = frozenset((*SCALAR_FIELDS, "media", INVALID_TEXT_FIELD))
 """Every field the transform reads; anything else is kept in `record` and reported."""
 
 RAW_SCHEMA: Final = pl.Schema(
@@ -41,12 +48,61 @@ _RECORD_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", "
 """The fallback for rows orjson refuses (non-text keys, integers beyond 64 bits)."""
 
 
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
 def _record(row: object) -> str:
     """A row as compact JSON, non-ASCII kept as is (NaN and infinities become null)."""
     try:
         return orjson.dumps(row, default=str).decode()
     except TypeError:
         return _RECORD_ENCODER.encode(row)
+
+
+def _text_repaired(value: object) -> tuple[object, bool]:
+    """`value` with every lone surrogate as U+FFFD, and whether there was one."""
+    if isinstance(value, str):
+        fixed, count = _SURROGATE.subn("\ufffd", value)
+        return fixed, count > 0
+    if isinstance(value, list | tuple):
+        items = [_text_repaired(item) for item in value]
+        return [item for item, _ in items], any(bad for _, bad in items)
+    if isinstance(value, Mapping):
+        pairs = [(_text_repaired(k), _text_repaired(v)) for k, v in value.items()]
+        return {k: v for (k, _), (v, _) in pairs}, any(bk or bv for (_, bk), (_, bv) in pairs)
+    return value, False
+
+
+def _quick_record(row: object) -> str | None:
+    """The row's `record` when orjson takes it as it is (almost always), else None."""
+    try:
+        return orjson.dumps(row, default=str).decode()
+    except TypeError:
+        return None  # a lone surrogate, a non-text key or an integer beyond 64 bits
+
+
+def _valid_text(row: object) -> object:
+    """The row with text that is not valid Unicode repaired and named, else the row as given.
+
+    A str holding a lone surrogate (from a lone \\uD800 escape, or bytes decoded with
+    `surrogateescape`) can be neither stored nor written as UTF-8: it becomes U+FFFD and the
+    row names the field in INVALID_TEXT_FIELD.
+    """
+    if not isinstance(row, Mapping):
+        text, bad = _text_repaired(row)
+        return text if bad else row
+    fixed: dict[object, object] = {}
+    damaged: list[str] = []
+    for key, value in row.items():
+        name, bad_name = _text_repaired(key)
+        text, bad_value = _text_repaired(value)
+        fixed[name] = text
+        if bad_name or bad_value:
+            damaged.append(str(name))
+    if not damaged:
+        return row
+    fixed[INVALID_TEXT_FIELD] = ",".join(damaged)
+    return fixed
 
 
 def _text(value: object) -> str | None:
@@ -119,13 +175,20 @@ def raw_frame(rows: Iterable[Mapping[str, object]], source: str) -> pl.DataFrame
     Values may arrive as strings or numbers: integral numbers become their digits ("1" for
     1 or 1.0), other non-text scalars their JSON text. `media` accepts a list or an object
     keyed "1".."n" (ordered by key); a missing `media` stays null so the media frame can fall
-    back to `col_media1..3`. `record` is the row exactly as received, as compact JSON.
+    back to `col_media1..3`. `record` is the row exactly as received, as compact JSON, except
+    that text which is not valid Unicode is shown as U+FFFD and named in INVALID_TEXT_FIELD.
     """
-    given = list(rows)
+    given: list[object] = list(rows)
+    records = [_quick_record(row) for row in given]
+    if None in records:  # rare: repair what is not valid Unicode, then write what is left
+        for index, text in enumerate(records):
+            if text is None:
+                given[index] = _valid_text(given[index])
+                records[index] = _record(given[index])
     dicts = [_as_dict(row) for row in given]
     media = pl.Series(
         "media", [_media_list(row.get("media")) for row in dicts], dtype=pl.List(pl.Utf8)
     )
-    record = pl.Series("record", [_record(row) for row in given], dtype=pl.Utf8)
+    record = pl.Series("record", records, dtype=pl.Utf8)
     frame = _scalars(dicts).with_columns(media, record)
     return frame.with_columns(source=pl.lit(source, dtype=pl.Utf8)).select(RAW_SCHEMA.names())

@@ -8,9 +8,18 @@ import polars as pl
 
 from transform.direction import direction_from_type
 from transform.local_time import exists_locally, local_datetime
+from transform.raw import INVALID_TEXT_FIELD
 
 _SHOWN: Final = 60
 """Characters of an offending value quoted in a reason."""
+
+_MARKED: Final = f'"{INVALID_TEXT_FIELD}":'
+"""How INVALID_TEXT_FIELD shows in a `record` (inside a JSON string a quote is escaped)."""
+
+
+def _invalid_text() -> pl.Expr:
+    """True where the row's text could not be read as sent (transform.raw.INVALID_TEXT_FIELD)."""
+    return pl.col("record").str.contains(_MARKED, literal=True).fill_null(False)
 
 
 def _shown(value: pl.Expr) -> pl.Expr:
@@ -37,15 +46,19 @@ def readable(local: pl.Expr, direction: pl.Expr, timezone: str) -> pl.Expr:
         & direction.is_not_null()
         & ~_blank(pl.col("did"))
         & ~_blank(pl.col("contact"))
+        & ~_invalid_text()
     )
 
 
 def rejection_reason(timezone: str) -> pl.Expr:
     """Utf8 reasons (joined by '; ') why a raw row is unreadable, or null when it is fine.
 
-    Needs the raw columns id, date, type, did, contact. A row is unreadable when its id is
-    missing or not all digits, its date is missing, not `YYYY-MM-DD HH:MM:SS` or inside the
-    zone's spring-forward gap, its type is neither '0' nor '1', or did/contact is missing.
+    Needs the raw columns id, date, type, did, contact and record. A row is unreadable when
+    its id is missing or not all digits, its date is missing, not `YYYY-MM-DD HH:MM:SS` or
+    inside the zone's spring-forward gap, its type is neither '0' nor '1', did/contact is
+    missing, or any of its text could not be read as sent: bytes that are not UTF-8, a lone
+    surrogate or a broken escape (its true text is unknown, so it is kept aside rather than
+    archived with U+FFFD in place of what the provider meant).
     """
     id_ = pl.col("id")
     date = pl.col("date")
@@ -73,6 +86,16 @@ def rejection_reason(timezone: str) -> pl.Expr:
         ),
         _reason(_blank(pl.col("did")), "missing did"),
         _reason(_blank(pl.col("contact")), "missing contact"),
+        _reason(
+            _invalid_text(),
+            pl.format(
+                "text of {} could not be read as sent "
+                "(bytes that are not UTF-8, a lone surrogate or a broken escape; shown as U+FFFD)",
+                pl.col("record")
+                .str.json_path_match(f"$.{INVALID_TEXT_FIELD}")
+                .fill_null("a field"),
+            ),
+        ),
     ]
     joined = pl.concat_str(reasons, separator="; ", ignore_nulls=True)
     return pl.when(joined == "").then(pl.lit(None, dtype=pl.Utf8)).otherwise(joined)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
 import json
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 import httpx
+import orjson
 from pydantic import SecretStr
 from tenacity import (
     RetryCallState,
@@ -96,6 +97,97 @@ def _param_text(value: str | int | date) -> str:
 
 def _media_key(key: str) -> tuple[int, str]:
     return (int(key), key) if key.isdigit() else (1 << 30, key)
+
+
+INVALID_TEXT_FIELD: Final = "smsarchive_invalid_text"
+"""Added to a row whose text could not be read as sent (bytes that are not UTF-8, a lone
+surrogate, a broken escape): the names of its damaged fields, comma-joined. The transform
+quarantines such a row in rejected_records (see transform/raw.py)."""
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+_MAX_BROKEN_ESCAPES: Final = 64
+"""Broken escapes read as damaged text before an answer is refused as not JSON."""
+
+
+def _text_repaired(value: object) -> tuple[object, bool]:
+    """`value` with every lone surrogate (a bad byte, a lone or broken escape) as U+FFFD."""
+    if isinstance(value, str):
+        fixed, count = _SURROGATE.subn("\ufffd", value)
+        return fixed, count > 0
+    if isinstance(value, list):
+        items = [_text_repaired(item) for item in value]
+        return [item for item, _ in items], any(bad for _, bad in items)
+    if isinstance(value, dict):
+        pairs = [(_text_repaired(k), _text_repaired(v)) for k, v in value.items()]
+        return {k: v for (k, _), (v, _) in pairs}, any(bk or bv for (_, bk), (_, bv) in pairs)
+    return value, False
+
+
+def _row_repaired(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with valid text, naming its damaged fields in INVALID_TEXT_FIELD."""
+    fixed: dict[str, Any] = {}
+    damaged: list[str] = []
+    for key, value in row.items():
+        name, bad_name = _text_repaired(key)
+        text, bad_value = _text_repaired(value)
+        fixed[str(name)] = text
+        if bad_name or bad_value:
+            damaged.append(str(name))
+    if damaged:
+        fixed[INVALID_TEXT_FIELD] = ",".join(damaged)
+    return fixed
+
+
+def _loads(text: str) -> object:
+    """`json.loads`, reading a broken escape in a string (`\\x`, `\\u12`) as a lone surrogate
+    followed by the rest of the escape as text, instead of refusing the whole answer."""
+    for _ in range(_MAX_BROKEN_ESCAPES):
+        try:
+            return json.loads(text, strict=False)
+        except json.JSONDecodeError as error:
+            at = error.pos - 1 if error.msg == "Invalid \\uXXXX escape" else error.pos
+            if not error.msg.startswith("Invalid \\") or text[at : at + 1] != "\\":
+                raise
+            # Never followed by a low surrogate escape (the next character broke the escape).
+            text = f"{text[:at]}\\ud800{text[at + 1 :]}"
+    return json.loads(text, strict=False)
+
+
+def _json_answer(content: bytes) -> object:
+    """The JSON of an answer; None when it is not JSON. Text is always valid Unicode.
+
+    Bytes that are not UTF-8, lone surrogate escapes and broken escapes cannot be stored or
+    landed as sent, and one of them must not spoil a whole answer: they become U+FFFD, and the
+    row that held them says so in INVALID_TEXT_FIELD. Control characters in strings are read.
+    """
+    try:
+        text = content.decode(json.detect_encoding(content), errors="surrogateescape")
+        answer: object = _loads(text)
+        try:
+            orjson.dumps(answer)  # fails on any lone surrogate (or an integer beyond 64 bits)
+        except TypeError:
+            answer = _answer_repaired(answer)
+    except (ValueError, RecursionError):  # not JSON, or nested beyond reason
+        return None
+    return answer
+
+
+def _answer_repaired(answer: object) -> object:
+    """The answer with valid text; the rows of its lists (e.g. "sms") name what was damaged."""
+    if not isinstance(answer, dict):
+        return _text_repaired(answer)[0]
+    repaired: dict[str, Any] = {}
+    for key, value in answer.items():
+        if isinstance(value, list):
+            value = [
+                _row_repaired(row) if isinstance(row, dict) else _text_repaired(row)[0]
+                for row in value
+            ]
+        else:
+            value = _text_repaired(value)[0]
+        repaired[str(_text_repaired(key)[0])] = value
+    return repaired
 
 
 class VoipMsClient:
@@ -351,10 +443,8 @@ class VoipMsClient:
         if response.status_code != 200:
             html = "html" in response.headers.get("content-type", "").lower()
             raise error_for_http_status(response.status_code, method, html=html)
-        answer: object = None
-        # The error is raised below, outside the except, so nothing is chained to it.
-        with contextlib.suppress(ValueError):
-            answer = json.loads(response.content)
+        # The error is raised below, outside any except, so nothing is chained to it.
+        answer = _json_answer(response.content)
         if answer is None:
             raise InvalidAnswerError(
                 "invalid_json",
