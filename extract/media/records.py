@@ -25,6 +25,7 @@ NETWORK_ERROR = "network_error"
 EMPTY_BODY = "empty_body"
 DECODING_ERROR = "decoding_error"
 STORAGE_ERROR = "storage_error"
+WRONG_CONTENT = "wrong_content"
 
 
 def http_status_reason(status: int) -> str:

@@ -78,7 +78,7 @@ def _until(deadline: float, chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def _keep(received: Received, media_dir: Path) -> Outcome:
+def _keep(received: Received, media_dir: Path, declared_type: str) -> Outcome:
     if received.size_bytes == 0:
         received.discard()
         return _failed(records.EMPTY_BODY)
@@ -86,6 +86,11 @@ def _keep(received: Received, media_dir: Path) -> Outcome:
         received.discard()
         return Outcome(state="expired")
     content_type = sniff_content_type(received.head)
+    if content_type == "text/html" and not declared_type.lower().startswith("text/html"):
+        # A web page where a file was announced (a captive portal, a CDN's error page) is
+        # not the attachment: fail it, so a later run tries again.
+        received.discard()
+        return _failed(records.WRONG_CONTENT)
     commit(received, media_dir)
     return Outcome(
         state="stored",
@@ -122,7 +127,7 @@ def _read_body(
         received.discard()
         raise TransientError(records.TRUNCATED)
     try:
-        return _keep(received, media_dir)
+        return _keep(received, media_dir, response.headers.get("content-type", ""))
     except OSError:
         received.discard()
         return _failed(records.STORAGE_ERROR)
