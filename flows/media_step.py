@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from extract.media import MediaItem, MediaResult, download_media, results_frame
+from extract.media import MediaItem, MediaResult, download_media, flush_to_disk, results_frame
 from warehouse import pending_media, record_media_results
 
 MediaKey = tuple[str, str, str, int]
@@ -57,6 +57,8 @@ def download_pending(
 
     def flush() -> None:
         if batch:
+            # Files first, rows second: the batch's files reach the disk before its rows.
+            flush_to_disk()
             record_media_results(con, results_frame(batch).rename({"error": "last_error"}))
             batch.clear()
 
@@ -79,6 +81,7 @@ def download_pending(
             # The caller holds the data dir's writer lock: no other run can be writing here,
             # so whatever a killed run left in media/.tmp is stale now.
             stale_temp_after=0,
+            durable=False,
         )
     finally:
         flush()

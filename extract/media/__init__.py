@@ -4,7 +4,7 @@ from extract.media.download import download_media
 from extract.media.records import MediaItem, MediaResult, MediaState
 from extract.media.result_frame import MEDIA_KEY_SCHEMA, RESULT_SCHEMA, results_frame
 from extract.media.sniffing import is_expired_marker, sniff_content_type
-from extract.media.storage import clean_stale_temp, is_stored, stored_path
+from extract.media.storage import clean_stale_temp, flush_to_disk, is_stored, stored_path
 from extract.media.url_policy import UrlPolicy
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "UrlPolicy",
     "clean_stale_temp",
     "download_media",
+    "flush_to_disk",
     "is_expired_marker",
     "is_stored",
     "results_frame",

@@ -32,6 +32,7 @@ class _Run:
     max_attempts: int
     backoff: float
     backoff_max: float
+    durable: bool
 
 
 def _result(item: MediaItem[K], outcome: Outcome, attempts: int) -> MediaResult[K]:
@@ -70,7 +71,12 @@ def _fetch(run: _Run, item: MediaItem[K], url: httpx.URL) -> MediaResult[K]:
         nonlocal attempts
         attempts += 1
         return fetch_once(
-            run.client, url, policy=run.policy, media_dir=run.media_dir, limits=run.limits
+            run.client,
+            url,
+            policy=run.policy,
+            media_dir=run.media_dir,
+            limits=run.limits,
+            durable=run.durable,
         )
 
     retrying = tenacity.Retrying(
@@ -87,11 +93,11 @@ def _fetch(run: _Run, item: MediaItem[K], url: httpx.URL) -> MediaResult[K]:
 
 
 def _log(result: MediaResult[K]) -> None:
-    where = describe_url(result.url)
     if result.state == "failed":
+        where = describe_url(result.url)
         logger.info("media %s failed after %d attempt(s): %s", where, result.attempts, result.error)
-    else:
-        logger.debug("media %s %s", where, result.state)
+    elif logger.isEnabledFor(logging.DEBUG):  # describing a URL parses it: not for nothing
+        logger.debug("media %s %s", describe_url(result.url), result.state)
 
 
 def download_media(
@@ -108,6 +114,7 @@ def download_media(
     backoff: float = 0.5,
     backoff_max: float = 30.0,
     stale_temp_after: float | None = None,
+    durable: bool = True,
     on_result: Callable[[MediaResult[K]], None] | None = None,
 ) -> list[MediaResult[K]]:
     """Fetch every item's URL into `media_dir` (files named by sha256) and say what became of
@@ -121,6 +128,8 @@ def download_media(
       (`backoff` x 2^n seconds, at most `backoff_max`; a Retry-After is honoured up to it).
     - Bodies past `max_bytes` (announced or streamed) fail as 'too_large'.
     - `on_result` is called once per item as it finishes, on the calling thread.
+    - `durable=False` skips each file's fsyncs: the caller then calls
+      `storage.flush_to_disk()` before it records stored files anywhere.
     - Temp files a crashed run left in media_dir/.tmp (untouched for `stale_temp_after`
       seconds; default the larger of 10 minutes and 2 x timeout, so another live run's
       downloads are spared) are removed first.
@@ -170,6 +179,7 @@ def download_media(
                 max_attempts=max_attempts,
                 backoff=backoff,
                 backoff_max=backoff_max,
+                durable=durable,
             )
             _run_pool(run, pending, workers, finish)
 

@@ -78,7 +78,7 @@ def _until(deadline: float, chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def _keep(received: Received, media_dir: Path, declared_type: str) -> Outcome:
+def _keep(received: Received, media_dir: Path, declared_type: str, durable: bool) -> Outcome:
     if received.size_bytes == 0:
         received.discard()
         return _failed(records.EMPTY_BODY)
@@ -91,7 +91,7 @@ def _keep(received: Received, media_dir: Path, declared_type: str) -> Outcome:
         # not the attachment: fail it, so a later run tries again.
         received.discard()
         return _failed(records.WRONG_CONTENT)
-    commit(received, media_dir)
+    commit(received, media_dir, durable=durable)
     return Outcome(
         state="stored",
         sha256=received.sha256,
@@ -101,7 +101,11 @@ def _keep(received: Received, media_dir: Path, declared_type: str) -> Outcome:
 
 
 def _read_body(
-    response: httpx.Response, media_dir: Path, limits: TransferLimits, deadline: float
+    response: httpx.Response,
+    media_dir: Path,
+    limits: TransferLimits,
+    deadline: float,
+    durable: bool,
 ) -> Outcome:
     status = response.status_code
     if status in EXPIRED_STATUSES:
@@ -115,7 +119,10 @@ def _read_body(
         return _failed(records.TOO_LARGE)
     try:
         received = receive(
-            _until(deadline, response.iter_bytes()), media_dir, max_bytes=limits.max_bytes
+            _until(deadline, response.iter_bytes()),
+            media_dir,
+            max_bytes=limits.max_bytes,
+            durable=durable,
         )
     except TooLargeError:
         return _failed(records.TOO_LARGE)
@@ -127,7 +134,7 @@ def _read_body(
         received.discard()
         raise TransientError(records.TRUNCATED)
     try:
-        return _keep(received, media_dir, response.headers.get("content-type", ""))
+        return _keep(received, media_dir, response.headers.get("content-type", ""), durable)
     except OSError:
         received.discard()
         return _failed(records.STORAGE_ERROR)
@@ -140,18 +147,20 @@ def fetch_once(
     policy: UrlPolicy,
     media_dir: Path,
     limits: TransferLimits,
+    durable: bool = True,
 ) -> Outcome:
     """GET `url` (already allowed by `policy`), following at most MAX_REDIRECTS redirects to
     allowed URLs only, and keep the body in the store unless it is the expired marker.
 
-    Raises TransientError for trouble another attempt may not meet."""
+    `durable=False` skips the per-file fsyncs (see storage.flush_to_disk). Raises
+    TransientError for trouble another attempt may not meet."""
     deadline = time.monotonic() + limits.attempt_seconds
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         try:
             with url_masked(current), client.stream("GET", current) as response:
                 if response.status_code not in REDIRECT_STATUSES:
-                    return _read_body(response, media_dir, limits, deadline)
+                    return _read_body(response, media_dir, limits, deadline, durable)
                 location = response.headers.get("location")
                 if not location:
                     return _failed(http_status_reason(response.status_code))

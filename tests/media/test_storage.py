@@ -13,6 +13,7 @@ from extract.media.storage import (
     TooLargeError,
     clean_stale_temp,
     commit,
+    flush_to_disk,
     is_stored,
     receive,
     stored_path,
@@ -33,13 +34,16 @@ def test_stored_path_refuses_anything_but_a_sha256(tmp_path: Path, bad: str) -> 
         stored_path(tmp_path, bad)
 
 
-def test_receive_and_commit(tmp_path: Path) -> None:
-    received = receive(iter([DATA[:7], DATA[7:]]), tmp_path, max_bytes=len(DATA))
+@pytest.mark.parametrize("durable", [True, False], ids=["fsync-each", "batched"])
+def test_receive_and_commit(tmp_path: Path, durable: bool) -> None:
+    """Batched durability (`durable=False`, then flush_to_disk) stores the same file."""
+    received = receive(iter([DATA[:7], DATA[7:]]), tmp_path, max_bytes=len(DATA), durable=durable)
     assert (received.sha256, received.size_bytes) == (SHA, len(DATA))
     assert received.head == DATA[:4096]
     assert received.temp_path.parent == temp_dir(tmp_path)
     assert not stored_path(tmp_path, SHA).exists()  # nothing under the final name yet
-    final = commit(received, tmp_path)
+    final = commit(received, tmp_path, durable=durable)
+    flush_to_disk()
     assert final.read_bytes() == DATA
     assert list(temp_dir(tmp_path).iterdir()) == []
     assert is_stored(tmp_path, SHA, len(DATA))
