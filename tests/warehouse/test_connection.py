@@ -11,6 +11,7 @@ import pytest
 from warehouse import WarehouseError, open_warehouse
 from warehouse.queries import migration_dir, query_dir, read_query
 from warehouse.report import REPORT_TABLES
+from warehouse.report.tables import PREPARED
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +65,11 @@ def test_every_query_file_parses_and_is_used(con: duckdb.DuckDBPyConnection) -> 
     assert len(names) > 20
     for name in names:
         assert con.extract_statements(read_query(name)), name
-        used = f'"{name}"' in source or name.removeprefix("report_") in REPORT_TABLES
+        used = (
+            f'"{name}"' in source
+            or name.removeprefix("report_") in REPORT_TABLES
+            or name.removeprefix("report_prepare_") in PREPARED
+        )
         assert used, f"warehouse/sql/{name}.sql is not used"
     migrations = [f for f in migration_dir().iterdir() if f.name.endswith(".sql")]
     for migration in migrations:

@@ -21,6 +21,8 @@ STATUS_COLOURS: Final = {
     "unknown": "#7f7f7f",
 }
 WIDTH: Final = 640
+LABEL_SPACING: Final = 50
+"""Pixels a slanted date label needs along the axis (Vega hides the overlapping ones)."""
 
 
 def _status_colour(title: str = "status") -> alt.Color:
@@ -36,22 +38,35 @@ def _with_text_period(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col("period").cast(pl.Utf8))
 
 
-def _period_axis(scope: ReportScope) -> alt.X:
+def labelled_periods(periods: list[str]) -> list[str]:
+    """The periods an axis labels: every k-th, k the least power of two that leaves room.
+
+    That is what Vega's own overlap removal (`labelOverlap`, halving) shows; but it measures
+    every label's text first, which for years of days or weeks was most of a chart's drawing.
+    """
+    step = 1
+    while len(periods) * LABEL_SPACING > WIDTH * step:
+        step *= 2
+    return periods[::step]
+
+
+def _period_axis(scope: ReportScope, frame: pl.DataFrame) -> alt.X:
     # ordinal, so a bar is as wide as its period whatever the grain
+    periods = sorted(set(frame["period"].to_list()))
     return alt.X(
-        "period:O", title=f"{scope.grain} (local)", axis=alt.Axis(labelOverlap=True, labelAngle=-45)
+        "period:O",
+        title=f"{scope.grain} (local)",
+        axis=alt.Axis(labelOverlap=True, labelAngle=-45, values=labelled_periods(periods)),
     )
 
 
 def _volume(tables: dict[str, pl.DataFrame], scope: ReportScope, split: str) -> alt.Chart:
+    frame = _with_text_period(tables["volume_by_period"])
     chart: alt.Chart = (
-        alt.Chart(
-            _with_text_period(tables["volume_by_period"]),
-            title=f"Messages per {scope.grain}, by {split}",
-        )
+        alt.Chart(frame, title=f"Messages per {scope.grain}, by {split}")
         .mark_bar()
         .encode(
-            x=_period_axis(scope),
+            x=_period_axis(scope, frame),
             y=alt.Y("sum(messages):Q", title="messages"),
             color=alt.Color(f"{split}:N", title=split),
             tooltip=["period:N", f"{split}:N", "sum(messages):Q", "sum(segments):Q"],
@@ -121,19 +136,43 @@ def hour_by_weekday(tables: dict[str, pl.DataFrame], scope: ReportScope) -> alt.
     return chart
 
 
+def busiest_day_per_week(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per DID and local week (from Monday), the row of its busiest day (earliest on a tie)."""
+    week = pl.col("local_day").dt.truncate("1w").alias("week")
+    return (
+        frame.sort(["outbound_sms", "local_day"], descending=[True, False])
+        .group_by("did", week, maintain_order=True)
+        .first()
+        .drop("week")
+        .sort("local_day", "did")
+    )
+
+
 def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> alt.LayerChart:
-    """Days a DID sent 80+ SMS, against the API's limit of 100 a day."""
+    """Days a DID sent 80+ SMS, against the API's limit of 100 a day.
+
+    With more such days than the chart is pixels wide (their circles would overlap anyway),
+    each DID's busiest day of each week stands for its week; the table keeps every day.
+    """
     limits = pl.DataFrame({"limit": [80, 100], "label": ["near (80)", "limit (100)"]})
     totals = tables["totals"].row(0, named=True)
     span = [str(totals["first_day"]), str(totals["last_day"])]
     # an empty table still gets a time axis (and Vega no infinite extent)
     days = alt.Scale(domain=span) if totals["first_day"] is not None else alt.Scale()
+    near = tables["near_send_limit"]
+    title = "Days near the 100-SMS daily send limit"
+    if near.height > WIDTH:
+        near = busiest_day_per_week(near)
+        title += " (busiest day of each week per DID)"
+    busiest = near["outbound_sms"].max()
+    # room for every point: the API's limit is 100 a day, the archive may hold more
+    top = max(110, int(busiest) + 10) if isinstance(busiest, int) else 110
     points = (
-        alt.Chart(tables["near_send_limit"])
+        alt.Chart(near)
         .mark_circle(size=80)
         .encode(
             x=alt.X("local_day:T", title="local day", scale=days),
-            y=alt.Y("outbound_sms:Q", title="outbound SMS", scale=alt.Scale(domain=[0, 110])),
+            y=alt.Y("outbound_sms:Q", title="outbound SMS", scale=alt.Scale(domain=[0, top])),
             color=alt.Color("did:N", title="DID"),
             tooltip=["did:N", "local_day:T", "outbound_sms:Q"],
         )
@@ -143,25 +182,18 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> alt.
         .mark_rule(strokeDash=[4, 4], color="#d62728")
         .encode(y="limit:Q", tooltip=["label:N"])
     )
-    return alt.LayerChart(
-        layer=[rules, points],
-        title="Days near the 100-SMS daily send limit",
-        width=WIDTH,
-        height=200,
-    )
+    return alt.LayerChart(layer=[rules, points], title=title, width=WIDTH, height=200)
 
 
 def status_by_period(tables: dict[str, pl.DataFrame], scope: ReportScope) -> alt.Chart:
     """Outbound messages per period by canonical status."""
+    frame = _with_text_period(tables["status_by_period"])
     chart: alt.Chart = (
-        alt.Chart(
-            _with_text_period(tables["status_by_period"]),
-            title=f"Outbound status per {scope.grain}",
-        )
+        alt.Chart(frame, title=f"Outbound status per {scope.grain}")
         .transform_filter(alt.datum.direction == "outbound")
         .mark_bar()
         .encode(
-            x=_period_axis(scope),
+            x=_period_axis(scope, frame.filter(pl.col("direction") == "outbound")),
             y=alt.Y("sum(messages):Q", title="outbound messages"),
             color=_status_colour(),
             tooltip=["period:N", "status:N", "sum(messages):Q"],

@@ -7,12 +7,11 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from typing import Final
 
 import polars as pl
-import vl_convert
 
+from warehouse.report.bundle_cache import vega_bundle
 from warehouse.report.charts import Spec
 from warehouse.report.params import ReportScope
 
@@ -114,17 +113,6 @@ def table_html(name: str, frame: pl.DataFrame) -> str:
     caption = f"<caption>{html.escape(name)} ({name}.csv)</caption>"
     body = "".join(rows)
     return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
-
-
-@cache
-def vega_bundle() -> str:
-    """Vega, Vega-Lite and Vega-Embed as one script (vl-convert's copies; no CDN).
-
-    Without a snippet vl-convert bundles once per process and sets `window.vegaEmbed`;
-    its type stub wrongly marks the snippet as required.
-    """
-    bundle: str = vl_convert.javascript_bundle()  # type: ignore[call-arg]
-    return bundle
 
 
 _SCRIPT_END: Final = re.compile(r"</(script)", re.IGNORECASE)

@@ -1,24 +1,6 @@
 -- Messages per local hour of day and ISO weekday (1 = Monday), every one of the 168 cells listed.
 WITH
 
-messages AS (
-    SELECT did, sent_at
-    FROM main.messages
-),
-
-localised AS (
-    SELECT did, sent_at AT TIME ZONE $tz AS local_time, local_time::DATE AS local_day
-    FROM messages
-),
-
-in_scope AS (
-    SELECT *
-    FROM localised
-    WHERE ($start::DATE IS NULL OR local_day >= $start::DATE)
-        AND ($end::DATE IS NULL OR local_day <= $end::DATE)
-        AND ($did::VARCHAR IS NULL OR did = $did::VARCHAR)
-),
-
 cells AS (
     SELECT w.weekday, h.hour
     FROM range(1, 8) AS w (weekday)
@@ -27,7 +9,8 @@ cells AS (
 
 counted AS (
     SELECT isodow(local_time) AS weekday, hour(local_time) AS hour, count(*) AS messages
-    FROM in_scope
+    FROM temp.report_local_messages
+    WHERE in_days
     GROUP BY ALL
 ),
 

@@ -1,31 +1,13 @@
 -- Messages per period ($grain of local time), direction and canonical status.
 WITH
 
-messages AS (
-    SELECT did, direction, status, sent_at
-    FROM main.messages
-),
-
-localised AS (
-    SELECT *, (sent_at AT TIME ZONE $tz)::DATE AS local_day
-    FROM messages
-),
-
-in_scope AS (
-    SELECT *
-    FROM localised
-    WHERE ($start::DATE IS NULL OR local_day >= $start::DATE)
-        AND ($end::DATE IS NULL OR local_day <= $end::DATE)
-        AND ($did::VARCHAR IS NULL OR did = $did::VARCHAR)
-),
-
 final AS (
     SELECT
         date_trunc($grain::VARCHAR, local_day)::DATE AS period,
         direction,
         status,
-        count(*) AS messages
-    FROM in_scope
+        sum(messages)::BIGINT AS messages
+    FROM temp.report_messages
     GROUP BY ALL
 )
 

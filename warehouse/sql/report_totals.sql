@@ -1,37 +1,40 @@
 -- The report's headline numbers: messages by direction and kind, segments, contacts, DIDs, span.
 WITH
 
-messages AS (
-    SELECT did, contact, direction, kind, segments, sent_at
-    FROM main.messages
+counted AS (
+    SELECT
+        coalesce(sum(messages), 0)::BIGINT AS messages,
+        coalesce(sum(messages) FILTER (WHERE direction = 'inbound'), 0)::BIGINT AS inbound,
+        coalesce(sum(messages) FILTER (WHERE direction = 'outbound'), 0)::BIGINT AS outbound,
+        coalesce(sum(messages) FILTER (WHERE kind = 'sms'), 0)::BIGINT AS sms,
+        coalesce(sum(messages) FILTER (WHERE kind = 'mms'), 0)::BIGINT AS mms,
+        coalesce(sum(segments), 0)::BIGINT AS segments,
+        count(DISTINCT did) AS dids,
+        min(local_day) AS first_day,
+        max(local_day) AS last_day
+    FROM temp.report_messages
 ),
 
-localised AS (
-    SELECT *, (sent_at AT TIME ZONE $tz)::DATE AS local_day
-    FROM messages
-),
-
-in_scope AS (
-    SELECT *
-    FROM localised
-    WHERE ($start::DATE IS NULL OR local_day >= $start::DATE)
-        AND ($end::DATE IS NULL OR local_day <= $end::DATE)
-        AND ($did::VARCHAR IS NULL OR did = $did::VARCHAR)
+contacts AS (
+    SELECT count(DISTINCT contact) AS contacts
+    FROM temp.report_threads
+    WHERE in_days
 ),
 
 final AS (
     SELECT
-        count(*) AS messages,
-        count(*) FILTER (WHERE direction = 'inbound') AS inbound,
-        count(*) FILTER (WHERE direction = 'outbound') AS outbound,
-        count(*) FILTER (WHERE kind = 'sms') AS sms,
-        count(*) FILTER (WHERE kind = 'mms') AS mms,
-        coalesce(sum(segments), 0)::BIGINT AS segments,
-        count(DISTINCT contact) AS contacts,
-        count(DISTINCT did) AS dids,
-        min(local_day) AS first_day,
-        max(local_day) AS last_day
-    FROM in_scope
+        c.messages,
+        c.inbound,
+        c.outbound,
+        c.sms,
+        c.mms,
+        c.segments,
+        k.contacts,
+        c.dids,
+        c.first_day,
+        c.last_day
+    FROM counted AS c
+    CROSS JOIN contacts AS k
 )
 
 SELECT * FROM final;

@@ -1,32 +1,14 @@
 -- Messages and segments per period ($grain: day, week or month of local time), direction and kind.
 WITH
 
-messages AS (
-    SELECT did, direction, kind, segments, sent_at
-    FROM main.messages
-),
-
-localised AS (
-    SELECT *, (sent_at AT TIME ZONE $tz)::DATE AS local_day
-    FROM messages
-),
-
-in_scope AS (
-    SELECT *
-    FROM localised
-    WHERE ($start::DATE IS NULL OR local_day >= $start::DATE)
-        AND ($end::DATE IS NULL OR local_day <= $end::DATE)
-        AND ($did::VARCHAR IS NULL OR did = $did::VARCHAR)
-),
-
 final AS (
     SELECT
         date_trunc($grain::VARCHAR, local_day)::DATE AS period,
         direction,
         kind,
-        count(*) AS messages,
+        sum(messages)::BIGINT AS messages,
         coalesce(sum(segments), 0)::BIGINT AS segments
-    FROM in_scope
+    FROM temp.report_messages
     GROUP BY ALL
 )
 
