@@ -27,9 +27,13 @@ from warehouse.export.layout import (
 from warehouse.export.manifest import ExportResult, TableExport, manifest_json
 from warehouse.export.single_exporter import export_lock
 from warehouse.export.tables import EXPORT_TABLES, PARTITION_COLUMN, ExportTable
-from warehouse.queries import query_row, read_query
+from warehouse.queries import query_frame, query_row, read_query
 
 TableHook = Callable[[TableExport], None]
+Columns = tuple[tuple[str, str], ...]
+
+PARTITION_FILE = "data_0.parquet"
+"""The one file of a partition, named as DuckDB's own partitioned writes name it."""
 
 
 def export_archive(
@@ -106,17 +110,14 @@ def write_tables(
 def write_table(con: duckdb.DuckDBPyConnection, table: ExportTable, into: Path) -> TableExport:
     """One table as zstd parquet, hive-partitioned by year, under `into/<table>`.
 
-    A table with no rows gets an empty folder (partitioned writes make no file for it).
+    Every partition is one file, `<table>/year=YYYY/data_0.parquet`. A table with no rows gets
+    an empty folder. The rows are counted back from the files written.
     """
-    relation = con.sql(read_query(table.query))
-    columns = tuple(
-        (name, str(kind))
-        for name, kind in zip(relation.columns, relation.types, strict=True)
-        if name != PARTITION_COLUMN
-    )
     target = into / table.name
-    relation.write_parquet(str(target), compression="zstd", partition_by=[PARTITION_COLUMN])
-    target.mkdir(exist_ok=True)
+    if table.years is None:
+        columns = _write_partitioned(con, table.query, target)
+    else:
+        columns = _write_year_by_year(con, table.query, table.years, target)
     files = sorted(str(path) for path in target.rglob("*.parquet"))
     counted = query_row(con, "export_count_rows", {"files": files}) if files else None
     rows = int(counted[0]) if counted is not None else 0
@@ -127,3 +128,39 @@ def write_table(con: duckdb.DuckDBPyConnection, table: ExportTable, into: Path) 
         partitioned_by=table.partitioned_by,
         columns=columns,
     )
+
+
+def _columns(relation: duckdb.DuckDBPyRelation) -> Columns:
+    return tuple(
+        (name, str(kind))
+        for name, kind in zip(relation.columns, relation.types, strict=True)
+        if name != PARTITION_COLUMN
+    )
+
+
+def _write_partitioned(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> Columns:
+    # DuckDB splits the rows by their `year` column (it makes no file for zero rows)
+    relation = con.sql(read_query(query))
+    relation.write_parquet(str(target), compression="zstd", partition_by=[PARTITION_COLUMN])
+    target.mkdir(exist_ok=True)
+    return _columns(relation)
+
+
+def _write_year_by_year(
+    con: duckdb.DuckDBPyConnection, query_name: str, years_query: str, target: Path
+) -> Columns:
+    # one range query per year: DuckDB skips the row groups of other years by their min/max
+    years = [int(year) for year in query_frame(con, years_query)[PARTITION_COLUMN]]
+    target.mkdir()
+    query = read_query(query_name)
+    for year in years:
+        folder = target / f"{PARTITION_COLUMN}={year}"
+        folder.mkdir()
+        relation = con.sql(query, params=year_bounds(year))
+        relation.write_parquet(str(folder / PARTITION_FILE), compression="zstd")
+    return _columns(con.sql(query, params=year_bounds(years[0] if years else 1970)))
+
+
+def year_bounds(year: int) -> dict[str, object]:
+    """`$from` and `$to` of a year's rows: its first instant (UTC) and the next year's."""
+    return {"from": datetime(year, 1, 1, tzinfo=UTC), "to": datetime(year + 1, 1, 1, tzinfo=UTC)}

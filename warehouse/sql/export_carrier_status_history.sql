@@ -1,5 +1,6 @@
--- The carrier_status_history export: every column cast to its declared type, partitioned by
--- the UTC year of seen_at (the row's own event time; the table only grows, so old years stay put).
+-- The carrier_status_history export for one partition: every column cast to its declared type,
+-- the rows whose seen_at (the row's own event time; the table only grows, so old years stay put)
+-- is in the UTC year $from (inclusive) to $to (exclusive). No ORDER BY: rows come in archive order.
 SELECT
     CAST(provider AS VARCHAR)        AS provider,
     CAST(account AS VARCHAR)         AS account,
@@ -7,7 +8,7 @@ SELECT
     CAST(message_id AS VARCHAR)      AS message_id,
     CAST(carrier_status AS VARCHAR)  AS carrier_status,
     CAST(status AS VARCHAR)          AS status,
-    CAST(seen_at AS TIMESTAMPTZ)     AS seen_at,
-    CAST(year(timezone('UTC', seen_at)) AS INTEGER) AS year
+    CAST(seen_at AS TIMESTAMPTZ)     AS seen_at
 FROM carrier_status_history
-ORDER BY provider, account, kind, message_id, seen_at, carrier_status, status
+WHERE seen_at >= $from
+    AND seen_at < $to;

@@ -1,4 +1,6 @@
--- The messages export: every column cast to its declared type, partitioned by the UTC year of sent_at.
+-- The messages export for one partition: every column cast to its declared type, the rows whose
+-- sent_at is in the UTC year $from (inclusive) to $to (exclusive). No ORDER BY: a sort of every
+-- row would hold the whole table in memory; rows come in archive order.
 SELECT
     CAST(provider AS VARCHAR)        AS provider,
     CAST(account AS VARCHAR)         AS account,
@@ -19,7 +21,7 @@ SELECT
     CAST(encoding AS VARCHAR)        AS encoding,
     CAST(media_count AS INTEGER)     AS media_count,
     CAST(first_seen_at AS TIMESTAMPTZ) AS first_seen_at,
-    CAST(last_seen_at AS TIMESTAMPTZ)  AS last_seen_at,
-    CAST(year(timezone('UTC', sent_at)) AS INTEGER) AS year
+    CAST(last_seen_at AS TIMESTAMPTZ)  AS last_seen_at
 FROM messages
-ORDER BY provider, account, kind, message_id
+WHERE sent_at >= $from
+    AND sent_at < $to;
