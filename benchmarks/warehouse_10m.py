@@ -1,12 +1,15 @@
 """A synthetic archive of N messages made directly in DuckDB, and `report`/`export` timed on it.
 
 The archive has the real schema (migrations applied by `open_warehouse`): N messages over
-about three years on 10 DIDs, 10% MMS with one stored media row each, and one
-carrier_status_history row per message, as a backfill would leave them.
+about three years on 10 DIDs and 5,000 contacts, both directions in every conversation (so
+replies are found), about 1% failed and 1% unmapped outbound statuses, 10% MMS with one stored
+media row each, and one carrier_status_history row per message, as a backfill would leave them.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import sys
 import time
@@ -24,16 +27,22 @@ INSERT INTO messages (provider, account, kind, message_id, direction, did, conta
     contact_kind, sent_at, sent_at_local, body, body_raw, body_source, carrier_status, status,
     segments, encoding, media_count, first_seen_at, last_seen_at)
 SELECT 'voipms', $account, CASE WHEN i % 10 = 0 THEN 'mms' ELSE 'sms' END,
-    CAST(i AS VARCHAR), CASE WHEN i % 2 = 0 THEN 'inbound' ELSE 'outbound' END,
-    '+1514555' || lpad(CAST(i % 10 AS VARCHAR), 4, '0'),
+    CAST(i AS VARCHAR), direction,
+    '+1514555' || lpad(CAST(hash(i + 1) % 10 AS VARCHAR), 4, '0'),
     '+1438' || lpad(CAST(hash(i) % 5000 AS VARCHAR), 7, '0'), 'nanp', t,
     strftime(timezone('America/New_York', t), '%Y-%m-%d %H:%M:%S'),
     'message number ' || i, 'message+number+' || i, 'getSMS',
-    CASE WHEN i % 2 = 0 THEN '' ELSE 'Delivered' END,
-    CASE WHEN i % 2 = 0 THEN 'received' ELSE 'delivered' END, 1, 'gsm7',
+    CASE WHEN direction = 'inbound' THEN ''
+        WHEN i % 97 = 1 THEN 'Undelivered' WHEN i % 89 = 3 THEN 'Weird status'
+        ELSE 'Delivered' END,
+    CASE WHEN direction = 'inbound' THEN 'received'
+        WHEN i % 97 = 1 THEN 'failed' WHEN i % 89 = 3 THEN 'unknown'
+        ELSE 'delivered' END,
+    CASE WHEN i % 7 = 0 THEN 2 ELSE 1 END, CASE WHEN i % 13 = 0 THEN 'ucs2' ELSE 'gsm7' END,
     CASE WHEN i % 10 = 0 THEN 1 ELSE 0 END, now(), now()
 FROM (
-    SELECT i, TIMESTAMPTZ '2023-01-01 00:00:00+00' + to_seconds(i * $step) AS t
+    SELECT i, TIMESTAMPTZ '2023-01-01 00:00:00+00' + to_seconds(i * $step) AS t,
+        CASE WHEN (i // 3) % 2 = 0 THEN 'inbound' ELSE 'outbound' END AS direction
     FROM range($n) r(i)
 )
 """
@@ -69,13 +78,60 @@ def synthesise(data_dir: Path, messages: int) -> float:
     return time.perf_counter() - started
 
 
-def time_commands(data_dir: Path, messages: int) -> dict[str, Any]:
-    """Synthesise, then `smsarchive report` and `smsarchive export` as children."""
-    out: dict[str, Any] = {"messages": messages, "synthesise_s": synthesise(data_dir, messages)}
+COMMANDS = ("report", "export")
+
+
+def work(name: str, data_dir: Path) -> float:
+    """Seconds `report` or `export` takes in this process, imports and Prefect left out.
+
+    The same steps as the commands: the report of every day, all DIDs, by week (its tables,
+    charts, page, PNGs and CSVs), or a whole parquet snapshot, into a folder beside the archive.
+    """
+    # imported here, so a `--work` child's clock starts after its imports
+    from datetime import UTC, datetime
+
+    from warehouse.export import export_archive
+    from warehouse.report import ReportScope, chart_specs, report_tables, write_report
+
+    archive = data_dir / "archive.duckdb"
+    started = time.perf_counter()
+    if name == "report":
+        scope = ReportScope("America/New_York")
+        con = open_warehouse(archive, read_only=True)
+        try:
+            tables = report_tables(con, scope)
+        finally:
+            con.close()
+        made_at = datetime.now(UTC)
+        folder = data_dir / "reports" / f"work-{made_at:%Y%m%dT%H%M%S%fZ}"
+        write_report(folder, tables, chart_specs(tables, scope), scope, made_at)
+    else:
+        export_archive(archive, data_dir / "export-work")
+    return time.perf_counter() - started
+
+
+def time_work(data_dir: Path) -> dict[str, Any]:
+    """`report` and `export` work, each in a child process: work seconds and peak RSS."""
+    out: dict[str, Any] = {}
+    for name in COMMANDS:
+        cmd = [sys.executable, "-m", "benchmarks.warehouse_10m", "--work", name, str(data_dir)]
+        measured = run_measured(cmd, dict(os.environ), cwd=str(Path(__file__).parent.parent))
+        out[f"{name}_work_ok"] = measured.returncode == 0
+        if measured.returncode != 0:
+            out[f"{name}_work_error"] = measured.stderr[-2000:]
+            continue
+        out[f"{name}_work_s"] = float(measured.stdout.split()[-1])
+        out[f"{name}_work_peak_rss_mb"] = measured.peak_rss_mb
+    return out
+
+
+def time_cli(data_dir: Path) -> dict[str, Any]:
+    """`smsarchive report` and `smsarchive export` as children: wall, peak tree RSS, outcome."""
+    out: dict[str, Any] = {}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
     env["SMSARCHIVE_DATA_DIR"] = str(data_dir)
     smsarchive = str(Path(sys.executable).parent / "smsarchive")
-    for name in ("report", "export"):
+    for name in COMMANDS:
         measured = run_measured([smsarchive, name], env, cwd=str(data_dir.parent))
         out[f"{name}_wall_s"] = measured.wall_s
         out[f"{name}_peak_rss_mb"] = measured.peak_rss_mb
@@ -83,3 +139,40 @@ def time_commands(data_dir: Path, messages: int) -> dict[str, Any]:
         if measured.returncode != 0:
             out[f"{name}_error"] = measured.stderr[-2000:]
     return out
+
+
+def time_commands(data_dir: Path, messages: int) -> dict[str, Any]:
+    """Synthesise, time the work in-process, then the commands as the CLI runs them."""
+    out: dict[str, Any] = {"messages": messages, "synthesise_s": synthesise(data_dir, messages)}
+    out.update(time_work(data_dir))
+    out.update(time_cli(data_dir))
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m benchmarks.warehouse_10m [--messages N] [--no-cli] DIR`.
+
+    Synthesises the archive in DIR (unless one is there), then times report and export on it:
+    their work in-process, and the commands. `--work NAME DIR` is one measured child.
+    """
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.warehouse_10m")
+    parser.add_argument("--messages", type=int, default=10_000_000)
+    parser.add_argument("--work", choices=COMMANDS, help="time one command's work here; print s")
+    parser.add_argument("--no-cli", action="store_true", help="skip the CLI runs")
+    parser.add_argument("data_dir", type=Path)
+    args = parser.parse_args(argv)
+    if args.work:
+        print(f"{work(args.work, args.data_dir):.3f}")
+        return
+    out: dict[str, Any] = {}
+    if not (args.data_dir / "archive.duckdb").exists():
+        out["messages"] = args.messages
+        out["synthesise_s"] = synthesise(args.data_dir, args.messages)
+    out.update(time_work(args.data_dir))
+    if not args.no_cli:
+        out.update(time_cli(args.data_dir))
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
