@@ -10,9 +10,11 @@ RUN := $(UV) run --locked --no-sync
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# --compile-bytecode: each command then starts about a second sooner where Python may not
+# write its own .pyc files (PYTHONDONTWRITEBYTECODE, read-only installs).
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 	@touch $@
 
 install: $(VENV)/.synced ## install uv (if missing) and the locked dependencies into .venv
