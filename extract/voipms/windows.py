@@ -14,6 +14,8 @@ Row = dict[str, Any]
 
 API_MAX_DAYS = 92
 DEFAULT_MAX_LIMIT = 1_000_000
+TAIL_PAGES = 1.5
+"""A cut answer's remaining days expected to hold at most this many pages are asked in one call."""
 # getSMS/getMMS `type`: 1 received, 0 sent. Newest-first answers are concatenated in this order.
 MESSAGE_TYPES: tuple[int, ...] = (1, 0)
 
@@ -160,8 +162,11 @@ def fetch_window_complete(
     """Every row of `window`, each once, asking `fetch` as often as needed.
 
     An answer holding as many rows as its limit may be cut short, and rows come newest first,
-    so a full answer lacks the oldest rows: it is never kept. Instead the question is asked
-    again in parts: a range of days in two halves (recursively); a single day by `type`
+    so a full answer lacks the oldest rows: it is never kept whole. A full answer over several
+    days keeps the days after its oldest row's day (those are whole) and asks again for the
+    rest (with twice the limit when the rest is expected to hold at most `TAIL_PAGES` pages);
+    without dates in order, the question is asked again in parts: a range of days in two
+    halves (recursively); a single day by `type`
     (received, sent), then by DID; a single day, type and DID with twice the limit, up to
     `max_limit`, past which `IncompleteWindowError` is raised rather than rows lost.
 
@@ -174,6 +179,20 @@ def fetch_window_complete(
     if limit < 1 or max_limit < limit:
         raise ValueError(f"need 1 <= limit <= max_limit, got limit={limit}, max={max_limit}")
     result = WindowFetch(window=window)
+
+    def rest_of(query: Query, oldest: date, kept_rows: int) -> Query:
+        # Days `date_from`..`oldest` are left. Expected to hold at most TAIL_PAGES pages (at the
+        # density of the days just kept), they are asked once with twice the page limit: a
+        # window's last few days then cost one call, not a full one and a small one. A wrong
+        # guess costs nothing but a call: a full answer is cut again like any other.
+        rest = replace(query, date_to=oldest)
+        kept_days = (query.date_to - oldest).days
+        rest_days = (oldest - query.date_from).days + 1
+        expected = kept_rows / kept_days * rest_days
+        if expected <= TAIL_PAGES * limit:
+            return replace(rest, limit=min(max_limit, max(query.limit, 2 * limit)))
+        return rest
+
     did_list = _unique_dids(dids)
     did_keys = {_did_key(did) for did in did_list}
 
@@ -191,7 +210,7 @@ def fetch_window_complete(
                 result.date_splits += 1
                 kept = [row for row, day in zip(rows, days, strict=True) if day > oldest]
                 logger.debug("full answer for %s..%s: kept days after %s", *_span(query), oldest)
-                return kept + ask(replace(query, date_to=oldest))
+                return kept + ask(rest_of(query, oldest, len(kept)))
             if oldest == query.date_to:
                 # The whole answer is the last day: that day alone, then the days before it.
                 result.date_splits += 1

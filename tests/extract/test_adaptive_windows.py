@@ -264,3 +264,23 @@ def test_fetch_adapters_pass_the_query_through(maker: Any, name: str) -> None:
             },
         )
     ]
+
+
+def test_a_windows_last_days_cost_one_call_not_two() -> None:
+    # 91 rows a day: a call of 1,000 rows keeps 10 whole days. 92 days are 8 such calls and
+    # 12 days left (about 1,092 rows): one call asking 2,000, not a full one and a small one.
+    rows = [
+        {
+            "id": str(n),
+            "date": f"{BASE + timedelta(days=n // 91)} {n % 91 // 6:02d}:{n % 60:02d}:00",
+            "type": "1",
+            "did": "1",
+        }
+        for n in range(92 * 91)
+    ]
+    window = Window(BASE, BASE + timedelta(days=91))
+    model = ApiModel(rows, window)
+    result = fetch_window_complete(model, window, limit=1000, dids=["1"])
+    assert sorted(row["id"] for row in result.rows) == model.truth()
+    assert result.calls == 9
+    assert [q.limit for q in model.queries] == [1000] * 8 + [2000]

@@ -55,7 +55,7 @@ def test_a_full_92_day_window_is_split_recursively(
     client = make_client()
     window = split_range(date(2024, 1, 1), date(2024, 12, 31))[0]
     assert window.days == 92
-    result = fetch_window_complete(sms_fetch(client), window, limit=150, dids=[])
+    result = fetch_window_complete(sms_fetch(client), window, limit=50, dids=[])
     expected = _truth_ids(server, "sms", window)
     assert len(expected) > 150
     assert _ids(result.rows) == expected
