@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
@@ -138,13 +139,18 @@ def _row_day(row: Row) -> date | None:
 
 
 def _days_if_newest_first(rows: list[Row]) -> list[date] | None:
-    """Each row's day when every row has a date and they come newest first, else None."""
-    stamps = [str(row.get("date", "")) for row in rows]
+    """Each row's day when every row has a date and their days never grow along the answer.
+
+    Days, not whole stamps: in the autumn hour that repeats, rows newest first by instant have
+    local stamps that go back up (01:05, then 01:55 of the first pass), yet stay on one day.
+    """
     days = [_row_day(row) for row in rows]
-    if stamps != sorted(stamps, reverse=True):
-        return None
     known = [day for day in days if day is not None]
-    return known if len(known) == len(rows) else None
+    if len(known) != len(rows):
+        return None
+    if any(later < earlier for later, earlier in pairwise(known)):
+        return None
+    return known
 
 
 def _span(query: Query) -> tuple[date, date]:

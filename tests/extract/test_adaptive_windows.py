@@ -284,3 +284,33 @@ def test_a_windows_last_days_cost_one_call_not_two() -> None:
     assert sorted(row["id"] for row in result.rows) == model.truth()
     assert result.calls == 9
     assert [q.limit for q in model.queries] == [1000] * 8 + [2000]
+
+
+def test_the_repeated_autumn_hour_is_cut_by_day_not_halved() -> None:
+    # Newest first by instant: on 2024-11-03 (New York) 01:00-01:59 comes twice, so the local
+    # stamps go back up inside that day. Days still never grow, so a full answer is cut by day.
+    day = date(2024, 11, 3)
+    stamps = [f"{day} 03:00:00", f"{day} 01:10:00", f"{day} 01:50:00", f"{day} 01:20:00"]
+    rows: list[Row] = []
+    for offset in range(6):  # newest day first; each day holds the four stamps' times
+        on = day - timedelta(days=offset)
+        rows += [
+            {"id": str(10 * offset + n), "date": stamp.replace(str(day), str(on)), "type": "1"}
+            for n, stamp in enumerate(stamps)
+        ]
+    window = Window(day - timedelta(days=5), day)
+    queries: list[Query] = []
+
+    def newest_first(query: Query) -> list[Row]:
+        queries.append(query)
+        found = [
+            row
+            for row in rows
+            if query.date_from <= date.fromisoformat(row["date"][:10]) <= query.date_to
+        ]
+        return [dict(row) for row in found[: query.limit]]
+
+    result = fetch_window_complete(newest_first, window, limit=10, dids=[])
+    assert sorted(row["id"] for row in result.rows) == sorted(row["id"] for row in rows)
+    assert all(q.date_from == window.start for q in queries)  # cut by day, never halved
+    assert result.calls == 3
