@@ -106,6 +106,9 @@ quarantines such a row in rejected_records (see transform/raw.py)."""
 
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
+_LONG_DIGITS: Final = re.compile(rb"\d{19}")
+"""Digits that may be an integer beyond 64 bits, which orjson would read as a float."""
+
 _MAX_BROKEN_ESCAPES: Final = 64
 """Broken escapes read as damaged text before an answer is refused as not JSON."""
 
@@ -161,6 +164,13 @@ def _json_answer(content: bytes) -> object:
     landed as sent, and one of them must not spoil a whole answer: they become U+FFFD, and the
     row that held them says so in INVALID_TEXT_FIELD. Control characters in strings are read.
     """
+    if _LONG_DIGITS.search(content) is None:
+        try:
+            # the usual answer: strict UTF-8 JSON, read fast; orjson refuses bad bytes, lone
+            # surrogates and control characters in strings, which the reading below repairs
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass
     try:
         text = content.decode(json.detect_encoding(content), errors="surrogateescape")
         answer: object = _loads(text)
