@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 LANDING_DIR = "landing"
 TEMP_PREFIX = ".landing-"
 """Temp files are `.landing-<method>-<random>` beside the answer they will become."""
@@ -36,6 +38,15 @@ def landing_path(
     """Where one window's answer to one method lands, relative to the data dir."""
     window = f"{window_start.isoformat()}_{window_end.isoformat()}"
     return f"{LANDING_DIR}/{_slug(provider)}/{_slug(account)}/{window}/{_slug(method)}.json"
+
+
+def _json_bytes(rows: list[dict[str, Any]]) -> bytes:
+    try:
+        # compact UTF-8 in one C pass; refuses only integers beyond 64 bits (text is valid:
+        # the client repaired it), which the standard library writes instead
+        return orjson.dumps(rows)
+    except TypeError:
+        return json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def land_rows(
@@ -63,7 +74,7 @@ def land_rows(
     )
     target = data_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    payload = _json_bytes(rows)
     prefix = f"{TEMP_PREFIX}{target.stem}-"
     for leftover in target.parent.glob(f"{prefix}*"):
         leftover.unlink(missing_ok=True)
