@@ -25,13 +25,7 @@ from extract.voipms.windows import Window
 from flows.archive_run import PlainSteps, archive, merge
 from flows.media_step import MediaOutcome
 from flows.settings import Settings
-from flows.window_steps import (
-    PreparedWindow,
-    WindowOutcome,
-    fetch_window,
-    land_files,
-    transform_raw,
-)
+from flows.window_steps import PreparedWindow, WindowOutcome, prepare_window
 
 
 class TimedSteps(PlainSteps):
@@ -58,32 +52,33 @@ class TimedSteps(PlainSteps):
         settings: Settings,
         account: str,
     ) -> PreparedWindow:
+        steps = {"land": 0.0, "transform": 0.0}
+
+        def clock(step: str, seconds: float) -> None:
+            steps[step] += seconds
+
         t0 = time.perf_counter()
-        raw = fetch_window(client, window, dids=dids, page_limit=settings.voipms_page_limit)
-        t1 = time.perf_counter()
-        landed = land_files(settings.smsarchive_data_dir, raw, account=account)
-        t2 = time.perf_counter()
-        frames, notices = transform_raw(
-            raw, account=account, timezone=settings.voipms_account_timezone
+        prepared = prepare_window(
+            client,
+            window,
+            dids=dids,
+            page_limit=settings.voipms_page_limit,
+            data_dir=settings.smsarchive_data_dir,
+            account=account,
+            timezone=settings.voipms_account_timezone,
+            clock=clock,
         )
-        t3 = time.perf_counter()
-        self._add("fetch_busy", t1 - t0)
-        self._add("land", t2 - t1)
-        self._add("transform", t3 - t2)
+        total = time.perf_counter() - t0
+        # the fetch is what the window took beyond landing and reading its parts
+        self._add("fetch_busy", total - steps["land"] - steps["transform"])
+        self._add("land", steps["land"])
+        self._add("transform", steps["transform"])
         with self._lock:
             self.counts["windows"] += 1
-            self.counts["sms_rows"] += len(raw.sms_all)
-            self.counts["mms_rows"] += len(raw.mms_only)
-            self.counts["messages"] += frames.messages.height
-        return PreparedWindow(
-            window=window,
-            landed=landed,
-            frames=frames,
-            sms_rows=len(raw.sms_all),
-            mms_rows=len(raw.mms_only),
-            calls=raw.calls,
-            notices=notices,
-        )
+            self.counts["sms_rows"] += prepared.sms_rows
+            self.counts["mms_rows"] += prepared.mms_rows
+            self.counts["messages"] += prepared.frames.messages.height
+        return prepared
 
     def submit_prepare(
         self,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from extract.voipms.client import VoipMsClient
 from extract.voipms.windows import Window, fetch_window_complete, mms_fetch, sms_fetch
@@ -18,6 +20,7 @@ from transform.raw import raw_frame
 from transform.reconcile import GETMMS, GETSMS, Reconciled, reconcile
 from warehouse import (
     LandedFile,
+    LandingWriter,
     MergeResult,
     land_rows,
     merge_window,
@@ -155,6 +158,56 @@ def transform_raw(raw: RawWindow, *, account: str, timezone: str) -> tuple[Recon
     return frames, notices
 
 
+Clock = Callable[[str, float], None]
+"""Told the seconds spent on each step of a window ("land", "transform"), for the benchmark."""
+
+
+def _no_clock(step: str, seconds: float) -> None:
+    return None
+
+
+class AnswerPages:
+    """One method's answer for one window, taken a part at a time as the parts become final.
+
+    Each part is checked for drift, appended to the landing file and read into a raw frame,
+    then let go: a window's answer is never held as Python rows all at once, only as frames.
+    """
+
+    def __init__(
+        self, data_dir: Path, window: Window, *, account: str, method: str, clock: Clock
+    ) -> None:
+        self.method = method
+        self.writer = LandingWriter(
+            data_dir,
+            provider=PROVIDER,
+            account=account,
+            window_start=window.start,
+            window_end=window.end,
+            method=method,
+        )
+        self.frames: list[pl.DataFrame] = []
+        self.notices: set[Notice] = set()
+        self._clock = clock
+
+    def __call__(self, rows: list[dict[str, Any]]) -> None:
+        started = time.perf_counter()
+        self.writer.write(rows)
+        landed = time.perf_counter()
+        self.notices |= answer_drift(rows, self.method)
+        self.frames.append(raw_frame(rows, self.method))
+        self._clock("land", landed - started)
+        self._clock("transform", time.perf_counter() - landed)
+
+    @property
+    def rows(self) -> int:
+        """Rows taken so far."""
+        return self.writer.rows
+
+    def frame(self) -> pl.DataFrame:
+        """Every part's raw frame, in order."""
+        return pl.concat(self.frames) if self.frames else raw_frame([], self.method)
+
+
 def prepare_window(
     client: VoipMsClient,
     window: Window,
@@ -164,18 +217,44 @@ def prepare_window(
     data_dir: Path,
     account: str,
     timezone: str,
+    clock: Clock = _no_clock,
 ) -> PreparedWindow:
-    """Fetch a window whole, land both answers on disk, then transform them."""
-    raw = fetch_window(client, window, dids=dids, page_limit=page_limit)
-    landed = land_files(data_dir, raw, account=account)
-    frames, notices = transform_raw(raw, account=account, timezone=timezone)
+    """Fetch a window whole, landing and reading each part as it comes, then reconcile.
+
+    Both answers are moved into place on disk only once both were had whole; a window that
+    fails midway leaves no landed file behind (nor a temp file).
+    """
+    answers: list[AnswerPages] = []
+    calls = 0
+    try:
+        for method, fetch in (
+            (GETSMS, sms_fetch(client, all_messages=True)),
+            (GETMMS, mms_fetch(client, all_messages=False)),
+        ):
+            pages = AnswerPages(data_dir, window, account=account, method=method, clock=clock)
+            answers.append(pages)
+            calls += fetch_window_complete(
+                fetch, window, limit=page_limit, dids=dids, sink=pages
+            ).calls
+        landed = [(pages.method, pages.writer.finish()) for pages in answers]
+    except BaseException:
+        for pages in answers:
+            pages.writer.abandon()
+        raise
+    sms, mms = answers
+    started = time.perf_counter()
+    frames = reconcile(
+        sms.frame(), mms.frame(), provider=PROVIDER, account=account, timezone=timezone
+    )
+    notices = sms.notices | mms.notices | status_drift(frames.messages)
+    clock("transform", time.perf_counter() - started)
     return PreparedWindow(
         window=window,
         landed=landed,
         frames=frames,
-        sms_rows=len(raw.sms_all),
-        mms_rows=len(raw.mms_only),
-        calls=raw.calls,
+        sms_rows=sms.rows,
+        mms_rows=mms.rows,
+        calls=calls,
         notices=notices,
     )
 

@@ -49,6 +49,78 @@ def _json_bytes(rows: list[dict[str, Any]]) -> bytes:
         return json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+class LandingWriter:
+    """One answer landed a part at a time; a reader never sees half a file.
+
+    The parts go to a temp file beside the target as one JSON array, byte for byte what
+    landing all rows at once writes; `finish` syncs it and renames it into place. A temp file
+    left by a run killed mid-write is removed when the same answer is landed again: landing
+    happens under the archive's writer lock, so no live writer can own it.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        provider: str,
+        account: str,
+        window_start: date,
+        window_end: date,
+        method: str,
+    ) -> None:
+        self.relative = landing_path(
+            provider=provider,
+            account=account,
+            window_start=window_start,
+            window_end=window_end,
+            method=method,
+        )
+        self._target = data_dir / self.relative
+        self._target.parent.mkdir(parents=True, exist_ok=True)
+        prefix = f"{TEMP_PREFIX}{self._target.stem}-"
+        for leftover in self._target.parent.glob(f"{prefix}*"):
+            leftover.unlink(missing_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=prefix, dir=self._target.parent)
+        self._temp = Path(tmp_name)
+        self._handle = os.fdopen(fd, "wb")
+        self._sha = hashlib.sha256()
+        self.rows = 0
+        self._put(b"[")
+
+    def _put(self, chunk: bytes) -> None:
+        try:
+            self._handle.write(chunk)
+        except BaseException:
+            self.abandon()
+            raise
+        self._sha.update(chunk)
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        """Append rows to the array."""
+        if rows:
+            inner = _json_bytes(rows)[1:-1]
+            self._put(b"," + inner if self.rows else inner)
+            self.rows += len(rows)
+
+    def finish(self) -> LandedFile:
+        """Close the array, sync it to disk and move it into place."""
+        self._put(b"]")
+        try:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+            os.replace(self._temp, self._target)
+        except BaseException:
+            self.abandon()
+            raise
+        return LandedFile(path=self.relative, rows=self.rows, sha256=self._sha.hexdigest())
+
+    def abandon(self) -> None:
+        """Drop what was written (the answer could not be had whole)."""
+        self._handle.close()
+        self._temp.unlink(missing_ok=True)
+
+
 def land_rows(
     data_dir: Path,
     rows: list[dict[str, Any]],
@@ -59,36 +131,17 @@ def land_rows(
     window_end: date,
     method: str,
 ) -> LandedFile:
-    """Write `rows` as a JSON array under the data dir; a reader never sees half a file.
-
-    The bytes go to a temp file beside the target, then replace it. A temp file left by a
-    run killed mid-write is removed when the same answer is landed again: landing happens
-    under the archive's writer lock, so no live writer can own it.
-    """
-    relative = landing_path(
+    """Write `rows` as a JSON array under the data dir, atomically (see `LandingWriter`)."""
+    writer = LandingWriter(
+        data_dir,
         provider=provider,
         account=account,
         window_start=window_start,
         window_end=window_end,
         method=method,
     )
-    target = data_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    payload = _json_bytes(rows)
-    prefix = f"{TEMP_PREFIX}{target.stem}-"
-    for leftover in target.parent.glob(f"{prefix}*"):
-        leftover.unlink(missing_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=prefix, dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return LandedFile(path=relative, rows=len(rows), sha256=hashlib.sha256(payload).hexdigest())
+    writer.write(rows)
+    return writer.finish()
 
 
 def read_landed_rows(data_dir: Path, relative_path: str) -> list[dict[str, Any]]:

@@ -90,6 +90,7 @@ class WindowFetch:
 
     window: Window
     rows: list[Row] = field(default_factory=list)
+    row_count: int = 0
     calls: int = 0
     date_splits: int = 0
     type_splits: int = 0
@@ -164,6 +165,7 @@ def fetch_window_complete(
     limit: int,
     dids: Sequence[str] = (),
     max_limit: int = DEFAULT_MAX_LIMIT,
+    sink: Callable[[list[Row]], None] | None = None,
 ) -> WindowFetch:
     """Every row of `window`, each once, asking `fetch` as often as needed.
 
@@ -181,6 +183,10 @@ def fetch_window_complete(
     carry messages in the window: a DID missing from it is caught only when one of its rows
     shows up in a full answer. Rows come back newest window part first; partitions of one
     day are concatenated, not re-sorted.
+
+    With `sink`, rows are handed to it as soon as they are final, a part at a time and in the
+    same order, and `rows` of the result stays empty (`row_count` counts them): a window's
+    answers then never need to be held whole.
     """
     if limit < 1 or max_limit < limit:
         raise ValueError(f"need 1 <= limit <= max_limit, got limit={limit}, max={max_limit}")
@@ -202,11 +208,19 @@ def fetch_window_complete(
     did_list = _unique_dids(dids)
     did_keys = {_did_key(did) for did in did_list}
 
-    def ask(query: Query) -> list[Row]:
+    def emit(rows: list[Row]) -> None:
+        result.row_count += len(rows)
+        if sink is None:
+            result.rows.extend(rows)
+        elif rows:
+            sink(rows)
+
+    def ask(query: Query) -> None:
         rows = fetch(query)
         result.calls += 1
         if len(rows) < query.limit:
-            return rows
+            emit(rows)
+            return
         if query.date_from < query.date_to:
             days = _days_if_newest_first(rows)
             oldest = days[-1] if days else None
@@ -216,25 +230,31 @@ def fetch_window_complete(
                 result.date_splits += 1
                 kept = [row for row, day in zip(rows, days, strict=True) if day > oldest]
                 logger.debug("full answer for %s..%s: kept days after %s", *_span(query), oldest)
-                return kept + ask(rest_of(query, oldest, len(kept)))
+                kept_rows = len(kept)
+                emit(kept)
+                del rows, days, kept  # not held while the rest is asked
+                ask(rest_of(query, oldest, kept_rows))
+                return
             if oldest == query.date_to:
                 # The whole answer is the last day: that day alone, then the days before it.
                 result.date_splits += 1
-                return ask(replace(query, date_from=oldest)) + ask(
-                    replace(query, date_to=oldest - timedelta(days=1))
-                )
+                ask(replace(query, date_from=oldest))
+                ask(replace(query, date_to=oldest - timedelta(days=1)))
+                return
             result.date_splits += 1
             earlier, later = Window(query.date_from, query.date_to).halves()
             logger.debug("full answer for %s..%s: halving", query.date_from, query.date_to)
-            return ask(replace(query, date_from=later.start, date_to=later.end)) + ask(
-                replace(query, date_from=earlier.start, date_to=earlier.end)
-            )
+            ask(replace(query, date_from=later.start, date_to=later.end))
+            ask(replace(query, date_from=earlier.start, date_to=earlier.end))
+            return
         if query.type is None and all(
             str(row.get("type", "")).strip() in {str(t) for t in MESSAGE_TYPES} for row in rows
         ):
             result.type_splits += 1
             logger.debug("full answer for %s: splitting by type", query.date_from)
-            return [row for t in MESSAGE_TYPES for row in ask(replace(query, type=t))]
+            for t in MESSAGE_TYPES:
+                ask(replace(query, type=t))
+            return
         if (
             query.did is None
             and len(did_list) > 1
@@ -242,21 +262,24 @@ def fetch_window_complete(
         ):
             result.did_splits += 1
             logger.debug("full answer for %s: splitting by DID", query.date_from)
-            return [row for did in did_list for row in ask(replace(query, did=did))]
+            for did in did_list:
+                ask(replace(query, did=did))
+            return
         if query.limit < max_limit:
             result.limit_raises += 1
             larger = min(query.limit * 2, max_limit)
             logger.debug("full answer for %s: asking for %d rows", query.date_from, larger)
-            return ask(replace(query, limit=larger))
+            ask(replace(query, limit=larger))
+            return
         raise IncompleteWindowError(query)
 
-    result.rows = ask(Query(date_from=window.start, date_to=window.end, limit=limit))
+    ask(Query(date_from=window.start, date_to=window.end, limit=limit))
     if result.splits:
         logger.info(
             "window %s..%s: %d rows in %d calls (%d date, %d type, %d DID splits, %d raises)",
             window.start,
             window.end,
-            len(result.rows),
+            result.row_count,
             result.calls,
             result.date_splits,
             result.type_splits,

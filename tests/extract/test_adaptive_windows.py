@@ -314,3 +314,21 @@ def test_the_repeated_autumn_hour_is_cut_by_day_not_halved() -> None:
     assert sorted(row["id"] for row in result.rows) == sorted(row["id"] for row in rows)
     assert all(q.date_from == window.start for q in queries)  # cut by day, never halved
     assert result.calls == 3
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=datasets(), limit=st.integers(1, 30))
+def test_a_sink_gets_the_same_rows_in_the_same_order_a_part_at_a_time(
+    data: tuple[list[Row], Window], limit: int
+) -> None:
+    rows, window = data
+    whole = fetch_window_complete(ApiModel(rows, window), window, limit=limit, dids=DIDS)
+    parts: list[list[Row]] = []
+    sunk = fetch_window_complete(
+        ApiModel(rows, window), window, limit=limit, dids=DIDS, sink=parts.append
+    )
+    assert [row for part in parts for row in part] == whole.rows
+    assert sunk.rows == []
+    assert sunk.row_count == whole.row_count == len(whole.rows)
+    assert all(parts)  # no empty part is handed on
+    assert sunk.calls == whole.calls

@@ -167,12 +167,13 @@ def _stage(sight: Sight, landed_not_merged: tuple[str, ...]) -> str:
         return "starting"
     if sight.calls.get("media", 0) > 0:
         return "media"
-    if sight.landing_temps > 0:
-        return "landing write"
     if landed_not_merged:
         return "transform/load"
     if sight.fetch_calls > 0:
+        # answers are landed part by part as they arrive: a temp file may be half written
         return "fetch"
+    if sight.landing_temps > 0:
+        return "landing write"
     return "setup"
 
 
@@ -438,10 +439,10 @@ def test_a_kill_in_every_stage_then_a_rerun_equals_a_clean_run(
     moments: list[tuple[str, Callable[[Sight], bool], float]] = [
         # the archive file is being created and migrated
         ("archive created", lambda s: s.archive, 0.0005),
-        # the API has been asked, nothing landed yet
-        ("fetch", lambda s: s.fetch_calls >= 2 and s.landed + s.landing_temps == 0, 0.002),
-        # a window's first answer being written, or just written: transform and merge follow
-        ("first landing", lambda s: s.landed + s.landing_temps > 0, 0.0005),
+        # the API has been asked, answers are being landed as they come, none moved in place
+        ("fetch", lambda s: s.fetch_calls >= 2 and s.landed == 0, 0.002),
+        # a window's answers just moved into place: transform and merge follow
+        ("first landing", lambda s: s.landed > 0, 0.0005),
         # a later window's first answer: by then an earlier window has been merged
         ("third landing", lambda s: s.landed >= 3, 0.0005),
         # a media file half downloaded (or, failing to catch one, downloads under way)
