@@ -22,10 +22,10 @@ import duckdb
 
 from extract.voipms.client import VoipMsClient
 from extract.voipms.windows import Window
-from flows.archive_run import PlainSteps, archive, merge
+from flows.archive_run import PlainSteps, archive, merge, prepare
 from flows.media_step import MediaOutcome
 from flows.settings import Settings
-from flows.window_steps import PreparedWindow, WindowOutcome, prepare_window
+from flows.window_steps import PreparedWindow, WindowOutcome
 
 
 class TimedSteps(PlainSteps):
@@ -58,16 +58,7 @@ class TimedSteps(PlainSteps):
             steps[step] += seconds
 
         t0 = time.perf_counter()
-        prepared = prepare_window(
-            client,
-            window,
-            dids=dids,
-            page_limit=settings.voipms_page_limit,
-            data_dir=settings.smsarchive_data_dir,
-            account=account,
-            timezone=settings.voipms_account_timezone,
-            clock=clock,
-        )
+        prepared = prepare(client, window, dids, settings, account, clock=clock)
         total = time.perf_counter() - t0
         # the fetch is what the window took beyond landing and reading its parts
         self._add("fetch_busy", total - steps["land"] - steps["transform"])

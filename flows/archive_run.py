@@ -25,9 +25,11 @@ from flows.runtime import current_reporter, current_settings
 from flows.settings import Settings
 from flows.window_steps import (
     PROVIDER,
+    Clock,
     PreparedWindow,
     WindowOutcome,
     merge_prepared,
+    no_clock,
     prepare_window,
 )
 from transform.drift import Notice
@@ -76,7 +78,12 @@ class WindowsFailedError(RuntimeError):
 
 
 def prepare(
-    client: VoipMsClient, window: Window, dids: list[str], settings: Settings, account: str
+    client: VoipMsClient,
+    window: Window,
+    dids: list[str],
+    settings: Settings,
+    account: str,
+    clock: Clock = no_clock,
 ) -> PreparedWindow:
     """Fetch a window, land its answers on disk and transform them (in a worker thread)."""
     return prepare_window(
@@ -87,6 +94,7 @@ def prepare(
         data_dir=settings.smsarchive_data_dir,
         account=account,
         timezone=settings.voipms_account_timezone,
+        clock=clock,
     )
 
 
