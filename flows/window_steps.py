@@ -143,19 +143,38 @@ class PreparedWindow:
 
 def transform_raw(raw: RawWindow, *, account: str, timezone: str) -> tuple[Reconciled, set[Notice]]:
     """A window's raw rows as archive frames, and the drift its answers show."""
+    sms, mms = AnswerFrames(GETSMS), AnswerFrames(GETMMS)
+    sms.read(raw.sms_all)
+    mms.read(raw.mms_only)
+    return reconcile_answers(sms, mms, account=account, timezone=timezone)
+
+
+@dataclass
+class AnswerFrames:
+    """One method's answer read a part at a time: its raw frames and the drift it shows."""
+
+    method: str
+    frames: list[pl.DataFrame] = field(default_factory=list)
+    notices: set[Notice] = field(default_factory=set)
+
+    def read(self, rows: list[dict[str, Any]]) -> None:
+        """Check a part for drift and read it into a raw frame."""
+        self.notices |= answer_drift(rows, self.method)
+        self.frames.append(raw_frame(rows, self.method))
+
+    def frame(self) -> pl.DataFrame:
+        """Every part's raw frame, in order."""
+        return pl.concat(self.frames) if self.frames else raw_frame([], self.method)
+
+
+def reconcile_answers(
+    sms: AnswerFrames, mms: AnswerFrames, *, account: str, timezone: str
+) -> tuple[Reconciled, set[Notice]]:
+    """Both answers of a window as archive frames, with the drift they and their statuses show."""
     frames = reconcile(
-        raw_frame(raw.sms_all, GETSMS),
-        raw_frame(raw.mms_only, GETMMS),
-        provider=PROVIDER,
-        account=account,
-        timezone=timezone,
+        sms.frame(), mms.frame(), provider=PROVIDER, account=account, timezone=timezone
     )
-    notices = (
-        answer_drift(raw.sms_all, GETSMS)
-        | answer_drift(raw.mms_only, GETMMS)
-        | status_drift(frames.messages)
-    )
-    return frames, notices
+    return frames, sms.notices | mms.notices | status_drift(frames.messages)
 
 
 Clock = Callable[[str, float], None]
@@ -169,14 +188,13 @@ def no_clock(step: str, seconds: float) -> None:
 class AnswerPages:
     """One method's answer for one window, taken a part at a time as the parts become final.
 
-    Each part is checked for drift, appended to the landing file and read into a raw frame,
-    then let go: a window's answer is never held as Python rows all at once, only as frames.
+    Each part is appended to the landing file and read (`AnswerFrames`), then let go: a
+    window's answer is never held as Python rows all at once, only as frames.
     """
 
     def __init__(
         self, data_dir: Path, window: Window, *, account: str, method: str, clock: Clock
     ) -> None:
-        self.method = method
         self.writer = LandingWriter(
             data_dir,
             provider=PROVIDER,
@@ -185,27 +203,16 @@ class AnswerPages:
             window_end=window.end,
             method=method,
         )
-        self.frames: list[pl.DataFrame] = []
-        self.notices: set[Notice] = set()
+        self.frames = AnswerFrames(method)
         self._clock = clock
 
     def __call__(self, rows: list[dict[str, Any]]) -> None:
         started = time.perf_counter()
         self.writer.write(rows)
         landed = time.perf_counter()
-        self.notices |= answer_drift(rows, self.method)
-        self.frames.append(raw_frame(rows, self.method))
+        self.frames.read(rows)
         self._clock("land", landed - started)
         self._clock("transform", time.perf_counter() - landed)
-
-    @property
-    def rows(self) -> int:
-        """Rows taken so far."""
-        return self.writer.rows
-
-    def frame(self) -> pl.DataFrame:
-        """Every part's raw frame, in order."""
-        return pl.concat(self.frames) if self.frames else raw_frame([], self.method)
 
 
 def prepare_window(
@@ -236,24 +243,21 @@ def prepare_window(
             calls += fetch_window_complete(
                 fetch, window, limit=page_limit, dids=dids, sink=pages
             ).calls
-        landed = [(pages.method, pages.writer.finish()) for pages in answers]
+        landed = [(pages.frames.method, pages.writer.finish()) for pages in answers]
     except BaseException:
         for pages in answers:
             pages.writer.abandon()
         raise
     sms, mms = answers
     started = time.perf_counter()
-    frames = reconcile(
-        sms.frame(), mms.frame(), provider=PROVIDER, account=account, timezone=timezone
-    )
-    notices = sms.notices | mms.notices | status_drift(frames.messages)
+    frames, notices = reconcile_answers(sms.frames, mms.frames, account=account, timezone=timezone)
     clock("transform", time.perf_counter() - started)
     return PreparedWindow(
         window=window,
         landed=landed,
         frames=frames,
-        sms_rows=sms.rows,
-        mms_rows=mms.rows,
+        sms_rows=sms.writer.rows,
+        mms_rows=mms.writer.rows,
         calls=calls,
         notices=notices,
     )
