@@ -1,25 +1,28 @@
-"""Charts are built for archives of any size: no chart refuses a table for its length."""
+"""Charts are plain Vega-Lite specs that draw, whatever the length of their tables."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import duckdb
 import polars as pl
+import pytest
+import vl_convert
 
 from tests.report.archive_rows import TZ
 from warehouse.report import ReportScope, report_tables
-from warehouse.report.charts import chart_specs
+from warehouse.report.charts import channel, chart_specs, values
 
 
-def test_a_table_past_altairs_5000_row_default_still_charts(
+def test_a_table_of_sixteen_years_of_days_charts_whole(
     conversations: duckdb.DuckDBPyConnection,
 ) -> None:
     scope = ReportScope(TZ, grain="day")
     tables = report_tables(conversations, scope)
     sample = tables["volume_by_period"]
     assert sample.height > 0
-    days = 6_000  # sixteen years of days: more than Altair's default max_rows
+    days = 6_000  # sixteen years of days: every one reaches the chart
     first = sample.row(0, named=True)
     long = pl.DataFrame(
         [{**first, "period": date(2010, 1, 1) + timedelta(days=i)} for i in range(days)],
@@ -34,3 +37,40 @@ def test_a_table_past_altairs_5000_row_default_still_charts(
         for name in spec["datasets"]
     ]
     assert max(len(v) for v in values) >= days
+
+
+def test_channel_reads_field_aggregate_and_type() -> None:
+    assert channel("sum(messages):Q", title="messages") == {
+        "aggregate": "sum",
+        "field": "messages",
+        "type": "quantitative",
+        "title": "messages",
+    }
+    assert channel("local_day:T") == {"field": "local_day", "type": "temporal"}
+    with pytest.raises(ValueError, match="shorthand"):
+        channel("messages")
+
+
+def test_values_are_json_vega_reads_days_as_midnight_and_nan_as_null() -> None:
+    frame = pl.DataFrame(
+        {"day": [date(2024, 3, 1), None], "rate": [float("nan"), 0.5], "n": [1, 2]}
+    )
+    rows = values(frame)
+    assert rows == [
+        {"day": "2024-03-01T00:00:00", "rate": None, "n": 1},
+        {"day": None, "rate": 0.5, "n": 2},
+    ]
+    json.dumps(rows, allow_nan=False)
+
+
+def test_every_chart_draws_and_its_data_is_strict_json(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    for name, spec in chart_specs(tables, scope).items():
+        json.dumps(spec, allow_nan=False)
+        svg = vl_convert.vegalite_to_svg(spec)
+        assert "<svg" in svg, name
+        for layer in spec.get("layer", [spec]):
+            assert layer["data"]["name"] in spec["datasets"], name
