@@ -10,11 +10,13 @@ RUN := $(UV) run --locked --no-sync
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-# --compile-bytecode: each command then starts about a second sooner where Python may not
-# write its own .pyc files (PYTHONDONTWRITEBYTECODE, read-only installs).
+# --compile-bytecode and compileall: each command then starts about a second sooner where
+# Python may not write its own .pyc files (PYTHONDONTWRITEBYTECODE, read-only installs). A
+# source edited later is compiled in memory as usual: a stale .pyc is never used.
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --locked --compile-bytecode
+	@$(RUN) python -m compileall -q flows extract transform warehouse >/dev/null
 	@touch $@
 
 install: $(VENV)/.synced ## install uv (if missing) and the locked dependencies into .venv
