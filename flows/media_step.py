@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,12 @@ from extract.media import MediaItem, MediaResult, download_media, flush_to_disk,
 from warehouse import pending_media, record_media_results
 
 MediaKey = tuple[str, str, str, int]
-FLUSH_EVERY = 200
+FLUSH_EVERY = 1000
+FLUSH_SECONDS = 2.0
+"""Results are recorded in batches: every FLUSH_EVERY results or FLUSH_SECONDS, whichever
+comes first. Each batch costs a disk sync and an update that reads the whole media table
+(50 ms at 160,000 attachments), so batches of 200 were a fifth of a backfill's media time;
+a kill still loses at most two seconds of downloads (their files stay, only re-fetched)."""
 
 
 @dataclass
@@ -54,8 +60,11 @@ def download_pending(
     """Fetch `items`; their rows are updated in batches, so a crash keeps what was done."""
     outcome = MediaOutcome()
     batch: list[MediaResult[MediaKey]] = []
+    flushed_at = time.monotonic()
 
     def flush() -> None:
+        nonlocal flushed_at
+        flushed_at = time.monotonic()
         if batch:
             # Files first, rows second: the batch's files reach the disk before its rows.
             flush_to_disk()
@@ -65,7 +74,7 @@ def download_pending(
     def done(result: MediaResult[MediaKey]) -> None:
         setattr(outcome, result.state, getattr(outcome, result.state) + 1)
         batch.append(result)
-        if len(batch) >= FLUSH_EVERY:
+        if len(batch) >= FLUSH_EVERY or time.monotonic() - flushed_at >= FLUSH_SECONDS:
             flush()
         if on_result is not None:
             on_result(result)

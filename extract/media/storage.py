@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import re
-import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ TEMP_PREFIX = "partial-"
 DEFAULT_STALE_AFTER = 600.0
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 1024 * 1024
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_TEMP_NUMBERS = itertools.count()
+"""Temp names are unique per process and thread by pid and thread id, then by this count."""
 
 
 class TooLargeError(Exception):
@@ -91,22 +95,41 @@ class Received:
             self.temp_path.unlink()
 
 
+def _open_temp(directory: Path) -> tuple[int, Path]:
+    """A new temp file in `directory` (made if missing), open for writing only by us."""
+    name = f"{TEMP_PREFIX}{os.getpid()}-{threading.get_ident()}-{next(_TEMP_NUMBERS)}"
+    path = directory / name
+    try:
+        return os.open(path, _TEMP_FLAGS, 0o600), path
+    except FileNotFoundError:
+        directory.mkdir(parents=True, exist_ok=True)
+        return os.open(path, _TEMP_FLAGS, 0o600), path
+
+
+def _write_all(fd: int, chunk: bytes | bytearray) -> None:
+    view = memoryview(chunk)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def receive(
     chunks: Iterable[bytes], media_dir: Path, *, max_bytes: int, durable: bool = True
 ) -> Received:
     """Stream `chunks` into a new temp file, hashing as it goes, and fsync it (if `durable`).
 
     Raises TooLargeError past `max_bytes`; on any exception the temp file is removed.
-    With `durable=False` the caller must call `flush_to_disk()` before it records the file."""
-    directory = temp_dir(media_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
-    path = Path(name)
+    With `durable=False` the caller must call `flush_to_disk()` before it records the file.
+
+    The file is written with bare `os` calls: each call lets another download thread take
+    the GIL, and a buffered file object makes three more of them (fstat, isatty, lseek).
+    """
+    fd, path = _open_temp(temp_dir(media_dir))
     digest = hashlib.sha256()
     head = bytearray()
+    pending = bytearray()  # written a megabyte at a time: a typical attachment in one call
     size = 0
     try:
-        with os.fdopen(fd, "wb") as f:
+        try:
             for chunk in chunks:
                 size += len(chunk)
                 if size > max_bytes:
@@ -114,10 +137,15 @@ def receive(
                 if len(head) < HEAD_BYTES:
                     head += chunk[: HEAD_BYTES - len(head)]
                 digest.update(chunk)
-                f.write(chunk)
-            f.flush()
+                pending += chunk
+                if len(pending) >= _CHUNK:
+                    _write_all(fd, pending)
+                    pending.clear()
+            _write_all(fd, pending)
             if durable:
-                os.fsync(f.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
@@ -136,15 +164,19 @@ def _fsync_dir(directory: Path) -> None:
 
 def commit(received: Received, media_dir: Path, *, durable: bool = True) -> Path:
     """Move the temp file to its final name by sha256; if a copy of the same size is there,
-    drop the temp file instead (identical files are stored once). `durable`: fsync the
-    folder now; otherwise `flush_to_disk()` must run before the file is recorded."""
+    drop the temp file instead (identical files are stored once, and a stored file is never
+    touched again: backups see no change). `durable`: fsync the folder now; otherwise
+    `flush_to_disk()` must run before the file is recorded."""
     final = stored_path(media_dir, received.sha256)
     if is_stored(media_dir, received.sha256, received.size_bytes):
         received.discard()
         return final
-    final.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.replace(received.temp_path, final)
+        try:
+            os.replace(received.temp_path, final)
+        except FileNotFoundError:  # the first file of its folder
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(received.temp_path, final)
     except BaseException:
         received.discard()
         raise

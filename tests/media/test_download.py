@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import socket
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,15 @@ from typing import Any
 
 import pytest
 
-from extract.media import MediaItem, MediaResult, download_media, is_stored, stored_path
+from extract.media import (
+    MediaItem,
+    MediaResult,
+    download,
+    download_media,
+    is_stored,
+    stored_path,
+    transfer,
+)
 from tests.media import media_server as srv
 from tests.media.media_server import MediaServer
 from tests.media.samples import SAMPLES, png
@@ -412,4 +421,26 @@ def test_an_error_in_on_result_stops_the_run(server: MediaServer, tmp_path: Path
 
     with pytest.raises(RuntimeError, match="progress bar broke"):
         _download(server, tmp_path, urls, concurrency=2, on_result=explode)
+    _assert_store_is_sound(tmp_path)
+
+
+def test_an_unexpected_error_in_a_worker_reaches_the_caller_and_stops_the_rest(
+    server: MediaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    urls = [server.add(srv.body(bytes([n]) * 8)) for n in range(40)]
+    real = transfer.fetch_once
+    calls = 0
+
+    def fetch_once(*args: Any, **kwargs: Any) -> transfer.Outcome:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("a bug in a worker")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(download, "fetch_once", fetch_once)
+    with pytest.raises(RuntimeError, match="a bug in a worker"):
+        _download(server, tmp_path, urls, concurrency=2)
+    assert calls < len(urls)  # nothing more was started once the caller knew
+    assert not [t for t in threading.enumerate() if t.name.startswith("media_")]
     _assert_store_is_sound(tmp_path)

@@ -76,6 +76,13 @@ def test_is_stored_rehash_catches_same_size_corruption(tmp_path: Path) -> None:
     assert not is_stored(tmp_path, "0" * 64, 1)
 
 
+def test_a_body_of_many_megabytes_is_written_whole(tmp_path: Path) -> None:
+    chunks = [bytes([n]) * 300_000 for n in range(10)]  # past the one-megabyte write buffer
+    received = receive(iter(chunks), tmp_path, max_bytes=10**7)
+    assert received.temp_path.read_bytes() == b"".join(chunks)
+    assert received.size_bytes == 3_000_000
+
+
 def test_too_large_leaves_no_temp_file(tmp_path: Path) -> None:
     with pytest.raises(TooLargeError):
         receive(iter([b"x" * 10] * 5), tmp_path, max_bytes=45)
