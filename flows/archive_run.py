@@ -232,7 +232,9 @@ def archive(
     wait = settings.smsarchive_busy_wait_seconds
     with writer_lock(data_dir, wait=wait), api_client(settings) as client:
         account = client.username
-        con = open_warehouse(settings.archive_path, wait=wait)
+        con = open_warehouse(
+            settings.archive_path, wait=wait, memory_limit=settings.smsarchive_duckdb_memory_limit
+        )
         try:
             if kind == "sync":
                 end = account_today(settings)

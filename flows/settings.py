@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     smsarchive_media_concurrency: int = Field(
         default=8, ge=1, description="media downloads in flight at once"
     )
+    smsarchive_duckdb_memory_limit: str = Field(
+        default="256MB",
+        pattern=r"(?i)^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$",
+        description=(
+            "memory DuckDB may use while backfill and sync write the archive (e.g. 256MB, "
+            "2GB); past it, it spills to disk beside the archive"
+        ),
+    )
     smsarchive_busy_wait_seconds: float = Field(
         default=0,
         ge=0,

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 def open_warehouse(
-    path: Path, *, read_only: bool = False, wait: float = 0
+    path: Path, *, read_only: bool = False, wait: float = 0, memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Connect to the archive at `path`.
 
@@ -30,6 +30,10 @@ def open_warehouse(
     must exist and be fully migrated. Either way the session's timezone is UTC. When another
     process has the file open (for writing, or, for a writer, at all: a notebook), waits up
     to `wait` seconds, saying who holds it, then raises `WarehouseBusyError`.
+
+    `memory_limit` (e.g. "256MB") caps DuckDB's memory, its cache of the archive included;
+    by default DuckDB may take 80% of the machine's memory and, writing window after
+    window, keeps most of what it touched.
     """
     if read_only and not path.exists():
         raise WarehouseError(
@@ -38,7 +42,10 @@ def open_warehouse(
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
         _set_aside_unfinished(path)
-    con = _connect(path, read_only=read_only, wait=wait)
+    config: dict[str, str | bool | int | float | list[str]] = {}
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    con = _connect(path, read_only=read_only, wait=wait, config=config)
     try:
         con.execute(read_query("set_session_timezone"))
         if read_only:
@@ -51,12 +58,18 @@ def open_warehouse(
     return con
 
 
-def _connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+def _connect(
+    path: Path,
+    *,
+    read_only: bool,
+    wait: float,
+    config: dict[str, str | bool | int | float | list[str]],
+) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + max(wait, 0.0)
     next_note = 0.0
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             busy = busy_error_from(exc, path)
             if busy is None:

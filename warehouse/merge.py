@@ -19,6 +19,7 @@ from warehouse.batches import (
     registered,
     require_account,
 )
+from warehouse.memory_limit import raise_memory_limit
 from warehouse.queries import query_row, read_query
 
 
@@ -60,7 +61,9 @@ def merge_window(
     - rejected: inserted once each, keyed by a hash of source, record and reason.
     - the window's checkpoint is upserted (see the table's comment for what its counts mean).
     The same call twice changes nothing the second time but last_seen_at (and the
-    checkpoint's completed_at and merges). Any error rolls everything back and re-raises.
+    checkpoint's completed_at and merges). Any error rolls everything back and re-raises;
+    DuckDB running out of memory first rolls back, doubles the connection's memory limit
+    (up to DuckDB's default) and merges again.
     """
     if seen_at.tzinfo is None:
         raise ValueError("seen_at must be timezone-aware")
@@ -82,24 +85,30 @@ def merge_window(
         "batch_rejected": batch_rejected,
     }
     with registered(con, frames):
-        con.begin()
-        try:
-            result = _merge(
-                con,
-                provider=provider,
-                account=account,
-                window_start=window_start,
-                window_end=window_end,
-                seen_at=seen_at,
-                sms_rows=sms_rows,
-                mms_rows=mms_rows,
-                rejected_rows=batch_rejected.height,
-            )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    return result
+        while True:
+            con.begin()
+            try:
+                result = _merge(
+                    con,
+                    provider=provider,
+                    account=account,
+                    window_start=window_start,
+                    window_end=window_end,
+                    seen_at=seen_at,
+                    sms_rows=sms_rows,
+                    mms_rows=mms_rows,
+                    rejected_rows=batch_rejected.height,
+                )
+                con.commit()
+                return result
+            except duckdb.OutOfMemoryException:
+                con.rollback()
+                why = f"merging {batch_messages.height:,} messages of {window_start}..{window_end}"
+                if not raise_memory_limit(con, why):
+                    raise
+            except BaseException:
+                con.rollback()
+                raise
 
 
 def _merge(

@@ -58,3 +58,18 @@ def test_bad_timezone_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOIPMS_ACCOUNT_TIMEZONE", "Mars/Olympus")
     with pytest.raises(ValidationError, match="IANA"):
         Settings()
+
+
+@pytest.mark.parametrize("value", ["512MB", "2 GB", "1.5GiB", "300mb"])
+def test_duckdb_memory_limit_takes_sizes(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("SMSARCHIVE_DUCKDB_MEMORY_LIMIT", value)
+    assert Settings().smsarchive_duckdb_memory_limit == value
+
+
+@pytest.mark.parametrize("value", ["lots", "80%", "512", "-1GB", "1GB; SET threads=1"])
+def test_duckdb_memory_limit_refuses_what_is_not_a_size(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SMSARCHIVE_DUCKDB_MEMORY_LIMIT", value)
+    with pytest.raises(ValidationError, match="smsarchive_duckdb_memory_limit"):
+        Settings()
