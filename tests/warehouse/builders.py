@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import duckdb
 import polars as pl
+
+from warehouse import MergeResult, merge_window
 
 PROVIDER = "voipms"
 ACCOUNT = "acct-1"
@@ -144,3 +147,28 @@ def rejected_frame(*rows: dict[str, Any]) -> pl.DataFrame:
 
 def media_results_frame(*rows: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema=MEDIA_RESULTS_SCHEMA, orient="row")
+
+
+def merge(
+    con: duckdb.DuckDBPyConnection,
+    messages: pl.DataFrame | None = None,
+    media: pl.DataFrame | None = None,
+    rejected: pl.DataFrame | None = None,
+    *,
+    seen_at: Any = SEEN,
+    window: tuple[date, date] = WINDOW,
+) -> MergeResult:
+    """merge_window of these frames (empty where None) for the test account and window."""
+    return merge_window(
+        con,
+        provider=PROVIDER,
+        account=ACCOUNT,
+        window_start=window[0],
+        window_end=window[1],
+        messages=messages if messages is not None else messages_frame(),
+        media=media if media is not None else media_frame(),
+        rejected=rejected if rejected is not None else rejected_frame(),
+        seen_at=seen_at,
+        sms_rows=0 if messages is None else messages.filter(pl.col("kind") == "sms").height,
+        mms_rows=0 if messages is None else messages.filter(pl.col("kind") == "mms").height,
+    )

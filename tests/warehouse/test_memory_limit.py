@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import polars as pl
 import pytest
 
-from tests.warehouse.builders import ACCOUNT, PROVIDER, SEEN, WINDOW, message, messages_frame
-from warehouse import merge_window, open_warehouse
+from tests.warehouse.builders import merge, message, messages_frame
+from warehouse import open_warehouse
 from warehouse.memory_limit import (
     duckdb_default_limit,
     memory_limit_bytes,
@@ -63,19 +62,7 @@ def test_a_window_too_big_for_the_limit_is_merged_with_the_limit_raised(
     try:
         frame = messages_frame(*(message(str(i), body="x" * 200) for i in range(rows)))
         with caplog.at_level(logging.WARNING, logger="warehouse.memory_limit"):
-            result = merge_window(
-                con,
-                provider=PROVIDER,
-                account=ACCOUNT,
-                window_start=WINDOW[0],
-                window_end=WINDOW[1],
-                messages=frame,
-                media=pl.DataFrame(),
-                rejected=pl.DataFrame(),
-                seen_at=SEEN,
-                sms_rows=rows,
-                mms_rows=0,
-            )
+            result = merge(con, frame)
         assert result.inserted == rows
         assert con.execute("SELECT count(*) FROM messages").fetchone() == (rows,)
         assert con.execute("SELECT count(*) FROM carrier_status_history").fetchone() == (rows,)

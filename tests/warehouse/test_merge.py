@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 import duckdb
 import polars as pl
@@ -16,36 +15,13 @@ from tests.warehouse.builders import (
     WINDOW,
     media_frame,
     media_item,
+    merge,
     message,
     messages_frame,
     rejected_frame,
     rejected_row,
 )
 from warehouse import MergeResult, merge_window
-
-
-def merge(
-    con: duckdb.DuckDBPyConnection,
-    messages: pl.DataFrame | None = None,
-    media: pl.DataFrame | None = None,
-    rejected: pl.DataFrame | None = None,
-    *,
-    seen_at: Any = SEEN,
-    window: tuple[date, date] = WINDOW,
-) -> MergeResult:
-    return merge_window(
-        con,
-        provider=PROVIDER,
-        account=ACCOUNT,
-        window_start=window[0],
-        window_end=window[1],
-        messages=messages if messages is not None else messages_frame(),
-        media=media if media is not None else media_frame(),
-        rejected=rejected if rejected is not None else rejected_frame(),
-        seen_at=seen_at,
-        sms_rows=0 if messages is None else messages.filter(pl.col("kind") == "sms").height,
-        mms_rows=0 if messages is None else messages.filter(pl.col("kind") == "mms").height,
-    )
 
 
 def table(con: duckdb.DuckDBPyConnection, name: str, order: str) -> pl.DataFrame:
