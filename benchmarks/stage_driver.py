@@ -14,6 +14,7 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import date
 from typing import Any
@@ -48,14 +49,16 @@ class TimedSteps(PlainSteps):
         self,
         client: VoipMsClient,
         window: Window,
-        dids: list[str],
+        dids: Sequence[str],
         settings: Settings,
         account: str,
     ) -> PreparedWindow:
         steps = {"land": 0.0, "transform": 0.0}
+        steps_lock = threading.Lock()
 
-        def clock(step: str, seconds: float) -> None:
-            steps[step] += seconds
+        def clock(step: str, seconds: float) -> None:  # told from getSMS's and getMMS's threads
+            with steps_lock:
+                steps[step] += seconds
 
         t0 = time.perf_counter()
         prepared = prepare(client, window, dids, settings, account, clock=clock)
@@ -75,7 +78,7 @@ class TimedSteps(PlainSteps):
         self,
         client: VoipMsClient,
         window: Window,
-        dids: list[str],
+        dids: Sequence[str],
         settings: Settings,
         account: str,
     ) -> Future[PreparedWindow]:
