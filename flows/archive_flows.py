@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, cast
@@ -37,7 +37,7 @@ def _transient_only(task: Task[..., Any], task_run: TaskRun, state: State[Any]) 
     retry_condition_fn=_transient_only,
 )
 def prepare_window_task(
-    client: VoipMsClient, window: Window, dids: list[str], settings: Settings, account: str
+    client: VoipMsClient, window: Window, dids: Sequence[str], settings: Settings, account: str
 ) -> PreparedWindow:
     """Fetch one window's getSMS and getMMS answers whole, land them, transform them."""
     return prepare(client, window, dids, settings, account)
@@ -69,7 +69,7 @@ class PrefectSteps:
         self,
         client: VoipMsClient,
         window: Window,
-        dids: list[str],
+        dids: Sequence[str],
         settings: Settings,
         account: str,
     ) -> PrefectFuture[PreparedWindow]:

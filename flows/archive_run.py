@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from extract.media import clean_stale_temp
+from extract.voipms.account_dids import AccountDids
 from extract.voipms.client import DEFAULT_USER_AGENT, VoipMsClient
 from extract.voipms.errors import AccessError, PermanentError, TransientError
 from extract.voipms.windows import Window, split_range
@@ -80,7 +81,7 @@ class WindowsFailedError(RuntimeError):
 def prepare(
     client: VoipMsClient,
     window: Window,
-    dids: list[str],
+    dids: Sequence[str],
     settings: Settings,
     account: str,
     clock: Clock = no_clock,
@@ -132,7 +133,7 @@ class Steps(Protocol):
         self,
         client: VoipMsClient,
         window: Window,
-        dids: list[str],
+        dids: Sequence[str],
         settings: Settings,
         account: str,
     ) -> Any:
@@ -170,7 +171,7 @@ class PlainSteps:
         self,
         client: VoipMsClient,
         window: Window,
-        dids: list[str],
+        dids: Sequence[str],
         settings: Settings,
         account: str,
     ) -> Future[PreparedWindow]:
@@ -295,7 +296,6 @@ def _run_windows(
     skip_settled: bool,
 ) -> None:
     account = client.username
-    dids = [str(row.get("did", "")) for row in client.get_dids_info() if row.get("did")]
     windows = split_range(summary.start, summary.end)
     summary.windows = len(windows)
     if skip_settled:
@@ -311,12 +311,18 @@ def _run_windows(
     queue = list(reversed(todo))  # oldest first, popped from the end
     in_flight: dict[Any, Window] = {}
     limit = settings.voipms_max_concurrency
-    with steps.fetching(limit):
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="getDIDsInfo") as side,
+        steps.fetching(limit),
+    ):
+        dids = AccountDids(side.submit(client.get_dids_info))
         while queue or in_flight:
             while queue and len(in_flight) < limit:
                 window = queue.pop()
                 future = steps.submit_prepare(client, window, dids, settings, account)
                 in_flight[future] = window
+            # answered alongside the first windows; if it failed, the run fails with its error
+            dids.wait()
             finished = steps.next_done(list(in_flight))
             window = in_flight.pop(finished)
             _archive_fetched(

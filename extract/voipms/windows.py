@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -205,8 +206,11 @@ def fetch_window_complete(
             return replace(rest, limit=min(max_limit, max(query.limit, 2 * limit)))
         return rest
 
-    did_list = _unique_dids(dids)
-    did_keys = {_did_key(did) for did in did_list}
+    @functools.cache
+    def known_dids() -> tuple[list[str], frozenset[str]]:
+        # read only for a split by DID (rare): `dids` may still be on its way (AccountDids)
+        did_list = _unique_dids(dids)
+        return did_list, frozenset(_did_key(did) for did in did_list)
 
     def emit(rows: list[Row]) -> None:
         result.row_count += len(rows)
@@ -255,11 +259,8 @@ def fetch_window_complete(
             for t in MESSAGE_TYPES:
                 ask(replace(query, type=t))
             return
-        if (
-            query.did is None
-            and len(did_list) > 1
-            and all(_did_key(row.get("did", "")) in did_keys for row in rows)
-        ):
+        did_list, did_keys = known_dids() if query.did is None else ([], frozenset())
+        if len(did_list) > 1 and all(_did_key(row.get("did", "")) in did_keys for row in rows):
             result.did_splits += 1
             logger.debug("full answer for %s: splitting by DID", query.date_from)
             for did in did_list:
