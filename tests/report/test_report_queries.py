@@ -223,3 +223,21 @@ def test_scope_rejects_bad_grain_and_reversed_days() -> None:
         ReportScope(TZ, grain="year")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="after"):
         ReportScope(TZ, start=FEB1, end=JAN1)
+
+
+def test_media_of_the_whole_archive_counted_without_the_join_agree_with_every_day(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    # ALL counts every attachment directly; a scope naming the archive's whole span joins
+    # them to their MMS: the two must agree
+    days = conversations.execute(
+        "SELECT min(sent_at)::DATE - 1, max(sent_at)::DATE + 1 FROM messages"
+    ).fetchone()
+    assert days is not None
+    every_day = ReportScope(TZ, start=days[0], end=days[1])
+    assert ALL.whole_archive
+    assert not every_day.whole_archive
+    for name in ("media_by_type", "media_states"):
+        assert report_table(conversations, name, ALL).equals(
+            report_table(conversations, name, every_day)
+        ), name

@@ -31,6 +31,11 @@ class ReportScope:
             raise ValueError(f"start {self.start} is after end {self.end}")
         ZoneInfo(self.timezone)
 
+    @property
+    def whole_archive(self) -> bool:
+        """Every day and every DID: nothing to leave out."""
+        return self.start is None and self.end is None and self.did is None
+
     def parameters(self) -> dict[str, object]:
         """Every bound parameter a report query may use (`$start`, `$end`, `$did`, ...)."""
         return {

@@ -57,8 +57,15 @@ def prepare(con: duckdb.DuckDBPyConnection, scope: ReportScope) -> None:
     messages each read costs about a second. `clean_up` drops them again.
     """
     for name in PREPARED:
-        query = f"report_prepare_{name}"
+        query = _prepare_query(name, scope)
         con.execute(read_query(query), _bound(query, scope)).fetchall()
+
+
+def _prepare_query(name: str, scope: ReportScope) -> str:
+    """`report_prepare_<name>`; for the media of the whole archive, the one without a join."""
+    if name == "media" and scope.whole_archive:
+        return "report_prepare_media_whole"
+    return f"report_prepare_{name}"
 
 
 def clean_up(con: duckdb.DuckDBPyConnection) -> None:
