@@ -68,3 +68,13 @@ def _undo_cli_side_effects() -> Iterator[None]:
         os.environ.update(environ)
         for lg, handlers, level, propagate in saved:
             lg.handlers, lg.level, lg.propagate = handlers, level, propagate
+
+
+def api_answer_times(caplog: pytest.LogCaptureFixture) -> list[float]:
+    """When the sandbox answered each API call, from its own access log (sorted)."""
+    return sorted(
+        record.created
+        for record in caplog.records
+        if record.name == "extract.voipms.sandbox.server"
+        and "/api/v1/rest.php" in record.getMessage()
+    )

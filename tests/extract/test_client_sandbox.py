@@ -31,6 +31,7 @@ from extract.voipms.errors import (
 )
 from extract.voipms.sandbox.faults import FaultConfig
 from extract.voipms.sandbox.server import SandboxServer
+from tests.conftest import api_answer_times
 from tests.extract.conftest import PASSWORD, SPEC, USERNAME, ClientFactory
 
 MARCH = (date(2024, 3, 1), date(2024, 3, 31))
@@ -318,16 +319,6 @@ def test_a_body_that_is_not_json_is_retried_then_typed(
 # -- pacing and the concurrency bound -----------------------------------------------------
 
 
-def _server_times(caplog: pytest.LogCaptureFixture) -> list[float]:
-    """When the sandbox answered each API call, from its own access log."""
-    return sorted(
-        record.created
-        for record in caplog.records
-        if record.name == "extract.voipms.sandbox.server"
-        and "/api/v1/rest.php" in record.getMessage()
-    )
-
-
 def _run_threads(count: int, work: Any) -> float:
     threads = [threading.Thread(target=work) for _ in range(count)]
     started = time.monotonic()
@@ -347,7 +338,7 @@ def test_the_client_paces_its_requests(
     assert elapsed >= 0.7 - 0.02
     assert server.call_counts() == {"getIP": 8}
     assert client.stats().paced_seconds > 0
-    answered = _server_times(caplog)
+    answered = api_answer_times(caplog)
     assert len(answered) == 8
     gaps = [later - earlier for earlier, later in itertools.pairwise(answered)]
     assert min(gaps) >= 0.1 - 0.03  # seen by the server, not only by the client
@@ -364,7 +355,7 @@ def test_concurrent_calls_never_exceed_the_bound(
     assert bounded.stats().max_in_flight == 3
     assert elapsed >= 3 * latency - 0.02  # 9 calls, 3 at a time, 0.2 s each
     # Server side: each call was being served during (answered - latency, answered].
-    answered = _server_times(caplog)
+    answered = api_answer_times(caplog)
     assert len(answered) == 9
     busiest = max(
         sum(1 for other in answered if moment - latency + 0.03 < other <= moment + latency - 0.03)

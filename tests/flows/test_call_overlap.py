@@ -16,7 +16,7 @@ from extract.voipms.sandbox.faults import FaultConfig
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import PlainSteps, archive
-from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME, api_answer_times
 from tests.flows.conftest import sandbox_settings
 
 DAY = date(2024, 5, 14)
@@ -34,23 +34,13 @@ def slow_server() -> Iterator[SandboxServer]:
     srv.stop()
 
 
-def _api_answers(caplog: pytest.LogCaptureFixture) -> list[float]:
-    """When the sandbox answered each API call, from its own access log."""
-    return sorted(
-        record.created
-        for record in caplog.records
-        if record.name == "extract.voipms.sandbox.server"
-        and "/api/v1/rest.php" in record.getMessage()
-    )
-
-
 def test_a_one_window_run_takes_one_call_of_time_not_three(
     slow_server: SandboxServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="extract.voipms.sandbox.server")
     settings = sandbox_settings(slow_server, tmp_path / "data")
     summary = archive(settings, "backfill", DAY, DAY, PlainSteps())
-    answered = _api_answers(caplog)
+    answered = api_answer_times(caplog)
     assert summary.api_calls == len(answered) == 3  # getDIDsInfo, getSMS, getMMS
     # each call was in service for LATENCY seconds before its answer: answered within one
     # latency of each other, the three were being served at the same time
