@@ -23,7 +23,6 @@ from warehouse import (
     LandedFile,
     LandingWriter,
     MergeResult,
-    land_rows,
     merge_window,
     record_landing,
     record_notices,
@@ -58,44 +57,6 @@ class WindowOutcome:
     """What the API sent that this archive had never met before (see provider_notices)."""
 
 
-def fetch_window(
-    client: VoipMsClient, window: Window, *, dids: Sequence[str], page_limit: int
-) -> RawWindow:
-    """Both answers of a window, each made whole by splitting full answers."""
-    sms = fetch_window_complete(
-        sms_fetch(client, all_messages=True), window, limit=page_limit, dids=dids
-    )
-    mms = fetch_window_complete(
-        mms_fetch(client, all_messages=False), window, limit=page_limit, dids=dids
-    )
-    return RawWindow(
-        window=window,
-        sms_all=sms.rows,
-        mms_only=mms.rows,
-        calls=sms.calls + mms.calls,
-        splits=sms.splits + mms.splits,
-    )
-
-
-def land_files(data_dir: Path, raw: RawWindow, *, account: str) -> list[tuple[str, LandedFile]]:
-    """Write both raw answers to the landing area (no database): (method, file) pairs."""
-    return [
-        (
-            method,
-            land_rows(
-                data_dir,
-                rows,
-                provider=PROVIDER,
-                account=account,
-                window_start=raw.window.start,
-                window_end=raw.window.end,
-                method=method,
-            ),
-        )
-        for method, rows in ((GETSMS, raw.sms_all), (GETMMS, raw.mms_only))
-    ]
-
-
 def record_landed(
     con: duckdb.DuckDBPyConnection,
     window: Window,
@@ -116,13 +77,6 @@ def record_landed(
             rows=file.rows,
             sha256=file.sha256,
         )
-
-
-def land_window(
-    con: duckdb.DuckDBPyConnection, data_dir: Path, raw: RawWindow, *, account: str
-) -> None:
-    """Write both raw answers to the landing area and record them, before any transform."""
-    record_landed(con, raw.window, land_files(data_dir, raw, account=account), account=account)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from warehouse.checkpoints import done_windows, newest_archived_day, settled_win
 from warehouse.connection import open_warehouse
 from warehouse.errors import MigrationError, WarehouseBusyError, WarehouseError
 from warehouse.landing import landed_files, record_landing
-from warehouse.landing_files import LandedFile, LandingWriter, land_rows, read_landed_rows
+from warehouse.landing_files import LandedFile, LandingWriter, read_landed_rows
 from warehouse.media_queue import MAX_MEDIA_ATTEMPTS, pending_media, record_media_results
 from warehouse.merge import MergeResult, merge_window
 from warehouse.migrate import apply_migrations
@@ -29,7 +29,6 @@ __all__ = [
     "archive_status",
     "done_windows",
     "finish_run",
-    "land_rows",
     "landed_files",
     "merge_window",
     "newest_archived_day",

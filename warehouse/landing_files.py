@@ -52,8 +52,8 @@ def _json_bytes(rows: list[dict[str, Any]]) -> bytes:
 class LandingWriter:
     """One answer landed a part at a time; a reader never sees half a file.
 
-    The parts go to a temp file beside the target as one JSON array, byte for byte what
-    landing all rows at once writes; `finish` syncs it and renames it into place. A temp file
+    The parts go to a temp file beside the target as one JSON array, byte for byte the
+    compact JSON of all the rows at once; `finish` syncs it and renames it into place. A temp file
     left by a run killed mid-write is removed when the same answer is landed again: landing
     happens under the archive's writer lock, so no live writer can own it.
     """
@@ -119,29 +119,6 @@ class LandingWriter:
         """Drop what was written (the answer could not be had whole)."""
         self._handle.close()
         self._temp.unlink(missing_ok=True)
-
-
-def land_rows(
-    data_dir: Path,
-    rows: list[dict[str, Any]],
-    *,
-    provider: str,
-    account: str,
-    window_start: date,
-    window_end: date,
-    method: str,
-) -> LandedFile:
-    """Write `rows` as a JSON array under the data dir, atomically (see `LandingWriter`)."""
-    writer = LandingWriter(
-        data_dir,
-        provider=provider,
-        account=account,
-        window_start=window_start,
-        window_end=window_end,
-        method=method,
-    )
-    writer.write(rows)
-    return writer.finish()
 
 
 def read_landed_rows(data_dir: Path, relative_path: str) -> list[dict[str, Any]]:

@@ -29,16 +29,16 @@ from extract.voipms.client import VoipMsClient
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import ACCOUNT_TIMEZONE, AccountSpec
-from extract.voipms.windows import Window
+from extract.voipms.windows import Window, fetch_window_complete, mms_fetch, sms_fetch
 from flows.archive_run import PlainSteps, archive
 from flows.media_step import download_pending, pending_items
 from flows.window_steps import (
     PROVIDER,
     RawWindow,
     WindowOutcome,
-    fetch_window,
-    land_window,
+    merge_prepared,
     merge_raw_window,
+    prepare_window,
 )
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from tests.flows.archive_checks import (
@@ -98,12 +98,32 @@ def _table(con: duckdb.DuckDBPyConnection, sql: str, **params: object) -> pl.Dat
     return frame
 
 
+def _fetched(client: VoipMsClient) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The window's getSMS and getMMS rows as the client reads them."""
+    return (
+        fetch_window_complete(
+            sms_fetch(client, all_messages=True), WINDOW, limit=1000, dids=[DID]
+        ).rows,
+        fetch_window_complete(
+            mms_fetch(client, all_messages=False), WINDOW, limit=1000, dids=[DID]
+        ).rows,
+    )
+
+
 def _archive_window(
-    con: duckdb.DuckDBPyConnection, data_dir: Path, raw: RawWindow, account: str
+    con: duckdb.DuckDBPyConnection, client: VoipMsClient, data_dir: Path, account: str
 ) -> WindowOutcome:
-    """What a run does with a fetched window: land both answers, then transform and merge."""
-    land_window(con, data_dir, raw, account=account)
-    return merge_raw_window(con, raw, account=account, timezone=ACCOUNT_TIMEZONE, seen_at=AT)
+    """What a run does with a window: fetch, land and read each part, reconcile, merge."""
+    prepared = prepare_window(
+        client,
+        WINDOW,
+        dids=[DID],
+        page_limit=1000,
+        data_dir=data_dir,
+        account=account,
+        timezone=ACCOUNT_TIMEZONE,
+    )
+    return merge_prepared(con, prepared, account=account, seen_at=AT)
 
 
 # ------------------------------------------------------------ text that is not UTF-8, huge text
@@ -164,10 +184,19 @@ def test_an_answer_with_broken_text_is_read_row_by_row_and_nothing_is_lost(
     with pytest.raises(UnicodeDecodeError):
         text.decode("utf-8")
     answers = {"getSMS": text, "getMMS": b'{"status":"no_sms"}'}
-    with AnswerServer(answers=answers) as api, _client(api.url) as client:
-        raw = fetch_window(client, WINDOW, dids=[DID], page_limit=1000)
-        assert client.stats().calls == {"getSMS": 1, "getMMS": 1}  # read once, not retried
-    rows = raw.sms_all
+    with AnswerServer(answers=answers) as api:
+        with _client(api.url) as client:
+            rows, _ = _fetched(client)
+            assert client.stats().calls == {"getSMS": 1, "getMMS": 1}  # read once, not retried
+        con = open_warehouse(tmp_path / "archive.duckdb")
+        try:
+            with _client(api.url) as client:
+                outcome = _archive_window(con, client, tmp_path, SANDBOX_USERNAME)
+            messages = _table(con, "SELECT message_id, body, segments FROM messages")
+            rejected = _table(con, "SELECT record, reason FROM rejected_records")
+            landed = _table(con, "SELECT path, rows FROM raw_landing WHERE method = 'getSMS'")
+        finally:
+            con.close()
     assert CLIENT_MARK == INVALID_TEXT_FIELD  # the client names damage as the transform reads it
     assert [row["id"] for row in rows] == [str(n) for n in range(1, 13)]
     orjson.dumps(rows)  # every text is valid Unicode now: it can be landed and stored
@@ -178,14 +207,6 @@ def test_an_answer_with_broken_text_is_read_row_by_row_and_nothing_is_lost(
             assert "\ufffd" in row[field]
     assert rows[0] == _row(1, "Hello+there")
 
-    con = open_warehouse(tmp_path / "archive.duckdb")
-    try:
-        outcome = _archive_window(con, tmp_path, raw, SANDBOX_USERNAME)
-        messages = _table(con, "SELECT message_id, body, segments FROM messages")
-        rejected = _table(con, "SELECT record, reason FROM rejected_records")
-        landed = _table(con, "SELECT path, rows FROM raw_landing WHERE method = 'getSMS'")
-    finally:
-        con.close()
     assert outcome.rejected == rejected.height == len(crafted.broken)
     assert messages.height + rejected.height == len(rows)
     assert dict(zip(messages["message_id"], messages["body"], strict=True)) == crafted.archived
@@ -342,8 +363,7 @@ def test_every_row_sent_is_archived_or_rejected_with_a_reason(
         getSMS=answer_bytes({"status": "success", "sms": sms}),
         getMMS=answer_bytes({"status": "success", "sms": mms}),
     )
-    raw = fetch_window(path.client, WINDOW, dids=[DID], page_limit=1000)
-    got_sms, got_mms = raw.sms_all, raw.mms_only
+    got_sms, got_mms = _fetched(path.client)
     assert (len(got_sms), len(got_mms)) == (len(sms), len(mms))
     assert path.client.stats().total_retries == 0
     for sent, got in zip(sms + mms, got_sms + got_mms, strict=True):
@@ -352,7 +372,7 @@ def test_every_row_sent_is_archived_or_rejected_with_a_reason(
         assert (",".join(sorted(named.split(","))) if named else None) == expected
     event(f"broken text: {any(INVALID_TEXT_FIELD in r for r in got_sms + got_mms)}")
 
-    outcome = _archive_window(path.con, path.data_dir, raw, account)
+    outcome = _archive_window(path.con, path.client, path.data_dir, account)
 
     messages = _table(path.con, "SELECT message_id FROM messages WHERE account = $a", a=account)
     ids = set(messages["message_id"])

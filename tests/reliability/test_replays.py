@@ -22,7 +22,7 @@ from flows.api_client import api_client
 from flows.archive_run import run_backfill, run_sync
 from flows.runtime import use_settings
 from flows.settings import Settings
-from flows.window_steps import RawWindow, fetch_window, merge_raw_window
+from flows.window_steps import PreparedWindow, merge_prepared, prepare_window
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from tests.flows.archive_checks import (
     archived_messages,
@@ -255,10 +255,10 @@ def test_a_settled_window_is_left_to_sync_and_its_lookback(
 # ------------------------------------------------------------------ merges as plain calls
 
 
-def _merge(con: duckdb.DuckDBPyConnection, raw: RawWindow, at: datetime) -> tuple[int, int, int]:
-    outcome = merge_raw_window(
-        con, raw, account=SANDBOX_USERNAME, timezone=ACCOUNT_TIMEZONE, seen_at=at
-    )
+def _merge(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, at: datetime
+) -> tuple[int, int, int]:
+    outcome = merge_prepared(con, prepared, account=SANDBOX_USERNAME, seen_at=at)
     merged = outcome.merge
     return merged.inserted, merged.status_changes, merged.rejected_new
 
@@ -278,8 +278,16 @@ def test_overlapping_windows_merged_in_either_order(
     with api_client(settings) as client:
         dids = [str(row["did"]) for row in client.get_dids_info()]
 
-        def fetch(window: Window) -> RawWindow:
-            return fetch_window(client, window, dids=dids, page_limit=400)
+        def fetch(window: Window) -> PreparedWindow:
+            return prepare_window(
+                client,
+                window,
+                dids=dids,
+                page_limit=400,
+                data_dir=settings.smsarchive_data_dir,
+                account=SANDBOX_USERNAME,
+                timezone=ACCOUNT_TIMEZONE,
+            )
 
         first_window, second_window = (early, late) if earlier_first else (late, early)
         first = fetch(first_window)
