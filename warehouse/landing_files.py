@@ -53,9 +53,9 @@ class LandingWriter:
     """One answer landed a part at a time; a reader never sees half a file.
 
     The parts go to a temp file beside the target as one JSON array, byte for byte the
-    compact JSON of all the rows at once; `finish` syncs it and renames it into place. A temp file
-    left by a run killed mid-write is removed when the same answer is landed again: landing
-    happens under the archive's writer lock, so no live writer can own it.
+    compact JSON of all the rows at once; `finish` syncs it and renames it into place. A
+    temp file left by a run killed mid-write is removed when the same answer is landed again:
+    landing happens under the archive's writer lock, so no live writer can own it.
     """
 
     def __init__(

@@ -31,7 +31,7 @@ _UNITS: Final = {
 
 
 def size_bytes(text: str) -> int:
-    """ "244.1 MiB", "256MB" or "2GB" as bytes."""
+    """Bytes in a size as DuckDB shows it ("244.1 MiB") or as it is set ("256MB", "2GB")."""
     match = _SIZE.match(text)
     unit = _UNITS.get(match.group(2).lower()) if match else None
     if match is None or unit is None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +25,8 @@ DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 
 
 class WorkerClients:
-    """One httpx.Client (one keep-alive connection) per download thread, made on first use.
+    """One httpx.Client (one keep-alive connection) per download thread, made on first use;
+    used as a `with` block, every client made is closed on leaving it.
 
     A client shared by the workers serialises them on its connection pool's lock: with
     eight workers, waiting for that lock was the largest part of a download's time.
@@ -58,22 +58,14 @@ class WorkerClients:
                 self._made.append(client)
         return client
 
-    def close(self) -> None:
-        """Close every client made (once the workers are done)."""
+    def __enter__(self) -> WorkerClients:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         with self._lock:
             made, self._made = self._made, []
         for client in made:
             client.close()
-
-
-@contextmanager
-def worker_clients(user_agent: str, timeout: float) -> Iterator[WorkerClients]:
-    """`WorkerClients` closed on leaving the block."""
-    clients = WorkerClients(user_agent, timeout)
-    try:
-        yield clients
-    finally:
-        clients.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +207,7 @@ def download_media(
 
     if pending:
         workers = min(concurrency, len(pending))
-        with worker_clients(user_agent, timeout) as clients:
+        with WorkerClients(user_agent, timeout) as clients:
             run = _Run(
                 clients=clients,
                 policy=policy,
