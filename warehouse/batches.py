@@ -103,7 +103,12 @@ def require_account(frame: pl.DataFrame, what: str, provider: str, account: str)
 
 
 def dedupe(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
-    """One row per key; the last one wins, as a later row is the newer reading."""
+    """One row per key; the last one wins, as a later row is the newer reading.
+
+    A frame already unique on its key (the usual case) is returned as it is, not copied.
+    """
+    if not frame.select(pl.struct(key).is_duplicated().any()).item():
+        return frame
     return frame.unique(subset=key, keep="last", maintain_order=True)
 
 
@@ -111,10 +116,14 @@ def dedupe(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
 def registered(
     con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame]
 ) -> Iterator[None]:
-    """Expose frames to SQL as views named by the keys, for the `with` block (via Arrow)."""
+    """Expose frames to SQL as views named by the keys, for the `with` block (via Arrow).
+
+    Text goes as Arrow string views, which share polars' buffers: the default Arrow form
+    (large_string) would copy every text of the batch first.
+    """
     try:
         for name, frame in frames.items():
-            con.register(name, frame.to_arrow())
+            con.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
         yield
     finally:
         for name in frames:
