@@ -94,8 +94,8 @@ class TimedSteps(PlainSteps):
         return done
 
     def merge(
-        self, con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, account: str
-    ) -> WindowOutcome:
+        self, con: duckdb.DuckDBPyConnection, prepared: Sequence[PreparedWindow], account: str
+    ) -> list[WindowOutcome]:
         """Record the landing and merge, timed (load)."""
         t0 = time.perf_counter()
         outcome = merge(con, prepared, account)

@@ -43,11 +43,11 @@ def prepare_window_task(
     return prepare(client, window, dids, settings, account)
 
 
-@task(name="merge-window", cache_policy=NO_CACHE)
-def merge_window_task(
-    con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, account: str
-) -> WindowOutcome:
-    """Record the window's landing, then merge it with its checkpoint in one transaction."""
+@task(name="merge-windows", cache_policy=NO_CACHE)
+def merge_windows_task(
+    con: duckdb.DuckDBPyConnection, prepared: Sequence[PreparedWindow], account: str
+) -> list[WindowOutcome]:
+    """Record the windows' landing, then merge them with their checkpoints in one transaction."""
     return merge(con, prepared, account)
 
 
@@ -80,11 +80,16 @@ class PrefectSteps:
         """The first task future to finish."""
         return next(as_completed(futures))
 
+    def done_now(self, futures: list[Any]) -> list[Any]:
+        """The task futures already finished (asked of the thread pool's futures they wrap,
+        not of the Prefect API)."""
+        return [future for future in futures if future.wrapped_future.done()]
+
     def merge(
-        self, con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, account: str
-    ) -> WindowOutcome:
-        """The merge-window task."""
-        return merge_window_task(con, prepared, account)
+        self, con: duckdb.DuckDBPyConnection, prepared: Sequence[PreparedWindow], account: str
+    ) -> list[WindowOutcome]:
+        """The merge-windows task."""
+        return merge_windows_task(con, prepared, account)
 
     def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
         """The download-media task."""

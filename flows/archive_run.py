@@ -29,7 +29,7 @@ from flows.window_steps import (
     Clock,
     PreparedWindow,
     WindowOutcome,
-    merge_prepared,
+    merge_prepared_windows,
     no_clock,
     prepare_window,
 )
@@ -99,9 +99,17 @@ def prepare(
     )
 
 
-def merge(con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, account: str) -> WindowOutcome:
-    """Record a prepared window's landing and merge it with its checkpoint (main thread)."""
-    return merge_prepared(con, prepared, account=account, seen_at=datetime.now(UTC))
+MERGE_GROUP_MESSAGES = 2 * 122_880
+"""Windows ready at the same time are merged together up to about this many messages: two
+of DuckDB's row groups, so that the insert is written straight to the archive's file rather
+than through its write-ahead log and then again by a checkpoint (twice the work)."""
+
+
+def merge(
+    con: duckdb.DuckDBPyConnection, prepared: Sequence[PreparedWindow], account: str
+) -> list[WindowOutcome]:
+    """Record prepared windows' landing and merge them with their checkpoints (main thread)."""
+    return merge_prepared_windows(con, prepared, account=account, seen_at=datetime.now(UTC))
 
 
 def download_media(con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
@@ -142,10 +150,13 @@ class Steps(Protocol):
     def next_done(self, futures: list[Any]) -> Any:
         """The first of `futures` to finish."""
 
+    def done_now(self, futures: list[Any]) -> list[Any]:
+        """Those of `futures` already finished (without waiting)."""
+
     def merge(
-        self, con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, account: str
-    ) -> WindowOutcome:
-        """Merge one prepared window."""
+        self, con: duckdb.DuckDBPyConnection, prepared: Sequence[PreparedWindow], account: str
+    ) -> list[WindowOutcome]:
+        """Merge prepared windows together."""
 
     def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
         """Download what the archive lacks."""
@@ -183,9 +194,13 @@ class PlainSteps:
         """The first future to finish."""
         return next(as_completed(futures))
 
+    def done_now(self, futures: list[Any]) -> list[Any]:
+        """The futures already finished."""
+        return [future for future in futures if future.done()]
+
     def merge(
-        self, con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, account: str
-    ) -> WindowOutcome:
+        self, con: duckdb.DuckDBPyConnection, prepared: Sequence[PreparedWindow], account: str
+    ) -> list[WindowOutcome]:
         """A plain call."""
         return merge(con, prepared, account)
 
@@ -317,34 +332,32 @@ def _run_windows(
     ):
         dids = AccountDids(side.submit(client.get_dids_info))
         while queue or in_flight:
+            # at most `limit` windows are held at once, fetched or being fetched: fetching
+            # more while a group is merged ran ~3% faster and held ~200 MB more at 1M
             while queue and len(in_flight) < limit:
                 window = queue.pop()
-                future = steps.submit_prepare(client, window, dids, settings, account)
-                in_flight[future] = window
+                in_flight[steps.submit_prepare(client, window, dids, settings, account)] = window
             # answered alongside the first windows; if it failed, the run fails with its error
             dids.wait()
-            finished = steps.next_done(list(in_flight))
-            window = in_flight.pop(finished)
-            _archive_fetched(
-                con, settings, account, summary, notices, tracker, steps, window, finished
-            )
+            first = steps.next_done(list(in_flight))
+            ready = {first, *steps.done_now(list(in_flight))}
+            fetched = sorted(((in_flight.pop(f), f) for f in ready), key=lambda pair: pair[0].start)
+            _archive_fetched(con, account, summary, notices, tracker, steps, fetched)
     summary.notices = [notice.describe() for notice in sorted(notices)]
     for line in summary.notices:
         logger.warning("the API sent %s (new to this archive; `smsarchive status` lists all)", line)
 
 
-def _archive_fetched(
+def _prepared_or_noted(
     con: duckdb.DuckDBPyConnection,
-    settings: Settings,
     account: str,
     summary: RunSummary,
     notices: set[Notice],
     tracker: Tracker,
-    steps: Steps,
     window: Window,
     finished: Any,
-) -> None:
-    """Merge a fetched window; a window the API answered unusably is noted and left for later."""
+) -> PreparedWindow | None:
+    """A fetched window, or None when the API answered it unusably (noted, left for later)."""
     days = f"{window.start}..{window.end}"
     try:
         prepared: PreparedWindow = finished.result()
@@ -361,14 +374,49 @@ def _archive_fetched(
         summary.failed_windows.append(f"{days}: {exc}")
         logger.error("window %s not archived: %s", days, exc)
         tracker.advance(f"{days} failed")
-        return
-    outcome = steps.merge(con, prepared, account)
-    summary.inserted += outcome.merge.inserted
-    summary.updated += outcome.merge.updated
-    summary.status_changes += outcome.merge.status_changes
-    summary.rejected += outcome.rejected
-    notices |= outcome.new_notices
-    tracker.advance(days)
+        return None
+    return prepared
+
+
+def _archive_fetched(
+    con: duckdb.DuckDBPyConnection,
+    account: str,
+    summary: RunSummary,
+    notices: set[Notice],
+    tracker: Tracker,
+    steps: Steps,
+    fetched: list[tuple[Window, Any]],
+) -> None:
+    """Merge fetched windows, oldest first, together up to MERGE_GROUP_MESSAGES at a time."""
+    group: list[PreparedWindow] = []
+    for window, finished in fetched:
+        prepared = _prepared_or_noted(con, account, summary, notices, tracker, window, finished)
+        if prepared is None:
+            continue
+        group.append(prepared)
+        if sum(p.frames.messages.height for p in group) >= MERGE_GROUP_MESSAGES:
+            _merge_group(con, account, summary, notices, tracker, steps, group)
+            group = []
+    if group:
+        _merge_group(con, account, summary, notices, tracker, steps, group)
+
+
+def _merge_group(
+    con: duckdb.DuckDBPyConnection,
+    account: str,
+    summary: RunSummary,
+    notices: set[Notice],
+    tracker: Tracker,
+    steps: Steps,
+    group: list[PreparedWindow],
+) -> None:
+    for outcome in steps.merge(con, group, account):
+        summary.inserted += outcome.merge.inserted
+        summary.updated += outcome.merge.updated
+        summary.status_changes += outcome.merge.status_changes
+        summary.rejected += outcome.rejected
+        notices |= outcome.new_notices
+        tracker.advance(f"{outcome.window.start}..{outcome.window.end}")
 
 
 def _now() -> datetime:

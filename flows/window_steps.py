@@ -23,7 +23,8 @@ from warehouse import (
     LandedFile,
     LandingWriter,
     MergeResult,
-    merge_window,
+    WindowFrames,
+    merge_windows,
     record_landing,
     record_notices,
 )
@@ -228,45 +229,74 @@ def prepare_window(
 def merge_prepared(
     con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, *, account: str, seen_at: datetime
 ) -> WindowOutcome:
-    """Record the landed files, then merge the frames with the checkpoint in one transaction."""
-    record_landed(con, prepared.window, prepared.landed, account=account)
-    # Notices first: once the merge commits, a backfill skips this window for good.
-    new = record_notices(
-        con,
-        [n.as_row() for n in prepared.notices],
-        provider=PROVIDER,
-        account=account,
-        seen_at=seen_at,
-    )
-    frames = prepared.frames
-    merged = merge_window(
-        con,
-        provider=PROVIDER,
-        account=account,
-        window_start=prepared.window.start,
-        window_end=prepared.window.end,
-        messages=frames.messages,
-        media=frames.media,
-        rejected=frames.rejected,
-        seen_at=seen_at,
-        sms_rows=prepared.sms_rows,
-        mms_rows=prepared.mms_rows,
-    )
-    if frames.rejected.height:
-        logger.warning(
-            "window %s..%s: %d rows could not be read and were set aside in rejected_records",
-            prepared.window.start,
-            prepared.window.end,
-            frames.rejected.height,
+    """Record one window's landed files, then merge it with its checkpoint in one transaction."""
+    (outcome,) = merge_prepared_windows(con, [prepared], account=account, seen_at=seen_at)
+    return outcome
+
+
+def merge_prepared_windows(
+    con: duckdb.DuckDBPyConnection,
+    prepared: Sequence[PreparedWindow],
+    *,
+    account: str,
+    seen_at: datetime,
+) -> list[WindowOutcome]:
+    """Record windows' landed files, then merge them with their checkpoints in one transaction.
+
+    One outcome per window, in the order given (merge them oldest first: for a message in two
+    windows, the later window's reading wins).
+    """
+    new_notices: list[set[Notice]] = []
+    for window in prepared:
+        record_landed(con, window.window, window.landed, account=account)
+        # Notices first: once the merge commits, a backfill skips this window for good.
+        new = record_notices(
+            con,
+            [n.as_row() for n in window.notices],
+            provider=PROVIDER,
+            account=account,
+            seen_at=seen_at,
         )
-    return WindowOutcome(
-        window=prepared.window,
-        merge=merged,
-        sms_rows=prepared.sms_rows,
-        mms_rows=prepared.mms_rows,
-        rejected=frames.rejected.height,
-        new_notices={Notice.from_row(row) for row in new},
+        new_notices.append({Notice.from_row(row) for row in new})
+    merged = merge_windows(
+        con,
+        provider=PROVIDER,
+        account=account,
+        windows=[
+            WindowFrames(
+                window_start=window.window.start,
+                window_end=window.window.end,
+                messages=window.frames.messages,
+                media=window.frames.media,
+                rejected=window.frames.rejected,
+                sms_rows=window.sms_rows,
+                mms_rows=window.mms_rows,
+            )
+            for window in prepared
+        ],
+        seen_at=seen_at,
     )
+    outcomes = []
+    for window, merge, notices in zip(prepared, merged, new_notices, strict=True):
+        rejected = window.frames.rejected.height
+        if rejected:
+            logger.warning(
+                "window %s..%s: %d rows could not be read and were set aside in rejected_records",
+                window.window.start,
+                window.window.end,
+                rejected,
+            )
+        outcomes.append(
+            WindowOutcome(
+                window=window.window,
+                merge=merge,
+                sms_rows=window.sms_rows,
+                mms_rows=window.mms_rows,
+                rejected=rejected,
+                new_notices=notices,
+            )
+        )
+    return outcomes
 
 
 def merge_raw_window(

@@ -7,7 +7,7 @@ from warehouse.errors import MigrationError, WarehouseBusyError, WarehouseError
 from warehouse.landing import landed_files, record_landing
 from warehouse.landing_files import LandedFile, LandingWriter, read_landed_rows
 from warehouse.media_queue import MAX_MEDIA_ATTEMPTS, pending_media, record_media_results
-from warehouse.merge import MergeResult, merge_window
+from warehouse.merge import MergeResult, WindowFrames, merge_window, merge_windows
 from warehouse.migrate import apply_migrations
 from warehouse.notices import NoticeRow, record_notices
 from warehouse.runs import finish_run, start_run
@@ -25,12 +25,14 @@ __all__ = [
     "NoticeRow",
     "WarehouseBusyError",
     "WarehouseError",
+    "WindowFrames",
     "apply_migrations",
     "archive_status",
     "done_windows",
     "finish_run",
     "landed_files",
     "merge_window",
+    "merge_windows",
     "newest_archived_day",
     "open_warehouse",
     "pending_media",

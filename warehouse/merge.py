@@ -1,7 +1,8 @@
-"""Merges one window's frames into the archive, with its checkpoint, in one transaction."""
+"""Merges windows' frames into the archive, with their checkpoints, in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -20,18 +21,35 @@ from warehouse.batches import (
     require_account,
 )
 from warehouse.memory_limit import raise_memory_limit
-from warehouse.queries import query_row, read_query
+from warehouse.queries import read_query
 
 
 @dataclass(frozen=True)
 class MergeResult:
-    """What one `merge_window` changed."""
+    """What one window's merge changed."""
 
     inserted: int
     updated: int
     status_changes: int
     media_new: int
     rejected_new: int
+
+
+@dataclass(frozen=True)
+class WindowFrames:
+    """One window's transform output and the size of its two answers, ready to merge."""
+
+    window_start: date
+    window_end: date
+    messages: pl.DataFrame
+    media: pl.DataFrame
+    rejected: pl.DataFrame
+    sms_rows: int
+    mms_rows: int
+
+
+WINDOW_INDEX = "window_index"
+"""The column that tells, in a batch of several windows, which window a row came from."""
 
 
 def merge_window(
@@ -50,7 +68,40 @@ def merge_window(
 ) -> MergeResult:
     """Merge one window's transform output and mark the window done, all or nothing.
 
-    Frames are those of docs/contracts.md; each is deduped on its key first (last row wins).
+    The one-window case of `merge_windows`, which says what a merge does.
+    """
+    window = WindowFrames(window_start, window_end, messages, media, rejected, sms_rows, mms_rows)
+    (result,) = merge_windows(
+        con, provider=provider, account=account, windows=[window], seen_at=seen_at
+    )
+    return result
+
+
+def _batch(
+    frames: Sequence[pl.DataFrame], columns: dict[str, pl.DataType], what: str
+) -> pl.DataFrame:
+    """The windows' frames conformed and stacked, each row tagged with its window's index."""
+    return pl.concat(
+        [
+            conform(frame, columns, what).with_columns(pl.lit(index, pl.Int32).alias(WINDOW_INDEX))
+            for index, frame in enumerate(frames)
+        ],
+        rechunk=False,  # the windows' frames are not copied: DuckDB reads the chunks as they are
+    )
+
+
+def merge_windows(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    provider: str,
+    account: str,
+    windows: Sequence[WindowFrames],
+    seen_at: datetime,
+) -> list[MergeResult]:
+    """Merge windows' transform output and mark each window done, all in one transaction.
+
+    Frames are those of docs/contracts.md; the windows' frames are stacked and each stack
+    deduped on its key first (last row wins, so a later window's reading of a message wins).
     - messages: new ones are inserted with first_seen_at = last_seen_at = seen_at and a
       carrier_status_history row. Known ones get last_seen_at moved forward and their
       derived columns (body, status, contact, ... everything but the key and first_seen_at)
@@ -58,20 +109,47 @@ def merge_window(
       a different carrier_status also appends a history row.
     - media: new attachments are inserted as 'pending'. Known ones are left alone, except
       that a not-yet-stored one whose URL changed takes the new URL and fresh attempts.
-    - rejected: inserted once each, keyed by a hash of source, record and reason.
-    - the window's checkpoint is upserted (see the table's comment for what its counts mean).
+    - rejected: inserted once each, keyed by a hash of source, record and reason, with the
+      window of its first sighting.
+    - each window's checkpoint is upserted (see the table's comment for what its counts mean).
+    Several windows merged at once make one large insert, which DuckDB writes straight to the
+    file's row groups instead of through its write-ahead log and a checkpoint: a backfill
+    merges the windows that are ready together. The result has one entry per window, in order.
     The same call twice changes nothing the second time but last_seen_at (and the
-    checkpoint's completed_at and merges). Any error rolls everything back and re-raises;
+    checkpoints' completed_at and merges). Any error rolls everything back and re-raises;
     DuckDB running out of memory first rolls back, doubles the connection's memory limit
     (up to DuckDB's default) and merges again.
     """
     if seen_at.tzinfo is None:
         raise ValueError("seen_at must be timezone-aware")
-    if window_start > window_end:
-        raise ValueError(f"window_start {window_start} is after window_end {window_end}")
-    batch_messages = dedupe(conform(messages, MESSAGE_COLUMNS, "messages"), MESSAGE_KEY)
-    batch_media = dedupe(conform(media, MEDIA_COLUMNS, "media"), MEDIA_KEY)
-    batch_rejected = conform(rejected, REJECTED_COLUMNS, "rejected").unique(maintain_order=True)
+    if not windows:
+        return []
+    for window in windows:
+        if window.window_start > window.window_end:
+            raise ValueError(
+                f"window_start {window.window_start} is after window_end {window.window_end}"
+            )
+    batch_messages = dedupe(
+        _batch([w.messages for w in windows], MESSAGE_COLUMNS, "messages"), MESSAGE_KEY
+    )
+    batch_media = dedupe(_batch([w.media for w in windows], MEDIA_COLUMNS, "media"), MEDIA_KEY)
+    rejected = _batch([w.rejected for w in windows], REJECTED_COLUMNS, "rejected").unique(
+        maintain_order=True
+    )
+    rejected_in = rejected.get_column(WINDOW_INDEX).value_counts()
+    rejected_counts = dict(zip(*rejected_in.get_columns(), strict=True))
+    spans = pl.DataFrame(
+        {
+            WINDOW_INDEX: range(len(windows)),
+            "window_start": [w.window_start for w in windows],
+            "window_end": [w.window_end for w in windows],
+        },
+        schema_overrides={WINDOW_INDEX: pl.Int32},
+    )
+    # once each: a record rejected in two windows is filed under the first
+    batch_rejected = rejected.unique(
+        subset=list(REJECTED_COLUMNS), keep="first", maintain_order=True
+    ).join(spans, on=WINDOW_INDEX, how="left", maintain_order="left")
     for what, frame in (
         ("messages", batch_messages),
         ("media", batch_media),
@@ -88,22 +166,21 @@ def merge_window(
         while True:
             con.begin()
             try:
-                result = _merge(
+                results = _merge(
                     con,
                     provider=provider,
                     account=account,
-                    window_start=window_start,
-                    window_end=window_end,
+                    windows=windows,
                     seen_at=seen_at,
-                    sms_rows=sms_rows,
-                    mms_rows=mms_rows,
-                    rejected_rows=batch_rejected.height,
+                    batch_rows=batch_messages.height,
+                    rejected=[rejected_counts.get(index, 0) for index in range(len(windows))],
                 )
                 con.commit()
-                return result
+                return results
             except duckdb.OutOfMemoryException:
                 con.rollback()
-                why = f"merging {batch_messages.height:,} messages of {window_start}..{window_end}"
+                days = f"{windows[0].window_start}..{windows[-1].window_end}"
+                why = f"merging {batch_messages.height:,} messages of {days}"
                 if not raise_memory_limit(con, why):
                     raise
             except BaseException:
@@ -116,38 +193,37 @@ def _merge(
     *,
     provider: str,
     account: str,
-    window_start: date,
-    window_end: date,
+    windows: Sequence[WindowFrames],
     seen_at: datetime,
-    sms_rows: int,
-    mms_rows: int,
-    rejected_rows: int,
-) -> MergeResult:
-    row = query_row(con, "count_merge_changes")
-    assert row is not None
-    result = MergeResult(*(int(value) for value in row))
+    batch_rows: int,
+    rejected: list[int],
+) -> list[MergeResult]:
+    rows = con.execute(read_query("count_merge_changes"), {"windows": len(windows)}).fetchall()
+    results = [MergeResult(*(int(value) for value in row[1:])) for row in rows]
+    inserted = sum(result.inserted for result in results)
     seen = {"seen_at": seen_at}
     # history first: it compares the batch with the messages as they were
     con.execute(read_query("insert_status_history"), seen)
-    con.execute(read_query("merge_messages"), seen)
+    if inserted < batch_rows:
+        con.execute(read_query("update_known_messages"), seen)
+    if inserted:
+        con.execute(read_query("insert_new_messages"), seen)
     con.execute(read_query("merge_media"), seen)
-    con.execute(
-        read_query("insert_rejected_records"),
-        {"window_start": window_start, "window_end": window_end, "seen_at": seen_at},
-    )
-    con.execute(
-        read_query("upsert_window_checkpoint"),
-        {
-            "provider": provider,
-            "account": account,
-            "window_start": window_start,
-            "window_end": window_end,
-            "completed_at": seen_at,
-            "sms_rows": sms_rows,
-            "mms_rows": mms_rows,
-            "messages_inserted": result.inserted,
-            "messages_updated": result.updated,
-            "rejected": rejected_rows,
-        },
-    )
-    return result
+    con.execute(read_query("insert_rejected_records"), seen)
+    for window, result, rejected_rows in zip(windows, results, rejected, strict=True):
+        con.execute(
+            read_query("upsert_window_checkpoint"),
+            {
+                "provider": provider,
+                "account": account,
+                "window_start": window.window_start,
+                "window_end": window.window_end,
+                "completed_at": seen_at,
+                "sms_rows": window.sms_rows,
+                "mms_rows": window.mms_rows,
+                "messages_inserted": result.inserted,
+                "messages_updated": result.updated,
+                "rejected": rejected_rows,
+            },
+        )
+    return results

@@ -25,7 +25,7 @@ def migration_dir() -> Traversable:
 
 @cache
 def read_query(name: str) -> str:
-    """The text of `warehouse/sql/<name>.sql`, e.g. `read_query("merge_messages")`."""
+    """The text of `warehouse/sql/<name>.sql`, e.g. `read_query("insert_new_messages")`."""
     resource = query_dir() / f"{name}.sql"
     if not resource.is_file():
         raise FileNotFoundError(f"no query file warehouse/sql/{name}.sql")

@@ -1,9 +1,11 @@
--- What merging the registered batch_messages / batch_media / batch_rejected would change.
--- Read inside merge_window's transaction, before its writes.
+-- What merging the registered batch_messages / batch_media / batch_rejected would change,
+-- one row per window of the batch (window_index 0 .. $windows - 1, every one listed).
+-- Read inside merge_windows' transaction, before its writes.
 WITH
 
 compared AS (
     SELECT
+        b.window_index,
         m.message_id IS NULL AS is_new,
         m.message_id IS NOT NULL
             AND b.carrier_status IS DISTINCT FROM m.carrier_status AS carrier_status_changed,
@@ -31,8 +33,18 @@ compared AS (
         AND m.message_id = b.message_id
 ),
 
-new_media AS (
-    SELECT count(*) AS media_new
+message_counts AS (
+    SELECT
+        window_index,
+        count(*) FILTER (WHERE is_new) AS inserted,
+        count(*) FILTER (WHERE is_changed) AS updated,
+        count(*) FILTER (WHERE carrier_status_changed) AS status_changes
+    FROM compared
+    GROUP BY window_index
+),
+
+media_counts AS (
+    SELECT window_index, count(*) AS media_new
     FROM batch_media AS b
     WHERE NOT EXISTS (
         SELECT 1
@@ -42,10 +54,11 @@ new_media AS (
             AND m.message_id = b.message_id
             AND m.position = b.position
     )
+    GROUP BY window_index
 ),
 
-new_rejected AS (
-    SELECT count(*) AS rejected_new
+rejected_counts AS (
+    SELECT window_index, count(*) AS rejected_new
     FROM batch_rejected AS b
     WHERE NOT EXISTS (
         SELECT 1
@@ -54,15 +67,22 @@ new_rejected AS (
             AND r.account = b.account
             AND r.record_hash = rejected_record_hash(b.source, b.record, b.reason)
     )
+    GROUP BY window_index
 ),
 
-final AS (
-    SELECT
-        (SELECT count(*) FILTER (WHERE is_new) FROM compared) AS inserted,
-        (SELECT count(*) FILTER (WHERE is_changed) FROM compared) AS updated,
-        (SELECT count(*) FILTER (WHERE carrier_status_changed) FROM compared) AS status_changes,
-        (SELECT media_new FROM new_media) AS media_new,
-        (SELECT rejected_new FROM new_rejected) AS rejected_new
+windows AS (
+    SELECT unnest(range($windows)) AS window_index
 )
 
-SELECT * FROM final;
+SELECT
+    w.window_index,
+    coalesce(mc.inserted, 0) AS inserted,
+    coalesce(mc.updated, 0) AS updated,
+    coalesce(mc.status_changes, 0) AS status_changes,
+    coalesce(md.media_new, 0) AS media_new,
+    coalesce(rc.rejected_new, 0) AS rejected_new
+FROM windows AS w
+LEFT JOIN message_counts AS mc ON mc.window_index = w.window_index
+LEFT JOIN media_counts AS md ON md.window_index = w.window_index
+LEFT JOIN rejected_counts AS rc ON rc.window_index = w.window_index
+ORDER BY w.window_index;

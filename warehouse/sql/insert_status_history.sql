@@ -1,5 +1,5 @@
 -- A history row for every message seen for the first time and every change of carrier_status.
--- Runs before merge_messages.sql, so `messages` still holds the previous state.
+-- Runs before update_known_messages.sql, so `messages` still holds the previous state.
 INSERT INTO carrier_status_history
     (provider, account, kind, message_id, carrier_status, status, seen_at)
 SELECT

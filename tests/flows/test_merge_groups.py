@@ -1,0 +1,116 @@
+"""Windows fetched by the time a merge starts are merged together, oldest first, in groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from extract.voipms.errors import UnexpectedAnswerError
+from extract.voipms.windows import Window
+from flows.archive_run import MERGE_GROUP_MESSAGES, PlainSteps, RunSummary, _archive_fetched
+from flows.window_steps import PreparedWindow, WindowOutcome
+from transform.reconcile import Reconciled
+from warehouse import MergeResult, open_warehouse
+
+
+class GroupsSeen(PlainSteps):
+    """PlainSteps that only note which windows each merge was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: list[list[date]] = []
+
+    def merge(
+        self, con: duckdb.DuckDBPyConnection, prepared: Sequence[PreparedWindow], account: str
+    ) -> list[WindowOutcome]:
+        self.groups.append([p.window.start for p in prepared])
+        return [
+            WindowOutcome(p.window, MergeResult(p.frames.messages.height, 0, 0, 0, 0), 0, 0, 0)
+            for p in prepared
+        ]
+
+
+class Notes:
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def advance(self, note: str = "") -> None:
+        self.notes.append(note)
+
+
+def window(month: int) -> Window:
+    start = date(2024, month, 1)
+    return Window(start, start + timedelta(days=27))
+
+
+def fetched(month: int, messages: int) -> tuple[Window, Future[PreparedWindow]]:
+    frames = Reconciled(
+        messages=pl.DataFrame({"n": pl.int_range(messages, eager=True)}),
+        media=pl.DataFrame(),
+        rejected=pl.DataFrame(),
+        duplicates=0,
+        matched=0,
+    )
+    future: Future[PreparedWindow] = Future()
+    future.set_result(PreparedWindow(window(month), [], frames, messages, 0, 2, set()))
+    return window(month), future
+
+
+def failed(month: int) -> tuple[Window, Future[PreparedWindow]]:
+    future: Future[PreparedWindow] = Future()
+    future.set_exception(UnexpectedAnswerError("no_such_status", "getSMS"))
+    return window(month), future
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = open_warehouse(tmp_path / "archive.duckdb")
+    yield connection
+    connection.close()
+
+
+def run(
+    con: duckdb.DuckDBPyConnection, ready: list[tuple[Window, Future[PreparedWindow]]]
+) -> tuple[GroupsSeen, RunSummary, Notes]:
+    steps, notes = GroupsSeen(), Notes()
+    summary = RunSummary("backfill", date(2024, 1, 1), date(2024, 12, 31))
+    _archive_fetched(con, "acct", summary, set(), notes, steps, ready)
+    return steps, summary, notes
+
+
+def test_ready_windows_merge_together_up_to_the_group_size(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    third = MERGE_GROUP_MESSAGES // 3 + 1
+    steps, summary, notes = run(
+        con,
+        [fetched(1, third), fetched(2, third), fetched(3, third), fetched(4, 10), fetched(5, 20)],
+    )
+    assert steps.groups == [
+        [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)],  # the third fills the group
+        [date(2024, 4, 1), date(2024, 5, 1)],
+    ]
+    assert summary.inserted == 3 * third + 30
+    assert len(notes.notes) == 5  # one step of progress per window
+
+
+def test_a_window_as_large_as_a_group_is_merged_alone(con: duckdb.DuckDBPyConnection) -> None:
+    steps, _, _ = run(con, [fetched(1, MERGE_GROUP_MESSAGES), fetched(2, 5)])
+    assert steps.groups == [[date(2024, 1, 1)], [date(2024, 2, 1)]]
+
+
+def test_a_window_answered_unusably_is_noted_and_the_others_merged(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    steps, summary, notes = run(con, [fetched(1, 5), failed(2), fetched(3, 7)])
+    assert steps.groups == [[date(2024, 1, 1), date(2024, 3, 1)]]
+    assert len(summary.failed_windows) == 1
+    assert summary.failed_windows[0].startswith("2024-02-01..2024-02-28: ")
+    assert summary.inserted == 12
+    assert notes.notes[0] == "2024-02-01..2024-02-28 failed"

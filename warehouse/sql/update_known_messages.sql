@@ -1,0 +1,24 @@
+-- Refresh the derived columns and last_seen_at of the batch's messages the archive holds.
+-- first_seen_at is never touched once set. The batch is unique on the key (deduped before).
+UPDATE messages AS m
+SET
+    direction = b.direction,
+    did = b.did,
+    contact = b.contact,
+    contact_kind = b.contact_kind,
+    sent_at = b.sent_at,
+    sent_at_local = b.sent_at_local,
+    body = b.body,
+    body_raw = b.body_raw,
+    body_source = b.body_source,
+    carrier_status = b.carrier_status,
+    status = b.status,
+    segments = b.segments,
+    encoding = b.encoding,
+    media_count = b.media_count,
+    last_seen_at = greatest(m.last_seen_at, $seen_at)
+FROM batch_messages AS b
+WHERE m.provider = b.provider
+    AND m.account = b.account
+    AND m.kind = b.kind
+    AND m.message_id = b.message_id;
