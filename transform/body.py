@@ -35,18 +35,41 @@ _UTF8_ESCAPED: Final = "|".join(
 _ESCAPE: Final = "%[0-9A-Fa-f]{2}"
 
 
+_SAMPLE: Final = 2_000
+"""About how many texts of a batch are read for the escaped characters it uses."""
+
+
+def _escaped_characters(texts: pl.Series) -> list[str]:
+    """The distinct escaped UTF-8 characters in `texts`."""
+    found = texts.str.extract_all(_UTF8_ESCAPED).explode().drop_nulls().unique()
+    return found.to_list()
+
+
+def _replaced(texts: pl.Series, patterns: list[str]) -> pl.Series:
+    """Every escaped character of `patterns` decoded, in one multi-pattern pass."""
+    if not patterns:
+        return texts
+    return texts.str.replace_many(patterns, [unquote(pattern) for pattern in patterns])
+
+
 def _percent_decoded(spaced: pl.Series) -> pl.Series:
     """Replace every escaped UTF-8 character of texts whose `+` are already spaces.
 
-    The distinct escaped characters of the batch (a few thousand at most) are decoded in
-    Python, then substituted everywhere in one multi-pattern pass. The sequences are
-    prefix-free (UTF-8 is), so the pass is unambiguous, and it never re-reads its output.
+    The distinct escaped characters (a few thousand at most) are decoded in Python, then
+    substituted everywhere in one multi-pattern pass. The sequences are prefix-free (UTF-8
+    is), so the pass is unambiguous, and it never re-reads its output. They are looked for
+    in a sample of the texts first; the texts still holding an escape after that pass
+    (a character the sample lacked) are decoded again from the start with what they hold.
     """
-    found = spaced.str.extract_all(_UTF8_ESCAPED).explode().drop_nulls().unique()
-    if found.is_empty():
-        return spaced
-    patterns = found.to_list()
-    return spaced.str.replace_many(patterns, [unquote(pattern) for pattern in patterns])
+    sample = spaced.gather_every(max(1, spaced.len() // _SAMPLE))
+    patterns = _escaped_characters(sample)
+    decoded = _replaced(spaced, patterns)
+    missed = decoded.str.contains(_ESCAPE).fill_null(False)
+    if not missed.any():
+        return decoded
+    again = spaced.filter(missed)
+    more = sorted(set(_escaped_characters(again)) - set(patterns))
+    return _put_back(decoded, missed, _replaced(again, patterns + more))
 
 
 def _put_back(values: pl.Series, mask: pl.Series, subset: pl.Series) -> pl.Series:

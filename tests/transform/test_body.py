@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_series_equal
 
 from extract.voipms.sandbox.render import encode_message, getmms_text
-from transform.body import body_from_raw, getmms_unescaped, url_decoded
+from transform.body import _SAMPLE, body_from_raw, getmms_unescaped, url_decoded
 
 
 def _decoded(*values: str | None) -> list[str | None]:
@@ -123,3 +123,23 @@ def test_getmms_rendering_decodes_to_the_latin1_part(texts: list[str]) -> None:
     raw = pl.Series("message", [encode_message(getmms_text(text)) for text in texts])
     expected = [re.sub("[^\x00-\xff]", "", text) for text in texts]
     assert body_from_raw(raw, source="getMMS").to_list() == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.text(), min_size=1, max_size=8),
+    st.lists(st.integers(min_value=0, max_value=3 * _SAMPLE - 1), min_size=8, max_size=8),
+)
+def test_a_large_batch_decodes_what_its_sample_did_not_show(
+    texts: list[str], places: list[int]
+) -> None:
+    # the escaped characters are first looked for in a sample of ~_SAMPLE texts: rare ones
+    # (and broken or literal escapes) away from the sampled rows must still be decoded
+    encoded = ["Caf%C3%A9+au+lait"] * (3 * _SAMPLE)
+    expected = ["Café au lait"] * (3 * _SAMPLE)
+    for text, place in zip(texts, places, strict=False):
+        encoded[place] = quote_plus(text)
+        expected[place] = text
+    encoded[1], expected[1] = "100%25+%F0%9F%8E%89%2541", "100% 🎉%41"
+    encoded[3], expected[3] = "broken%E2%82+%zz", "broken\ufffd %zz"
+    assert _decoded(*encoded) == expected
