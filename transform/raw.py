@@ -10,6 +10,7 @@ from typing import Final
 
 import orjson
 import polars as pl
+import pyarrow as pa
 
 SCALAR_FIELDS: Final = (
     "id",
@@ -186,9 +187,11 @@ def raw_frame(rows: Iterable[Mapping[str, object]], source: str) -> pl.DataFrame
                 given[index] = _valid_text(given[index])
                 records[index] = _record(given[index])
     dicts = [_as_dict(row) for row in given]
-    media = pl.Series(
-        "media", [_media_list(row.get("media")) for row in dicts], dtype=pl.List(pl.Utf8)
+    # through Arrow: polars builds a list column from Python lists ~30 times slower
+    media_lists = pa.array(
+        [_media_list(row.get("media")) for row in dicts], type=pa.large_list(pa.large_string())
     )
+    media = pl.Series("media", media_lists, dtype=pl.List(pl.Utf8))
     record = pl.Series("record", records, dtype=pl.Utf8)
     frame = _scalars(dicts).with_columns(media, record)
     return frame.with_columns(source=pl.lit(source, dtype=pl.Utf8)).select(RAW_SCHEMA.names())
