@@ -52,8 +52,24 @@ def _replaced(texts: pl.Series, patterns: list[str]) -> pl.Series:
     return texts.str.replace_many(patterns, [unquote(pattern) for pattern in patterns])
 
 
-def _percent_decoded(spaced: pl.Series) -> pl.Series:
-    """Replace every escaped UTF-8 character of texts whose `+` are already spaces.
+def _escapes_left(texts: pl.Series, decoded: pl.Series, patterns: list[str]) -> pl.Series:
+    """Where `decoded` (`texts` with `patterns` decoded) still holds an escape not decoded.
+
+    A decoded "%25" is a literal "%", and "%2541" reads "%41", which was no escape: texts
+    that held "%25" are asked again with every pattern deleted instead (what is left of
+    them is what the pass did not decode).
+    """
+    left = decoded.str.contains(_ESCAPE).fill_null(False)
+    literal = left & texts.str.contains("%25", literal=True).fill_null(False)
+    if not literal.any():
+        return left
+    rest = texts.filter(literal).str.replace_many(patterns, [""] * len(patterns))
+    return _put_back(left, literal, rest.str.contains(_ESCAPE).fill_null(False))
+
+
+def _percent_decoded(spaced: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Every escaped UTF-8 character of texts whose `+` are already spaces replaced, and
+    where an escape was left (bytes that are not UTF-8).
 
     The distinct escaped characters (a few thousand at most) are decoded in Python, then
     substituted everywhere in one multi-pattern pass. The sequences are prefix-free (UTF-8
@@ -64,12 +80,14 @@ def _percent_decoded(spaced: pl.Series) -> pl.Series:
     sample = spaced.gather_every(max(1, spaced.len() // _SAMPLE))
     patterns = _escaped_characters(sample)
     decoded = _replaced(spaced, patterns)
-    missed = decoded.str.contains(_ESCAPE).fill_null(False)
+    missed = _escapes_left(spaced, decoded, patterns)
     if not missed.any():
-        return decoded
+        return decoded, missed
     again = spaced.filter(missed)
-    more = sorted(set(_escaped_characters(again)) - set(patterns))
-    return _put_back(decoded, missed, _replaced(again, patterns + more))
+    patterns += sorted(set(_escaped_characters(again)) - set(patterns))
+    redone = _replaced(again, patterns)
+    left = _escapes_left(again, redone, patterns)
+    return _put_back(decoded, missed, redone), _put_back(missed, missed, left)
 
 
 def _put_back(values: pl.Series, mask: pl.Series, subset: pl.Series) -> pl.Series:
@@ -100,10 +118,11 @@ def url_decoded(raw: pl.Series) -> pl.Series:
     encoded = raw.str.contains(ENCODED_PATTERN).fill_null(False)
     spaced = raw.zip_with(~encoded, raw.str.replace_all("+", " ", literal=True))
     with_percent = encoded & spaced.str.contains("%", literal=True).fill_null(False)
-    decoded = _put_back(spaced, with_percent, _percent_decoded(spaced.filter(with_percent)))
-    # An escape left over is not UTF-8 (or the text held a literal "%41" once decoded):
-    # such rows are decoded again by Python, which puts U+FFFD in place of bad bytes.
-    leftover = with_percent & decoded.str.contains(_ESCAPE).fill_null(False)
+    decoded_part, left_part = _percent_decoded(spaced.filter(with_percent))
+    decoded = _put_back(spaced, with_percent, decoded_part)
+    # An escape left over is not UTF-8: such rows are decoded again by Python, which puts
+    # U+FFFD in place of bad bytes.
+    leftover = _put_back(with_percent, with_percent, left_part)
     slow = spaced.zip_with(leftover, decoded)
     return _mapped_distinct(slow, leftover, _unquoted_replacing).rename(raw.name)
 

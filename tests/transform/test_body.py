@@ -56,6 +56,9 @@ def test_plain_bodies_are_left_alone(plain: str) -> None:
         ("100%", "100%"),  # a lone '%' stays
         ("%zz+%4", "%zz %4"),  # '%' not followed by two hex digits stays
         ("%2541", "%41"),  # decoded once, never twice
+        ("%2541+%E2%82%AC", "%41 €"),  # a literal escape once decoded is not one left over
+        ("%2541%FF", "%41\ufffd"),  # ... but a byte that is not UTF-8 still is
+        ("%25%25%E2%82", "%%\ufffd"),
         ("%FF%FEok", "\ufffd\ufffdok"),  # not UTF-8: U+FFFD, the rest still read
         ("%E2%82", "\ufffd"),  # a cut multi-byte character
         ("%C0%AF", "\ufffd\ufffd"),  # an overlong form is not UTF-8
