@@ -244,6 +244,26 @@ def test_frames_of_several_chunks() -> None:
     assert result.rejected["reason"].str.starts_with("another MMS").to_list() == [True, True]
 
 
+def test_unreadable_rows_of_several_chunks_get_their_reasons() -> None:
+    # as the answer parts of a window are: one raw frame per part, never copied into one
+    parts = [
+        [sms_row(1), sms_row(2, "2024-13-40 10:00:00")],
+        [sms_row(3), sms_row(4, "2024-03-10 02:30:00"), sms_row(5, type_="7")],
+        [sms_row(6)],
+    ]
+    sms = pl.concat([raw_frame(rows, "getSMS") for rows in parts], rechunk=False)
+    assert sms.n_chunks() == 3
+    result = reconcile(
+        sms, raw_frame([], "getMMS"), provider="p", account="a", timezone="America/New_York"
+    )
+    assert result.messages["message_id"].to_list() == ["1", "3", "6"]
+    assert [reason[:24] for reason in result.rejected["reason"]] == [
+        "date is not a YYYY-MM-DD",
+        "date '2024-03-10 02:30:0",
+        "type is neither 0 (sent)",
+    ]
+
+
 def test_autumn_repeat_through_reconcile() -> None:
     sms = [
         sms_row(11, "2024-11-03 01:40:00"),
