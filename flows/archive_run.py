@@ -321,8 +321,9 @@ def _run_windows(
             logger.info("%d windows already archived: skipped", summary.windows_skipped)
     else:
         todo = windows
-    tracker = current_reporter().stage("windows", len(todo))
     notices: set[Notice] = set()
+    tracker = current_reporter().stage("windows", len(todo))
+    merger = WindowMerger(con, account, summary, notices, tracker, steps)
     queue = list(reversed(todo))  # oldest first, popped from the end
     in_flight: dict[Any, Window] = {}
     limit = settings.voipms_max_concurrency
@@ -342,81 +343,70 @@ def _run_windows(
             first = steps.next_done(list(in_flight))
             ready = {first, *steps.done_now(list(in_flight))}
             fetched = sorted(((in_flight.pop(f), f) for f in ready), key=lambda pair: pair[0].start)
-            _archive_fetched(con, account, summary, notices, tracker, steps, fetched)
+            merger.archive(fetched)
     summary.notices = [notice.describe() for notice in sorted(notices)]
     for line in summary.notices:
         logger.warning("the API sent %s (new to this archive; `smsarchive status` lists all)", line)
 
 
-def _prepared_or_noted(
-    con: duckdb.DuckDBPyConnection,
-    account: str,
-    summary: RunSummary,
-    notices: set[Notice],
-    tracker: Tracker,
-    window: Window,
-    finished: Any,
-) -> PreparedWindow | None:
-    """A fetched window, or None when the API answered it unusably (noted, left for later)."""
-    days = f"{window.start}..{window.end}"
-    try:
-        prepared: PreparedWindow = finished.result()
-    except (AccessError, TransientError):
-        raise
-    except PermanentError as exc:
-        # An answer this version cannot use (e.g. an error code it does not know) spoils
-        # this window only: the others go on, this one stays un-checkpointed for a rerun.
-        notice = Notice("unknown_error", f"{exc.method}: {exc.code}", f"window {days}")
-        if record_notices(
-            con, [notice.as_row()], provider=PROVIDER, account=account, seen_at=_now()
-        ):
-            notices.add(notice)
-        summary.failed_windows.append(f"{days}: {exc}")
-        logger.error("window %s not archived: %s", days, exc)
-        tracker.advance(f"{days} failed")
-        return None
-    return prepared
+@dataclass
+class WindowMerger:
+    """Takes a run's fetched windows into the archive and keeps the run's account of them."""
 
+    con: duckdb.DuckDBPyConnection
+    account: str
+    summary: RunSummary
+    notices: set[Notice]
+    tracker: Tracker
+    steps: Steps
 
-def _archive_fetched(
-    con: duckdb.DuckDBPyConnection,
-    account: str,
-    summary: RunSummary,
-    notices: set[Notice],
-    tracker: Tracker,
-    steps: Steps,
-    fetched: list[tuple[Window, Any]],
-) -> None:
-    """Merge fetched windows, oldest first, together up to MERGE_GROUP_MESSAGES at a time."""
-    group: list[PreparedWindow] = []
-    for window, finished in fetched:
-        prepared = _prepared_or_noted(con, account, summary, notices, tracker, window, finished)
-        if prepared is None:
-            continue
-        group.append(prepared)
-        if sum(p.frames.messages.height for p in group) >= MERGE_GROUP_MESSAGES:
-            _merge_group(con, account, summary, notices, tracker, steps, group)
-            group = []
-    if group:
-        _merge_group(con, account, summary, notices, tracker, steps, group)
+    def archive(self, fetched: list[tuple[Window, Any]]) -> None:
+        """Merge fetched windows, oldest first, together up to MERGE_GROUP_MESSAGES at a time."""
+        group: list[PreparedWindow] = []
+        for window, finished in fetched:
+            prepared = self._prepared_or_noted(window, finished)
+            if prepared is None:
+                continue
+            group.append(prepared)
+            if sum(p.frames.messages.height for p in group) >= MERGE_GROUP_MESSAGES:
+                self._merge(group)
+                group = []
+        if group:
+            self._merge(group)
 
+    def _prepared_or_noted(self, window: Window, finished: Any) -> PreparedWindow | None:
+        """A fetched window, or None when the API answered it unusably (noted, left for later)."""
+        days = f"{window.start}..{window.end}"
+        try:
+            prepared: PreparedWindow = finished.result()
+        except (AccessError, TransientError):
+            raise
+        except PermanentError as exc:
+            # An answer this version cannot use (e.g. an error code it does not know) spoils
+            # this window only: the others go on, this one stays un-checkpointed for a rerun.
+            notice = Notice("unknown_error", f"{exc.method}: {exc.code}", f"window {days}")
+            if record_notices(
+                self.con,
+                [notice.as_row()],
+                provider=PROVIDER,
+                account=self.account,
+                seen_at=_now(),
+            ):
+                self.notices.add(notice)
+            self.summary.failed_windows.append(f"{days}: {exc}")
+            logger.error("window %s not archived: %s", days, exc)
+            self.tracker.advance(f"{days} failed")
+            return None
+        return prepared
 
-def _merge_group(
-    con: duckdb.DuckDBPyConnection,
-    account: str,
-    summary: RunSummary,
-    notices: set[Notice],
-    tracker: Tracker,
-    steps: Steps,
-    group: list[PreparedWindow],
-) -> None:
-    for outcome in steps.merge(con, group, account):
-        summary.inserted += outcome.merge.inserted
-        summary.updated += outcome.merge.updated
-        summary.status_changes += outcome.merge.status_changes
-        summary.rejected += outcome.rejected
-        notices |= outcome.new_notices
-        tracker.advance(f"{outcome.window.start}..{outcome.window.end}")
+    def _merge(self, group: list[PreparedWindow]) -> None:
+        for outcome in self.steps.merge(self.con, group, self.account):
+            self.summary.inserted += outcome.merge.inserted
+            self.summary.updated += outcome.merge.updated
+            self.summary.status_changes += outcome.merge.status_changes
+            self.summary.rejected += outcome.rejected
+            self.notices |= outcome.new_notices
+            self.tracker.advance(f"{outcome.window.start}..{outcome.window.end}")
 
 
 def _now() -> datetime:

@@ -13,7 +13,7 @@ import pytest
 
 from extract.voipms.errors import UnexpectedAnswerError
 from extract.voipms.windows import Window
-from flows.archive_run import MERGE_GROUP_MESSAGES, PlainSteps, RunSummary, _archive_fetched
+from flows.archive_run import MERGE_GROUP_MESSAGES, PlainSteps, RunSummary, WindowMerger
 from flows.window_steps import PreparedWindow, WindowOutcome
 from transform.reconcile import Reconciled
 from warehouse import MergeResult, open_warehouse
@@ -80,7 +80,7 @@ def run(
 ) -> tuple[GroupsSeen, RunSummary, Notes]:
     steps, notes = GroupsSeen(), Notes()
     summary = RunSummary("backfill", date(2024, 1, 1), date(2024, 12, 31))
-    _archive_fetched(con, "acct", summary, set(), notes, steps, ready)
+    WindowMerger(con, "acct", summary, set(), notes, steps).archive(ready)
     return steps, summary, notes
 
 
