@@ -40,7 +40,9 @@ class Settings(BaseSettings):
         default_factory=lambda: ["voip.ms"],
         description="comma-separated host[:port] list media may be downloaded from",
     )
-    voipms_max_concurrency: int = Field(default=4, ge=1, description="API calls in flight at once")
+    voipms_max_concurrency: int = Field(
+        default=4, ge=1, description="API calls in flight at once (and windows fetched at once)"
+    )
     voipms_requests_per_minute: int | None = Field(
         default=60, ge=1, description="client-side cap on API calls a minute (empty = no cap)"
     )
