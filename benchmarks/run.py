@@ -56,6 +56,7 @@ class Options:
     skip_3m: bool
     skip_media: bool
     latency_messages: int
+    rss_3m_years: int
     quick: bool
     notes: list[str] = field(default_factory=list)
 
@@ -86,6 +87,13 @@ def parse(argv: list[str] | None = None) -> Options:
         default=50_000,
         help="account size of the 8 s latency run (smaller than --messages: it is slow)",
     )
+    p.add_argument(
+        "--rss-3m-years",
+        type=int,
+        default=None,
+        help="span of the 3M RSS run (default 3 x --years: the same messages a day over three "
+        "times the history; --years for three times the density)",
+    )
     a = p.parse_args(argv)
     if a.quick:
         a.messages, a.repeat, a.skip_3m, a.skip_10m = 50_000, 1, True, True
@@ -102,6 +110,7 @@ def parse(argv: list[str] | None = None) -> Options:
         skip_3m=a.skip_3m,
         skip_media=a.skip_media,
         latency_messages=min(a.latency_messages, a.messages),
+        rss_3m_years=a.rss_3m_years or 3 * a.years,
         quick=a.quick,
     )
 
@@ -278,7 +287,7 @@ def latency_run(opts: Options, work: Path, start: date, end: date) -> dict[str, 
 
 
 def rss_at(opts: Options, work: Path, start: date, end: date, messages: int) -> dict[str, Any]:
-    """Peak RSS of an end-to-end `smsarchive backfill` of an account of `messages`."""
+    """Peak RSS of an end-to-end `smsarchive backfill` of `messages` spread over `start`..`end`."""
     shape = AccountShape(messages, start, end, opts.dids, opts.mms_share)
     log(f"RSS run: generating {messages:,} messages")
     with SandboxProcess(shape) as sandbox:
@@ -288,7 +297,13 @@ def rss_at(opts: Options, work: Path, start: date, end: date, messages: int) -> 
         measured, _ = cli(
             sandbox, data_dir, ["backfill", f"--start={start}", f"--end={end}"], "backfill"
         )
-    return {"messages": messages, "wall_s": measured.wall_s, "peak_rss_mb": measured.peak_rss_mb}
+    return {
+        "messages": messages,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "wall_s": measured.wall_s,
+        "peak_rss_mb": measured.peak_rss_mb,
+    }
 
 
 def warehouse_10m(opts: Options, work: Path) -> dict[str, Any]:
@@ -480,7 +495,7 @@ def table(opts: Options, rounds: list[dict[str, Any]], extra: dict[str, Any]) ->
         ratio = big["peak_rss_mb"] / rss
         rows.append(
             Row(
-                f"peak RSS at {big['messages']:,}",
+                f"peak RSS at {big['messages']:,}, {big.get('start')}..{big.get('end')}",
                 f"{big['peak_rss_mb']:,.0f} MB",
                 f"at {opts.messages:,}: {rss:,.0f} MB",
                 f"{ratio:.2f}x",
@@ -528,7 +543,8 @@ def main(argv: list[str] | None = None) -> None:
         if not opts.skip_latency:
             extra["latency"] = latency_run(opts, work, start, end)
         if not opts.skip_3m and not opts.skip_media:
-            extra["rss_3m"] = rss_at(opts, work, start, end, 3 * opts.messages)
+            start_3m, _ = span(opts.rss_3m_years)
+            extra["rss_3m"] = rss_at(opts, work, start_3m, end, 3 * opts.messages)
         extra["warehouse_10m"] = warehouse_10m(opts, work)
     rows = table(opts, rounds, extra)
     stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
