@@ -56,16 +56,20 @@ def values(frame: pl.DataFrame) -> list[dict[str, Any]]:
     ).to_dicts()
 
 
-def chart(name: str, frame: pl.DataFrame, title: str, **spec: Any) -> Spec:
-    """A one-layer chart of `frame`: its data named after the chart, `spec` the rest."""
+def whole_chart(title: str, datasets: dict[str, pl.DataFrame], **spec: Any) -> Spec:
+    """A chart as the page draws it: schema, view size, title, `spec`, and its data by name."""
     return {
         "$schema": SCHEMA,
         "config": CONFIG,
         "title": title,
-        "data": {"name": name},
         **spec,
-        "datasets": {name: values(frame)},
+        "datasets": {name: values(frame) for name, frame in datasets.items()},
     }
+
+
+def chart(name: str, frame: pl.DataFrame, title: str, **spec: Any) -> Spec:
+    """A one-layer chart of `frame`: its data named after the chart, `spec` the rest."""
+    return whole_chart(title, {name: frame}, data={"name": name}, **spec)
 
 
 def _status_colour(title: str = "status") -> Spec:
@@ -232,15 +236,13 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
         "mark": {"type": "rule", "color": "#d62728", "strokeDash": [4, 4]},
         "encoding": {"y": channel("limit:Q"), "tooltip": tooltip("label:N")},
     }
-    return {
-        "$schema": SCHEMA,
-        "config": CONFIG,
-        "title": title,
-        "layer": [rules, points],
-        "width": WIDTH,
-        "height": 200,
-        "datasets": {"send_limits": values(limits), "near_send_limit": values(near)},
-    }
+    return whole_chart(
+        title,
+        {"send_limits": limits, "near_send_limit": near},
+        layer=[rules, points],
+        width=WIDTH,
+        height=200,
+    )
 
 
 def status_by_period(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
