@@ -35,17 +35,6 @@ PROVIDER = "voipms"
 
 
 @dataclass
-class RawWindow:
-    """Every raw row of one window: getSMS with all_messages=1 and getMMS with MMS only."""
-
-    window: Window
-    sms_all: list[dict[str, Any]]
-    mms_only: list[dict[str, Any]]
-    calls: int = 0
-    splits: int = 0
-
-
-@dataclass
 class WindowOutcome:
     """What archiving one window did."""
 
@@ -95,14 +84,6 @@ class PreparedWindow:
     mms_rows: int
     calls: int
     notices: set[Notice]
-
-
-def transform_raw(raw: RawWindow, *, account: str, timezone: str) -> tuple[Reconciled, set[Notice]]:
-    """A window's raw rows as archive frames, and the drift its answers show."""
-    sms, mms = AnswerFrames(GETSMS), AnswerFrames(GETMMS)
-    sms.read(raw.sms_all)
-    mms.read(raw.mms_only)
-    return reconcile_answers(sms, mms, account=account, timezone=timezone)
 
 
 @dataclass
@@ -297,25 +278,3 @@ def merge_prepared_windows(
             )
         )
     return outcomes
-
-
-def merge_raw_window(
-    con: duckdb.DuckDBPyConnection,
-    raw: RawWindow,
-    *,
-    account: str,
-    timezone: str,
-    seen_at: datetime,
-) -> WindowOutcome:
-    """Transform a window's raw rows and merge them, with its checkpoint, in one transaction."""
-    frames, notices = transform_raw(raw, account=account, timezone=timezone)
-    prepared = PreparedWindow(
-        window=raw.window,
-        landed=[],
-        frames=frames,
-        sms_rows=len(raw.sms_all),
-        mms_rows=len(raw.mms_only),
-        calls=raw.calls,
-        notices=notices,
-    )
-    return merge_prepared(con, prepared, account=account, seen_at=seen_at)

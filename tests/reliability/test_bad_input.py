@@ -32,14 +32,7 @@ from extract.voipms.sandbox.spec import ACCOUNT_TIMEZONE, AccountSpec
 from extract.voipms.windows import Window, fetch_window_complete, mms_fetch, sms_fetch
 from flows.archive_run import PlainSteps, archive
 from flows.media_step import download_pending, pending_items
-from flows.window_steps import (
-    PROVIDER,
-    RawWindow,
-    WindowOutcome,
-    merge_prepared,
-    merge_raw_window,
-    prepare_window,
-)
+from flows.window_steps import PROVIDER, WindowOutcome, merge_prepared, prepare_window
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from tests.flows.archive_checks import (
     archived_messages,
@@ -57,6 +50,7 @@ from tests.reliability.bad_rows import (
     damaged_fields,
     hostile_batches,
 )
+from tests.reliability.raw_windows import RawWindow, merge_raw_window
 from transform.raw import INVALID_TEXT_FIELD, raw_frame
 from warehouse import apply_migrations, open_warehouse
 
