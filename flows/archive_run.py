@@ -321,9 +321,8 @@ def _run_windows(
             logger.info("%d windows already archived: skipped", summary.windows_skipped)
     else:
         todo = windows
-    notices: set[Notice] = set()
     tracker = current_reporter().stage("windows", len(todo))
-    merger = WindowMerger(con, account, summary, notices, tracker, steps)
+    merger = WindowMerger(con, account, summary, tracker, steps)
     queue = list(reversed(todo))  # oldest first, popped from the end
     in_flight: dict[Any, Window] = {}
     limit = settings.voipms_max_concurrency
@@ -344,7 +343,7 @@ def _run_windows(
             ready = {first, *steps.done_now(list(in_flight))}
             fetched = sorted(((in_flight.pop(f), f) for f in ready), key=lambda pair: pair[0].start)
             merger.archive(fetched)
-    summary.notices = [notice.describe() for notice in sorted(notices)]
+    summary.notices = [notice.describe() for notice in sorted(merger.notices)]
     for line in summary.notices:
         logger.warning("the API sent %s (new to this archive; `smsarchive status` lists all)", line)
 
@@ -356,9 +355,10 @@ class WindowMerger:
     con: duckdb.DuckDBPyConnection
     account: str
     summary: RunSummary
-    notices: set[Notice]
     tracker: Tracker
     steps: Steps
+    notices: set[Notice] = field(default_factory=set)
+    """What the API sent in these windows that the archive had never met before."""
 
     def archive(self, fetched: list[tuple[Window, Any]]) -> None:
         """Merge fetched windows, oldest first, together up to MERGE_GROUP_MESSAGES at a time."""

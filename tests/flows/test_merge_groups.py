@@ -80,7 +80,7 @@ def run(
 ) -> tuple[GroupsSeen, RunSummary, Notes]:
     steps, notes = GroupsSeen(), Notes()
     summary = RunSummary("backfill", date(2024, 1, 1), date(2024, 12, 31))
-    WindowMerger(con, "acct", summary, set(), notes, steps).archive(ready)
+    WindowMerger(con, "acct", summary, notes, steps).archive(ready)
     return steps, summary, notes
 
 
