@@ -7,13 +7,17 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Final
 
 import polars as pl
-import vl_convert
 
 from warehouse.report.charts import Spec
 from warehouse.report.page import report_html
 from warehouse.report.params import ReportScope
+from warehouse.report.png_drawing import draw_pngs
+
+PNG_SCALE: Final = 1.5
+"""Pixels per CSS pixel in the chart PNGs (640 wide charts are 960 pixels wide)."""
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,8 @@ def write_report(
     for name, frame in tables.items():
         table_paths[name] = folder / f"{name}.csv"
         frame.write_csv(table_paths[name])
-    chart_paths: dict[str, Path] = {}
-    for name, spec in specs.items():
-        chart_paths[name] = folder / f"{name}.png"
-        chart_paths[name].write_bytes(vl_convert.vegalite_to_png(spec, scale=1.5))
+    chart_paths = {name: folder / f"{name}.png" for name in specs}
+    draw_pngs({chart_paths[name]: spec for name, spec in specs.items()}, scale=PNG_SCALE)
     page = folder / "report.html"
     page.write_text(report_html(tables, specs, scope, made_at), encoding="utf-8")
     return ReportFiles(folder=folder, html=page, charts=chart_paths, tables=table_paths)
