@@ -1,4 +1,4 @@
-"""Raw API answers written to disk exactly as received, atomically, before any transform."""
+"""Raw API rows written to disk as received, as compact JSON, atomically, before any transform."""
 
 from __future__ import annotations
 
