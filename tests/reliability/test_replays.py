@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,8 +38,20 @@ from warehouse import open_warehouse
 History = dict[tuple[str, str], list[str]]
 
 
+MIDNIGHT_MARGIN = timedelta(minutes=2)
+"""Longer than a test of this module takes: none may straddle the account's midnight."""
+
+
 def _today() -> date:
-    """The sandbox's "today" and the one `sync` ends on: the account's local day now."""
+    """The sandbox's "today" and the one `sync` ends on: the account's local day now.
+
+    Within MIDNIGHT_MARGIN of the account's midnight, it waits for the next day first: a test
+    that made its sandbox on one day and synced on the next would compare different days.
+    """
+    now = datetime.now(ZoneInfo(ACCOUNT_TIMEZONE))
+    midnight = datetime.combine(now.date() + timedelta(days=1), time(), now.tzinfo)
+    if midnight - now < MIDNIGHT_MARGIN:
+        sleep((midnight - now).total_seconds() + 1)
     return datetime.now(ZoneInfo(ACCOUNT_TIMEZONE)).date()
 
 
