@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import queue
+import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
 import httpx
-import tenacity
 
 from extract.media.log_masking import describe_url
 from extract.media.records import K, MediaItem, MediaResult
@@ -22,6 +24,33 @@ from extract.media.url_policy import UrlPolicy
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+
+
+class CookielessClient(httpx.Client):
+    """An httpx.Client that neither keeps nor sends cookies: each download stands alone, and
+    no response's Set-Cookie headers are read (a tenth of a download's Python, under the GIL
+    the workers share)."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        """Cookies given are ignored."""
+
+
+class _NoCookies(httpx.Cookies):
+    """A jar that keeps nothing."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        """Keep nothing a host sets."""
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        """Keep nothing."""
+
+
+_NO_COOKIES: Final = _NoCookies()
 
 
 class WorkerClients:
@@ -43,7 +72,7 @@ class WorkerClients:
         """This thread's client."""
         client: httpx.Client | None = getattr(self._local, "client", None)
         if client is None:
-            client = httpx.Client(
+            client = CookielessClient(
                 headers={
                     "User-Agent": self._user_agent,
                     "Accept": "*/*",
@@ -94,47 +123,42 @@ def _result(item: MediaItem[K], outcome: Outcome, attempts: int) -> MediaResult[
     )
 
 
-def _wait_strategy(
-    backoff: float, backoff_max: float
-) -> Callable[[tenacity.RetryCallState], float]:
-    jitter = tenacity.wait_random_exponential(multiplier=backoff, max=backoff_max)
-
-    def wait_seconds(state: tenacity.RetryCallState) -> float:
-        seconds = jitter(state)
-        error = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(error, TransientError) and error.retry_after is not None:
-            seconds = max(seconds, min(error.retry_after, backoff_max))
-        return seconds
-
-    return wait_seconds
+def backoff_seconds(
+    error: TransientError, attempt: int, backoff: float, backoff_max: float
+) -> float:
+    """Seconds to wait after failed attempt number `attempt` (1, 2, ...): exponential with full
+    jitter, uniform in 0..min(backoff_max, backoff x 2^(attempt - 1)); a Retry-After is
+    honoured up to backoff_max."""
+    seconds = random.uniform(0.0, min(backoff_max, backoff * 2 ** (attempt - 1)))
+    if error.retry_after is not None:
+        seconds = max(seconds, min(error.retry_after, backoff_max))
+    return seconds
 
 
 def _fetch(run: _Run, item: MediaItem[K], url: httpx.URL) -> MediaResult[K]:
+    """One item, retried on transient trouble up to `run.max_attempts` attempts in all.
+
+    A plain loop: a tenacity `Retrying` made per item was a fifteenth of a download's Python,
+    which the eight workers share under one GIL.
+    """
     attempts = 0
-
-    def attempt() -> Outcome:
-        nonlocal attempts
+    while True:
         attempts += 1
-        return fetch_once(
-            run.clients.client(),
-            url,
-            policy=run.policy,
-            media_dir=run.media_dir,
-            limits=run.limits,
-            durable=run.durable,
-        )
-
-    retrying = tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(run.max_attempts),
-        wait=_wait_strategy(run.backoff, run.backoff_max),
-        retry=tenacity.retry_if_exception_type(TransientError),
-        reraise=True,
-    )
-    try:
-        outcome = retrying(attempt)
-    except TransientError as exc:
-        outcome = Outcome(state="failed", error=exc.reason)
-    return _result(item, outcome, attempts)
+        try:
+            outcome = fetch_once(
+                run.clients.client(),
+                url,
+                policy=run.policy,
+                media_dir=run.media_dir,
+                limits=run.limits,
+                durable=run.durable,
+            )
+        except TransientError as exc:
+            if attempts < run.max_attempts:
+                time.sleep(backoff_seconds(exc, attempts, run.backoff, run.backoff_max))
+                continue
+            outcome = Outcome(state="failed", error=exc.reason)
+        return _result(item, outcome, attempts)
 
 
 def _log(result: MediaResult[K]) -> None:

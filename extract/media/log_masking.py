@@ -7,8 +7,6 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 
@@ -77,22 +75,32 @@ _FILTER = UrlMaskingFilter()
 _ATTACH_LOCK = threading.Lock()
 
 
+_ATTACHED = threading.Event()
+"""Set once the filter is on every guarded logger (filters are never removed)."""
+
+
 def _attach() -> None:
     with _ATTACH_LOCK:
         for name in GUARDED_LOGGERS:
             logger = logging.getLogger(name)
             if _FILTER not in logger.filters:
                 logger.addFilter(_FILTER)
+        _ATTACHED.set()
 
 
-@contextmanager
-def url_masked(url: httpx.URL) -> Iterator[None]:
+class UrlMasked:
     """Within the block, httpx's log lines show `url` as host and short id only, and
     httpcore's traces hide Location headers."""
-    _attach()
-    text = str(url)
-    _FILTER.add(text)
-    try:
-        yield
-    finally:
-        _FILTER.discard(text)
+
+    __slots__ = ("_text",)
+
+    def __init__(self, url: httpx.URL) -> None:
+        self._text = str(url)
+
+    def __enter__(self) -> None:
+        if not _ATTACHED.is_set():
+            _attach()
+        _FILTER.add(self._text)
+
+    def __exit__(self, *exc: object) -> None:
+        _FILTER.discard(self._text)

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from extract.media import records
-from extract.media.log_masking import url_masked
+from extract.media.log_masking import UrlMasked
 from extract.media.records import MediaState, http_status_reason
 from extract.media.sniffing import EXPIRED_MAX_BYTES, is_expired_marker, sniff_content_type
 from extract.media.storage import Received, TooLargeError, commit, receive
@@ -158,7 +158,7 @@ def fetch_once(
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         try:
-            with url_masked(current), client.stream("GET", current) as response:
+            with UrlMasked(current), client.stream("GET", current) as response:
                 if response.status_code not in REDIRECT_STATUSES:
                     return _read_body(response, media_dir, limits, deadline, durable)
                 location = response.headers.get("location")

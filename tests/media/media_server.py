@@ -25,6 +25,8 @@ class Route:
     in_flight: int = 0
     max_in_flight: int = 0
     user_agents: list[str] = field(default_factory=list)
+    cookies: list[str | None] = field(default_factory=list)
+    """The Cookie header of each request (None: none sent)."""
 
 
 class MediaServer:
@@ -39,7 +41,9 @@ class MediaServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                route, nth = server._enter(urlsplit(self.path).path, self.headers["User-Agent"])
+                route, nth = server._enter(
+                    urlsplit(self.path).path, self.headers["User-Agent"], self.headers["Cookie"]
+                )
                 try:
                     if route is None:
                         send(self, b"no such route", status=404)
@@ -72,7 +76,9 @@ class MediaServer:
         self._httpd.server_close()
         self._thread.join()
 
-    def _enter(self, path: str, user_agent: str | None) -> tuple[Route | None, int]:
+    def _enter(
+        self, path: str, user_agent: str | None, cookie: str | None
+    ) -> tuple[Route | None, int]:
         with self._lock:
             self.total_requests += 1
             route = self._routes.get(path)
@@ -83,6 +89,7 @@ class MediaServer:
             route.in_flight += 1
             route.max_in_flight = max(route.max_in_flight, route.in_flight)
             route.user_agents.append(user_agent or "")
+            route.cookies.append(cookie)
             return route, nth
 
     def _leave(self, route: Route | None) -> None:

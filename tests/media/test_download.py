@@ -444,3 +444,31 @@ def test_an_unexpected_error_in_a_worker_reaches_the_caller_and_stops_the_rest(
     assert calls < len(urls)  # nothing more was started once the caller knew
     assert not [t for t in threading.enumerate() if t.name.startswith("media_")]
     _assert_store_is_sound(tmp_path)
+
+
+def test_a_cookie_a_media_host_sets_is_not_sent_back(server: MediaServer, tmp_path: Path) -> None:
+    """Each download stands alone: one worker's client keeps no cookie between files."""
+    data = SAMPLES["gif"][0]
+    setter = server.add(srv.body(data, headers={"Set-Cookie": "session=s3cr3t; Path=/"}))
+    reader = server.add(srv.body(png()))
+    results = _download(server, tmp_path, [setter, reader, setter], concurrency=1)
+    assert [r.state for r in results] == ["stored", "stored", "stored"]
+    assert server.route(setter).cookies == [None, None]
+    assert server.route(reader).cookies == [None]
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 3, 6])
+def test_backoff_is_full_jitter_below_its_exponential_cap(attempt: int) -> None:
+    cap = min(0.5 * 2 ** (attempt - 1), 4.0)
+    busy = transfer.TransientError("http_503")
+    waits = [download.backoff_seconds(busy, attempt, 0.5, 4.0) for _ in range(400)]
+    assert all(0.0 <= w <= cap for w in waits)
+    assert max(waits) > cap * 0.8  # spread over the whole range
+    assert min(waits) < cap * 0.2
+
+
+def test_backoff_honours_retry_after_up_to_its_cap() -> None:
+    later = transfer.TransientError("http_429", retry_after=3.0)
+    assert all(download.backoff_seconds(later, 1, 0.5, 30.0) == 3.0 for _ in range(50))
+    huge = transfer.TransientError("http_429", retry_after=99.0)
+    assert download.backoff_seconds(huge, 1, 0.5, 30.0) == 30.0
