@@ -15,6 +15,7 @@ from extract.media.records import MediaState, http_status_reason
 from extract.media.sniffing import EXPIRED_MAX_BYTES, is_expired_marker, sniff_content_type
 from extract.media.storage import Received, TooLargeError, commit, receive
 from extract.media.url_policy import UrlPolicy
+from extract.retry_after import retry_after_seconds
 
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -52,15 +53,6 @@ class TransferLimits:
 
 def _failed(reason: str) -> Outcome:
     return Outcome(state="failed", error=reason)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # an HTTP date: our own backoff will do
-    return seconds if seconds >= 0 else None
 
 
 def _content_length(response: httpx.Response) -> int | None:
@@ -111,7 +103,7 @@ def _read_body(
     if status in EXPIRED_STATUSES:
         return Outcome(state="expired")
     if status == 429 or status >= 500:
-        raise TransientError(http_status_reason(status), _retry_after(response))
+        raise TransientError(http_status_reason(status), retry_after_seconds(response.headers))
     if not 200 <= status < 300:
         return _failed(http_status_reason(status))
     declared = _content_length(response)

@@ -25,6 +25,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from extract.retry_after import retry_after_seconds
 from extract.voipms.errors import (
     EMPTY_STATUSES,
     CallTimeoutError,
@@ -218,8 +219,9 @@ class VoipMsClient:
     client-side cap). Transient failures (api_limit_exceeded, method_maintenance, HTTP 5xx and
     429, timeouts, connection failures, answers that are not JSON) are retried up to
     `max_attempts` tries in all, waiting `backoff_base * 2**n` seconds (capped at
-    `backoff_max`) plus up to `backoff_base` of random jitter, without holding a concurrency
-    slot while waiting. Permanent failures raise at once. `no_sms` is an empty list.
+    `backoff_max`) plus up to `backoff_base` of random jitter, or as long as a Retry-After
+    header asks (up to `backoff_max`) when it asks longer, without holding a concurrency slot
+    while waiting. Permanent failures raise at once. `no_sms` is an empty list.
 
     The password lives in a `SecretStr`; it is blanked from the log records of this package,
     httpx and httpcore while the client is open, and no error text or repr holds it.
@@ -348,11 +350,21 @@ class VoipMsClient:
             attempts += 1
             return self._attempt(method, form)
 
+        backoff = wait_exponential_jitter(
+            multiplier=self.backoff_base, max=self.backoff_max, jitter=self.backoff_base
+        )
+
+        def wait(state: RetryCallState) -> float:
+            # a Retry-After (HTTP 429, 503) is honoured, up to backoff_max
+            seconds = backoff(state)
+            error = state.outcome.exception() if state.outcome is not None else None
+            if isinstance(error, TransientError) and error.retry_after is not None:
+                seconds = max(seconds, min(error.retry_after, self.backoff_max))
+            return seconds
+
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
-            wait=wait_exponential_jitter(
-                multiplier=self.backoff_base, max=self.backoff_max, jitter=self.backoff_base
-            ),
+            wait=wait,
             retry=retry_if_exception_type(TransientError),
             before_sleep=lambda state: self._on_retry(method, state),
             reraise=True,
@@ -460,7 +472,12 @@ class VoipMsClient:
     def _decode(self, method: str, response: httpx.Response) -> dict[str, Any]:
         if response.status_code != 200:
             html = "html" in response.headers.get("content-type", "").lower()
-            raise error_for_http_status(response.status_code, method, html=html)
+            raise error_for_http_status(
+                response.status_code,
+                method,
+                html=html,
+                retry_after=retry_after_seconds(response.headers),
+            )
         # The error is raised below, outside any except, so nothing is chained to it.
         answer = _json_answer(response.content)
         if answer is None:

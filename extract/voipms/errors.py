@@ -87,6 +87,13 @@ class UnexpectedAnswerError(PermanentError):
 class TransientError(VoipMsError):
     """A failure that may pass: the client retries these with backoff."""
 
+    def __init__(
+        self, code: str, method: str, detail: str = "", *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(code, method, detail)
+        self.retry_after = retry_after
+        """Seconds the server asked us to wait (HTTP Retry-After), when it said."""
+
 
 class RateLimitedError(TransientError):
     """The API said `api_limit_exceeded`, or HTTP 429."""
@@ -138,14 +145,18 @@ def error_for_status(code: str, method: str) -> VoipMsError:
     return RequestRejectedError(code, method, hint_for(code))
 
 
-def error_for_http_status(status: int, method: str, *, html: bool) -> VoipMsError:
-    """The typed error for an HTTP answer other than 200."""
+def error_for_http_status(
+    status: int, method: str, *, html: bool, retry_after: float | None = None
+) -> VoipMsError:
+    """The typed error for an HTTP answer other than 200 (`retry_after`: its Retry-After)."""
     code = f"http_{status}"
     if status == 429:
-        return RateLimitedError(code, method, "HTTP 429 Too Many Requests")
+        return RateLimitedError(code, method, "HTTP 429 Too Many Requests", retry_after=retry_after)
     if status >= 500:
         page = " (an HTML error page, e.g. Cloudflare's)" if html else ""
-        return ServerError(code, method, f"the server answered HTTP {status}{page}")
+        return ServerError(
+            code, method, f"the server answered HTTP {status}{page}", retry_after=retry_after
+        )
     if 300 <= status < 400:
         return UnexpectedAnswerError(
             code,
