@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -285,13 +286,12 @@ def export(
 ) -> None:
     """Export messages, media and carrier_status_history as parquet for DuckDB, polars, Spark.
 
-    Zstd parquet with a fixed schema, hive-partitioned by UTC year: DIR/current/<table>/year=2024/
+    Zstd parquet with a fixed schema, hive-partitioned by UTC year:
+    DIR/current/<table>/year=2024/. DIR/_manifest.json lists the tables, row counts, schema
+    version and exported_at.
 
-    DIR/_manifest.json lists the tables, row counts, schema version and exported_at.
-
-    Each export is a whole snapshot under DIR/snapshots/, made current in one atomic step.
-
-    Readers never see half an export; rerunning is safe.
+    Each export is a whole snapshot under DIR/snapshots/, made current in one atomic step:
+    readers never see half an export, and rerunning is safe.
     """
     from pathlib import Path
 
@@ -378,6 +378,19 @@ def serve() -> None:
         fail("set VOIPMS_API_USERNAME and VOIPMS_API_PASSWORD (see .env.example)", code=2)
     with friendly_errors():
         serve_nightly(settings)
+
+
+def _one_line_paragraphs(text: str) -> str:
+    """Help text with each paragraph on one line, for Rich to wrap at the terminal's width.
+
+    typer keeps a docstring's own line breaks, which are at 100 columns in the source: in an
+    80-column terminal every sentence would break midway.
+    """
+    return "\n\n".join(" ".join(p.split()) for p in inspect.cleandoc(text).split("\n\n"))
+
+
+for _command in app.registered_commands:
+    _command.help = _one_line_paragraphs(_command.help or inspect.getdoc(_command.callback) or "")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,27 @@ def test_entry_point_runs_from_the_venv() -> None:
     assert "Archive every SMS and MMS" in result.stdout
     for name in NAMES:
         assert name in result.stdout
+
+
+def _paragraphs(output: str) -> list[list[str]]:
+    """The help's prose above its option boxes, as paragraphs of rendered lines."""
+    prose = output.split("╭")[0].splitlines()
+    paragraphs: list[list[str]] = [[]]
+    for line in prose:
+        if line.strip():
+            paragraphs[-1].append(line.rstrip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return [p for p in paragraphs if p]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_command_help_is_wrapped_to_the_terminal_not_the_source(name: str) -> None:
+    # at 80 columns a line of prose ends early only where its paragraph ends: a docstring's
+    # own line breaks (wrapped at 100 in the source) would cut sentences midway
+    result = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    for paragraph in _paragraphs(result.output)[1:]:  # [0] is the usage line
+        for line, following in itertools.pairwise(paragraph):
+            next_word = following.split()[0]
+            assert len(line) + 1 + len(next_word) > 80 - 2, (line, following)
