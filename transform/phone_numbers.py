@@ -61,3 +61,28 @@ def e164_number(number: pl.Expr) -> pl.Expr:
         .then(cleaned)
         .otherwise(number)
     )
+
+
+def numbers_read(*numbers: pl.Series) -> pl.DataFrame:
+    """Every distinct raw number of `numbers` once, with its E.164 form and kind.
+
+    Columns `number`, `e164` (`e164_number`) and `kind` (`contact_kind`); nulls are left
+    out. A window's ~100,000 rows hold a few thousand distinct numbers: reading each once and
+    looking the rows up (`looked_up`) is about ten times faster than the regular
+    expressions on every row.
+    """
+    distinct = pl.concat([series.cast(pl.Utf8) for series in numbers]).drop_nulls().unique()
+    return pl.DataFrame({"number": distinct}, schema={"number": pl.Utf8}).with_columns(
+        e164=e164_number(pl.col("number")), kind=contact_kind(pl.col("number"))
+    )
+
+
+def looked_up(number: pl.Expr, numbers: pl.DataFrame, column: str) -> pl.Expr:
+    """`number` as its `column` ("e164" or "kind") in `numbers` (from `numbers_read`); a
+    null stays null."""
+    return number.replace_strict(
+        numbers.get_column("number"),
+        numbers.get_column(column),
+        default=None,
+        return_dtype=pl.Utf8,
+    )

@@ -10,7 +10,7 @@ from transform.body import body_from_raw
 from transform.direction import direction_from_type
 from transform.local_time import DEFAULT_TIMEZONE, local_datetime, sent_at_utc
 from transform.media import COL_MEDIA, media_count, media_entries, media_rows
-from transform.phone_numbers import contact_kind, e164_number
+from transform.phone_numbers import looked_up, numbers_read
 from transform.raw import RAW_SCHEMA
 from transform.rejection import readable, rejection_reason
 from transform.schemas import MEDIA_SCHEMA, MESSAGES_SCHEMA, REJECTED_SCHEMA
@@ -74,11 +74,12 @@ def _read(frame: pl.DataFrame, source: str, timezone: str) -> tuple[pl.DataFrame
     ok = parsed.select(readable(pl.col("_local"), pl.col("direction"), timezone)).to_series()
     unreadable = parsed.filter(~ok).with_columns(_reason=rejection_reason(timezone))
     rows = parsed.filter(ok)
+    numbers = numbers_read(rows.get_column("did"), rows.get_column("contact"))
     rows = rows.with_columns(
         message_id=pl.col("id").str.strip_chars(),
-        did=e164_number(pl.col("did")),
-        contact=e164_number(pl.col("contact")),
-        contact_kind=contact_kind(pl.col("contact")),
+        did=looked_up(pl.col("did"), numbers, "e164"),
+        contact=looked_up(pl.col("contact"), numbers, "e164"),
+        contact_kind=looked_up(pl.col("contact"), numbers, "kind"),
         body=body_from_raw(rows.get_column("message"), source=source),
         sent_at_local=pl.col("date"),
         body_raw=pl.col("message"),

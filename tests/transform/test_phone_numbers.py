@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from transform.phone_numbers import contact_kind, e164_number
+from transform.phone_numbers import contact_kind, e164_number, looked_up, numbers_read
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,32 @@ def test_null_stays_null() -> None:
     )
     expected = pl.DataFrame({"e164": [None, "611"], "kind": [None, "short_code"]})
     assert_frame_equal(frame, expected)
+
+
+def test_numbers_read_once_and_looked_up_equal_the_row_by_row_reading() -> None:
+    raw = ["5145550199", None, "(514) 555-0199", "611", "GOOGLE", "611", "", "+447911123456"]
+    dids = ["15145550100", "15145550100", None, "15145550100", "5145550101", "", "x", "611"]
+    frame = pl.DataFrame({"contact": raw, "did": dids}, schema={"contact": pl.Utf8, "did": pl.Utf8})
+    numbers = numbers_read(frame.get_column("did"), frame.get_column("contact"))
+    assert numbers.get_column("number").is_unique().all()
+    assert numbers.get_column("number").null_count() == 0
+    by_lookup = frame.select(
+        did=looked_up(pl.col("did"), numbers, "e164"),
+        contact=looked_up(pl.col("contact"), numbers, "e164"),
+        kind=looked_up(pl.col("contact"), numbers, "kind"),
+    )
+    row_by_row = frame.select(
+        did=e164_number(pl.col("did")),
+        contact=e164_number(pl.col("contact")),
+        kind=contact_kind(pl.col("contact")),
+    )
+    assert_frame_equal(by_lookup, row_by_row)
+
+
+def test_no_numbers_at_all() -> None:
+    empty = pl.Series("n", [None, None], dtype=pl.Utf8)
+    numbers = numbers_read(empty)
+    assert numbers.height == 0
+    looked = pl.DataFrame({"n": empty}).select(looked_up(pl.col("n"), numbers, "e164"))
+    assert looked.to_series().to_list() == [None, None]
+    assert looked.to_series().dtype == pl.Utf8
