@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -112,20 +113,38 @@ def duckdb_load(data_dir: Path, scratch: Path, account: str) -> tuple[float, int
 
 
 def fetch_media(urls: Sequence[str], *, concurrency: int) -> float:
-    """Seconds for a bare client to fetch `urls`, `concurrency` at a time, bodies dropped."""
+    """Seconds for a bare client to fetch `urls`, `concurrency` at a time, bodies dropped.
 
-    def get(client: httpx.Client, url: str) -> int:
+    Each thread has its own one-connection client, as the pipeline's downloads do: one pool
+    shared by the threads costs its lock, and httpcore's pool can close a connection it has
+    just handed to another thread (encode/httpcore#1110), which once failed a whole
+    benchmark run with EBADF.
+    """
+    local = threading.local()
+    clients: list[httpx.Client] = []
+    made = threading.Lock()
+
+    def get(url: str) -> int:
+        client: httpx.Client | None = getattr(local, "client", None)
+        if client is None:
+            client = httpx.Client(
+                timeout=120, limits=httpx.Limits(max_connections=1, max_keepalive_connections=1)
+            )
+            local.client = client
+            with made:
+                clients.append(client)
         with client.stream("GET", url) as answer:
             return sum(len(chunk) for chunk in answer.iter_bytes())
 
     started = time.perf_counter()
-    with (
-        httpx.Client(timeout=120) as client,
-        ThreadPoolExecutor(max_workers=concurrency) as pool,
-    ):
-        for _ in pool.map(lambda u: get(client, u), urls):
-            pass
-    return time.perf_counter() - started
+    try:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            for _ in pool.map(get, urls):
+                pass
+        return time.perf_counter() - started
+    finally:
+        for client in clients:
+            client.close()
 
 
 def media_urls(archive: Path) -> list[str]:
