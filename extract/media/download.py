@@ -20,6 +20,7 @@ from extract.media.records import K, MediaItem, MediaResult
 from extract.media.storage import DEFAULT_STALE_AFTER, clean_stale_temp
 from extract.media.transfer import Outcome, TransferLimits, TransientError, fetch_once
 from extract.media.url_policy import UrlPolicy
+from extract.media.worker_processes import WorkerSettings, processes_for, run_in_processes
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ def download_media(
     stale_temp_after: float | None = None,
     durable: bool = True,
     on_result: Callable[[MediaResult[K]], None] | None = None,
+    processes: int | None = None,
 ) -> list[MediaResult[K]]:
     """Fetch every item's URL into `media_dir` (files named by sha256) and say what became of
     each, in the order of `items`.
@@ -202,9 +204,14 @@ def download_media(
     - Temp files a crashed run left in media_dir/.tmp (untouched for `stale_temp_after`
       seconds; default the larger of 10 minutes and 2 x timeout, so another live run's
       downloads are spared) are removed first.
+    - `processes` > 1 spreads the downloads (and the `concurrency` threads) over that many
+      child processes, each with its own GIL (see worker_processes); None chooses by the
+      number of items and CPUs (processes_for).
     """
     if concurrency < 1 or max_attempts < 1 or max_bytes < 1 or timeout <= 0:
         raise ValueError("concurrency, max_attempts, max_bytes and timeout must be positive")
+    if processes is not None and processes < 1:
+        raise ValueError("processes must be positive")
     policy = UrlPolicy(allowed_hosts)
     media_dir.mkdir(parents=True, exist_ok=True)
     if stale_temp_after is None:
@@ -220,6 +227,25 @@ def download_media(
         _log(result)
         if on_result is not None:
             on_result(result)
+
+    if processes is None:
+        processes = processes_for(len(items), concurrency)
+    if processes > 1 and len(items) > 1:
+        settings = WorkerSettings(
+            media_dir=str(media_dir),
+            allowed_hosts=list(allowed_hosts),
+            user_agent=user_agent,
+            max_bytes=max_bytes,
+            concurrency=concurrency,
+            timeout=timeout,
+            attempt_timeout=attempt_timeout,
+            max_attempts=max_attempts,
+            backoff=backoff,
+            backoff_max=backoff_max,
+            durable=durable,
+        )
+        run_in_processes(items, settings, min(processes, concurrency, len(items)), finish)
+        return [result for result in results if result is not None]  # every slot is filled
 
     pending: list[tuple[int, MediaItem[K], httpx.URL]] = []
     for index, item in enumerate(items):

@@ -1,0 +1,77 @@
+"""`python -m extract.media.download_worker`: one download child (see worker_processes)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
+
+from extract.media.download import download_media
+from extract.media.records import MediaItem, MediaResult
+from extract.media.worker_processes import WorkerSettings, result_line
+
+
+class _Stop(BaseException):
+    """Raised in the main thread when the parent closes stdin, dies, or sends SIGTERM."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> NoReturn:
+    raise _Stop
+
+
+def _watch_parent() -> None:
+    # stdin stays open for as long as the parent wants us; EOF means stop (it may be dead).
+    sys.stdin.read()
+    signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
+
+
+def main() -> int:
+    """Read settings and items from stdin, download, write one JSON line per result."""
+    # Ctrl-C reaches the parent too; it decides, and tells us by closing stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
+    out = sys.stdout
+    sys.stdout = sys.stderr  # nothing but results goes to the parent's pipe
+    settings = WorkerSettings(**json.loads(sys.stdin.readline()))
+    share: list[list[Any]] = json.loads(sys.stdin.readline())
+    threading.Thread(target=_watch_parent, name="parent_watch", daemon=True).start()
+
+    def send(result: MediaResult[int]) -> None:
+        out.write(result_line(result.key, result) + "\n")
+        out.flush()
+
+    try:
+        download_media(
+            [MediaItem(key=int(index), url=str(url)) for index, url in share],
+            media_dir=Path(settings.media_dir),
+            allowed_hosts=settings.allowed_hosts,
+            user_agent=settings.user_agent,
+            max_bytes=settings.max_bytes,
+            concurrency=settings.concurrency,
+            timeout=settings.timeout,
+            attempt_timeout=settings.attempt_timeout,
+            max_attempts=settings.max_attempts,
+            backoff=settings.backoff,
+            backoff_max=settings.backoff_max,
+            stale_temp_after=float("inf"),  # the parent cleaned media/.tmp before starting us
+            durable=settings.durable,
+            on_result=send,
+            processes=1,
+        )
+    except _Stop:
+        return 1
+    except Exception as exc:  # reported to the parent, which raises it
+        out.write(json.dumps(["error", f"{type(exc).__name__}: {exc}"]) + "\n")
+        out.flush()
+        return 1
+    out.write(json.dumps(["done"]) + "\n")
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

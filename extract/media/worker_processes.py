@@ -1,0 +1,209 @@
+"""Media downloads spread over child processes, each with its own GIL and download threads."""
+
+# Eight download threads in one process spend much of their time handing one GIL to each
+# other: every socket read, file create, write and rename lets it go and takes it back. Two
+# processes of four threads each fetched 32,000 of the benchmark's files 1.6 x as fast as
+# eight threads in one, on two cores (benchmarks/README.md).
+#
+# The children are plain `python -m extract.media.download_worker` processes (not
+# multiprocessing's spawn, which would import the caller's `__main__`, Prefect and all) that
+# speak JSON lines: the parent writes one line of settings and one of `[index, url]` pairs to a
+# child's stdin and keeps it open; the child writes one line per result, then `["done"]`.
+# Closing a child's stdin, or the parent dying, tells the child to stop: it lets the downloads
+# in flight end, as the threads of a single process do, and exits.
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from extract.media.records import K, MediaItem, MediaResult
+
+MIN_ITEMS_PER_PROCESS = 1000
+"""A child costs about a third of a second to start; fewer items than this run on threads."""
+STOP_GRACE_SECONDS = 15.0
+"""How long a stopping child may take to let its downloads in flight end before it is killed."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    """What a child passes to its own download_media (JSON on its first stdin line)."""
+
+    media_dir: str
+    allowed_hosts: list[str]
+    user_agent: str
+    max_bytes: int
+    concurrency: int
+    timeout: float
+    attempt_timeout: float | None
+    max_attempts: int
+    backoff: float
+    backoff_max: float
+    durable: bool
+
+
+class MediaWorkerError(RuntimeError):
+    """A download child process failed or ended without finishing its share."""
+
+
+def processes_for(items: int, concurrency: int, cpus: int | None = None) -> int:
+    """How many processes `items` downloads at `concurrency` should use: one per CPU, at
+    most one per download in flight, and only with MIN_ITEMS_PER_PROCESS items for each."""
+    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    return max(1, min(cpus, concurrency, items // MIN_ITEMS_PER_PROCESS))
+
+
+def _threads_each(concurrency: int, processes: int) -> list[int]:
+    """`concurrency` download threads shared out as evenly as can be: 8 over 3 is 3, 3, 2."""
+    base, extra = divmod(concurrency, processes)
+    return [base + (1 if n < extra else 0) for n in range(processes)]
+
+
+def result_line(index: int, result: MediaResult[Any]) -> str:
+    """One result as the child writes it (the parent keeps the keys and URLs)."""
+    return json.dumps(
+        [
+            index,
+            result.state,
+            result.sha256,
+            result.size_bytes,
+            result.content_type,
+            result.fetched_at.isoformat(),
+            result.attempts,
+            result.error,
+        ]
+    )
+
+
+def _result(item: MediaItem[K], fields: list[Any]) -> MediaResult[K]:
+    _, state, sha256, size_bytes, content_type, fetched_at, attempts, error = fields
+    return MediaResult(
+        key=item.key,
+        url=item.url,
+        state=state,
+        sha256=sha256,
+        size_bytes=size_bytes,
+        content_type=content_type,
+        fetched_at=datetime.fromisoformat(fetched_at),
+        attempts=attempts,
+        error=error,
+    )
+
+
+_Lines = queue.SimpleQueue[tuple[int, list[Any] | None]]
+"""(child number, a parsed result line, or None when the child's output has ended)."""
+
+
+class _Child:
+    """One download child: its process and the thread that reads its results."""
+
+    def __init__(
+        self,
+        number: int,
+        settings: WorkerSettings,
+        share: list[tuple[int, str]],
+        lines: _Lines,
+    ) -> None:
+        self.number = number
+        self.finished = False
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "extract.media.download_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env={**os.environ, "PYTHONPATH": _import_path()},
+        )
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self._stdin: IO[str] = self.process.stdin
+        self._stdin.write(json.dumps(asdict(settings)) + "\n")
+        self._stdin.write(json.dumps(share) + "\n")
+        self._stdin.flush()  # and kept open: closing it is how the child is told to stop
+        self._reader = threading.Thread(
+            target=self._read,
+            args=(self.process.stdout, lines),
+            name=f"media_worker_{number}",
+            daemon=True,
+        )
+        self._reader.start()
+
+    def _read(self, stdout: IO[str], lines: _Lines) -> None:
+        with stdout:
+            for line in stdout:
+                lines.put((self.number, json.loads(line)))
+        lines.put((self.number, None))  # the child's end of the pipe is closed
+
+    def stop(self) -> None:
+        """Tell the child to stop, let it end its downloads in flight, then reap it."""
+        with contextlib.suppress(OSError):
+            self._stdin.close()
+        try:
+            self.process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._reader.join()
+
+
+def _import_path() -> str:
+    """PYTHONPATH for a child: where this package is found first, then the parent's own."""
+    root = str(Path(__file__).resolve().parents[2])
+    inherited = os.environ.get("PYTHONPATH")
+    return os.pathsep.join([root, inherited]) if inherited else root
+
+
+def run_in_processes(
+    items: Sequence[MediaItem[K]],
+    settings: WorkerSettings,
+    processes: int,
+    finish: Callable[[int, MediaResult[K]], None],
+) -> None:
+    """Download `items` across `processes` children sharing `settings.concurrency` threads;
+    `finish` each result (with the item's index) on this thread, as it comes.
+
+    Items are dealt out in turn, in proportion to each child's threads. Raises
+    MediaWorkerError when a child fails or dies; every child is stopped before this returns.
+    """
+    threads = _threads_each(settings.concurrency, processes)
+    seats = [n for n, count in enumerate(threads) for _ in range(count)]
+    shares: list[list[tuple[int, str]]] = [[] for _ in threads]
+    for index, item in enumerate(items):
+        shares[seats[index % len(seats)]].append((index, item.url))
+    lines: _Lines = queue.SimpleQueue()
+    children: list[_Child] = []
+    try:
+        for number, (count, share) in enumerate(zip(threads, shares, strict=True)):
+            child_settings = WorkerSettings(**{**asdict(settings), "concurrency": count})
+            children.append(_Child(number, child_settings, share, lines))
+        running = len(children)
+        while running:
+            number, fields = lines.get()
+            child = children[number]
+            if fields is None:
+                running -= 1
+                if not child.finished:
+                    code = child.process.wait()
+                    raise MediaWorkerError(
+                        f"media download process {number + 1} of {processes} ended before its "
+                        f"downloads did (exit code {code})"
+                    )
+            elif fields[0] == "done":
+                child.finished = True
+            elif fields[0] == "error":
+                raise MediaWorkerError(f"media download process {number + 1} failed: {fields[1]}")
+            else:
+                finish(fields[0], _result(items[fields[0]], fields))
+    finally:
+        for child in children:
+            child.stop()

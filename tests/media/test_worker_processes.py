@@ -1,0 +1,132 @@
+"""Downloads spread over child processes: same results as threads, and children that stop."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import pytest
+
+from extract.media import MediaItem, MediaResult, download_media, stored_path
+from extract.media.worker_processes import (
+    MediaWorkerError,
+    WorkerSettings,
+    _threads_each,
+    processes_for,
+    run_in_processes,
+)
+from tests.media import media_server as srv
+from tests.media.media_server import MediaServer
+from tests.media.samples import SAMPLES, png
+
+UA = "smsarchive-tests/1"
+
+
+@pytest.mark.parametrize(
+    ("items", "concurrency", "cpus", "expected"),
+    [
+        (50_000, 8, 2, 2),  # one per CPU
+        (50_000, 8, 16, 8),  # at most one per download in flight
+        (1_500, 8, 2, 1),  # too few items to pay for a second process
+        (2_000, 8, 2, 2),
+        (50_000, 1, 2, 1),
+        (0, 8, 2, 1),
+    ],
+)
+def test_processes_for(items: int, concurrency: int, cpus: int, expected: int) -> None:
+    assert processes_for(items, concurrency, cpus) == expected
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "processes", "expected"),
+    [(8, 2, [4, 4]), (8, 3, [3, 3, 2]), (3, 3, [1, 1, 1]), (5, 2, [3, 2])],
+)
+def test_threads_are_shared_out_evenly(
+    concurrency: int, processes: int, expected: list[int]
+) -> None:
+    assert _threads_each(concurrency, processes) == expected
+
+
+def _comparable(result: MediaResult[int]) -> tuple[object, ...]:
+    return (result.key, result.state, result.sha256, result.size_bytes, result.content_type)
+
+
+def test_processes_give_what_threads_give(server: MediaServer, tmp_path: Path) -> None:
+    urls = [server.add(srv.body(data)) for data, _ in SAMPLES.values()]
+    urls += [server.add(srv.body(b"gone", status=404)), "http://elsewhere.example/x.png"]
+    urls += [server.add(srv.body(png() + bytes([n]))) for n in range(20)]
+    items = [MediaItem(key=n, url=url) for n, url in enumerate(urls)]
+    seen: list[tuple[int, str]] = []
+
+    def on_result(result: MediaResult[int]) -> None:
+        seen.append((result.key, threading.current_thread().name))
+
+    options = {"allowed_hosts": [server.host], "user_agent": UA, "timeout": 5.0}
+    by_threads = download_media(items, media_dir=tmp_path / "t", processes=1, **options)
+    by_processes = download_media(
+        items, media_dir=tmp_path / "p", processes=3, on_result=on_result, **options
+    )
+
+    assert [_comparable(r) for r in by_processes] == [_comparable(r) for r in by_threads]
+    assert {r.state for r in by_processes} == {"stored", "expired", "failed"}
+    assert sorted(key for key, _ in seen) == list(range(len(urls)))
+    assert {name for _, name in seen} == {threading.current_thread().name}
+    assert [r.url for r in by_processes] == urls
+    for result in by_processes:
+        if result.sha256 is not None:
+            assert stored_path(tmp_path / "p", result.sha256).is_file()
+    assert {r.attempts for r in by_processes if r.url.startswith("http://elsewhere")} == {0}
+
+
+def _settings(server: MediaServer, media_dir: Path, **changes: object) -> WorkerSettings:
+    settings = WorkerSettings(
+        media_dir=str(media_dir),
+        allowed_hosts=[server.host],
+        user_agent=UA,
+        max_bytes=10**6,
+        concurrency=2,
+        timeout=5.0,
+        attempt_timeout=None,
+        max_attempts=2,
+        backoff=0.01,
+        backoff_max=0.05,
+        durable=False,
+    )
+    return replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def test_a_failing_child_is_reported(server: MediaServer, tmp_path: Path) -> None:
+    items = [MediaItem(key=n, url=server.add(srv.body(png()))) for n in range(4)]
+    finished: list[int] = []
+    broken = _settings(server, tmp_path, allowed_hosts=["no such host/"])
+    with pytest.raises(MediaWorkerError, match="bad media host entry"):
+        run_in_processes(items, broken, 2, lambda index, _: finished.append(index))
+    assert finished == []
+
+
+def test_a_child_stops_when_its_parent_goes(server: MediaServer, tmp_path: Path) -> None:
+    urls = [server.add(srv.slow(0.05, png() + bytes([n % 256, n // 256]))) for n in range(400)]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "extract.media.download_worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None
+    child.stdin.write(json.dumps(asdict(_settings(server, tmp_path))) + "\n")
+    child.stdin.write(json.dumps(list(enumerate(urls))) + "\n")
+    child.stdin.flush()
+    assert child.stdout is not None
+    first = child.stdout.readline()  # downloading
+    assert json.loads(first)[1] == "stored"
+    child.stdin.close()  # what the parent's death does to the pipe
+    with child.stdout:
+        output = child.stdout.read()
+    assert child.wait(timeout=30) == 1
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert ["done"] not in lines
+    assert len(lines) < 20  # of 400: it stopped taking new items at once
