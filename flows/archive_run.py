@@ -127,6 +127,7 @@ def download_media(con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaO
         allowed_hosts=settings.voipms_media_hosts,
         user_agent=DEFAULT_USER_AGENT,
         concurrency=settings.smsarchive_media_concurrency,
+        processes=settings.smsarchive_media_processes or None,
         on_result=lambda _: tracker.advance(),
     )
 

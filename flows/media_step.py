@@ -55,6 +55,7 @@ def download_pending(
     allowed_hosts: Sequence[str],
     user_agent: str,
     concurrency: int = 8,
+    processes: int | None = None,
     on_result: Callable[[MediaResult[MediaKey]], None] | None = None,
 ) -> MediaOutcome:
     """Fetch `items`; their rows are updated in batches, so a crash keeps what was done."""
@@ -86,6 +87,7 @@ def download_pending(
             allowed_hosts=allowed_hosts,
             user_agent=user_agent,
             concurrency=concurrency,
+            processes=processes,
             on_result=done,
             # The caller holds the data dir's writer lock: no other run can be writing here,
             # so whatever a killed run left in media/.tmp is stale now.

@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     smsarchive_media_concurrency: int = Field(
         default=8, ge=1, description="media downloads in flight at once"
     )
+    smsarchive_media_processes: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "processes the media downloads are spread over, each with its share of the "
+            "downloads in flight (0: one per CPU, when there are 1,000 files or more for each)"
+        ),
+    )
     smsarchive_duckdb_memory_limit: str = Field(
         default="256MB",
         pattern=r"(?i)^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$",

@@ -74,6 +74,8 @@ def launcher(
         "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         "VOIPMS_MAX_CONCURRENCY": "2",
         "SMSARCHIVE_MEDIA_CONCURRENCY": "2",
+        # downloads in child processes, as a big backfill's are: a kill must stop them too
+        "SMSARCHIVE_MEDIA_PROCESSES": "2",
     }
     with Launcher(env, tmp_path_factory.mktemp("launcher") / "launcher.log") as started:
         yield started
