@@ -9,7 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from extract.media import MediaItem, MediaResult, download_media, flush_to_disk, results_frame
+from extract.media import MediaItem, MediaResult, download_media, flush_to_disk
+from extract.media.result_frame import results_frame
 from warehouse import pending_media, record_media_results
 
 MediaKey = tuple[str, str, str, int]

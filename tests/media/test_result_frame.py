@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from extract.media import MEDIA_KEY_SCHEMA, RESULT_SCHEMA, MediaResult, results_frame
+from extract.media import MediaResult
+from extract.media.result_frame import MEDIA_KEY_SCHEMA, RESULT_SCHEMA, results_frame
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
