@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import json
 import signal
 import sys
@@ -26,7 +27,10 @@ def _stop(signum: int, frame: FrameType | None) -> NoReturn:
 def _watch_parent() -> None:
     # stdin stays open for as long as the parent wants us; EOF means stop (it may be dead).
     sys.stdin.read()
-    signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
+    if hasattr(signal, "pthread_kill"):  # a real signal: it wakes a main thread that waits
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
+    else:  # Windows: the handler runs once the main thread next runs Python
+        _thread.interrupt_main(signal.SIGTERM)
 
 
 def main() -> int:

@@ -56,10 +56,17 @@ class MediaWorkerError(RuntimeError):
     """A download child process failed or ended without finishing its share."""
 
 
+def _usable_cpus() -> int:
+    """CPUs this process may run on (a container's cpuset, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def processes_for(items: int, concurrency: int, cpus: int | None = None) -> int:
     """How many processes `items` downloads at `concurrency` should use: one per CPU, at
     most one per download in flight, and only with MIN_ITEMS_PER_PROCESS items for each."""
-    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    cpus = cpus if cpus is not None else _usable_cpus()
     return max(1, min(cpus, concurrency, items // MIN_ITEMS_PER_PROCESS))
 
 
