@@ -9,6 +9,7 @@ import threading
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import psutil
 import pytest
 
 from extract.media import MediaItem, MediaResult, download_media, stored_path
@@ -130,3 +131,23 @@ def test_a_child_stops_when_its_parent_goes(server: MediaServer, tmp_path: Path)
     lines = [json.loads(line) for line in output.splitlines()]
     assert ["done"] not in lines
     assert len(lines) < 20  # of 400: it stopped taking new items at once
+
+
+def test_an_interrupted_parent_stops_its_children(server: MediaServer, tmp_path: Path) -> None:
+    urls = [server.add(srv.slow(0.05, png() + bytes([n % 256, n // 256]))) for n in range(200)]
+    items = [MediaItem(key=n, url=url) for n, url in enumerate(urls)]
+    finished: list[int] = []
+
+    def finish(index: int, _: MediaResult[int]) -> None:
+        finished.append(index)
+        raise KeyboardInterrupt  # Ctrl-C while the first result is being recorded
+
+    with pytest.raises(KeyboardInterrupt):
+        run_in_processes(items, _settings(server, tmp_path), 2, finish)
+    assert len(finished) == 1
+    workers = [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if "extract.media.download_worker" in " ".join(child.cmdline())
+    ]
+    assert workers == []  # stopped and reaped, not left running
