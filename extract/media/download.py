@@ -244,7 +244,14 @@ def download_media(
             backoff_max=backoff_max,
             durable=durable,
         )
-        run_in_processes(items, settings, min(processes, concurrency, len(items)), finish)
+        processes = min(processes, concurrency, len(items))
+        logger.info(
+            "media: %d files over %d processes, %d downloads in flight",
+            len(items),
+            processes,
+            concurrency,
+        )
+        run_in_processes(items, settings, processes, finish)
         return [result for result in results if result is not None]  # every slot is filled
 
     pending: list[tuple[int, MediaItem[K], httpx.URL]] = []
