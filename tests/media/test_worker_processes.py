@@ -151,3 +151,23 @@ def test_an_interrupted_parent_stops_its_children(server: MediaServer, tmp_path:
         if "extract.media.download_worker" in " ".join(child.cmdline())
     ]
     assert workers == []  # stopped and reaped, not left running
+
+
+def test_a_child_downloads_its_share_slice_by_slice(server: MediaServer, tmp_path: Path) -> None:
+    urls = [server.add(srv.body(png() + bytes([n]))) for n in range(8)]
+    code = "import extract.media.download_worker as w; w.SLICE = 3; raise SystemExit(w.main())"
+    given = json.dumps(asdict(_settings(server, tmp_path))) + "\n"
+    given += json.dumps(list(enumerate(urls))) + "\n"
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as child:
+        assert child.stdin is not None
+        assert child.stdout is not None
+        child.stdin.write(given)
+        child.stdin.flush()  # and kept open: closed means stop
+        lines = [json.loads(child.stdout.readline()) for _ in range(len(urls) + 1)]
+        child.stdin.close()
+        assert child.wait(timeout=30) == 0
+    assert lines[-1] == ["done"]
+    assert sorted(line[0] for line in lines[:-1]) == list(range(8))  # three slices: 3, 3, 2
+    assert {line[1] for line in lines[:-1]} == {"stored"}
