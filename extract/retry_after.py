@@ -1,4 +1,4 @@
-"""An HTTP Retry-After header read as seconds, for the API client's and media's retries."""
+"""An HTTP Retry-After header read as seconds, and the wait it makes a retry take."""
 
 from __future__ import annotations
 
@@ -19,3 +19,11 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
     except ValueError:
         return None
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def honoured(backoff: float, retry_after: float | None, cap: float) -> float:
+    """The wait before a retry: our own `backoff`, or the server's `retry_after` when it asks
+    longer, that only up to `cap` seconds."""
+    if retry_after is None:
+        return backoff
+    return max(backoff, min(retry_after, cap))

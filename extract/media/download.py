@@ -21,6 +21,7 @@ from extract.media.storage import DEFAULT_STALE_AFTER, clean_stale_temp
 from extract.media.transfer import Outcome, TransferLimits, TransientError, fetch_once
 from extract.media.url_policy import UrlPolicy
 from extract.media.worker_processes import WorkerSettings, processes_for, run_in_processes
+from extract.retry_after import honoured
 
 logger = logging.getLogger(__name__)
 
@@ -131,9 +132,7 @@ def backoff_seconds(
     jitter, uniform in 0..min(backoff_max, backoff x 2^(attempt - 1)); a Retry-After is
     honoured up to backoff_max."""
     seconds = random.uniform(0.0, min(backoff_max, backoff * 2 ** (attempt - 1)))
-    if error.retry_after is not None:
-        seconds = max(seconds, min(error.retry_after, backoff_max))
-    return seconds
+    return honoured(seconds, error.retry_after, backoff_max)
 
 
 def _fetch(run: _Run, item: MediaItem[K], url: httpx.URL) -> MediaResult[K]:

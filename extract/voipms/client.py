@@ -25,7 +25,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from extract.retry_after import retry_after_seconds
+from extract.retry_after import honoured, retry_after_seconds
 from extract.voipms.errors import (
     EMPTY_STATUSES,
     CallTimeoutError,
@@ -356,11 +356,9 @@ class VoipMsClient:
 
         def wait(state: RetryCallState) -> float:
             # a Retry-After (HTTP 429, 503) is honoured, up to backoff_max
-            seconds = backoff(state)
             error = state.outcome.exception() if state.outcome is not None else None
-            if isinstance(error, TransientError) and error.retry_after is not None:
-                seconds = max(seconds, min(error.retry_after, self.backoff_max))
-            return seconds
+            asked = error.retry_after if isinstance(error, TransientError) else None
+            return honoured(backoff(state), asked, self.backoff_max)
 
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
