@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -191,7 +191,7 @@ def run_in_processes(
     children: list[_Child] = []
     try:
         for number, (count, share) in enumerate(zip(threads, shares, strict=True)):
-            child_settings = WorkerSettings(**{**asdict(settings), "concurrency": count})
+            child_settings = replace(settings, concurrency=count)
             children.append(_Child(number, child_settings, share, lines))
         running = len(children)
         while running:
