@@ -66,7 +66,8 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "processes the media downloads are spread over, each with its share of the "
-            "downloads in flight (0: one per CPU, when there are 1,000 files or more for each)"
+            "downloads in flight (0: one per CPU, at most one per download in flight, when "
+            "there are 1,000 files or more for each)"
         ),
     )
     smsarchive_duckdb_memory_limit: str = Field(
