@@ -69,6 +69,7 @@ def friendly_errors() -> Iterator[None]:
     from extract.voipms.errors import VoipMsError
     from flows.api_client import MissingCredentialsError
     from flows.archive_run import WindowsFailedError
+    from flows.replay_run import ReplayFailedError
     from warehouse import WarehouseError
 
     message: str | None = None
@@ -80,6 +81,7 @@ def friendly_errors() -> Iterator[None]:
         MissingCredentialsError,
         WarehouseError,
         WindowsFailedError,
+        ReplayFailedError,
         ValueError,
     ) as exc:
         message = str(exc)
@@ -248,6 +250,60 @@ def sync(
     with friendly_errors(), use_settings(settings, Reporter()):
         summary = run_sync()
     print_summary(summary)
+
+
+@app.command()
+def replay(
+    start: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="replay only windows that end on or after this day (default: all)",
+        ),
+    ] = None,
+    end: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="replay only windows that start on or before this day (default: all)",
+        ),
+    ] = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            metavar="SECONDS",
+            help="wait this long when another run or a notebook has the archive open "
+            "(default: SMSARCHIVE_BUSY_WAIT_SECONDS, 0)",
+        ),
+    ] = None,
+) -> None:
+    """Transform the landed API answers again and merge them, without calling the API.
+
+    Run it after an upgrade that reads messages better: bodies, numbers and statuses are
+    derived again from the answers kept under landing/, and rows the new version can read
+    are archived. Carrier status history and archived windows stay as the runs that fetched
+    them left them; media of newly archived MMS are fetched by the next backfill or sync.
+    """
+    from flows.progress import Reporter
+    from flows.replay_run import replay_archive
+    from flows.runtime import use_settings
+
+    settings = with_wait(load_settings(), wait)
+    first, last = _day(start), _day(end)
+    if first and last and first > last:
+        fail(f"--start {first} is after --end {last}", code=2)
+    with friendly_errors(), use_settings(settings, Reporter()):
+        summary = replay_archive(settings, first, last).as_dict()
+    typer.echo(
+        f"replay: {summary['replayed']} of {summary['windows']} landed windows, "
+        f"{summary['inserted']:,} new messages, {summary['corrected']:,} corrected, "
+        f"{summary['rejected']:,} rejected rows"
+    )
+    for line in summary["notices"]:
+        typer.echo(f"note: the API sent {line}")
 
 
 @app.command()

@@ -1,4 +1,7 @@
-"""One window's journey: fetch both answers whole, land them, transform, merge, checkpoint."""
+"""One window's journey: fetch both answers whole, land them, transform, merge, checkpoint.
+
+Or, for a replay, read both answers back from the landing, transform and merge them again.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +24,13 @@ from transform.raw import raw_frame
 from transform.reconcile import GETMMS, GETSMS, Reconciled, reconcile
 from warehouse import (
     LandedFile,
+    LandedWindow,
+    LandingChangedError,
     LandingWriter,
     MergeResult,
     WindowFrames,
     merge_windows,
+    read_landed_answer,
     record_landing,
     record_notices,
 )
@@ -53,8 +59,9 @@ def record_landed(
     landed: list[tuple[str, LandedFile]],
     *,
     account: str,
+    landed_at: datetime | None = None,
 ) -> None:
-    """List landed answers in raw_landing."""
+    """List landed answers in raw_landing (as landed at `landed_at`, by default now)."""
     for method, file in landed:
         record_landing(
             con,
@@ -66,6 +73,7 @@ def record_landed(
             path=file.path,
             rows=file.rows,
             sha256=file.sha256,
+            landed_at=landed_at,
         )
 
 
@@ -229,7 +237,8 @@ def merge_prepared_windows(
     """
     new_notices: list[set[Notice]] = []
     for window in prepared:
-        record_landed(con, window.window, window.landed, account=account)
+        # landed at the merge's time: a replay of the answer then sees it at that time too
+        record_landed(con, window.window, window.landed, account=account, landed_at=seen_at)
         # Notices first: once the merge commits, a backfill skips this window for good.
         new = record_notices(
             con,
@@ -278,3 +287,55 @@ def merge_prepared_windows(
             )
         )
     return outcomes
+
+
+def replay_window(
+    con: duckdb.DuckDBPyConnection, landed: LandedWindow, *, data_dir: Path, timezone: str
+) -> tuple[MergeResult, int, set[Notice]]:
+    """Transform a window's landed answers again and merge them as a replay.
+
+    The answers are checked against the ledger's sha256 first; a window without both of them
+    (getSMS alone would take its MMS for SMS) or with one that changed raises
+    LandingChangedError and changes nothing. Returns the merge's result, the rejected rows of
+    the window and the notices new to the archive.
+    """
+    days = f"{landed.window_start}..{landed.window_end}"
+    answers = {GETSMS: AnswerFrames(GETSMS), GETMMS: AnswerFrames(GETMMS)}
+    rows = {GETSMS: 0, GETMMS: 0}
+    for method, frames in answers.items():
+        answer = landed.answers.get(method)
+        if answer is None:
+            raise LandingChangedError(f"window {days} has no landed {method} answer")
+        part = read_landed_answer(data_dir, answer.path, answer.sha256)
+        rows[method] = len(part)
+        frames.read(part)
+        del part
+    reconciled, notices = reconcile_answers(
+        answers[GETSMS], answers[GETMMS], account=landed.account, timezone=timezone
+    )
+    new = record_notices(
+        con,
+        [notice.as_row() for notice in notices],
+        provider=landed.provider,
+        account=landed.account,
+        seen_at=landed.landed_at,
+    )
+    (merged,) = merge_windows(
+        con,
+        provider=landed.provider,
+        account=landed.account,
+        windows=[
+            WindowFrames(
+                window_start=landed.window_start,
+                window_end=landed.window_end,
+                messages=reconciled.messages,
+                media=reconciled.media,
+                rejected=reconciled.rejected,
+                sms_rows=rows[GETSMS],
+                mms_rows=rows[GETMMS],
+            )
+        ],
+        seen_at=landed.landed_at,
+        replay=True,
+    )
+    return merged, reconciled.rejected.height, {Notice.from_row(row) for row in new}

@@ -3,9 +3,25 @@
 from warehouse.batches import MEDIA_RESULT_COLUMNS
 from warehouse.checkpoints import done_windows, newest_archived_day, settled_windows
 from warehouse.connection import open_warehouse
-from warehouse.errors import MigrationError, WarehouseBusyError, WarehouseError
-from warehouse.landing import landed_files, record_landing
-from warehouse.landing_files import LandedFile, LandingWriter, read_landed_rows
+from warehouse.errors import (
+    LandingChangedError,
+    MigrationError,
+    WarehouseBusyError,
+    WarehouseError,
+)
+from warehouse.landing import (
+    LandedAnswer,
+    LandedWindow,
+    landed_files,
+    landed_windows,
+    record_landing,
+)
+from warehouse.landing_files import (
+    LandedFile,
+    LandingWriter,
+    read_landed_answer,
+    read_landed_rows,
+)
 from warehouse.media_queue import MAX_MEDIA_ATTEMPTS, pending_media, record_media_results
 from warehouse.merge import MergeResult, WindowFrames, merge_window, merge_windows
 from warehouse.migrate import apply_migrations
@@ -18,7 +34,10 @@ __all__ = [
     "MAX_MEDIA_ATTEMPTS",
     "MEDIA_RESULT_COLUMNS",
     "ArchiveStatus",
+    "LandedAnswer",
     "LandedFile",
+    "LandedWindow",
+    "LandingChangedError",
     "LandingWriter",
     "MergeResult",
     "MigrationError",
@@ -31,11 +50,13 @@ __all__ = [
     "done_windows",
     "finish_run",
     "landed_files",
+    "landed_windows",
     "merge_window",
     "merge_windows",
     "newest_archived_day",
     "open_warehouse",
     "pending_media",
+    "read_landed_answer",
     "read_landed_rows",
     "record_landing",
     "record_media_results",

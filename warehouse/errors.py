@@ -18,3 +18,7 @@ class WarehouseBusyError(WarehouseError):
         super().__init__(message)
         self.pid = pid
         self.since = since
+
+
+class LandingChangedError(WarehouseError):
+    """A landed answer is missing or no longer the file its ledger row describes."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -49,3 +50,54 @@ def landed_files(
 ) -> pl.DataFrame:
     """The landing ledger (optionally of one provider/account), in window order."""
     return query_frame(con, "select_landed_files", {"provider": provider, "account": account})
+
+
+@dataclass(frozen=True)
+class LandedAnswer:
+    """One landed answer of a window, as the ledger lists it."""
+
+    method: str
+    path: str
+    rows: int
+    sha256: str
+    landed_at: datetime
+
+
+@dataclass(frozen=True)
+class LandedWindow:
+    """A window's landed answers (getSMS and getMMS), by method."""
+
+    provider: str
+    account: str
+    window_start: date
+    window_end: date
+    answers: dict[str, LandedAnswer] = field(default_factory=dict)
+
+    @property
+    def landed_at(self) -> datetime:
+        """When the newer of its answers was landed."""
+        return max(answer.landed_at for answer in self.answers.values())
+
+
+def landed_windows(
+    con: duckdb.DuckDBPyConnection,
+    provider: str | None = None,
+    account: str | None = None,
+) -> list[LandedWindow]:
+    """Every landed window with its answers, the earliest landed first.
+
+    The order a replay merges them in: a message in several windows (a backfill's and a
+    later sync's) then ends with the newest reading the API gave of it.
+    """
+    windows: dict[tuple[str, str, date, date], LandedWindow] = {}
+    for row in landed_files(con, provider, account).iter_rows(named=True):
+        key = (row["provider"], row["account"], row["window_start"], row["window_end"])
+        window = windows.setdefault(key, LandedWindow(*key))
+        window.answers[row["method"]] = LandedAnswer(
+            method=row["method"],
+            path=row["path"],
+            rows=row["rows"],
+            sha256=row["sha256"],
+            landed_at=row["landed_at"],
+        )
+    return sorted(windows.values(), key=lambda w: (w.landed_at, w.window_start, w.window_end))

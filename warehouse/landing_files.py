@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from warehouse.errors import LandingChangedError
+
 LANDING_DIR = "landing"
 TEMP_PREFIX = ".landing-"
 """Temp files are `.landing-<method>-<random>` beside the answer they will become."""
@@ -124,4 +126,26 @@ class LandingWriter:
 def read_landed_rows(data_dir: Path, relative_path: str) -> list[dict[str, Any]]:
     """The rows of a landed answer, for a replay without the API."""
     rows: list[dict[str, Any]] = json.loads((data_dir / relative_path).read_text("utf-8"))
+    return rows
+
+
+def read_landed_answer(data_dir: Path, relative_path: str, sha256: str) -> list[dict[str, Any]]:
+    """The rows of a landed answer, once its bytes are checked against the ledger's sha256.
+
+    Raises LandingChangedError when the file is missing, is not what was landed, or does not
+    hold a JSON array of rows.
+    """
+    try:
+        content = (data_dir / relative_path).read_bytes()
+    except FileNotFoundError:
+        raise LandingChangedError(f"{relative_path} is missing") from None
+    if hashlib.sha256(content).hexdigest() != sha256:
+        raise LandingChangedError(
+            f"{relative_path} is not the answer raw_landing lists (its sha256 differs; a run "
+            "that re-landed it was stopped before its merge?): a backfill or sync of its days "
+            "fetches and lands it again"
+        )
+    rows = json.loads(content)
+    if not isinstance(rows, list):
+        raise LandingChangedError(f"{relative_path} does not hold a JSON array of rows")
     return rows

@@ -97,6 +97,7 @@ def merge_windows(
     account: str,
     windows: Sequence[WindowFrames],
     seen_at: datetime,
+    replay: bool = False,
 ) -> list[MergeResult]:
     """Merge windows' transform output and mark each window done, all in one transaction.
 
@@ -116,9 +117,14 @@ def merge_windows(
     file's row groups instead of through its write-ahead log and a checkpoint: a backfill
     merges the windows that are ready together. The result has one entry per window, in order.
     The same call twice changes nothing the second time but last_seen_at (and the
-    checkpoints' completed_at and merges). Any error rolls everything back and re-raises;
-    DuckDB running out of memory first rolls back, doubles the connection's memory limit
-    (up to DuckDB's default) and merges again.
+    checkpoints' completed_at and merges).
+    A replay (`replay=True`: answers read back from the landing, `seen_at` when they were
+    landed) re-derives and does not re-record: known messages get their derived columns as
+    above, new ones are inserted with their first history row, but a different carrier_status
+    appends no history row (the run that fetched the answer did) and no checkpoint is touched;
+    the window's rejected rows the batch no longer rejects are deleted.
+    Any error rolls everything back and re-raises; DuckDB running out of memory first rolls
+    back, doubles the connection's memory limit (up to DuckDB's default) and merges again.
     """
     if seen_at.tzinfo is None:
         raise ValueError("seen_at must be timezone-aware")
@@ -174,6 +180,7 @@ def merge_windows(
                     seen_at=seen_at,
                     batch_rows=batch_messages.height,
                     rejected=[rejected_counts.get(index, 0) for index in range(len(windows))],
+                    replay=replay,
                 )
                 con.commit()
                 return results
@@ -197,19 +204,32 @@ def _merge(
     seen_at: datetime,
     batch_rows: int,
     rejected: list[int],
+    replay: bool,
 ) -> list[MergeResult]:
     rows = con.execute(read_query("count_merge_changes"), {"windows": len(windows)}).fetchall()
     results = [MergeResult(*(int(value) for value in row[1:])) for row in rows]
     inserted = sum(result.inserted for result in results)
     seen = {"seen_at": seen_at}
     # history first: it compares the batch with the messages as they were
-    con.execute(read_query("insert_status_history"), seen)
+    con.execute(read_query("insert_status_history"), {**seen, "status_changes": not replay})
     if inserted < batch_rows:
         con.execute(read_query("update_known_messages"), seen)
     if inserted:
         con.execute(read_query("insert_new_messages"), seen)
     con.execute(read_query("merge_media"), seen)
     con.execute(read_query("insert_rejected_records"), seen)
+    if replay:
+        for window in windows:
+            con.execute(
+                read_query("delete_resolved_rejections"),
+                {
+                    "provider": provider,
+                    "account": account,
+                    "window_start": window.window_start,
+                    "window_end": window.window_end,
+                },
+            )
+        return results
     for window, result, rejected_rows in zip(windows, results, rejected, strict=True):
         con.execute(
             read_query("upsert_window_checkpoint"),

@@ -21,7 +21,7 @@ from tests.warehouse.builders import (
     rejected_frame,
     rejected_row,
 )
-from warehouse import MergeResult, merge_window
+from warehouse import MergeResult, WindowFrames, merge_window, merge_windows
 
 
 def table(con: duckdb.DuckDBPyConnection, name: str, order: str) -> pl.DataFrame:
@@ -362,3 +362,23 @@ def test_a_missing_contract_column_is_named(con: duckdb.DuckDBPyConnection) -> N
 def test_seen_at_must_be_timezone_aware(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         merge(con, messages_frame(message("1")), seen_at=SEEN.replace(tzinfo=None))
+
+
+def test_a_replay_lists_only_what_it_still_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    other_window = (date(2024, 4, 1), date(2024, 4, 30))
+    merge(con, rejected=rejected_frame(rejected_row('{"id": "1"}'), rejected_row('{"id": "2"}')))
+    merge(con, rejected=rejected_frame(rejected_row('{"id": "3"}')), window=other_window)
+
+    # a newer transform reads row 2 and gives row 1 another reason
+    replayed = rejected_frame(rejected_row('{"id": "1"}', reason="missing contact"))
+    merge_windows(
+        con,
+        provider=PROVIDER,
+        account=ACCOUNT,
+        windows=[WindowFrames(*WINDOW, messages_frame(), media_frame(), replayed, 0, 0)],
+        seen_at=SEEN,
+        replay=True,
+    )
+
+    rows = table(con, "rejected_records", "window_start, record").select("record", "reason")
+    assert rows.rows() == [('{"id": "1"}', "missing contact"), ('{"id": "3"}', "unparseable date")]

@@ -1,0 +1,127 @@
+"""Replay as plain steps: the archive re-derived from its landed answers, without the API."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from flows.progress import Tracker
+from flows.runtime import current_reporter
+from flows.settings import Settings
+from flows.window_steps import PROVIDER, replay_window
+from transform.drift import Notice
+from warehouse import (
+    LandedWindow,
+    LandingChangedError,
+    landed_windows,
+    open_warehouse,
+    writer_lock,
+)
+
+logger = logging.getLogger("smsarchive")
+
+
+@dataclass
+class ReplaySummary:
+    """What one replay did, for the terminal."""
+
+    start: date | None
+    end: date | None
+    windows: int = 0
+    replayed: int = 0
+    inserted: int = 0
+    corrected: int = 0
+    rejected: int = 0
+    notices: list[str] = field(default_factory=list)
+    failed_windows: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values, for printing."""
+        values = asdict(self)
+        values["start"] = self.start.isoformat() if self.start else None
+        values["end"] = self.end.isoformat() if self.end else None
+        return values
+
+
+class ReplayFailedError(RuntimeError):
+    """Some landed windows could not be replayed; the others were."""
+
+
+def _overlaps(window: LandedWindow, start: date | None, end: date | None) -> bool:
+    return (start is None or window.window_end >= start) and (
+        end is None or window.window_start <= end
+    )
+
+
+def replay_archive(
+    settings: Settings, start: date | None = None, end: date | None = None
+) -> ReplaySummary:
+    """Transform every landed window touching `start`..`end` again and merge it as a replay.
+
+    Under the writer lock, one window at a time, the earliest landed first (so each message
+    ends with the newest reading the API gave). Derived columns are corrected, rows a newer
+    transform can read are inserted, carrier status history and window checkpoints are left
+    as the runs that fetched the answers made them (see `merge_windows`). A window whose
+    landed answers are missing or changed is left as it is and reported; the run then raises
+    ReplayFailedError after replaying the others.
+    """
+    if start is not None and end is not None and start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    data_dir = settings.smsarchive_data_dir
+    if not settings.archive_path.exists():
+        raise ValueError(f"nothing to replay: there is no archive at {settings.archive_path}")
+    summary = ReplaySummary(start=start, end=end)
+    wait = settings.smsarchive_busy_wait_seconds
+    with writer_lock(data_dir, wait=wait):
+        con = open_warehouse(
+            settings.archive_path, wait=wait, memory_limit=settings.smsarchive_duckdb_memory_limit
+        )
+        try:
+            todo = [w for w in landed_windows(con, PROVIDER) if _overlaps(w, start, end)]
+            summary.windows = len(todo)
+            tracker = current_reporter().stage("windows", len(todo))
+            notices: set[Notice] = set()
+            for window in todo:
+                notices |= _replay_one(con, window, settings, summary, tracker)
+            summary.notices = [notice.describe() for notice in sorted(notices)]
+        finally:
+            con.close()
+    if summary.failed_windows:
+        raise ReplayFailedError(
+            f"{len(summary.failed_windows)} of {summary.windows} landed windows could not be "
+            f"replayed ({'; '.join(summary.failed_windows)}); the others were"
+        )
+    return summary
+
+
+def _replay_one(
+    con: duckdb.DuckDBPyConnection,
+    window: LandedWindow,
+    settings: Settings,
+    summary: ReplaySummary,
+    tracker: Tracker,
+) -> set[Notice]:
+    """Replay one window into `summary`; the notices new to the archive."""
+    days = f"{window.window_start}..{window.window_end}"
+    try:
+        merged, rejected, new_notices = replay_window(
+            con,
+            window,
+            data_dir=settings.smsarchive_data_dir,
+            timezone=settings.voipms_account_timezone,
+        )
+    except LandingChangedError as exc:
+        summary.failed_windows.append(f"{days}: {exc}")
+        logger.error("window %s not replayed: %s", days, exc)
+        tracker.advance(f"{days} failed")
+        return set()
+    summary.replayed += 1
+    summary.inserted += merged.inserted
+    summary.corrected += merged.updated
+    summary.rejected += rejected
+    tracker.advance(days)
+    return new_notices

@@ -1,0 +1,174 @@
+"""`smsarchive replay`: the archive re-derived from its landed answers, without the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.server import SandboxServer
+from extract.voipms.sandbox.spec import AccountSpec
+from flows.archive_run import PlainSteps, archive
+from flows.cli import app
+from flows.replay_run import ReplayFailedError, ReplaySummary, replay_archive
+from flows.runtime import use_settings
+from flows.settings import Settings
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from tests.flows.conftest import sandbox_env, sandbox_settings
+
+SPAN = (date(2024, 1, 1), date(2024, 6, 30))
+"""Two 92-day windows."""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxServer]:
+    account = SandboxAccount.generate(
+        AccountSpec(seed=41, messages=500, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.2)
+    )
+    srv = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def settings(server: SandboxServer, tmp_path: Path) -> Settings:
+    """An archive of SPAN, backfilled through the plain path."""
+    settings = sandbox_settings(server, tmp_path / "data")
+    with use_settings(settings):
+        archive(settings, "backfill", *SPAN, PlainSteps())
+    return settings
+
+
+def table(settings: Settings, sql: str) -> pl.DataFrame:
+    with duckdb.connect(str(settings.archive_path), read_only=True) as con:
+        return con.sql(sql).pl()
+
+
+def execute(settings: Settings, sql: str) -> None:
+    with duckdb.connect(str(settings.archive_path)) as con:
+        con.execute(sql)
+
+
+MESSAGES = "SELECT * FROM messages ORDER BY kind, message_id"
+HISTORY = "SELECT * FROM carrier_status_history ORDER BY kind, message_id, seen_at"
+CHECKPOINTS = "SELECT * FROM window_checkpoints ORDER BY window_start"
+
+
+def replay(settings: Settings, start: date | None = None, end: date | None = None) -> ReplaySummary:
+    with use_settings(settings):
+        return replay_archive(settings, start, end)
+
+
+def test_replay_corrects_derived_columns_and_records_nothing_twice(settings: Settings) -> None:
+    messages, history, checkpoints = (table(settings, q) for q in (MESSAGES, HISTORY, CHECKPOINTS))
+    # what an older transform might have got wrong, in both windows
+    execute(
+        settings,
+        "UPDATE messages SET body = 'garbled', contact = NULL, status = 'unknown', segments = 0, "
+        "carrier_status = 'garbled' WHERE hash(message_id) % 3 = 0",
+    )
+    spoiled = table(settings, "SELECT count(*) AS n FROM messages WHERE body = 'garbled'")["n"][0]
+    assert spoiled > 10
+
+    summary = replay(settings)
+
+    assert_frame_equal(table(settings, MESSAGES), messages)  # first/last_seen_at included
+    # a carrier status the landing does not hold is put right, not recorded as a change
+    assert_frame_equal(table(settings, HISTORY), history)
+    assert_frame_equal(table(settings, CHECKPOINTS), checkpoints)
+    assert summary.as_dict() | {"notices": []} == {
+        "start": None,
+        "end": None,
+        "windows": 2,
+        "replayed": 2,
+        "inserted": 0,
+        "corrected": spoiled,
+        "rejected": 0,
+        "notices": [],
+        "failed_windows": [],
+    }
+
+
+def test_replay_archives_what_the_archive_lacks_with_its_first_history_row(
+    settings: Settings,
+) -> None:
+    messages, history = table(settings, MESSAGES), table(settings, HISTORY)
+    # as if an older transform had rejected these rows: not in messages, no history
+    execute(
+        settings,
+        "DELETE FROM carrier_status_history WHERE kind = 'sms' AND hash(message_id) % 4 = 0",
+    )
+    execute(settings, "DELETE FROM messages WHERE kind = 'sms' AND hash(message_id) % 4 = 0")
+    removed = messages.height - table(settings, MESSAGES).height
+    assert removed > 10
+
+    summary = replay(settings)
+
+    assert (summary.inserted, summary.corrected) == (removed, 0)
+    # back as they were: first seen when their answer was landed, one history row each
+    assert_frame_equal(table(settings, MESSAGES), messages)
+    assert_frame_equal(table(settings, HISTORY), history)
+
+
+def test_a_changed_landing_is_reported_and_the_other_windows_are_replayed(
+    settings: Settings,
+) -> None:
+    landing = table(settings, "SELECT window_start, method, path FROM raw_landing")
+    first = landing.filter(
+        (pl.col("window_start") == SPAN[0]) & (pl.col("method") == "getSMS")
+    ).row(0, named=True)
+    path = settings.smsarchive_data_dir / first["path"]
+    path.write_bytes(path.read_bytes().replace(b"[", b"[ ", 1))  # same rows, other bytes
+    execute(settings, "UPDATE messages SET body = 'garbled'")
+
+    with pytest.raises(
+        ReplayFailedError, match=r"1 of 2 landed windows .*2024-01-01\.\.2024-04-01"
+    ):
+        replay(settings)
+
+    bodies = table(
+        settings,  # windows are of local days; the first one ends on 2024-04-01
+        "SELECT sent_at_local < '2024-04-02' AS first_window, "
+        "count(*) FILTER (body = 'garbled') AS garbled, count(*) AS n "
+        "FROM messages GROUP BY ALL ORDER BY ALL",
+    ).rows()
+    (later, later_garbled, _), (earlier, earlier_garbled, earlier_n) = bodies
+    assert (later, earlier) == (False, True)
+    assert later_garbled == 0  # the intact window was replayed
+    assert earlier_garbled == earlier_n  # the changed one left as it was
+
+
+def test_replay_limited_to_days_touches_only_their_windows(settings: Settings) -> None:
+    execute(settings, "UPDATE messages SET body = 'garbled'")
+    summary = replay(settings, start=date(2024, 5, 1), end=date(2024, 5, 31))
+    assert (summary.windows, summary.replayed) == (1, 1)
+    left = table(settings, "SELECT count(*) AS n FROM messages WHERE body = 'garbled'")["n"][0]
+    assert 0 < left < table(settings, "SELECT count(*) AS n FROM messages")["n"][0]
+
+
+def test_replay_from_the_command_line(settings: Settings, server: SandboxServer) -> None:
+    execute(settings, "UPDATE messages SET contact = NULL WHERE message_id LIKE '%7'")
+    env = sandbox_env(server, settings.smsarchive_data_dir)
+    # no credentials needed: nothing is asked of the API
+    env |= {
+        "VOIPMS_API_USERNAME": "",
+        "VOIPMS_API_PASSWORD": "",
+        "VOIPMS_API_URL": "http://0.0.0.0:9",
+    }
+    result = CliRunner().invoke(app, ["replay"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "replay: 2 of 2 landed windows, 0 new messages" in result.output
+    assert table(settings, "SELECT count(*) AS n FROM messages WHERE contact IS NULL")["n"][0] == 0
+
+
+def test_replay_without_an_archive_says_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["replay"], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 1
+    assert "nothing to replay: there is no archive" in result.output
