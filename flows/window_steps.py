@@ -1,7 +1,4 @@
-"""One window's journey: fetch both answers whole, land them, transform, merge, checkpoint.
-
-Or, for a replay, read both answers back from the landing, transform and merge them again.
-"""
+"""A window's journey: fetch, land, transform, merge, checkpoint; or a replay from the landing."""
 
 from __future__ import annotations
 
