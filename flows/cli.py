@@ -27,6 +27,23 @@ app = typer.Typer(
 )
 
 
+WaitOption = Annotated[
+    float | None,
+    typer.Option(
+        min=0,
+        metavar="SECONDS",
+        help="wait this long when another run or a notebook has the archive open "
+        "(default: SMSARCHIVE_BUSY_WAIT_SECONDS, 0)",
+    ),
+]
+"""`--wait`, for the commands that write to the archive."""
+
+
+def day_option(help_text: str) -> Any:
+    """A `YYYY-MM-DD` option (typer's OptionInfo, typed Any as typer's own helpers are)."""
+    return typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help=help_text)
+
+
 @app.callback()
 def _main(
     verbose: Annotated[
@@ -122,11 +139,11 @@ def sandbox(
     messages: Annotated[int, typer.Option(min=0, help="number of messages to generate")] = 5_000,
     start: Annotated[
         datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="first day of history"),
+        day_option("first day of history"),
     ] = None,
     end: Annotated[
         datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="last day of history"),
+        day_option("last day of history"),
     ] = None,
     dids: Annotated[int, typer.Option(min=1, help="number of DIDs (one is in E.164 mode)")] = 3,
     mms_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="share of MMS")] = 0.15,
@@ -189,23 +206,13 @@ def demo(
 def backfill(
     start: Annotated[
         datetime,
-        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="first local day to archive"),
+        day_option("first local day to archive"),
     ],
     end: Annotated[
         datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="last local day (default: today)"
-        ),
+        day_option("last local day (default: today)"),
     ] = None,
-    wait: Annotated[
-        float | None,
-        typer.Option(
-            min=0,
-            metavar="SECONDS",
-            help="wait this long when another run or a notebook has the archive open "
-            "(default: SMSARCHIVE_BUSY_WAIT_SECONDS, 0)",
-        ),
-    ] = None,
+    wait: WaitOption = None,
 ) -> None:
     """Archive every message between two days (inclusive), in windows of at most 92 days.
 
@@ -227,15 +234,7 @@ def backfill(
 
 @app.command()
 def sync(
-    wait: Annotated[
-        float | None,
-        typer.Option(
-            min=0,
-            metavar="SECONDS",
-            help="wait this long when another run or a notebook has the archive open "
-            "(default: SMSARCHIVE_BUSY_WAIT_SECONDS, 0)",
-        ),
-    ] = None,
+    wait: WaitOption = None,
 ) -> None:
     """Fetch the recent past again: new messages and carrier status changes.
 
@@ -256,29 +255,13 @@ def sync(
 def replay(
     start: Annotated[
         datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"],
-            metavar="YYYY-MM-DD",
-            help="replay only windows that end on or after this day (default: all)",
-        ),
+        day_option("replay only windows that end on or after this day (default: all)"),
     ] = None,
     end: Annotated[
         datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"],
-            metavar="YYYY-MM-DD",
-            help="replay only windows that start on or before this day (default: all)",
-        ),
+        day_option("replay only windows that start on or before this day (default: all)"),
     ] = None,
-    wait: Annotated[
-        float | None,
-        typer.Option(
-            min=0,
-            metavar="SECONDS",
-            help="wait this long when another run or a notebook has the archive open "
-            "(default: SMSARCHIVE_BUSY_WAIT_SECONDS, 0)",
-        ),
-    ] = None,
+    wait: WaitOption = None,
 ) -> None:
     """Transform the landed API answers again and merge them, without calling the API.
 
@@ -362,15 +345,11 @@ def export(
 def report(
     start: Annotated[
         datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="first local day (default: the first)"
-        ),
+        day_option("first local day (default: the first)"),
     ] = None,
     end: Annotated[
         datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="last local day (default: the last)"
-        ),
+        day_option("last local day (default: the last)"),
     ] = None,
     did: Annotated[
         str | None, typer.Option(metavar="NUMBER", help="one DID, as archived (+1…)")
