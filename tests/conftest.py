@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -26,6 +27,18 @@ SANDBOX_SPEC = AccountSpec(
     mms_share=0.2,
 )
 """14 months: several 92-day windows, both 2024 DST changes and the autumn 2023 one."""
+
+
+@contextmanager
+def serving(spec: AccountSpec) -> Iterator[SandboxServer]:
+    """A sandbox of a generated account, started on loopback for the block."""
+    server = SandboxServer(
+        SandboxAccount.generate(spec), username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD
+    ).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

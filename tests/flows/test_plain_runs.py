@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.orchestration import configured_api_url
-from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from tests.conftest import serving
 from tests.flows.archive_checks import (
     archived_messages,
     assert_matches_truth,
@@ -41,12 +40,10 @@ sys.exit(code)
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SandboxServer]:
-    account = SandboxAccount.generate(
+    with serving(
         AccountSpec(seed=19, messages=600, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.2)
-    )
-    srv = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
-    yield srv
-    srv.stop()
+    ) as srv:
+        yield srv
 
 
 def _plain_env(server: SandboxServer, data_dir: Path, prefect_home: Path) -> dict[str, str]:

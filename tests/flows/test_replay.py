@@ -12,7 +12,6 @@ import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
-from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import PlainSteps, archive
@@ -20,7 +19,7 @@ from flows.cli import app
 from flows.replay_run import ReplayFailedError, ReplaySummary, replay_archive
 from flows.runtime import use_settings
 from flows.settings import Settings
-from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from tests.conftest import serving
 from tests.flows.conftest import sandbox_env, sandbox_settings
 
 SPAN = (date(2024, 1, 1), date(2024, 6, 30))
@@ -29,12 +28,10 @@ SPAN = (date(2024, 1, 1), date(2024, 6, 30))
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SandboxServer]:
-    account = SandboxAccount.generate(
+    with serving(
         AccountSpec(seed=41, messages=500, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.2)
-    )
-    srv = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
-    yield srv
-    srv.stop()
+    ) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 from prefect.settings import PREFECT_API_URL
 
-from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.faults import FaultConfig
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.schedule import scheduled_settings
 from flows.settings import SCHEDULED_BUSY_WAIT_SECONDS
-from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from tests.conftest import serving
 from tests.flows.archive_checks import (
     archived_messages,
     assert_matches_truth,
@@ -47,12 +46,10 @@ con.close()
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SandboxServer]:
-    account = SandboxAccount.generate(
+    with serving(
         AccountSpec(seed=41, messages=1200, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.2)
-    )
-    srv = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
-    yield srv
-    srv.stop()
+    ) as srv:
+        yield srv
 
 
 def _env(server: SandboxServer, data_dir: Path) -> dict[str, str]:
