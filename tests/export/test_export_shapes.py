@@ -9,23 +9,34 @@ from pathlib import Path
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from tests.export.frames import SORT_KEYS, read_with_duckdb, warehouse_table
+from tests.export.frames import SORT_KEYS, arrow_schemas, read_with_duckdb, warehouse_table
 from tests.report.archive_rows import A, Row, X, build_archive
 from warehouse import open_warehouse
 from warehouse.export import EXPORT_TABLES, export_archive
 
 TABLES = [table.name for table in EXPORT_TABLES]
+GOLDEN = Path(__file__).parent / "golden" / "schema.json"
 
 
-def test_an_empty_archive_exports_empty_folders_and_zero_rows(tmp_path: Path) -> None:
+def test_an_empty_archive_exports_readable_tables_of_zero_rows(tmp_path: Path) -> None:
     archive = tmp_path / "archive.duckdb"
     open_warehouse(archive).close()
     result = export_archive(archive, tmp_path / "out")
     current = tmp_path / "out" / "current"
-    for table in TABLES:
-        assert (current / table).is_dir()
-        assert list((current / table).iterdir()) == []
     manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text())
+    for table in TABLES:
+        assert [p.name for p in (current / table).iterdir()] == ["data_0.parquet"]
+        # the reading patterns of the README work, and give the table's columns
+        got = pl.scan_parquet(current / table / "**/*.parquet", hive_partitioning=True)
+        assert got.collect().height == 0
+        columns = [column["name"] for column in manifest["tables"][table]["columns"]]
+        assert got.collect_schema().names() == columns
+        assert read_with_duckdb(tmp_path / "out", table).columns == columns
+    # the same Arrow types as a populated export's, less the partition column
+    golden = json.loads(GOLDEN.read_text())
+    assert arrow_schemas(tmp_path / "out") == {
+        table: [field for field in fields if field[0] != "year"] for table, fields in golden.items()
+    }
     assert result.row_counts == dict.fromkeys(TABLES, 0)
     for table in TABLES:
         assert manifest["tables"][table]["rows"] == 0

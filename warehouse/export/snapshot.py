@@ -110,14 +110,18 @@ def write_tables(
 def write_table(con: duckdb.DuckDBPyConnection, table: ExportTable, into: Path) -> TableExport:
     """One table as zstd parquet, hive-partitioned by year, under `into/<table>`.
 
-    Every partition is one file, `<table>/year=YYYY/data_0.parquet`. A table with no rows gets
-    an empty folder. The rows are counted back from the files written.
+    Every partition is one file, `<table>/year=YYYY/data_0.parquet`. A table with no rows is
+    one file with no rows, `<table>/data_0.parquet`: a reader then gets the table's columns
+    (all but `year`) and no rows, not "no files found". The rows are counted back from the
+    files written.
     """
     target = into / table.name
     if table.years is None:
         columns = _write_partitioned(con, table.query, target)
     else:
         columns = _write_year_by_year(con, table.query, table.years, target)
+    if not any(target.rglob("*.parquet")):
+        _write_no_rows(con, table, target)
     files = sorted(str(path) for path in target.rglob("*.parquet"))
     counted = query_row(con, "export_count_rows", {"files": files}) if files else None
     rows = int(counted[0]) if counted is not None else 0
@@ -159,6 +163,13 @@ def _write_year_by_year(
         relation = con.sql(query, params=year_bounds(year))
         relation.write_parquet(str(folder / PARTITION_FILE), compression="zstd")
     return _columns(con.sql(query, params=year_bounds(years[0] if years else 1970)))
+
+
+def _write_no_rows(con: duckdb.DuckDBPyConnection, table: ExportTable, target: Path) -> None:
+    params = None if table.years is None else year_bounds(1970)
+    relation = con.sql(read_query(table.query), params=params).limit(0)
+    kept = ", ".join(f'"{name}"' for name in relation.columns if name != PARTITION_COLUMN)
+    relation.project(kept).write_parquet(str(target / PARTITION_FILE), compression="zstd")
 
 
 def year_bounds(year: int) -> dict[str, object]:
