@@ -30,11 +30,11 @@ SANDBOX_SPEC = AccountSpec(
 
 
 @contextmanager
-def serving(spec: AccountSpec) -> Iterator[SandboxServer]:
-    """A sandbox of a generated account, started on loopback for the block."""
-    server = SandboxServer(
-        SandboxAccount.generate(spec), username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD
-    ).start()
+def serving(account: AccountSpec | SandboxAccount) -> Iterator[SandboxServer]:
+    """A sandbox of an account (generated from a spec), started on loopback for the block."""
+    if isinstance(account, AccountSpec):
+        account = SandboxAccount.generate(account)
+    server = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
     try:
         yield server
     finally:

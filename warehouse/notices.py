@@ -40,9 +40,12 @@ def record_notices(
                 "example": example,
                 "seen_at": seen_at,
             }
-            answer = con.execute(read_query("upsert_provider_notice"), params).fetchall()
-            if answer and answer[0][0] == seen_at:
+            # new when the insert took it: a sighting at the same instant as the first (a
+            # replay of the answer that first showed it) is not new
+            if con.execute(read_query("insert_provider_notice"), params).fetchall():
                 new.append((kind, subject, example))
+            else:
+                con.execute(read_query("update_provider_notice"), params)
         con.commit()
     except BaseException:
         con.rollback()
