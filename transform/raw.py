@@ -32,7 +32,11 @@ surrogates, broken escapes) to the names of the damaged fields, by the client
 (extract/voipms/client.py) or by `raw_frame`; such text is shown with U+FFFD, and the row is
 rejected (transform/rejection.py)."""
 
-KNOWN_FIELDS: Final = frozenset((*SCALAR_FIELDS, "media", INVALID_TEXT_FIELD))
+NOT_AN_OBJECT_FIELD: Final = "smsarchive_not_an_object"
+"""The only field of a row the client got as another JSON value than an object (null, a
+string, a list...), holding that value (extract/voipms/client.py); the row is rejected."""
+
+KNOWN_FIELDS: Final = frozenset((*SCALAR_FIELDS, "media", INVALID_TEXT_FIELD, NOT_AN_OBJECT_FIELD))
 """Every field the transform reads; anything else is kept in `record` and reported."""
 
 RAW_SCHEMA: Final = pl.Schema(

@@ -8,13 +8,22 @@ import polars as pl
 
 from transform.direction import direction_from_type
 from transform.local_time import exists_locally, local_datetime
-from transform.raw import INVALID_TEXT_FIELD
+from transform.raw import INVALID_TEXT_FIELD, NOT_AN_OBJECT_FIELD
 
 _SHOWN: Final = 60
 """Characters of an offending value quoted in a reason."""
 
 _MARKED: Final = f'"{INVALID_TEXT_FIELD}":'
 """How INVALID_TEXT_FIELD shows in a `record` (inside a JSON string a quote is escaped)."""
+
+
+_NOT_AN_OBJECT: Final = f'{{"{NOT_AN_OBJECT_FIELD}":'
+"""How a row that was not a JSON object begins its `record` (it is the row's only field)."""
+
+
+def _not_an_object() -> pl.Expr:
+    """True where the API sent the row as another JSON value than an object."""
+    return pl.col("record").str.starts_with(_NOT_AN_OBJECT).fill_null(False)
 
 
 def _invalid_text() -> pl.Expr:
@@ -58,7 +67,8 @@ def rejection_reason(timezone: str) -> pl.Expr:
     inside the zone's spring-forward gap, its type is neither '0' nor '1', did/contact is
     missing, or any of its text could not be read as sent: bytes that are not UTF-8, a lone
     surrogate or a broken escape (its true text is unknown, so it is kept aside rather than
-    archived with U+FFFD in place of what the provider meant).
+    archived with U+FFFD in place of what the provider meant). A row the API sent as another
+    JSON value than an object (see NOT_AN_OBJECT_FIELD) has that one reason.
     """
     id_ = pl.col("id")
     date = pl.col("date")
@@ -98,4 +108,11 @@ def rejection_reason(timezone: str) -> pl.Expr:
         ),
     ]
     joined = pl.concat_str(reasons, separator="; ", ignore_nulls=True)
-    return pl.when(joined == "").then(pl.lit(None, dtype=pl.Utf8)).otherwise(joined)
+    value = pl.col("record").str.json_path_match(f"$.{NOT_AN_OBJECT_FIELD}").fill_null("null")
+    return (
+        pl.when(_not_an_object())
+        .then(pl.format("the row is not a JSON object: {}", _shown(value)))
+        .when(joined == "")
+        .then(pl.lit(None, dtype=pl.Utf8))
+        .otherwise(joined)
+    )

@@ -105,6 +105,11 @@ INVALID_TEXT_FIELD: Final = "smsarchive_invalid_text"
 surrogate, a broken escape): the names of its damaged fields, comma-joined. The transform
 quarantines such a row in rejected_records (see transform/raw.py)."""
 
+NOT_AN_OBJECT_FIELD: Final = "smsarchive_not_an_object"
+"""A getSMS/getMMS row that is not a JSON object (null, a string, a list...) is kept as the
+object {NOT_AN_OBJECT_FIELD: value}: landed with the rest, then quarantined by the transform
+in rejected_records (see transform/rejection.py) instead of failing the whole window."""
+
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 _DIGITS_AS_ZERO: Final = bytes.maketrans(b"123456789", b"000000000")
@@ -553,11 +558,11 @@ class VoipMsClient:
         if answer["status"] in EMPTY_STATUSES:
             return []
         rows = answer.get("sms", answer.get("mms"))
-        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        if not isinstance(rows, list):
             raise UnexpectedAnswerError(
                 "unexpected_answer", method, 'the answer has no list of rows under "sms"'
             )
-        return rows
+        return [row if isinstance(row, dict) else {NOT_AN_OBJECT_FIELD: row} for row in rows]
 
     def get_media_mms(self, mms_id: str | int, as_array: bool = True) -> list[str]:
         """getMediaMMS: the media URLs of one MMS, in order, as the API lists them.

@@ -25,8 +25,9 @@ from pydantic import SecretStr
 from extract.media import MediaItem, download_media
 from extract.media.download import DEFAULT_MAX_BYTES
 from extract.voipms.client import INVALID_TEXT_FIELD as CLIENT_MARK
-from extract.voipms.client import VoipMsClient
+from extract.voipms.client import NOT_AN_OBJECT_FIELD, VoipMsClient
 from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.drift import DriftConfig
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import ACCOUNT_TIMEZONE, AccountSpec
 from extract.voipms.windows import Window, fetch_window_complete, mms_fetch, sms_fetch
@@ -308,6 +309,35 @@ def test_one_bad_byte_spoils_one_row_not_the_run(
     assert set(rejected["source"]) == {"getSMS"}
     assert all(f"text of message {INVALID}" in reason for reason in rejected["reason"])
     assert landed.item() == truth.height == got.height + rejected.height
+
+
+def test_rows_that_are_not_objects_spoil_no_window(
+    small_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """The API sends null and a string among a window's rows, in both answers: the backfill
+    ends ok with the window done, every message archived, and each stray value once per
+    source in rejected_records, with its reason; the landing keeps them."""
+    small_sandbox.set_drift(DriftConfig(stray_rows=(None, "oops")))
+    try:
+        settings = sandbox_settings(small_sandbox, tmp_path)
+        summary = archive(settings, "backfill", date(2024, 3, 1), date(2024, 3, 31), PlainSteps())
+    finally:
+        small_sandbox.set_drift(DriftConfig())
+    assert (summary.failed_windows, summary.windows) == ([], 1)
+    assert_matches_truth(
+        archived_messages(settings.archive_path), truth_messages(small_sandbox.account)
+    )
+    rejected = table(
+        settings.archive_path,
+        "SELECT source, record, reason FROM rejected_records ORDER BY source, record",
+    )
+    assert rejected.rows() == [
+        (source, f'{{"{NOT_AN_OBJECT_FIELD}":{value}}}', f"the row is not a JSON object: {shown}")
+        for source in ("getMMS", "getSMS")
+        for value, shown in (('"oops"', "oops"), ("null", "null"))
+    ]
+    done = table(settings.archive_path, "SELECT count(*) AS n FROM window_checkpoints")["n"]
+    assert done.item() == 1
 
 
 # ------------------------------------------------------------ any row, through the whole path

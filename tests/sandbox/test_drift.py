@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from pydantic import SecretStr
 
-from extract.voipms.client import VoipMsClient
+from extract.voipms.client import NOT_AN_OBJECT_FIELD, VoipMsClient
 from extract.voipms.errors import RequestRejectedError
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.drift import DriftConfig
@@ -67,6 +67,7 @@ def test_the_default_is_the_reference(drifting: SandboxServer) -> None:
         "numeric_fields": [],
         "error_code": None,
         "error_days": None,
+        "stray_rows": [],
     }
 
 
@@ -182,6 +183,7 @@ def test_the_control_endpoint(drifting: SandboxServer) -> None:
         "numeric_fields": ["id"],
         "error_code": ODD_STATUS,
         "error_days": ["2024-03-10", "2024-03-12"],
+        "stray_rows": [None],
     }
     response = http().post(control, json=body)
     assert response.status_code == 200
@@ -191,10 +193,12 @@ def test_the_control_endpoint(drifting: SandboxServer) -> None:
         numeric_fields=("id",),
         error_code=ODD_STATUS,
         error_days=(date(2024, 3, 10), date(2024, 3, 12)),
+        stray_rows=(None,),
     )
     assert http().get(control).json() == body
     rows = window(drifting, "getSMS", "2024-03-01", "2024-03-09")
-    assert all(row["reseller_id"] == "7" and isinstance(row["id"], int) for row in rows)
+    assert rows[-1] is None
+    assert all(row["reseller_id"] == "7" and isinstance(row["id"], int) for row in rows[:-1])
     assert http().post(control, json={"extra_field": {}}).status_code == 400
     assert (
         http().post(control, json={"error_days": ["2024-03-10", "2024-03-12"]}).status_code == 400
@@ -203,12 +207,30 @@ def test_the_control_endpoint(drifting: SandboxServer) -> None:
     assert drifting.drift == DriftConfig()
 
 
+def test_rows_that_are_not_objects_when_the_answer_has_room(drifting: SandboxServer) -> None:
+    reference = window(drifting, "getSMS", *MARCH)
+    drifting.set_drift(DriftConfig(stray_rows=(None, "oops", [1, 2])))
+    assert window(drifting, "getSMS", *MARCH) == [*reference, None, "oops", [1, 2]]
+    # never into an answer they would fill: a full answer stays what the client expects
+    just_short = api(
+        drifting, "getSMS", **{"from": MARCH[0], "to": MARCH[1]}, limit=len(reference) + 3
+    )
+    assert just_short["sms"] == reference
+    assert (
+        api(drifting, "getSMS", **{"from": MARCH[0], "to": MARCH[1]}, limit=5)["sms"]
+        == (reference[:5])
+    )
+    with pytest.raises(ValueError, match="not objects"):
+        DriftConfig(stray_rows=({"id": "1"},))
+
+
 def test_config_round_trip_and_validation() -> None:
     config = DriftConfig(
         extra_fields=(("b", "1"), ("a", "")),
         numeric_fields=("id", "type"),
         error_code="no_sms",
         error_days=(date(2024, 1, 1), date(2024, 1, 1)),
+        stray_rows=(None, "x", [1]),
     )
     assert DriftConfig.from_mapping(config.to_dict()) == config
     assert DriftConfig.from_mapping(
@@ -265,3 +287,8 @@ def test_the_client_sees_the_drift(drifting: SandboxServer) -> None:
         assert caught.value.code == ODD_STATUS
         assert client.get_sms(date(2024, 3, 6), date(2024, 3, 31))
         assert client.stats().calls == {"getMMS": 1, "getSMS": 2}  # a refusal is not retried
+        # a row that is not an object does not spoil the answer: it comes as a marked object
+        drifting.set_drift(DriftConfig(stray_rows=(None, "oops")))
+        rows = client.get_mms(date(2024, 3, 1), date(2024, 3, 31))
+        assert rows[-2:] == [{NOT_AN_OBJECT_FIELD: None}, {NOT_AN_OBJECT_FIELD: "oops"}]
+        assert all("id" in row for row in rows[:-2])

@@ -48,6 +48,14 @@ def _numeric_fields(value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _stray_rows(value: object) -> tuple[object, ...]:
+    if not isinstance(value, list | tuple):
+        raise ValueError("stray_rows must be a list of JSON values that are not objects")
+    if any(isinstance(row, Mapping) for row in value):
+        raise ValueError("stray_rows are rows that are not objects: no {...} among them")
+    return tuple(value)
+
+
 def _error_days(value: object) -> tuple[date, date] | None:
     if value is None:
         return None
@@ -76,6 +84,9 @@ class DriftConfig:
     """The status answered (HTTP 200) instead, by calls whose days touch `error_days`."""
     error_days: tuple[date, date] | None = None
     """Inclusive local days; None with `error_code` set means every getSMS/getMMS call."""
+    stray_rows: tuple[object, ...] = ()
+    """JSON values that are not objects (null, "x", [1]) appended to the rows of every answer
+    with rows that they leave short of its limit (so a full answer is never made fuller)."""
 
     def __post_init__(self) -> None:
         names = [name for name, _ in self.extra_fields]
@@ -89,6 +100,7 @@ class DriftConfig:
             raise ValueError("numeric_fields must be non-empty field names")
         if self.error_code is not None and not _is_text(self.error_code):
             raise ValueError("error_code must be a non-empty status string (or None)")
+        _stray_rows(self.stray_rows)
         if self.error_days is not None:
             if self.error_code is None:
                 raise ValueError("error_days needs an error_code")
@@ -102,10 +114,11 @@ class DriftConfig:
 
         `extra_fields`: an object {name: value} or a list of [name, value] pairs;
         `numeric_fields`: a list of names (or one comma-separated string); `error_code`: a
-        string or null; `error_days`: [first, last] as YYYY-MM-DD, a single day, or null.
+        string or null; `error_days`: [first, last] as YYYY-MM-DD, a single day, or null;
+        `stray_rows`: a list of JSON values that are not objects.
         Omitted keys take their defaults, so `{}` is the reference again.
         """
-        known = {"extra_fields", "numeric_fields", "error_code", "error_days"}
+        known = {"extra_fields", "numeric_fields", "error_code", "error_days", "stray_rows"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown drift fields: {sorted(unknown)}")
@@ -117,6 +130,7 @@ class DriftConfig:
             numeric_fields=_numeric_fields(data.get("numeric_fields", ())),
             error_code=code,
             error_days=_error_days(data.get("error_days")),
+            stray_rows=_stray_rows(data.get("stray_rows", ())),
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -128,12 +142,18 @@ class DriftConfig:
             "error_days": (
                 None if self.error_days is None else [d.isoformat() for d in self.error_days]
             ),
+            "stray_rows": list(self.stray_rows),
         }
 
     @property
     def active(self) -> bool:
         """True when any answer differs from the reference."""
-        return bool(self.extra_fields or self.numeric_fields or self.error_code is not None)
+        return bool(
+            self.extra_fields
+            or self.numeric_fields
+            or self.stray_rows
+            or self.error_code is not None
+        )
 
     def refusal(self, first: date | None, last: date | None) -> str | None:
         """The status a call about local days `first..last` answers instead, or None.

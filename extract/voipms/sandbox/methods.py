@@ -174,7 +174,10 @@ def drifted(ctx: CallContext, params: Mapping[str, str], method: str, answer: An
     if refusal is not None:
         return {"status": refusal}
     if row_list:
-        decoded["sms"] = [drift.rewrite_row(row) for row in row_list]
+        rows_out: list[object] = [drift.rewrite_row(row) for row in row_list]
+        if len(rows_out) + len(drift.stray_rows) < _limit(params.get("limit")):
+            rows_out.extend(drift.stray_rows)
+        decoded["sms"] = rows_out
     return decoded
 
 
