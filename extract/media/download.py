@@ -227,9 +227,13 @@ def download_media(
         if on_result is not None:
             on_result(result)
 
-    if processes is None:
-        processes = processes_for(len(items), concurrency)
-    if processes > 1 and len(items) > 1:
+    # never more processes than downloads in flight or items: one would sit idle
+    processes = min(
+        processes if processes is not None else processes_for(len(items), concurrency),
+        concurrency,
+        len(items),
+    )
+    if processes > 1:
         settings = WorkerSettings(
             media_dir=str(media_dir),
             allowed_hosts=list(allowed_hosts),
@@ -243,7 +247,6 @@ def download_media(
             backoff_max=backoff_max,
             durable=durable,
         )
-        processes = min(processes, concurrency, len(items))
         logger.info(
             "media: %d files over %d processes, %d downloads in flight",
             len(items),
