@@ -20,7 +20,6 @@ from warehouse.landing_files import (
     LandedFile,
     LandingWriter,
     read_landed_answer,
-    read_landed_rows,
 )
 from warehouse.media_queue import MAX_MEDIA_ATTEMPTS, pending_media, record_media_results
 from warehouse.merge import MergeResult, WindowFrames, merge_window, merge_windows
@@ -57,7 +56,6 @@ __all__ = [
     "open_warehouse",
     "pending_media",
     "read_landed_answer",
-    "read_landed_rows",
     "record_landing",
     "record_media_results",
     "record_notices",

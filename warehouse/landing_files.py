@@ -123,12 +123,6 @@ class LandingWriter:
         self._temp.unlink(missing_ok=True)
 
 
-def read_landed_rows(data_dir: Path, relative_path: str) -> list[dict[str, Any]]:
-    """The rows of a landed answer, for a replay without the API."""
-    rows: list[dict[str, Any]] = json.loads((data_dir / relative_path).read_text("utf-8"))
-    return rows
-
-
 def read_landed_answer(data_dir: Path, relative_path: str, sha256: str) -> list[dict[str, Any]]:
     """The rows of a landed answer, once its bytes are checked against the ledger's sha256.
 
