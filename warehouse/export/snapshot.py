@@ -120,9 +120,9 @@ def write_table(con: duckdb.DuckDBPyConnection, table: ExportTable, into: Path) 
         columns = _write_partitioned(con, table.query, target)
     else:
         columns = _write_year_by_year(con, table.query, table.years, target)
-    if not any(target.rglob("*.parquet")):
-        _write_no_rows(con, table, target)
     files = sorted(str(path) for path in target.rglob("*.parquet"))
+    if not files:
+        files = [_write_no_rows(con, table, target)]
     counted = query_row(con, "export_count_rows", {"files": files}) if files else None
     rows = int(counted[0]) if counted is not None else 0
     return TableExport(
@@ -165,11 +165,14 @@ def _write_year_by_year(
     return _columns(con.sql(query, params=year_bounds(years[0] if years else 1970)))
 
 
-def _write_no_rows(con: duckdb.DuckDBPyConnection, table: ExportTable, target: Path) -> None:
+def _write_no_rows(con: duckdb.DuckDBPyConnection, table: ExportTable, target: Path) -> str:
+    """The table's columns (not `year`) in one file of no rows; the file's path."""
     params = None if table.years is None else year_bounds(1970)
     relation = con.sql(read_query(table.query), params=params).limit(0)
     kept = ", ".join(f'"{name}"' for name in relation.columns if name != PARTITION_COLUMN)
-    relation.project(kept).write_parquet(str(target / PARTITION_FILE), compression="zstd")
+    path = str(target / PARTITION_FILE)
+    relation.project(kept).write_parquet(path, compression="zstd")
+    return path
 
 
 def year_bounds(year: int) -> dict[str, object]:
