@@ -166,12 +166,17 @@ def _write_year_by_year(
 
 
 def _write_no_rows(con: duckdb.DuckDBPyConnection, table: ExportTable, target: Path) -> str:
-    """The table's columns (not `year`) in one file of no rows; the file's path."""
+    """The table's columns in one file of no rows, `year` (INTEGER) last; the file's path.
+
+    There is no `year=YYYY` folder to give the partition column, so the file holds it: a
+    reader of the empty table sees the same columns as of a populated one.
+    """
     params = None if table.years is None else year_bounds(1970)
     relation = con.sql(read_query(table.query), params=params).limit(0)
-    kept = ", ".join(f'"{name}"' for name in relation.columns if name != PARTITION_COLUMN)
+    kept = [f'"{name}"' for name in relation.columns if name != PARTITION_COLUMN]
     path = str(target / PARTITION_FILE)
-    relation.project(kept).write_parquet(path, compression="zstd")
+    columns = ", ".join([*kept, f'CAST(NULL AS INTEGER) AS "{PARTITION_COLUMN}"'])
+    relation.project(columns).write_parquet(path, compression="zstd")
     return path
 
 
