@@ -11,6 +11,7 @@ import duckdb
 from prefect import Task, flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
@@ -18,6 +19,7 @@ from extract.voipms.client import VoipMsClient
 from extract.voipms.errors import TransientError
 from extract.voipms.windows import Window
 from flows.archive_run import archive, download_media, merge, prepare
+from flows.dead_flow_runs import close_dead_flow_runs
 from flows.media_step import MediaOutcome
 from flows.runtime import current_settings
 from flows.settings import Settings
@@ -94,6 +96,15 @@ class PrefectSteps:
     def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
         """The download-media task."""
         return media_task(con, settings)
+
+    def flow_run_id(self) -> str | None:
+        """The current flow run's id."""
+        context = FlowRunContext.get()
+        return str(context.flow_run.id) if context and context.flow_run else None
+
+    def close_dead_flow_runs(self, flow_run_ids: Sequence[str]) -> None:
+        """Marked Crashed (with the flow runs they ran inside) unless already over."""
+        close_dead_flow_runs(flow_run_ids)
 
 
 def _task_runner() -> TaskRunner[PrefectFuture[Any]]:

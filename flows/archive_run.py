@@ -162,6 +162,12 @@ class Steps(Protocol):
     def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
         """Download what the archive lacks."""
 
+    def flow_run_id(self) -> str | None:
+        """The Prefect flow run this run is, if it is one."""
+
+    def close_dead_flow_runs(self, flow_run_ids: Sequence[str]) -> None:
+        """Tell Prefect that the flow runs of runs found dead are over."""
+
 
 class PlainSteps:
     """Steps as plain calls, windows fetched on a thread pool: no Prefect at all."""
@@ -208,6 +214,18 @@ class PlainSteps:
     def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
         """A plain call."""
         return download_media(con, settings)
+
+    def flow_run_id(self) -> str | None:
+        """None: a plain run is no flow run."""
+        return None
+
+    def close_dead_flow_runs(self, flow_run_ids: Sequence[str]) -> None:
+        """Only said: without a Prefect API, the flow runs cannot be reached."""
+        logger.warning(
+            "%d runs that died were Prefect flow runs, which Prefect may still show as "
+            "running; a run made as a Prefect flow marks such runs Crashed, a plain one cannot",
+            len(flow_run_ids),
+        )
 
 
 def run_backfill(start: date, end: date) -> dict[str, Any]:
@@ -260,9 +278,18 @@ def archive(
                 start = (newest if newest is not None and newest <= end else end) - lookback
             if start is None or end is None:
                 raise ValueError("a backfill needs a start and an end day")
-            run_id = start_run(
-                con, kind, provider=PROVIDER, account=account, window_start=start, window_end=end
+            started = start_run(
+                con,
+                kind,
+                provider=PROVIDER,
+                account=account,
+                window_start=start,
+                window_end=end,
+                flow_run_id=steps.flow_run_id(),
             )
+            run_id = started.run_id
+            if started.dead_flow_runs:
+                steps.close_dead_flow_runs(started.dead_flow_runs)
             summary = RunSummary(kind=kind, start=start, end=end)
             try:
                 _run_windows(con, settings, client, summary, steps, skip_settled=kind == "backfill")

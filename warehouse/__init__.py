@@ -25,7 +25,7 @@ from warehouse.media_queue import MAX_MEDIA_ATTEMPTS, pending_media, record_medi
 from warehouse.merge import MergeResult, WindowFrames, merge_window, merge_windows
 from warehouse.migrate import apply_migrations
 from warehouse.notices import NoticeRow, record_notices
-from warehouse.runs import finish_run, start_run
+from warehouse.runs import StartedRun, finish_run, start_run
 from warehouse.status import ArchiveStatus, archive_status
 from warehouse.writer_lock import writer_alive, writer_lock
 
@@ -41,6 +41,7 @@ __all__ = [
     "MergeResult",
     "MigrationError",
     "NoticeRow",
+    "StartedRun",
     "WarehouseBusyError",
     "WarehouseError",
     "WindowFrames",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
 
@@ -13,6 +14,16 @@ RunKind = Literal["backfill", "sync"]
 RunOutcome = Literal["ok", "failed", "interrupted"]
 
 
+@dataclass(frozen=True)
+class StartedRun:
+    """A run just logged as 'running', and the Prefect flow runs of the dead runs it found."""
+
+    run_id: int
+    dead_flow_runs: tuple[str, ...] = ()
+    """Flow runs of runs that were still 'running' (now 'interrupted'): Prefect still shows
+    them running, as their process was killed before it could say otherwise."""
+
+
 def start_run(
     con: duckdb.DuckDBPyConnection,
     kind: RunKind,
@@ -22,8 +33,9 @@ def start_run(
     window_start: date | None = None,
     window_end: date | None = None,
     started_at: datetime | None = None,
-) -> int:
-    """Log a run as 'running' and return its run_id.
+    flow_run_id: str | None = None,
+) -> StartedRun:
+    """Log a run as 'running' (as Prefect flow run `flow_run_id`, if it is one).
 
     Call it under `writer_lock`: any run still 'running' then belongs to a process that
     died, and is marked 'interrupted'.
@@ -31,7 +43,7 @@ def start_run(
     _require_aware(started_at, "started_at")
     con.begin()
     try:
-        con.execute(read_query("interrupt_running_runs"))
+        dead = con.execute(read_query("interrupt_running_runs")).fetchall()
         row = query_row(
             con,
             "insert_sync_run",
@@ -42,6 +54,7 @@ def start_run(
                 "window_start": window_start,
                 "window_end": window_end,
                 "started_at": started_at or datetime.now(UTC),
+                "flow_run_id": flow_run_id,
             },
         )
         con.commit()
@@ -49,7 +62,8 @@ def start_run(
         con.rollback()
         raise
     assert row is not None
-    return int(row[0])
+    flow_runs = tuple(sorted({str(value) for (value,) in dead if value is not None}))
+    return StartedRun(run_id=int(row[0]), dead_flow_runs=flow_runs)
 
 
 def finish_run(

@@ -12,11 +12,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from uuid import UUID
 
 import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
 from prefect.settings import PREFECT_API_URL
 
 from extract.voipms.sandbox.account import SandboxAccount
@@ -425,6 +428,14 @@ def finish_and_check(
         if kill.tables.run is not None:
             run_id, outcome = kill.tables.run
             assert runs[run_id] == ("interrupted" if outcome == "running" else outcome), report
+    # ... and Prefect no longer shows those runs running: the next run marked them Crashed
+    dead = table(archive, "SELECT flow_run_id FROM sync_runs WHERE outcome = 'interrupted'")
+    dead_ids = dead["flow_run_id"].to_list()
+    assert dead_ids, report
+    assert None not in dead_ids, report
+    with get_client(sync_client=True) as client:
+        states = [client.read_flow_run(UUID(flow_run_id)).state for flow_run_id in dead_ids]
+    assert {state.type if state else None for state in states} == {StateType.CRASHED}, report
 
 
 # ---------------------------------------------------------------- the tests

@@ -23,6 +23,7 @@ def test_open_creates_the_folder_and_migrates(tmp_path: Path) -> None:
     assert con.execute("SELECT name FROM schema_migrations ORDER BY version").fetchall() == [
         ("001_initial",),
         ("002_provider_notices",),
+        ("003_sync_run_flow_runs",),
     ]
     con.close()
 

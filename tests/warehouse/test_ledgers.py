@@ -118,12 +118,12 @@ def test_runs_are_logged_and_a_crashed_one_is_marked_interrupted(
         account=ACCOUNT,
         window_start=date(2024, 1, 1),
         window_end=date(2024, 12, 31),
-    )
+    ).run_id
     finish_run(con, first, outcome="ok", windows_merged=4, messages_inserted=100)
-    crashed = start_run(con, "sync", started_at=datetime(2025, 1, 1, tzinfo=UTC))
+    crashed = start_run(con, "sync", started_at=datetime(2025, 1, 1, tzinfo=UTC)).run_id
     assert runs(con)[-1] == (crashed, "sync", "running", None, None)
 
-    latest = start_run(con, "sync")
+    latest = start_run(con, "sync").run_id
 
     assert runs(con) == [
         (first, "backfill", "ok", 4, None),
@@ -132,6 +132,21 @@ def test_runs_are_logged_and_a_crashed_one_is_marked_interrupted(
     ]
     finish_run(con, latest, outcome="failed", detail="VoIP.ms said api_limit_exceeded")
     assert runs(con)[-1] == (latest, "sync", "failed", None, "VoIP.ms said api_limit_exceeded")
+
+
+def test_a_dead_run_names_its_prefect_flow_run_once(con: duckdb.DuckDBPyConnection) -> None:
+    plain = start_run(con, "backfill")
+    assert plain.dead_flow_runs == ()
+    # killed while running as a flow; the next run (a plain one) finds it
+    flow = start_run(con, "sync", flow_run_id="0b7e-flow")
+    assert flow.dead_flow_runs == ()  # the plain run before it had no flow run
+    found = start_run(con, "sync")
+    assert found.dead_flow_runs == ("0b7e-flow",)
+    stored = con.execute("SELECT run_id, flow_run_id FROM sync_runs ORDER BY run_id").fetchall()
+    assert stored == [(plain.run_id, None), (flow.run_id, "0b7e-flow"), (found.run_id, None)]
+    # an interrupted run is not found again
+    finish_run(con, found.run_id, outcome="ok")
+    assert start_run(con, "sync").dead_flow_runs == ()
 
 
 def test_finishing_an_unknown_run_is_an_error(con: duckdb.DuckDBPyConnection) -> None:

@@ -125,11 +125,11 @@ def build_archive(con: duckdb.DuckDBPyConnection) -> None:
             )
         ),
     )
-    backfill = start_run(con, "backfill", started_at=at(1, month=3))
+    backfill = start_run(con, "backfill", started_at=at(1, month=3)).run_id
     finish_run(con, backfill, outcome="ok", finished_at=at(1, 13, month=3), windows_merged=3)
-    failed = start_run(con, "sync", started_at=at(2, month=3))
+    failed = start_run(con, "sync", started_at=at(2, month=3)).run_id
     finish_run(con, failed, outcome="failed", finished_at=at(2, 13, month=3), detail="boom")
-    latest = start_run(con, "sync", started_at=at(3, month=3))
+    latest = start_run(con, "sync", started_at=at(3, month=3)).run_id
     finish_run(con, latest, outcome="ok", finished_at=at(3, 13, month=3), windows_merged=1)
 
 
@@ -142,7 +142,7 @@ def test_archive_status_matches_the_hand_count(archive_path: Path) -> None:
     status = archive_status(reader)
     reader.close()
 
-    assert status.schema_version == 2
+    assert status.schema_version == 3
     assert status.messages.rows() == [
         (PROVIDER, "acct-a", "mms", "inbound", 2),  # mms 2, mms 3
         (PROVIDER, "acct-a", "mms", "outbound", 1),  # mms 1
@@ -182,7 +182,7 @@ def test_archive_status_matches_the_hand_count(archive_path: Path) -> None:
 
 def test_status_of_an_empty_archive(con: duckdb.DuckDBPyConnection) -> None:
     status = archive_status(con)
-    assert status.schema_version == 2
+    assert status.schema_version == 3
     for frame in (
         status.messages,
         status.span,

@@ -1,0 +1,59 @@
+"""Marks Crashed, in Prefect, the flow runs of runs whose process died while they ran."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from uuid import UUID
+
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.objects import FlowRun
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+from prefect.states import Crashed
+
+logger = logging.getLogger("smsarchive")
+
+DIED = "the process running it ended before the run finished (found by the next run)"
+
+
+def close_dead_flow_runs(flow_run_ids: Sequence[str]) -> int:
+    """Mark each flow run, and the flow runs it ran inside (`nightly`), Crashed unless final.
+
+    A run killed outright (SIGKILL, power loss, the OOM killer) cannot tell Prefect, which
+    would show it running for ever; the next run, which found it dead under the writer lock,
+    calls this. A flow run Prefect does not know (another server) is skipped with a warning.
+    Returns how many flow runs were marked.
+    """
+    marked = 0
+    with get_client(sync_client=True) as client:
+        for flow_run_id in flow_run_ids:
+            try:
+                for run in _with_parents(client, UUID(flow_run_id)):
+                    if run.state is not None and run.state.is_final():
+                        continue
+                    client.set_flow_run_state(run.id, Crashed(message=DIED), force=True)
+                    if run.parent_task_run_id is not None:
+                        client.set_task_run_state(
+                            run.parent_task_run_id, Crashed(message=DIED), force=True
+                        )
+                    marked += 1
+            except (ObjectNotFound, PrefectHTTPStatusError, ValueError) as exc:
+                logger.warning(
+                    "Prefect flow run %s of a run that died could not be marked crashed: %s",
+                    flow_run_id,
+                    exc,
+                )
+    if marked:
+        logger.info("%d Prefect flow runs of runs that died marked Crashed", marked)
+    return marked
+
+
+def _with_parents(client: SyncPrefectClient, flow_run_id: UUID) -> Iterator[FlowRun]:
+    """The flow run, then the flow run it is a subflow of, and so on up."""
+    run: FlowRun | None = client.read_flow_run(flow_run_id)
+    while run is not None:
+        yield run
+        if run.parent_task_run_id is None:
+            return
+        parent_task = client.read_task_run(run.parent_task_run_id)
+        run = client.read_flow_run(parent_task.flow_run_id) if parent_task.flow_run_id else None
