@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import inspect
+import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from flows.settings import Settings
 
@@ -39,9 +41,21 @@ WaitOption = Annotated[
 """`--wait`, for the commands that write to the archive."""
 
 
+def parse_day(text: str) -> date:
+    """A `YYYY-MM-DD` day, or the reason it is not one."""
+    try:
+        return date.fromisoformat(text) if len(text) == len("YYYY-MM-DD") else _not_a_day(text)
+    except ValueError:
+        return _not_a_day(text)
+
+
+def _not_a_day(text: str) -> NoReturn:
+    raise typer.BadParameter(f"{text!r} is not a day written YYYY-MM-DD")
+
+
 def day_option(help_text: str) -> Any:
     """A `YYYY-MM-DD` option (typer's OptionInfo, typed Any as typer's own helpers are)."""
-    return typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help=help_text)
+    return typer.Option(parser=parse_day, metavar="YYYY-MM-DD", help=help_text)
 
 
 @app.callback()
@@ -128,24 +142,22 @@ def print_summary(summary: dict[str, Any]) -> None:
         typer.echo(f"note: the API sent {line}")
 
 
-def _day(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
-
-
 @app.command()
 def sandbox(
     port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0 = any free port)")] = 8765,
     seed: Annotated[int, typer.Option(help="seed of the synthetic account")] = 7,
-    messages: Annotated[int, typer.Option(min=0, help="number of messages to generate")] = 5_000,
+    messages: Annotated[int, typer.Option(min=1, help="number of messages to generate")] = 5_000,
     start: Annotated[
-        datetime | None,
+        date | None,
         day_option("first day of history"),
     ] = None,
     end: Annotated[
-        datetime | None,
+        date | None,
         day_option("last day of history"),
     ] = None,
-    dids: Annotated[int, typer.Option(min=1, help="number of DIDs (one is in E.164 mode)")] = 3,
+    dids: Annotated[
+        int, typer.Option(min=1, max=99, help="number of DIDs (one is in E.164 mode)")
+    ] = 3,
     mms_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="share of MMS")] = 0.15,
     latency: Annotated[float, typer.Option(min=0.0, help="seconds added to every API call")] = 0.0,
     rate_per_minute: Annotated[
@@ -166,23 +178,26 @@ def sandbox(
     credentials in VOIPMS_API_USERNAME / VOIPMS_API_PASSWORD when they are set; otherwise it
     prints the ones it accepts. Stop it with Ctrl-C.
     """
-    from flows.sandbox_command import run_sandbox
+    from flows.sandbox_command import SandboxOptionsError, run_sandbox
 
     settings = load_settings()
-    run_sandbox(
-        settings,
-        port=port,
-        seed=seed,
-        messages=messages,
-        start=_day(start),
-        end=_day(end),
-        dids=dids,
-        mms_share=mms_share,
-        latency=latency,
-        rate_per_minute=rate_per_minute,
-        fault_rate=fault_rate,
-        fault_seed=fault_seed,
-    )
+    try:
+        run_sandbox(
+            settings,
+            port=port,
+            seed=seed,
+            messages=messages,
+            start=start,
+            end=end,
+            dids=dids,
+            mms_share=mms_share,
+            latency=latency,
+            rate_per_minute=rate_per_minute,
+            fault_rate=fault_rate,
+            fault_seed=fault_seed,
+        )
+    except SandboxOptionsError as exc:
+        fail(str(exc), code=2)
 
 
 @app.command()
@@ -205,11 +220,11 @@ def demo(
 @app.command()
 def backfill(
     start: Annotated[
-        datetime,
+        date,
         day_option("first local day to archive"),
     ],
     end: Annotated[
-        datetime | None,
+        date | None,
         day_option("last local day (default: today)"),
     ] = None,
     wait: WaitOption = None,
@@ -224,7 +239,7 @@ def backfill(
     from flows.runtime import use_settings
 
     settings = with_wait(load_settings(), wait)
-    first, last = start.date(), (end.date() if end else account_today(settings))
+    first, last = start, (end or account_today(settings))
     if first > last:
         fail(f"--start {first} is after --end {last}", code=2)
     with friendly_errors(), use_settings(settings, Reporter()):
@@ -254,11 +269,11 @@ def sync(
 @app.command()
 def replay(
     start: Annotated[
-        datetime | None,
+        date | None,
         day_option("replay only windows that end on or after this day (default: all)"),
     ] = None,
     end: Annotated[
-        datetime | None,
+        date | None,
         day_option("replay only windows that start on or before this day (default: all)"),
     ] = None,
     wait: WaitOption = None,
@@ -275,7 +290,7 @@ def replay(
     from flows.runtime import use_settings
 
     settings = with_wait(load_settings(), wait)
-    first, last = _day(start), _day(end)
+    first, last = start, end
     if first and last and first > last:
         fail(f"--start {first} is after --end {last}", code=2)
     with friendly_errors(), use_settings(settings, Reporter()):
@@ -344,11 +359,11 @@ def export(
 @app.command()
 def report(
     start: Annotated[
-        datetime | None,
+        date | None,
         day_option("first local day (default: the first)"),
     ] = None,
     end: Annotated[
-        datetime | None,
+        date | None,
         day_option("last local day (default: the last)"),
     ] = None,
     did: Annotated[
@@ -379,7 +394,7 @@ def report(
 
     if grain not in GRAINS:
         fail(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}", code=2)
-    first, last = _day(start), _day(end)
+    first, last = start, end
     if first is not None and last is not None and first > last:
         fail(f"--start {first} is after --end {last}", code=2)
     settings = load_settings()
@@ -429,8 +444,25 @@ for _command in app.registered_commands:
 
 
 def main() -> None:
-    """Console entry point."""
-    app()
+    """Console entry point. A command line it cannot take (a bad day, an unknown option) is
+    one `error:` line and exit 2, as every other failure a person can fix."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # `smsarchive` alone: typer has printed the help
+        sys.exit(exc.exit_code)
+    except UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "smsarchive"
+        typer.secho(f"error: {exc.format_message()} (see {where} --help)", err=True, fg="red")
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
+    # commands return None; typer.Exit(code) comes back as its code
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

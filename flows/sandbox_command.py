@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from shlex import quote
 
 from rich.console import Console
 
@@ -14,6 +15,10 @@ from flows.settings import Settings
 
 SANDBOX_USERNAME = "sandbox@example.com"
 SANDBOX_PASSWORD = "sandbox-password"  # noqa: S105 - the sandbox's public demo credential
+
+
+class SandboxOptionsError(ValueError):
+    """The options describe no account the sandbox can generate."""
 
 
 def sandbox_credentials(settings: Settings) -> tuple[str, str, bool]:
@@ -55,14 +60,17 @@ def run_sandbox(
     """Generate the account, print how to reach it, and serve until interrupted."""
     console = Console(stderr=True)
     defaults = AccountSpec()
-    spec = AccountSpec(
-        seed=seed,
-        messages=messages,
-        start=start or defaults.start,
-        end=end or defaults.end,
-        dids=dids,
-        mms_share=mms_share,
-    )
+    try:
+        spec = AccountSpec(
+            seed=seed,
+            messages=messages,
+            start=start or defaults.start,
+            end=end or defaults.end,
+            dids=dids,
+            mms_share=mms_share,
+        )
+    except ValueError as exc:
+        raise SandboxOptionsError(f"no such sandbox account: {exc}") from None
     with console.status(f"generating {messages:,} messages…"):
         account = SandboxAccount.generate(spec)
     username, password, from_settings = sandbox_credentials(settings)
@@ -81,9 +89,14 @@ def run_sandbox(
         f"  username  {username}\n"
         f"  password  {shown_password}\n"
         "Point smsarchive at it with:\n"
-        f"  export VOIPMS_API_URL={server.url} VOIPMS_API_USERNAME={username} "
-        f"VOIPMS_MEDIA_HOSTS={server.media_host}"
-        + ("" if from_settings else f" VOIPMS_API_PASSWORD={password}")
-        + "\nCtrl-C stops it."
+        f"  export VOIPMS_API_URL={quote(server.url)} VOIPMS_API_USERNAME={quote(username)} "
+        f"VOIPMS_MEDIA_HOSTS={quote(server.media_host)}"
+        + ("" if from_settings else f" VOIPMS_API_PASSWORD={quote(password)}")
+        + "\nCtrl-C stops it.",
+        # never wrapped at the terminal's width (the export line is pasted as one line), and
+        # a password holding [brackets] is printed as it is, not read as markup
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
     )
     server.serve_forever()

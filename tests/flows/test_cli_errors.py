@@ -13,6 +13,7 @@ from prefect.settings import PREFECT_API_URL
 from typer.testing import CliRunner
 
 from extract.voipms.sandbox.server import SandboxServer
+from flows import sandbox_command
 from flows.cli import app
 from tests.conftest import SANDBOX_PASSWORD
 from tests.flows.conftest import sandbox_env
@@ -46,12 +47,6 @@ def test_start_after_end_is_refused(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--start 2024-03-01 is after --end 2024-02-01" in result.output
-
-
-def test_a_malformed_date_is_refused() -> None:
-    result = CliRunner().invoke(app, ["backfill", "--start", "2024-13-01"])
-    assert result.exit_code == 2
-    assert "2024-13-01" in result.output
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -91,3 +86,70 @@ def test_missing_credentials_say_what_to_set(tmp_path: Path) -> None:
     [line] = _error_lines(result.stderr)
     assert "VOIPMS_API_USERNAME" in line
     assert "VOIPMS_API_PASSWORD" in line
+
+
+def _bare(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`smsarchive ARGS` as a person types it, with no settings at all."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
+    return subprocess.run(
+        [SMSARCHIVE, *args],
+        cwd=cwd,
+        env={**clean, "COLUMNS": "60"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["backfill", "--start", "2024-13-01"], "'2024-13-01' is not a day written YYYY-MM-DD"),
+        (["report", "--end", "20240101"], "'20240101' is not a day written YYYY-MM-DD"),
+        (["backfill", "--strat", "2024-01-01"], "No such option: --strat"),
+        (["sandbox", "--start", "2024-02-01", "--end", "2024-01-01"], "end must not be before"),
+    ],
+)
+def test_a_command_line_it_cannot_take_is_one_error_line(
+    args: list[str], says: str, tmp_path: Path
+) -> None:
+    result = _bare(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert _error_lines(result.stderr) == result.stderr.splitlines(), result.stderr
+    (line,) = _error_lines(result.stderr)
+    assert says in line
+
+
+def test_the_sandbox_export_line_pastes_whole_in_a_narrow_terminal(tmp_path: Path) -> None:
+    """Printed on one line however narrow the terminal; pasted, it exports all four."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
+    server = subprocess.Popen(
+        [SMSARCHIVE, "sandbox", "--port", "0", "--messages", "20"],
+        cwd=tmp_path,
+        env={**clean, "COLUMNS": "40"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        lines = []
+        for line in server.stderr:
+            lines.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stderr is not None:
+            server.stderr.close()
+    (export,) = [line.strip() for line in lines if line.strip().startswith("export ")]
+    shell = subprocess.run(
+        ["bash", "-c", f"{export}; env"], env={}, capture_output=True, text=True, check=True
+    )
+    exported = dict(line.split("=", 1) for line in shell.stdout.splitlines() if "=" in line)
+    assert exported["VOIPMS_API_URL"].startswith("http://127.0.0.1:")
+    assert exported["VOIPMS_API_USERNAME"] == sandbox_command.SANDBOX_USERNAME
+    assert exported["VOIPMS_API_PASSWORD"] == sandbox_command.SANDBOX_PASSWORD
+    assert exported["VOIPMS_MEDIA_HOSTS"].startswith("127.0.0.1")
