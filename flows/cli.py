@@ -129,7 +129,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     media = summary["media"]
     typer.echo(
         f"{summary['kind']} {summary['start']}..{summary['end']}: "
-        f"{summary['inserted']:,} new messages, {summary['updated']:,} seen again, "
+        f"{summary['inserted']:,} new messages, {summary['updated']:,} known ones changed, "
         f"{summary['status_changes']:,} carrier status changes, "
         f"{summary['rejected']:,} rejected rows"
     )

@@ -55,7 +55,7 @@ def run_demo(settings: Settings, *, messages: int) -> int:
     media = summary["media"]
     console.print(
         f"backfill {summary['start']}..{summary['end']}: {summary['inserted']:,} new messages, "
-        f"{summary['updated']:,} seen again, {summary['rejected']} rejected rows, "
+        f"{summary['updated']:,} known ones changed, {summary['rejected']} rejected rows, "
         f"{summary['api_calls']} API calls; media: {media['stored']} stored, "
         f"{media['expired']} expired, {media['failed']} failed"
     )

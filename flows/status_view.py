@@ -131,7 +131,7 @@ def render_status(status: ArchiveStatus, console: Console, *, writer_alive: bool
         console.print(
             _table(
                 "last runs",
-                ["run", "outcome", "days", "started", "finished", "new", "seen again"],
+                ["run", "outcome", "days", "started", "finished", "new", "changed"],
                 [
                     (
                         r["kind"],
