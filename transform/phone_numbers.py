@@ -7,9 +7,11 @@ from typing import Final
 import polars as pl
 
 _SEPARATORS: Final = r"[\s\-().]"
-_NANP: Final = r"^(?:\+1|1)?(\d{10})$"
-_INTERNATIONAL_PLUS: Final = r"^\+[02-9]\d{6,14}$"
-_INTERNATIONAL_DIGITS: Final = r"^[02-9]\d{10,14}$"
+_NANP: Final = r"^(?:\+1|1|001)?(\d{10})$"
+_INTERNATIONAL_PLUS: Final = r"^\+[2-9]\d{6,14}$"
+_INTERNATIONAL_DIGITS: Final = r"^[2-9]\d{10,14}$"
+_EXIT_CODE: Final = r"^(?:011|00)([2-9]\d{6,14})$"
+"""011 (dialling out of NANP) or 00 (most elsewhere) before a country code and number."""
 _SHORT_CODE: Final = r"^\d{3,6}$"
 
 
@@ -26,7 +28,9 @@ def contact_kind(number: pl.Expr) -> pl.Expr:
         .when(cleaned.str.contains(_NANP))
         .then(pl.lit("nanp"))
         .when(
-            cleaned.str.contains(_INTERNATIONAL_PLUS) | cleaned.str.contains(_INTERNATIONAL_DIGITS)
+            cleaned.str.contains(_INTERNATIONAL_PLUS)
+            | cleaned.str.contains(_INTERNATIONAL_DIGITS)
+            | cleaned.str.contains(_EXIT_CODE)
         )
         .then(pl.lit("international"))
         .when(cleaned.str.contains(_SHORT_CODE))
@@ -40,12 +44,16 @@ def e164_number(number: pl.Expr) -> pl.Expr:
 
     Spaces, dashes, parentheses and dots are removed first. Then:
 
-    - 10 digits, `1` + 10 digits, or `+1` + 10 digits: NANP, stored as `+1XXXXXXXXXX`.
+    - 10 digits, `1` + 10 digits, `+1` + 10 digits, or `001` + 10 digits (dialled from
+      abroad): NANP, stored as `+1XXXXXXXXXX`.
     - `+` + 7..15 digits (not `+1`): international, kept with its `+`.
-    - 11..15 digits without `+` and not starting with `1`: international as the API renders it
-      for DIDs in NANPA dial mode (digits without `+`), stored as `+` + digits so one
-      correspondent reads the same whatever the DID's dial mode. (NANP numbers never have more
-      than 11 digits, and country codes starting with 1 are all NANP.)
+    - 11..15 digits without `+` and not starting with `1` or `0`: international as the API
+      renders it for DIDs in NANPA dial mode (digits without `+`), stored as `+` + digits so
+      one correspondent reads the same whatever the DID's dial mode. (NANP numbers never have
+      more than 11 digits, and country codes starting with 1 are all NANP.)
+    - `011` or `00` (an exit code, as dialled) then 7..15 digits: international, stored as `+`
+      and the digits after the exit code, so `011 44 20 7946 0958` is `+442079460958`.
+      No country code starts with 0 (nor, but NANP's 1, with 1), so neither does a `+` number.
     - 3..6 digits: short code, kept as given.
     - Anything else (empty, letters, 7..9 digits, an odd `+1` length): other, kept exactly as
       received (not even the separators are removed).
@@ -56,7 +64,10 @@ def e164_number(number: pl.Expr) -> pl.Expr:
         pl.when(kind == "nanp")
         .then(pl.lit("+1") + cleaned.str.extract(_NANP, 1))
         .when(kind == "international")
-        .then(pl.lit("+") + cleaned.str.strip_chars_start("+"))
+        .then(
+            pl.lit("+")
+            + pl.coalesce(cleaned.str.extract(_EXIT_CODE, 1), cleaned.str.strip_chars_start("+"))
+        )
         .when(kind == "short_code")
         .then(cleaned)
         .otherwise(number)

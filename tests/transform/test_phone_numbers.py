@@ -22,6 +22,12 @@ from transform.phone_numbers import contact_kind, e164_number, looked_up, number
         ("+447911123456", "+447911123456", "international"),
         ("+33 6 12 34 56 78", "+33612345678", "international"),
         ("+5551234567", "+5551234567", "international"),  # '+' then 10 digits is not +1
+        ("011442079460958", "+442079460958", "international"),  # dialled out of NANP
+        ("011 33 6 12 34 56 78", "+33612345678", "international"),
+        ("00442079460958", "+442079460958", "international"),  # dialled from elsewhere
+        ("0015145550199", "+15145550199", "nanp"),
+        ("0442079460958", "0442079460958", "other"),  # no country code starts with 0
+        ("+0442079460958", "+0442079460958", "other"),
         ("12345", "12345", "short_code"),
         ("262966", "262966", "short_code"),
         ("611", "611", "short_code"),
