@@ -367,7 +367,11 @@ def report(
         day_option("last local day (default: the last)"),
     ] = None,
     did: Annotated[
-        str | None, typer.Option(metavar="NUMBER", help="one DID, as archived (+1…)")
+        str | None,
+        typer.Option(
+            metavar="NUMBER",
+            help="one DID (+1… as archived, or 10 digits as the portal shows it)",
+        ),
     ] = None,
     grain: Annotated[
         str, typer.Option(metavar="day|week|month", help="period of the time series")

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from flows.settings import Settings
+from transform.phone_numbers import e164_of
 from warehouse import open_warehouse
 from warehouse.report import (
     Grain,
@@ -70,6 +71,8 @@ def make_report(
     Without `out` it goes to `<data dir>/reports/<UTC timestamp>/` and `reports/latest` is
     pointed at it. `read` and `write` are the steps (plain, or Prefect tasks).
     """
+    # as archived: a DID typed as the portal shows it (10 digits) is the same DID
+    did = e164_of(did) if did is not None else None
     scope = ReportScope(settings.voipms_account_timezone, start, end, did, grain)
     made_at = datetime.now(UTC)
     folder = out if out is not None else default_folder(settings.smsarchive_data_dir, made_at)

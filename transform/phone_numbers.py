@@ -97,3 +97,9 @@ def looked_up(number: pl.Expr, numbers: pl.DataFrame, column: str) -> pl.Expr:
         default=None,
         return_dtype=pl.Utf8,
     )
+
+
+def e164_of(number: str) -> str:
+    """One number as `e164_number` reads it (a DID typed on the command line, say)."""
+    frame = pl.DataFrame({"number": [number]}, schema={"number": pl.Utf8})
+    return str(frame.select(e164_number(pl.col("number").str.strip_chars())).item())

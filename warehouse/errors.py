@@ -22,3 +22,7 @@ class WarehouseBusyError(WarehouseError):
 
 class LandingChangedError(WarehouseError):
     """A landed answer is missing or no longer the file its ledger row describes."""
+
+
+class UnknownDidError(WarehouseError):
+    """A report was asked about a DID the archive holds no message on."""

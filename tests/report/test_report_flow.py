@@ -77,9 +77,10 @@ def test_cli_report_for_one_did_by_month(sandbox_report: dict[str, Any], tmp_pat
     data_dir: Path = sandbox_report["data_dir"]
     did = pl.read_csv(Path(sandbox_report["result"]["folder"]) / "volume_by_did.csv")["did"][0]
     out = tmp_path / "one-did"
+    portal_form = str(did).removeprefix("+1")  # 10 digits, as the portal shows a DID
     done = CliRunner().invoke(
         app,
-        ["report", "--start", "2024-02-01", "--end", "2024-02-29", "--did", str(did),
+        ["report", "--start", "2024-02-01", "--end", "2024-02-29", "--did", portal_form,
          "--grain", "month", "--out", str(out)],
         env={"SMSARCHIVE_DATA_DIR": str(data_dir)},
     )  # fmt: skip
@@ -90,6 +91,20 @@ def test_cli_report_for_one_did_by_month(sandbox_report: dict[str, Any], tmp_pat
     assert [str(p) for p in periods.unique()] == ["2024-02-01"]
     assert pl.read_csv(out / "volume_by_did.csv")["did"].unique().to_list() == [did]
     assert not (out.parent / "latest").exists()
+
+
+@pytest.mark.usefixtures("cli_logging")
+def test_cli_report_for_a_did_not_in_the_archive_says_so(
+    sandbox_report: dict[str, Any], tmp_path: Path
+) -> None:
+    done = CliRunner().invoke(
+        app,
+        ["report", "--did", "+15559990000", "--out", str(tmp_path / "none")],
+        env={"SMSARCHIVE_DATA_DIR": str(sandbox_report["data_dir"])},
+    )
+    assert done.exit_code == 1
+    assert "error: the archive holds no message on DID +15559990000; its DIDs: +1" in done.output
+    assert not (tmp_path / "none").exists()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from transform.phone_numbers import contact_kind, e164_number, looked_up, numbers_read
+from transform.phone_numbers import contact_kind, e164_number, e164_of, looked_up, numbers_read
 
 
 @pytest.mark.parametrize(
@@ -42,6 +42,12 @@ def test_numbers(raw: str, e164: str, kind: str) -> None:
         e164=e164_number(pl.col("n")), kind=contact_kind(pl.col("n"))
     )
     assert frame.row(0) == (e164, kind)
+
+
+def test_one_number_reads_as_in_a_frame() -> None:
+    assert e164_of(" 5145550199 ") == "+15145550199"
+    assert e164_of("(514) 555-0199") == "+15145550199"
+    assert e164_of("GOOGLE") == "GOOGLE"
 
 
 def test_null_stays_null() -> None:

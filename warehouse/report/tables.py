@@ -8,6 +8,7 @@ from typing import Final
 import duckdb
 import polars as pl
 
+from warehouse.errors import UnknownDidError
 from warehouse.queries import query_frame, read_query
 from warehouse.report.params import ReportScope
 
@@ -94,7 +95,18 @@ def report_table(con: duckdb.DuckDBPyConnection, name: str, scope: ReportScope) 
 
 
 def report_tables(con: duckdb.DuckDBPyConnection, scope: ReportScope) -> dict[str, pl.DataFrame]:
-    """Every report table for `scope`, by name, in `REPORT_TABLES` order."""
+    """Every report table for `scope`, by name, in `REPORT_TABLES` order.
+
+    Raises UnknownDidError for a DID the archive holds no message on (an empty report of a
+    mistyped DID would look like a quiet number).
+    """
+    if scope.did is not None:
+        dids = [str(row[0]) for row in con.execute(read_query("select_archived_dids")).fetchall()]
+        if scope.did not in dids:
+            raise UnknownDidError(
+                f"the archive holds no message on DID {scope.did}; "
+                f"its DIDs: {', '.join(dids) or 'none yet'}"
+            )
     prepare(con, scope)
     try:
         return {name: prepared_table(con, name, scope) for name in REPORT_TABLES}
