@@ -203,6 +203,13 @@ def sandbox(
 @app.command()
 def demo(
     messages: Annotated[int, typer.Option(min=1, help="size of the sandbox account")] = 3_000,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="delete <SMSARCHIVE_DATA_DIR>/demo first (needed to change --messages)",
+        ),
+    ] = False,
 ) -> None:
     """Run smsarchive end to end on the built-in sandbox, no VoIP.ms account needed.
 
@@ -213,7 +220,7 @@ def demo(
 
     settings = load_settings()
     with friendly_errors():
-        code = run_demo(settings, messages=messages)
+        code = run_demo(settings, messages=messages, fresh=fresh)
     raise typer.Exit(code)
 
 

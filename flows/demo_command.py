@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -18,9 +20,43 @@ from flows.runtime import use_settings
 from flows.sandbox_command import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from flows.settings import Settings
 from flows.status_view import render_status
-from warehouse import archive_status, open_warehouse
+from warehouse import WarehouseBusyError, archive_status, open_warehouse, writer_alive
 
 DEMO_DIR = "demo"
+DEMO_ACCOUNT_FILE = "demo-account.json"
+"""Beside the demo's archive: the size of the sandbox account it holds."""
+EARLIER_DEMO_MESSAGES = 3_000
+"""What a demo archive made before DEMO_ACCOUNT_FILE existed holds (the default then too)."""
+
+
+class DemoSizeError(ValueError):
+    """The demo folder holds a demo of another size (its windows would all be skipped)."""
+
+
+def prepare_demo_dir(demo_dir: Path, archive: Path, messages: int, *, fresh: bool) -> None:
+    """Make `demo_dir` ready for a demo of `messages`; with `fresh`, empty it first.
+
+    A demo rerun reuses the archive, whose windows are then all skipped: so it must hold an
+    account of the same size, else DemoSizeError says how to replace it.
+    """
+    if writer_alive(demo_dir):
+        raise WarehouseBusyError(f"another smsarchive run is writing {demo_dir}; wait for it")
+    if fresh and demo_dir.exists():
+        shutil.rmtree(demo_dir)
+    marker = demo_dir / DEMO_ACCOUNT_FILE
+    if archive.exists():
+        held = (
+            int(json.loads(marker.read_text(encoding="utf-8"))["messages"])
+            if marker.exists()
+            else EARLIER_DEMO_MESSAGES
+        )
+        if held != messages:
+            raise DemoSizeError(
+                f"{demo_dir} holds the demo of {held:,} messages; add --fresh to replace it "
+                f"with one of {messages:,}"
+            )
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"messages": messages}), encoding="utf-8")
 
 
 def demo_settings(settings: Settings, server: SandboxServer) -> Settings:
@@ -37,9 +73,11 @@ def demo_settings(settings: Settings, server: SandboxServer) -> Settings:
     )
 
 
-def run_demo(settings: Settings, *, messages: int) -> int:
+def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
     """Start the sandbox, back up its whole history, show the status; returns the exit code."""
     console = Console(stderr=True)
+    demo_dir = settings.smsarchive_data_dir / DEMO_DIR
+    prepare_demo_dir(demo_dir, demo_dir / settings.archive_path.name, messages, fresh=fresh)
     spec = AccountSpec(messages=messages)
     with console.status(f"generating a sandbox account of {messages:,} messages…"):
         account = SandboxAccount.generate(spec)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -11,6 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from prefect.settings import PREFECT_API_URL
+
+from flows.demo_command import DemoSizeError, prepare_demo_dir
 
 SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
 
@@ -45,3 +48,42 @@ def test_demo_archives_reports_exports_and_prints_the_paths(tmp_path: Path) -> N
     assert Path(paths["report"]).name == "report.html"
     assert list(Path(paths["export"]).glob("messages/year=*/*.parquet"))
     assert any(Path(paths["media"]).rglob("*"))
+
+    # another size on the same folder would skip every window: it is refused, not ignored
+    again = subprocess.run(
+        [SMSARCHIVE, "demo", "--messages", "500"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert again.returncode == 1
+    assert "holds the demo of 400 messages; add --fresh" in again.stderr
+
+
+def test_a_demo_of_another_size_needs_fresh(tmp_path: Path) -> None:
+    demo_dir = tmp_path / "demo"
+    archive = demo_dir / "archive.duckdb"
+    prepare_demo_dir(demo_dir, archive, 400, fresh=False)
+    archive.write_bytes(b"an archive")  # as the first demo leaves it
+    prepare_demo_dir(demo_dir, archive, 400, fresh=False)  # the same size: reused
+    assert archive.exists()
+    with pytest.raises(DemoSizeError, match="holds the demo of 400 messages; add --fresh"):
+        prepare_demo_dir(demo_dir, archive, 500, fresh=False)
+    assert archive.exists()
+    prepare_demo_dir(demo_dir, archive, 500, fresh=True)
+    assert not archive.exists()
+    assert json.loads((demo_dir / "demo-account.json").read_text()) == {"messages": 500}
+
+
+def test_a_demo_archive_from_before_the_size_was_kept_counts_as_the_default(
+    tmp_path: Path,
+) -> None:
+    demo_dir = tmp_path / "demo"
+    demo_dir.mkdir()
+    (demo_dir / "archive.duckdb").write_bytes(b"an archive")
+    prepare_demo_dir(demo_dir, demo_dir / "archive.duckdb", 3_000, fresh=False)
+    with pytest.raises(DemoSizeError, match="3,000 messages"):
+        prepare_demo_dir(demo_dir, demo_dir / "archive.duckdb", 400, fresh=False)
