@@ -115,9 +115,11 @@ def _task_runner() -> TaskRunner[PrefectFuture[Any]]:
 
 
 @flow(name="backfill", log_prints=False)
-def backfill(start: date, end: date) -> dict[str, Any]:
-    """Archive every message between two local days (inclusive); settled windows are skipped."""
-    return archive(current_settings(), "backfill", start, end, PrefectSteps()).as_dict()
+def backfill(start: date, end: date, refetch: bool = False) -> dict[str, Any]:
+    """Archive every message between two local days (inclusive); settled windows are skipped
+    unless `refetch`."""
+    steps = PrefectSteps()
+    return archive(current_settings(), "backfill", start, end, steps, refetch=refetch).as_dict()
 
 
 @flow(name="sync", log_prints=False)
@@ -126,9 +128,10 @@ def sync() -> dict[str, Any]:
     return archive(current_settings(), "sync", None, None, PrefectSteps()).as_dict()
 
 
-def run_backfill_flow(start: date, end: date) -> dict[str, Any]:
+def run_backfill_flow(start: date, end: date, *, refetch: bool = False) -> dict[str, Any]:
     """Run the backfill flow with a task runner sized by the settings."""
-    result: dict[str, Any] = backfill.with_options(task_runner=_task_runner())(start, end)
+    runner = backfill.with_options(task_runner=_task_runner())
+    result: dict[str, Any] = runner(start, end, refetch)
     return result
 
 

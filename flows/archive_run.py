@@ -228,13 +228,14 @@ class PlainSteps:
         )
 
 
-def run_backfill(start: date, end: date) -> dict[str, Any]:
+def run_backfill(start: date, end: date, *, refetch: bool = False) -> dict[str, Any]:
     """Backfill with the current settings: a Prefect flow when Prefect is configured."""
     if prefect_wanted():
         from flows.archive_flows import run_backfill_flow
 
-        return run_backfill_flow(start, end)
-    return archive(current_settings(), "backfill", start, end, PlainSteps()).as_dict()
+        return run_backfill_flow(start, end, refetch=refetch)
+    settings = current_settings()
+    return archive(settings, "backfill", start, end, PlainSteps(), refetch=refetch).as_dict()
 
 
 def run_sync() -> dict[str, Any]:
@@ -252,9 +253,18 @@ def account_today(settings: Settings) -> date:
 
 
 def archive(
-    settings: Settings, kind: RunKind, start: date | None, end: date | None, steps: Steps
+    settings: Settings,
+    kind: RunKind,
+    start: date | None,
+    end: date | None,
+    steps: Steps,
+    *,
+    refetch: bool = False,
 ) -> RunSummary:
     """One backfill (`start`..`end`) or sync (recent past) under the writer lock, via `steps`.
+
+    A backfill skips the windows already archived, unless `refetch`: then they are fetched,
+    landed and merged again like the others (a lost or changed landed answer is had again).
 
     Windows are fetched concurrently and merged one at a time, each with its checkpoint;
     then media. A window the API answers unusably is left for a rerun while the others go
@@ -292,7 +302,14 @@ def archive(
                 steps.close_dead_flow_runs(started.dead_flow_runs)
             summary = RunSummary(kind=kind, start=start, end=end)
             try:
-                _run_windows(con, settings, client, summary, steps, skip_settled=kind == "backfill")
+                _run_windows(
+                    con,
+                    settings,
+                    client,
+                    summary,
+                    steps,
+                    skip_settled=kind == "backfill" and not refetch,
+                )
                 summary.media = steps.media(con, settings)
             except BaseException as exc:
                 finish_run(con, run_id, outcome="failed", detail=type(exc).__name__)

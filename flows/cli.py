@@ -234,6 +234,14 @@ def backfill(
         date | None,
         day_option("last local day (default: today)"),
     ] = None,
+    refetch: Annotated[
+        bool,
+        typer.Option(
+            "--refetch",
+            help="fetch again even the windows already archived (when `replay` says a landed "
+            "answer is missing or changed)",
+        ),
+    ] = False,
     wait: WaitOption = None,
 ) -> None:
     """Archive every message between two days (inclusive), in windows of at most 92 days.
@@ -250,7 +258,7 @@ def backfill(
     if first > last:
         fail(f"--start {first} is after --end {last}", code=2)
     with friendly_errors(), use_settings(settings, Reporter()):
-        summary = run_backfill(first, last)
+        summary = run_backfill(first, last, refetch=refetch)
     print_summary(summary)
 
 

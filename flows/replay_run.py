@@ -115,8 +115,12 @@ def _replay_one(
             timezone=settings.voipms_account_timezone,
         )
     except LandingChangedError as exc:
-        summary.failed_windows.append(f"{days}: {exc}")
-        logger.error("window %s not replayed: %s", days, exc)
+        remedy = (
+            f"`smsarchive backfill --start {window.window_start} --end {window.window_end} "
+            "--refetch` fetches and lands it again"
+        )
+        summary.failed_windows.append(f"{days}: {exc}; {remedy}")
+        logger.error("window %s not replayed: %s; %s", days, exc, remedy)
         tracker.advance(f"{days} failed")
         return set()
     summary.replayed += 1

@@ -135,9 +135,8 @@ def read_landed_answer(data_dir: Path, relative_path: str, sha256: str) -> list[
         raise LandingChangedError(f"{relative_path} is missing") from None
     if hashlib.sha256(content).hexdigest() != sha256:
         raise LandingChangedError(
-            f"{relative_path} is not the answer raw_landing lists (its sha256 differs; a run "
-            "that re-landed it was stopped before its merge?): a backfill or sync of its days "
-            "fetches and lands it again"
+            f"{relative_path} is not the answer raw_landing lists (its sha256 differs: a run "
+            "that re-landed it was stopped before its merge, or it was edited)"
         )
     rows = json.loads(content)
     if not isinstance(rows, list):

@@ -137,8 +137,10 @@ def test_a_changed_landing_is_reported_and_the_other_windows_are_replayed(
 
     with pytest.raises(
         ReplayFailedError, match=r"1 of 2 landed windows .*2024-01-01\.\.2024-04-01"
-    ):
+    ) as failed:
         replay(settings)
+    remedy = "`smsarchive backfill --start 2024-01-01 --end 2024-04-01 --refetch`"
+    assert remedy in str(failed.value)
 
     bodies = table(
         settings,  # windows are of local days; the first one ends on 2024-04-01
@@ -150,6 +152,22 @@ def test_a_changed_landing_is_reported_and_the_other_windows_are_replayed(
     assert (later, earlier) == (False, True)
     assert later_garbled == 0  # the intact window was replayed
     assert earlier_garbled == earlier_n  # the changed one left as it was
+
+
+def test_the_refetch_a_failed_replay_names_mends_the_window(settings: Settings) -> None:
+    landing = table(settings, "SELECT window_start, path FROM raw_landing ORDER BY path")
+    path = settings.smsarchive_data_dir / landing["path"][0]
+    path.unlink()
+    with pytest.raises(ReplayFailedError, match="is missing"):
+        replay(settings)
+    with use_settings(settings):
+        plain = archive(settings, "backfill", *SPAN, PlainSteps())  # settled: nothing fetched
+        assert plain.windows_skipped == 2
+        assert not path.exists()
+        again = archive(settings, "backfill", *SPAN, PlainSteps(), refetch=True)
+    assert (again.windows_skipped, again.inserted) == (0, 0)
+    assert path.exists()
+    assert replay(settings).replayed == 2
 
 
 def test_replay_limited_to_days_touches_only_their_windows(settings: Settings) -> None:
