@@ -25,6 +25,7 @@ from extract.voipms.client import VoipMsClient
 from extract.voipms.windows import Window
 from flows.archive_run import PlainSteps, archive, merge, prepare
 from flows.media_step import MediaOutcome
+from flows.run_progress import RunProgress
 from flows.settings import Settings
 from flows.window_steps import PreparedWindow, WindowOutcome
 
@@ -102,12 +103,14 @@ class TimedSteps(PlainSteps):
         self._add("load", time.perf_counter() - t0)
         return outcome
 
-    def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
+    def media(
+        self, con: duckdb.DuckDBPyConnection, settings: Settings, progress: RunProgress
+    ) -> MediaOutcome:
         """Download media, timed, unless asked not to."""
         if not self.media_wanted:
             return MediaOutcome()
         t0 = time.perf_counter()
-        outcome = super().media(con, settings)
+        outcome = super().media(con, settings, progress)
         self._add("media", time.perf_counter() - t0)
         return outcome
 

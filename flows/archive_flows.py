@@ -21,6 +21,7 @@ from extract.voipms.windows import Window
 from flows.archive_run import archive, download_media, merge, prepare
 from flows.dead_flow_runs import close_dead_flow_runs
 from flows.media_step import MediaOutcome
+from flows.run_progress import RunProgress
 from flows.runtime import current_settings
 from flows.settings import Settings
 from flows.window_steps import PreparedWindow, WindowOutcome
@@ -54,9 +55,11 @@ def merge_windows_task(
 
 
 @task(name="download-media", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
-def media_task(con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
+def media_task(
+    con: duckdb.DuckDBPyConnection, settings: Settings, progress: RunProgress
+) -> MediaOutcome:
     """Download every media file the archive still lacks."""
-    return download_media(con, settings)
+    return download_media(con, settings, progress)
 
 
 class PrefectSteps:
@@ -93,9 +96,11 @@ class PrefectSteps:
         """The merge-windows task."""
         return merge_windows_task(con, prepared, account)
 
-    def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
+    def media(
+        self, con: duckdb.DuckDBPyConnection, settings: Settings, progress: RunProgress
+    ) -> MediaOutcome:
         """The download-media task."""
-        return media_task(con, settings)
+        return media_task(con, settings, progress)
 
     def flow_run_id(self) -> str | None:
         """The current flow run's id."""

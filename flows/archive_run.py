@@ -22,6 +22,7 @@ from flows.api_client import api_client
 from flows.media_step import MediaOutcome, download_pending, pending_items
 from flows.orchestration import prefect_wanted
 from flows.progress import Tracker
+from flows.run_progress import RunProgress, run_progress
 from flows.runtime import current_reporter, current_settings
 from flows.settings import Settings
 from flows.window_steps import (
@@ -112,14 +113,18 @@ def merge(
     return merge_prepared_windows(con, prepared, account=account, seen_at=datetime.now(UTC))
 
 
-def download_media(con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
-    """Download every media file the archive still lacks."""
+def download_media(
+    con: duckdb.DuckDBPyConnection, settings: Settings, progress: RunProgress | None = None
+) -> MediaOutcome:
+    """Download every media file the archive still lacks (counted in `progress`, if given)."""
     items = pending_items(con)
     if not items:
         # Under the writer lock, anything in media/.tmp is a killed run's leftover.
         clean_stale_temp(settings.media_dir, older_than=0)
         return MediaOutcome()
     tracker = current_reporter().stage("media", len(items))
+    if progress is not None:
+        tracker = progress.stage("media", len(items), tracker)
     return download_pending(
         con,
         items,
@@ -159,7 +164,9 @@ class Steps(Protocol):
     ) -> list[WindowOutcome]:
         """Merge prepared windows together."""
 
-    def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
+    def media(
+        self, con: duckdb.DuckDBPyConnection, settings: Settings, progress: RunProgress
+    ) -> MediaOutcome:
         """Download what the archive lacks."""
 
     def flow_run_id(self) -> str | None:
@@ -211,9 +218,11 @@ class PlainSteps:
         """A plain call."""
         return merge(con, prepared, account)
 
-    def media(self, con: duckdb.DuckDBPyConnection, settings: Settings) -> MediaOutcome:
+    def media(
+        self, con: duckdb.DuckDBPyConnection, settings: Settings, progress: RunProgress
+    ) -> MediaOutcome:
         """A plain call."""
-        return download_media(con, settings)
+        return download_media(con, settings, progress)
 
     def flow_run_id(self) -> str | None:
         """None: a plain run is no flow run."""
@@ -275,7 +284,11 @@ def archive(
     data_dir = settings.smsarchive_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     wait = settings.smsarchive_busy_wait_seconds
-    with writer_lock(data_dir, wait=wait), api_client(settings) as client:
+    with (
+        writer_lock(data_dir, wait=wait),
+        api_client(settings) as client,
+        run_progress(data_dir, kind) as progress,
+    ):
         account = client.username
         con = open_warehouse(
             settings.archive_path, wait=wait, memory_limit=settings.smsarchive_duckdb_memory_limit
@@ -288,6 +301,7 @@ def archive(
                 start = (newest if newest is not None and newest <= end else end) - lookback
             if start is None or end is None:
                 raise ValueError("a backfill needs a start and an end day")
+            progress.retitle(f"{kind} {start}..{end}")
             started = start_run(
                 con,
                 kind,
@@ -308,9 +322,10 @@ def archive(
                     client,
                     summary,
                     steps,
+                    progress,
                     skip_settled=kind == "backfill" and not refetch,
                 )
-                summary.media = steps.media(con, settings)
+                summary.media = steps.media(con, settings, progress)
             except BaseException as exc:
                 finish_run(con, run_id, outcome="failed", detail=type(exc).__name__)
                 raise
@@ -352,6 +367,7 @@ def _run_windows(
     client: VoipMsClient,
     summary: RunSummary,
     steps: Steps,
+    progress: RunProgress,
     *,
     skip_settled: bool,
 ) -> None:
@@ -366,7 +382,7 @@ def _run_windows(
             logger.info("%d windows already archived: skipped", summary.windows_skipped)
     else:
         todo = windows
-    tracker = current_reporter().stage("windows", len(todo))
+    tracker = progress.stage("windows", len(todo), current_reporter().stage("windows", len(todo)))
     merger = WindowMerger(con, account, summary, tracker, steps)
     queue = list(reversed(todo))  # oldest first, popped from the end
     in_flight: dict[Any, Window] = {}

@@ -88,6 +88,17 @@ def with_wait(settings: Settings, wait: float | None) -> Settings:
     return settings.model_copy(update={"smsarchive_busy_wait_seconds": wait})
 
 
+def refuse_while_a_run_writes(settings: Settings, what: str) -> None:
+    """Fail with the running run's progress when one holds the archive (none may open it)."""
+    from flows.run_progress import describe_run_progress, read_run_progress
+    from warehouse import writer_alive
+
+    data_dir = settings.smsarchive_data_dir
+    running = read_run_progress(data_dir) if writer_alive(data_dir) else None
+    if running is not None:
+        fail(f"{describe_run_progress(running)}; {what} once it ends", code=1)
+
+
 def fail(message: str, *, code: int = 1) -> NoReturn:
     """One line on stderr and a non-zero exit."""
     typer.secho(f"error: {message}", err=True, fg="red")
@@ -324,10 +335,18 @@ def status() -> None:
     """Show what the archive holds: messages, windows, runs, media, rejected rows, statuses."""
     from rich.console import Console
 
+    from flows.run_progress import describe_run_progress, read_run_progress
     from flows.status_view import render_status
     from warehouse import archive_status, open_warehouse, writer_alive
 
     settings = load_settings()
+    data_dir = settings.smsarchive_data_dir
+    running = read_run_progress(data_dir) if writer_alive(data_dir) else None
+    if running is not None:
+        # the run holds the archive open for writing: no other process may open it meanwhile
+        typer.echo(describe_run_progress(running))
+        typer.echo("the archive itself is shown once that run ends")
+        return
     if not settings.archive_path.exists():
         fail(f"no archive at {settings.archive_path}: run `smsarchive backfill` first", code=1)
     with friendly_errors():
@@ -355,9 +374,9 @@ def export(
 ) -> None:
     """Export messages, media and carrier_status_history as parquet for DuckDB, polars, Spark.
 
-    Zstd parquet with a fixed schema, hive-partitioned by UTC year:
-    DIR/current/<table>/year=2024/. DIR/_manifest.json lists the tables, row counts, schema
-    version and exported_at.
+    Zstd parquet with a fixed schema, hive-partitioned by year in UTC (of the message's
+    sent_at; for history, of seen_at): DIR/current/<table>/year=2024/. DIR/_manifest.json
+    lists the tables, row counts, schema version and exported_at.
 
     Each export is a whole snapshot under DIR/snapshots/, made current in one atomic step:
     readers never see half an export, and rerunning is safe.
@@ -367,6 +386,7 @@ def export(
     from flows.export_command import run_export_command
 
     settings = load_settings()
+    refuse_while_a_run_writes(settings, "export")
     with friendly_errors():
         run_export_command(settings, Path(out) if out else None)
 
@@ -417,6 +437,7 @@ def report(
     if first is not None and last is not None and first > last:
         fail(f"--start {first} is after --end {last}", code=2)
     settings = load_settings()
+    refuse_while_a_run_writes(settings, "report")
     with friendly_errors():
         result = run_report(
             settings,

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from flows.progress import Tracker
+from flows.run_progress import run_progress
 from flows.runtime import current_reporter
 from flows.settings import Settings
 from flows.window_steps import PROVIDER, replay_window
@@ -76,14 +77,17 @@ def replay_archive(
         raise ValueError(f"nothing to replay: there is no archive at {settings.archive_path}")
     summary = ReplaySummary(start=start, end=end)
     wait = settings.smsarchive_busy_wait_seconds
-    with writer_lock(data_dir, wait=wait):
+    days = f"{start or 'the first'}..{end or 'the last'}"
+    with writer_lock(data_dir, wait=wait), run_progress(data_dir, f"replay {days}") as progress:
         con = open_warehouse(
             settings.archive_path, wait=wait, memory_limit=settings.smsarchive_duckdb_memory_limit
         )
         try:
             todo = [w for w in landed_windows(con, PROVIDER) if _overlaps(w, start, end)]
             summary.windows = len(todo)
-            tracker = current_reporter().stage("windows", len(todo))
+            tracker = progress.stage(
+                "windows", len(todo), current_reporter().stage("windows", len(todo))
+            )
             notices: set[Notice] = set()
             for window in todo:
                 notices |= _replay_one(con, window, settings, summary, tracker)

@@ -1,0 +1,109 @@
+"""`smsarchive status` while a run holds the archive: the run's progress, not an error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.faults import FaultConfig
+from extract.voipms.sandbox.server import SandboxServer
+from extract.voipms.sandbox.spec import AccountSpec
+from flows.run_progress import (
+    PROGRESS_NAME,
+    describe_run_progress,
+    read_run_progress,
+    run_progress,
+)
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from tests.flows.conftest import sandbox_env
+
+SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def advance(self, note: str = "") -> None:
+        self.notes.append(note)
+
+
+def test_progress_is_written_as_it_moves_and_removed_at_the_end(tmp_path: Path) -> None:
+    inner = Counter()
+    with run_progress(tmp_path, "sync") as progress:
+        progress.retitle("sync 2024-01-01..2024-01-31")
+        tracker = progress.stage("windows", 2, inner)
+        tracker.advance("2024-01-01..2024-01-31")
+        state = read_run_progress(tmp_path)
+        assert state is not None
+        assert state["pid"] == os.getpid()
+        # the first of two items: written only if a second has passed; the last always is
+        tracker.advance()
+        state = read_run_progress(tmp_path)
+        assert state is not None
+        assert state["stages"] == [{"stage": "windows", "done": 2, "total": 2}]
+        line = describe_run_progress(state)
+        assert line.startswith(f"sync 2024-01-01..2024-01-31 is running (process {os.getpid()}")
+        assert "windows 2/2" in line
+    assert inner.notes == ["2024-01-01..2024-01-31", ""]  # the wrapped tracker saw each one
+    assert not (tmp_path / PROGRESS_NAME).exists()
+    assert read_run_progress(tmp_path) is None
+
+
+def test_status_during_a_backfill_shows_its_progress(tmp_path: Path) -> None:
+    account = SandboxAccount.generate(
+        AccountSpec(seed=5, messages=600, start=date(2024, 1, 1), end=date(2024, 12, 31), dids=2)
+    )
+    # slow answers keep the backfill running while status is asked
+    with SandboxServer(
+        account,
+        username=SANDBOX_USERNAME,
+        password=SANDBOX_PASSWORD,
+        faults=FaultConfig(latency_s=1.0),
+    ) as server:
+        data_dir = tmp_path / "data"
+        clean = {
+            k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))
+        }
+        env = {**clean, **sandbox_env(server, data_dir), "VOIPMS_MAX_CONCURRENCY": "1"}
+        env.pop("PREFECT_API_URL", None)
+        backfill = subprocess.Popen(
+            [SMSARCHIVE, "backfill", "--start", "2024-01-01", "--end", "2024-12-31"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while read_run_progress(data_dir) is None and time.monotonic() < deadline:
+                assert backfill.poll() is None, backfill.communicate()[1]
+                time.sleep(0.05)
+            status, report = (
+                subprocess.run(
+                    [SMSARCHIVE, *args], cwd=tmp_path, env=env, capture_output=True, text=True
+                )
+                for args in (["status"], ["report"])
+            )
+            _, errors = backfill.communicate(timeout=120)
+        finally:
+            backfill.kill()
+        assert backfill.returncode == 0, errors
+    assert status.returncode == 0, status.stderr
+    assert f"backfill 2024-01-01..2024-12-31 is running (process {backfill.pid}" in status.stdout
+    assert "windows" in status.stdout
+    assert report.returncode == 1
+    assert "backfill 2024-01-01..2024-12-31 is running" in report.stderr
+    assert report.stderr.rstrip().endswith("; report once it ends")
+    assert not (data_dir / PROGRESS_NAME).exists()
+    after = subprocess.run(
+        [SMSARCHIVE, "status"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert after.returncode == 0, after.stderr
+    assert "is running" not in after.stdout
