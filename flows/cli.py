@@ -356,6 +356,7 @@ def status() -> None:
                 archive_status(con),
                 Console(),
                 writer_alive=writer_alive(settings.smsarchive_data_dir),
+                timezone=settings.voipms_account_timezone,
             )
         finally:
             con.close()

@@ -99,7 +99,7 @@ def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
     )
     con = open_warehouse(demo.archive_path, read_only=True)
     try:
-        render_status(archive_status(con), Console())
+        render_status(archive_status(con), Console(), timezone=demo.voipms_account_timezone)
     finally:
         con.close()
     out = Console()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from rich.console import Console
@@ -23,6 +24,10 @@ def _size(size: int | None) -> str:
 
 def _when(value: datetime | None) -> str:
     return "—" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _local(value: datetime | None, timezone: str) -> str:
+    return "—" if value is None else value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
@@ -49,11 +54,14 @@ def _outcome(outcome: str, writer_alive: bool) -> str:
     return outcome
 
 
-def render_status(status: ArchiveStatus, console: Console, *, writer_alive: bool = True) -> None:
+def render_status(
+    status: ArchiveStatus, console: Console, *, writer_alive: bool = True, timezone: str = "UTC"
+) -> None:
     """Print every part of the status, saying plainly when a part is empty.
 
-    `writer_alive` False means no process holds the writer lock: a run still logged as
-    'running' was killed, and is shown as such (the next run marks it interrupted).
+    The messages' span is in `timezone` (the account's: the days backfill and report take);
+    runs are in UTC. `writer_alive` False means no process holds the writer lock: a run still
+    logged as 'running' was killed, and is shown as such (the next run marks it interrupted).
     """
     accounts = _accounts(status)
     if not accounts:
@@ -62,7 +70,8 @@ def render_status(status: ArchiveStatus, console: Console, *, writer_alive: bool
         span = _of(status.span, provider, account).row(0, named=True)
         console.print(
             f"[bold]{provider} · {account}[/bold]: {span['messages']:,} messages from "
-            f"{_when(span['first_sent_at'])} to {_when(span['last_sent_at'])}"
+            f"{_local(span['first_sent_at'], timezone)} to "
+            f"{_local(span['last_sent_at'], timezone)} ({timezone})"
         )
         counts = _of(status.messages, provider, account)
         rows = [

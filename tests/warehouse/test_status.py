@@ -212,3 +212,19 @@ def test_a_run_left_running_by_a_kill_is_shown_as_interrupted(tmp_path: Path) ->
         console = Console(record=True, width=200)
         render_status(status, console, writer_alive=alive)
         assert shown in console.export_text()
+
+
+def test_the_span_is_shown_in_the_accounts_time_zone(archive_path: Path) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+
+    con = open_warehouse(archive_path)
+    build_archive(con)
+    status = archive_status(con)
+    con.close()
+    console = Console(record=True, width=200)
+    render_status(status, console, timezone="America/New_York")
+    text = console.export_text()
+    # acct-a: 2024-01-05 10:00 UTC is 05:00 in New York (EST), 2024-02-10 08:00 UTC is 03:00
+    assert "acct-a: 7 messages from 2024-01-05 05:00 to 2024-02-10 03:00 (America/New_York)" in text
