@@ -350,7 +350,7 @@ def status() -> None:
     if not settings.archive_path.exists():
         fail(f"no archive at {settings.archive_path}: run `smsarchive backfill` first", code=1)
     with friendly_errors():
-        con = open_warehouse(settings.archive_path, read_only=True)
+        con = open_warehouse(settings.archive_path, read_only=True, upgrade=True)
         try:
             render_status(
                 archive_status(con),

@@ -97,7 +97,7 @@ def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
         f"{summary['api_calls']} API calls; media: {media['stored']} stored, "
         f"{media['expired']} expired, {media['failed']} failed"
     )
-    con = open_warehouse(demo.archive_path, read_only=True)
+    con = open_warehouse(demo.archive_path, read_only=True, upgrade=True)
     try:
         render_status(archive_status(con), Console(), timezone=demo.voipms_account_timezone)
     finally:

@@ -32,7 +32,7 @@ WriteReport = Callable[[Path, dict[str, pl.DataFrame], ReportScope, datetime], R
 
 def read_tables(archive: Path, scope: ReportScope) -> dict[str, pl.DataFrame]:
     """Every report table, from the archive opened read-only."""
-    con = open_warehouse(archive, read_only=True)
+    con = open_warehouse(archive, read_only=True, upgrade=True)
     try:
         return report_tables(con, scope)
     finally:

@@ -6,6 +6,7 @@ from warehouse.connection import open_warehouse
 from warehouse.errors import (
     LandingChangedError,
     MigrationError,
+    PendingMigrationsError,
     WarehouseBusyError,
     WarehouseError,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "MergeResult",
     "MigrationError",
     "NoticeRow",
+    "PendingMigrationsError",
     "StartedRun",
     "WarehouseBusyError",
     "WarehouseError",

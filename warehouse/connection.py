@@ -9,9 +9,10 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.errors import WarehouseBusyError, WarehouseError
+from warehouse.errors import PendingMigrationsError, WarehouseBusyError, WarehouseError
 from warehouse.migrate import apply_migrations, check_migrations
 from warehouse.queries import read_query
+from warehouse.writer_lock import writer_lock
 
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
 _POLL_SECONDS = 0.5
@@ -22,12 +23,20 @@ logger = logging.getLogger(__name__)
 
 
 def open_warehouse(
-    path: Path, *, read_only: bool = False, wait: float = 0, memory_limit: str | None = None
+    path: Path,
+    *,
+    read_only: bool = False,
+    wait: float = 0,
+    memory_limit: str | None = None,
+    upgrade: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """Connect to the archive at `path`.
 
     Writable: creates the parent folder and applies missing migrations. Read-only: the file
-    must exist and be fully migrated. Either way the session's timezone is UTC. When another
+    must exist and be fully migrated; with `upgrade`, one an older version made is migrated
+    first, under the writer lock of its folder (`WarehouseBusyError` if a run holds it), so
+    that `status`, `report` and `export` work right after an upgrade. Either way the
+    session's timezone is UTC. When another
     process has the file open (for writing, or, for a writer, at all: a notebook), waits up
     to `wait` seconds, saying who holds it, then raises `WarehouseBusyError`.
 
@@ -52,6 +61,14 @@ def open_warehouse(
             check_migrations(con)
         else:
             apply_migrations(con)
+    except PendingMigrationsError:
+        con.close()
+        if not upgrade:
+            raise
+        with writer_lock(path.parent, wait=wait):
+            open_warehouse(path, wait=wait, memory_limit=memory_limit).close()
+        logger.info("%s migrated to this version's schema", path)
+        return open_warehouse(path, read_only=True, wait=wait, memory_limit=memory_limit)
     except BaseException:
         con.close()
         raise

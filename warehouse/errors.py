@@ -11,6 +11,10 @@ class MigrationError(WarehouseError):
     """The database's schema and the code's migrations disagree."""
 
 
+class PendingMigrationsError(MigrationError):
+    """The database lacks migrations this code ships (it was made by an older version)."""
+
+
 class WarehouseBusyError(WarehouseError):
     """Another process holds the writer lock or has the DuckDB file open."""
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from warehouse.errors import MigrationError
+from warehouse.errors import MigrationError, PendingMigrationsError
 from warehouse.queries import migration_dir, query_row, read_query
 
 _MIGRATION_FILE = re.compile(r"^(?P<version>\d{3,})_(?P<label>[a-z0-9_]+)\.sql$")
@@ -113,7 +113,7 @@ def check_migrations(con: duckdb.DuckDBPyConnection) -> None:
     """Refuse a database whose schema is not exactly the code's (for read-only connections)."""
     pending = pending_migrations(con)
     if pending:
-        raise MigrationError(
+        raise PendingMigrationsError(
             f"the archive lacks migrations {', '.join(m.name for m in pending)}: run any "
             "smsarchive command that writes (e.g. `smsarchive sync`) once to migrate it, "
             "then open it read-only again"

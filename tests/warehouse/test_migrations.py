@@ -8,7 +8,13 @@ import duckdb
 import pytest
 
 import warehouse.migrate
-from warehouse import MigrationError, apply_migrations, open_warehouse
+from warehouse import (
+    MigrationError,
+    WarehouseBusyError,
+    apply_migrations,
+    open_warehouse,
+    writer_lock,
+)
 from warehouse.migrate import known_migrations, migration_checksum
 
 PUBLIC_TABLES = {
@@ -197,3 +203,26 @@ def test_read_only_open_refuses_an_unmigrated_archive(tmp_path: Path, migrations
         open_warehouse(path, read_only=True)
     open_warehouse(path).close()  # a writable open migrates it
     open_warehouse(path, read_only=True).close()
+
+
+def test_a_read_only_open_may_upgrade_under_the_writer_lock(
+    tmp_path: Path, migrations_dir: Path
+) -> None:
+    (migrations_dir / "001_first.sql").write_text("CREATE TABLE a (x INTEGER);")
+    path = tmp_path / "archive.duckdb"
+    open_warehouse(path).close()
+    (migrations_dir / "002_second.sql").write_text("CREATE TABLE b (x INTEGER);")
+
+    # a run writing the folder: the upgrade waits for nobody and says so
+    with writer_lock(tmp_path), pytest.raises(WarehouseBusyError, match="another smsarchive run"):
+        open_warehouse(path, read_only=True, upgrade=True)
+
+    con = open_warehouse(path, read_only=True, upgrade=True)
+    try:
+        assert con.execute("SELECT count(*) FROM b").fetchone() == (0,)
+        assert [row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()] == [
+            "001_first",
+            "002_second",
+        ]
+    finally:
+        con.close()

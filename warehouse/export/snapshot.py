@@ -56,7 +56,7 @@ def export_archive(
         final = snapshot_dir(out_dir, snapshot)
         temp.mkdir()
         try:
-            con = open_warehouse(archive_path, read_only=True)
+            con = open_warehouse(archive_path, read_only=True, upgrade=True)
             try:
                 version, tables = write_tables(con, temp, on_table)
             finally:
