@@ -18,6 +18,18 @@ from flows.demo_command import DemoSizeError, prepare_demo_dir
 SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
 
 
+def _demo(cwd: Path, env: dict[str, str], messages: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SMSARCHIVE, "demo", "--messages", messages],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 @pytest.mark.usefixtures("prefect_server")
 def test_demo_archives_reports_exports_and_prints_the_paths(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
@@ -26,15 +38,7 @@ def test_demo_archives_reports_exports_and_prints_the_paths(tmp_path: Path) -> N
         PREFECT_API_URL=str(PREFECT_API_URL.value()),
         COLUMNS="200",
     )
-    result = subprocess.run(
-        [SMSARCHIVE, "demo", "--messages", "400"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = _demo(tmp_path, env, "400")
     assert result.returncode == 0, result.stderr[-3000:]
     paths = dict(re.findall(r"^\s+(archive|media|report|export)\s+(\S+)", result.stdout, re.M))
     assert set(paths) == {"archive", "media", "report", "export"}, result.stdout
@@ -50,15 +54,7 @@ def test_demo_archives_reports_exports_and_prints_the_paths(tmp_path: Path) -> N
     assert any(Path(paths["media"]).rglob("*"))
 
     # another size on the same folder would skip every window: it is refused, not ignored
-    again = subprocess.run(
-        [SMSARCHIVE, "demo", "--messages", "500"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    again = _demo(tmp_path, env, "500")
     assert again.returncode == 1
     assert "holds the demo of 400 messages; add --fresh" in again.stderr
 
