@@ -1,9 +1,4 @@
-"""A run's progress kept in `<data dir>/.run-progress.json`, for `smsarchive status` meanwhile.
-
-A running backfill or sync holds the archive open for writing, so no other process can open
-it, not even to read; what it has done so far is written here instead, at most once a
-second, and removed when the run ends.
-"""
+"""A run's progress kept in `<data dir>/.run-progress.json`, for `smsarchive status` meanwhile."""
 
 from __future__ import annotations
 
@@ -25,7 +20,12 @@ WRITE_EVERY_SECONDS = 1.0
 
 
 class RunProgress:
-    """The stages of one run and how far each is, written to the data dir as they move."""
+    """The stages of one run and how far each is, written to the data dir as they move.
+
+    A running backfill or sync holds the archive open for writing, so no other process can
+    open it, not even to read; what it has done so far is written here instead, at most once
+    a second, and removed when the run ends.
+    """
 
     def __init__(self, data_dir: Path, title: str) -> None:
         self.path = data_dir / PROGRESS_NAME
