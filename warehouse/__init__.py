@@ -3,6 +3,7 @@
 from warehouse.batches import MEDIA_RESULT_COLUMNS
 from warehouse.checkpoints import done_windows, newest_archived_day, settled_windows
 from warehouse.connection import open_warehouse
+from warehouse.corrections import corrected_since_snapshot, snapshot_derived_columns
 from warehouse.errors import (
     LandingChangedError,
     MigrationError,
@@ -49,6 +50,7 @@ __all__ = [
     "WindowFrames",
     "apply_migrations",
     "archive_status",
+    "corrected_since_snapshot",
     "done_windows",
     "finish_run",
     "landed_files",
@@ -63,6 +65,7 @@ __all__ = [
     "record_media_results",
     "record_notices",
     "settled_windows",
+    "snapshot_derived_columns",
     "start_run",
     "writer_alive",
     "writer_lock",

@@ -170,6 +170,34 @@ def test_the_refetch_a_failed_replay_names_mends_the_window(settings: Settings) 
     assert replay(settings).replayed == 2
 
 
+def test_corrected_counts_messages_net_of_windows_that_disagree(
+    settings: Settings, server: SandboxServer
+) -> None:
+    """Two landed windows read one message differently: replaying both changes it and back."""
+    truth = server.account.truth()
+    in_both = truth.filter(  # inside the first backfill's windows and the second's
+        (pl.col("kind") == "sms") & (pl.col("date_local").str.starts_with("2024-03"))
+    )
+    first = in_both.row(0, named=True)
+    before = first["carrier_status"]
+    server.account.set_carrier_status(first["kind"], first["id"], "Changed since")
+    try:
+        with use_settings(settings):  # other bounds: windows of their own, landed later
+            archive(settings, "backfill", date(2024, 1, 2), date(2024, 6, 29), PlainSteps())
+    finally:
+        server.account.set_carrier_status(first["kind"], first["id"], before)
+    messages = table(settings, MESSAGES)
+
+    summary = replay(settings)
+
+    assert summary.windows == 4
+    assert summary.corrected == 0  # each message ends as the newest landing read it
+    assert_frame_equal(table(settings, MESSAGES), messages)
+    execute(settings, "UPDATE messages SET body = 'garbled' WHERE hash(message_id) % 5 = 0")
+    spoiled = table(settings, "SELECT count(*) AS n FROM messages WHERE body = 'garbled'")["n"][0]
+    assert replay(settings).corrected == spoiled
+
+
 def test_replay_limited_to_days_touches_only_their_windows(settings: Settings) -> None:
     execute(settings, "UPDATE messages SET body = 'garbled'")
     summary = replay(settings, start=date(2024, 5, 1), end=date(2024, 5, 31))
