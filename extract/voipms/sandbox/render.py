@@ -147,7 +147,8 @@ def rows_frame(
 
     getSMS rows: id, date, type, did, contact, message, carrier_status (bodies intact).
     getMMS rows add col_media1..3 (first three, "" when absent) and `media`: every URL,
-    padded with "" to three for an MMS, empty for an SMS row (all_messages=1).
+    padded with "" to three. An SMS row (all_messages=1) has no URL, so it reads exactly as
+    a text-only MMS does: no field says "this is an SMS" (docs/voipms-api-notes.md).
     """
     e164 = pl.Series(did_e164, dtype=pl.Boolean).gather(rows["did_idx"])
     numbers = pl.Series(did_numbers, dtype=pl.Utf8).gather(rows["did_idx"])
@@ -164,16 +165,11 @@ def rows_frame(
     if method == "getsms":
         return frame
     urls = rows["media"]
-    media = (
-        pl.when(urls.is_null())
-        .then(pl.lit([], dtype=pl.List(pl.Utf8)))
-        .otherwise(
-            pl.concat_list(
-                pl.lit(urls).list.eval(pl.lit(media_base) + pl.element()),
-                pl.lit(pl.Series([["", "", ""]])),
-            ).list.head(pl.max_horizontal(pl.lit(urls).list.len(), 3))
-        )
-    )
+    urls = urls.fill_null(pl.Series([[]], dtype=pl.List(pl.Utf8)))
+    media = pl.concat_list(
+        pl.lit(urls).list.eval(pl.lit(media_base) + pl.element()),
+        pl.lit(pl.Series([["", "", ""]])),
+    ).list.head(pl.max_horizontal(pl.lit(urls).list.len(), 3))
     frame = frame.with_columns(media=media)
     return frame.with_columns(
         [
