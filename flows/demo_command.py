@@ -45,15 +45,15 @@ def prepare_demo_dir(demo_dir: Path, archive: Path, messages: int, *, fresh: boo
         shutil.rmtree(demo_dir)
     marker = demo_dir / DEMO_ACCOUNT_FILE
     if archive.exists():
-        held = (
-            int(json.loads(marker.read_text(encoding="utf-8"))["messages"])
-            if marker.exists()
-            else EARLIER_DEMO_MESSAGES
-        )
+        if marker.exists():
+            held = int(json.loads(marker.read_text(encoding="utf-8"))["messages"])
+            what = f"the demo of {held:,} messages"
+        else:
+            held = EARLIER_DEMO_MESSAGES
+            what = f"a demo an earlier version made (of {held:,} messages, unless told otherwise)"
         if held != messages:
             raise DemoSizeError(
-                f"{demo_dir} holds the demo of {held:,} messages; add --fresh to replace it "
-                f"with one of {messages:,}"
+                f"{demo_dir} holds {what}; add --fresh to replace it with one of {messages:,}"
             )
     demo_dir.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"messages": messages}), encoding="utf-8")
