@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
+from shlex import quote
 
 from pydantic import SecretStr
 from rich.console import Console
@@ -23,6 +25,8 @@ from flows.status_view import render_status
 from warehouse import WarehouseBusyError, archive_status, open_warehouse, writer_alive
 
 DEMO_DIR = "demo"
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+"""The repository's notebooks (absent from an installed wheel)."""
 DEMO_ACCOUNT_FILE = "demo-account.json"
 """Beside the demo's archive: the size of the sandbox account it holds."""
 EARLIER_DEMO_MESSAGES = 3_000
@@ -108,7 +112,14 @@ def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
     out.print(f"  media    {demo.media_dir.resolve()}")
     out.print(f"  report   {Path(made['html']).resolve()}")
     out.print(f"  export   {Path(exported['current']).absolute()}  (parquet, by year)")
-    data_dir = demo.smsarchive_data_dir
-    out.print(f"  status   SMSARCHIVE_DATA_DIR={data_dir} .venv/bin/smsarchive status")
-    out.print(f"  explore  SMSARCHIVE_DATA_DIR={data_dir} notebooks/explore_archive.ipynb")
+    # commands to paste from anywhere: absolute paths, this install's own smsarchive
+    data_dir = quote(str(demo.smsarchive_data_dir.absolute()))
+    smsarchive = quote(str(Path(sys.executable).parent / "smsarchive"))
+    out.print(f"  status   SMSARCHIVE_DATA_DIR={data_dir} {smsarchive} status", soft_wrap=True)
+    notebooks = quote(str(NOTEBOOKS)) if NOTEBOOKS.is_dir() else "notebooks/"
+    out.print(
+        f"  explore  SMSARCHIVE_DATA_DIR={data_dir} uv run --with jupyterlab jupyter lab "
+        f"{notebooks}",
+        soft_wrap=True,
+    )
     return 0

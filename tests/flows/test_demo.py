@@ -52,6 +52,22 @@ def test_demo_archives_reports_exports_and_prints_the_paths(tmp_path: Path) -> N
     assert Path(paths["report"]).name == "report.html"
     assert list(Path(paths["export"]).glob("messages/year=*/*.parquet"))
     assert any(Path(paths["media"]).rglob("*"))
+    # the status line is a command that works pasted anywhere
+    (status_line,) = [
+        line.strip() for line in result.stdout.splitlines() if line.strip().startswith("status ")
+    ]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shown = subprocess.run(
+        ["bash", "-c", status_line.removeprefix("status").strip()],
+        cwd=elsewhere,
+        env={k: v for k, v in env.items() if k != "SMSARCHIVE_DATA_DIR"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "400 messages" in shown.stdout
 
     # another size on the same folder would skip every window: it is refused, not ignored
     again = _demo(tmp_path, env, "500")
