@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from flows.progress import Tracker
+
+logger = logging.getLogger("smsarchive")
 
 PROGRESS_NAME = ".run-progress.json"
 WRITE_EVERY_SECONDS = 1.0
@@ -60,7 +63,10 @@ class RunProgress:
 
     def close(self) -> None:
         """The run has ended: nothing to show any more."""
-        self.path.unlink(missing_ok=True)
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError as exc:
+            logger.debug("progress file %s not removed: %s", self.path, exc)
 
     def _write(self) -> None:
         with self._lock:
@@ -76,8 +82,11 @@ class RunProgress:
             }
             self._written = time.monotonic()
             temp = self.path.with_name(f"{self.path.name}.{threading.get_ident()}.tmp")
-            temp.write_text(json.dumps(state), encoding="utf-8")
-            os.replace(temp, self.path)
+            try:
+                temp.write_text(json.dumps(state), encoding="utf-8")
+                os.replace(temp, self.path)
+            except OSError as exc:  # a full disk must not stop the run this only describes
+                logger.debug("progress not written to %s: %s", self.path, exc)
 
 
 @dataclass

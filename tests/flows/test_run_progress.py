@@ -107,3 +107,10 @@ def test_status_during_a_backfill_shows_its_progress(tmp_path: Path) -> None:
     )
     assert after.returncode == 0, after.stderr
     assert "is running" not in after.stdout
+
+
+def test_progress_that_cannot_be_written_does_not_stop_the_run(tmp_path: Path) -> None:
+    gone = tmp_path / "not-a-folder"
+    gone.write_text("a file where the data dir should be")
+    with run_progress(gone, "backfill") as progress:  # every write fails: nothing raised
+        progress.stage("windows", 1, Counter()).advance()
