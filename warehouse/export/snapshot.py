@@ -112,7 +112,7 @@ def write_table(con: duckdb.DuckDBPyConnection, table: ExportTable, into: Path) 
 
     Every partition is one file, `<table>/year=YYYY/data_0.parquet`. A table with no rows is
     one file with no rows, `<table>/data_0.parquet`: a reader then gets the table's columns
-    (all but `year`) and no rows, not "no files found". The rows are counted back from the
+    (`year` included) and no rows, not "no files found". The rows are counted back from the
     files written.
     """
     target = into / table.name
@@ -123,7 +123,7 @@ def write_table(con: duckdb.DuckDBPyConnection, table: ExportTable, into: Path) 
     files = sorted(str(path) for path in target.rglob("*.parquet"))
     if not files:
         files = [_write_no_rows(con, table, target)]
-    counted = query_row(con, "export_count_rows", {"files": files}) if files else None
+    counted = query_row(con, "export_count_rows", {"files": files})
     rows = int(counted[0]) if counted is not None else 0
     return TableExport(
         name=table.name,
