@@ -90,11 +90,9 @@ def with_wait(settings: Settings, wait: float | None) -> Settings:
 
 def refuse_while_a_run_writes(settings: Settings, what: str) -> None:
     """Fail with the running run's progress when one holds the archive (none may open it)."""
-    from flows.run_progress import describe_run_progress, read_run_progress
-    from warehouse import writer_alive
+    from flows.run_progress import describe_run_progress, running_run_progress
 
-    data_dir = settings.smsarchive_data_dir
-    running = read_run_progress(data_dir) if writer_alive(data_dir) else None
+    running = running_run_progress(settings.smsarchive_data_dir)
     if running is not None:
         fail(f"{describe_run_progress(running)}; {what} once it ends", code=1)
 
@@ -335,13 +333,12 @@ def status() -> None:
     """Show what the archive holds: messages, windows, runs, media, rejected rows, statuses."""
     from rich.console import Console
 
-    from flows.run_progress import describe_run_progress, read_run_progress
+    from flows.run_progress import describe_run_progress, running_run_progress
     from flows.status_view import render_status
     from warehouse import archive_status, open_warehouse, writer_alive
 
     settings = load_settings()
-    data_dir = settings.smsarchive_data_dir
-    running = read_run_progress(data_dir) if writer_alive(data_dir) else None
+    running = running_run_progress(settings.smsarchive_data_dir)
     if running is not None:
         # the run holds the archive open for writing: no other process may open it meanwhile
         typer.echo(describe_run_progress(running))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.progress import Tracker
+from warehouse import writer_alive
 
 logger = logging.getLogger("smsarchive")
 
@@ -108,6 +109,15 @@ def run_progress(data_dir: Path, title: str) -> Iterator[RunProgress]:
         yield progress
     finally:
         progress.close()
+
+
+def running_run_progress(data_dir: Path) -> dict[str, Any] | None:
+    """The progress of the run writing `data_dir` right now, or None when none is.
+
+    A killed run's file is left behind, so it counts only while the writer lock names a
+    live process.
+    """
+    return read_run_progress(data_dir) if writer_alive(data_dir) else None
 
 
 def read_run_progress(data_dir: Path) -> dict[str, Any] | None:
