@@ -97,6 +97,12 @@ def refuse_while_a_run_writes(settings: Settings, what: str) -> None:
         fail(f"{describe_run_progress(running)}; {what} once it ends", code=1)
 
 
+def refuse_reversed_days(start: date | None, end: date | None) -> None:
+    """Exit 2 when both days are given and `start` comes after `end`."""
+    if start is not None and end is not None and start > end:
+        fail(f"--start {start} is after --end {end}", code=2)
+
+
 def fail(message: str, *, code: int = 1) -> NoReturn:
     """One line on stderr and a non-zero exit."""
     typer.secho(f"error: {message}", err=True, fg="red")
@@ -263,11 +269,10 @@ def backfill(
     from flows.runtime import use_settings
 
     settings = with_wait(load_settings(), wait)
-    first, last = start, (end or account_today(settings))
-    if first > last:
-        fail(f"--start {first} is after --end {last}", code=2)
+    last = end or account_today(settings)
+    refuse_reversed_days(start, last)
     with friendly_errors(), use_settings(settings, Reporter()):
-        summary = run_backfill(first, last, refetch=refetch)
+        summary = run_backfill(start, last, refetch=refetch)
     print_summary(summary)
 
 
@@ -314,11 +319,9 @@ def replay(
     from flows.runtime import use_settings
 
     settings = with_wait(load_settings(), wait)
-    first, last = start, end
-    if first and last and first > last:
-        fail(f"--start {first} is after --end {last}", code=2)
+    refuse_reversed_days(start, end)
     with friendly_errors(), use_settings(settings, Reporter()):
-        summary = replay_archive(settings, first, last).as_dict()
+        summary = replay_archive(settings, start, end).as_dict()
     typer.echo(
         f"replay: {summary['replayed']} of {summary['windows']} landed windows, "
         f"{summary['inserted']:,} new messages, {summary['corrected']:,} corrected, "
@@ -431,16 +434,14 @@ def report(
 
     if grain not in GRAINS:
         fail(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}", code=2)
-    first, last = start, end
-    if first is not None and last is not None and first > last:
-        fail(f"--start {first} is after --end {last}", code=2)
+    refuse_reversed_days(start, end)
     settings = load_settings()
     refuse_while_a_run_writes(settings, "report")
     with friendly_errors():
         result = run_report(
             settings,
-            start=first,
-            end=last,
+            start=start,
+            end=end,
             did=did,
             grain=grain,  # type: ignore[arg-type]  # checked against GRAINS above
             out=Path(out) if out else None,
