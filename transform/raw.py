@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from typing import Final
 
 import orjson
 import polars as pl
 import pyarrow as pa
+
+from extract.raw_rows import INVALID_TEXT_FIELD, NOT_AN_OBJECT_FIELD, media_key, row_repaired
 
 SCALAR_FIELDS: Final = (
     "id",
@@ -25,16 +26,6 @@ SCALAR_FIELDS: Final = (
     "col_media3",
 )
 """Fields of a getSMS/getMMS row kept as Utf8 columns (getSMS rows leave col_media* null)."""
-
-INVALID_TEXT_FIELD: Final = "smsarchive_invalid_text"
-"""Set on a row whose text could not be read as sent (bytes that are not UTF-8, lone
-surrogates, broken escapes) to the names of the damaged fields, by the client
-(extract/voipms/client.py) or by `raw_frame`; such text is shown with U+FFFD, and the row is
-rejected (transform/rejection.py)."""
-
-NOT_AN_OBJECT_FIELD: Final = "smsarchive_not_an_object"
-"""The only field of a row the client got as another JSON value than an object (null, a
-string, a list...), holding that value (extract/voipms/client.py); the row is rejected."""
 
 KNOWN_FIELDS: Final = frozenset((*SCALAR_FIELDS, "media", INVALID_TEXT_FIELD, NOT_AN_OBJECT_FIELD))
 """Every field the transform reads; anything else is kept in `record` and reported."""
@@ -53,9 +44,6 @@ _RECORD_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", "
 """The fallback for rows orjson refuses (non-text keys, integers beyond 64 bits)."""
 
 
-_SURROGATE: Final = re.compile("[\ud800-\udfff]")
-
-
 def _record(row: object) -> str:
     """A row as compact JSON, non-ASCII kept as is (NaN and infinities become null)."""
     try:
@@ -64,50 +52,12 @@ def _record(row: object) -> str:
         return _RECORD_ENCODER.encode(row)
 
 
-def _text_repaired(value: object) -> tuple[object, bool]:
-    """`value` with every lone surrogate as U+FFFD, and whether there was one."""
-    if isinstance(value, str):
-        fixed, count = _SURROGATE.subn("\ufffd", value)
-        return fixed, count > 0
-    if isinstance(value, list | tuple):
-        items = [_text_repaired(item) for item in value]
-        return [item for item, _ in items], any(bad for _, bad in items)
-    if isinstance(value, Mapping):
-        pairs = [(_text_repaired(k), _text_repaired(v)) for k, v in value.items()]
-        return {k: v for (k, _), (v, _) in pairs}, any(bk or bv for (_, bk), (_, bv) in pairs)
-    return value, False
-
-
 def _quick_record(row: object) -> str | None:
     """The row's `record` when orjson takes it as it is (almost always), else None."""
     try:
         return orjson.dumps(row, default=str).decode()
     except TypeError:
         return None  # a lone surrogate, a non-text key or an integer beyond 64 bits
-
-
-def _valid_text(row: object) -> object:
-    """The row with text that is not valid Unicode repaired and named, else the row as given.
-
-    A str holding a lone surrogate (from a lone \\uD800 escape, or bytes decoded with
-    `surrogateescape`) can be neither stored nor written as UTF-8: it becomes U+FFFD and the
-    row names the field in INVALID_TEXT_FIELD.
-    """
-    if not isinstance(row, Mapping):
-        text, bad = _text_repaired(row)
-        return text if bad else row
-    fixed: dict[object, object] = {}
-    damaged: list[str] = []
-    for key, value in row.items():
-        name, bad_name = _text_repaired(key)
-        text, bad_value = _text_repaired(value)
-        fixed[name] = text
-        if bad_name or bad_value:
-            damaged.append(str(name))
-    if not damaged:
-        return row
-    fixed[INVALID_TEXT_FIELD] = ",".join(damaged)
-    return fixed
 
 
 def _text(value: object) -> str | None:
@@ -125,17 +75,12 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
-def _media_key(key: str) -> tuple[int, int | str]:
-    """Order object keys "1".."n" numerically, anything else after them as text."""
-    return (0, int(key)) if key.isdigit() else (1, key)
-
-
 def _media_list(value: object) -> list[str | None] | None:
     """`media` as a list of texts: a list as is, an object keyed "1".."n" in key order."""
     if value is None:
         return None
     if isinstance(value, Mapping):
-        keys = sorted((str(k) for k in value), key=_media_key)
+        keys = sorted((str(k) for k in value), key=media_key)
         by_text = {str(k): v for k, v in value.items()}
         return [_text(by_text[k]) for k in keys]
     if isinstance(value, list | tuple):
@@ -188,7 +133,7 @@ def raw_frame(rows: Iterable[Mapping[str, object]], source: str) -> pl.DataFrame
     if None in records:  # rare: repair what is not valid Unicode, then write what is left
         for index, text in enumerate(records):
             if text is None:
-                given[index] = _valid_text(given[index])
+                given[index] = row_repaired(given[index])
                 records[index] = _record(given[index])
     dicts = [_as_dict(row) for row in given]
     # through Arrow: polars builds a list column from Python lists ~30 times slower

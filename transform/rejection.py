@@ -6,9 +6,9 @@ from typing import Final
 
 import polars as pl
 
+from extract.raw_rows import INVALID_TEXT_FIELD, NOT_AN_OBJECT_FIELD
 from transform.direction import direction_from_type
 from transform.local_time import exists_locally, local_datetime
-from transform.raw import INVALID_TEXT_FIELD, NOT_AN_OBJECT_FIELD
 
 _SHOWN: Final = 60
 """Characters of an offending value quoted in a reason."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import logging
-import re
 import threading
 import time
 from collections import Counter
@@ -25,6 +24,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from extract.raw_rows import NOT_AN_OBJECT_FIELD, media_key, row_repaired, text_repaired
 from extract.retry_after import honoured, retry_after_seconds
 from extract.voipms.errors import (
     EMPTY_STATUSES,
@@ -96,56 +96,11 @@ def _param_text(value: str | int | date) -> str:
     return str(value)
 
 
-def _media_key(key: str) -> tuple[int, str]:
-    return (int(key), key) if key.isdigit() else (1 << 30, key)
-
-
-INVALID_TEXT_FIELD: Final = "smsarchive_invalid_text"
-"""Added to a row whose text could not be read as sent (bytes that are not UTF-8, a lone
-surrogate, a broken escape): the names of its damaged fields, comma-joined. The transform
-quarantines such a row in rejected_records (see transform/raw.py)."""
-
-NOT_AN_OBJECT_FIELD: Final = "smsarchive_not_an_object"
-"""A getSMS/getMMS row that is not a JSON object (null, a string, a list...) is kept as the
-object {NOT_AN_OBJECT_FIELD: value}: landed with the rest, then quarantined by the transform
-in rejected_records (see transform/rejection.py) instead of failing the whole window."""
-
-_SURROGATE: Final = re.compile("[\ud800-\udfff]")
-
 _DIGITS_AS_ZERO: Final = bytes.maketrans(b"123456789", b"000000000")
 _NINETEEN_ZEROS: Final = b"0" * 19
 
 _MAX_BROKEN_ESCAPES: Final = 64
 """Broken escapes read as damaged text before an answer is refused as not JSON."""
-
-
-def _text_repaired(value: object) -> tuple[object, bool]:
-    """`value` with every lone surrogate (a bad byte, a lone or broken escape) as U+FFFD."""
-    if isinstance(value, str):
-        fixed, count = _SURROGATE.subn("\ufffd", value)
-        return fixed, count > 0
-    if isinstance(value, list):
-        items = [_text_repaired(item) for item in value]
-        return [item for item, _ in items], any(bad for _, bad in items)
-    if isinstance(value, dict):
-        pairs = [(_text_repaired(k), _text_repaired(v)) for k, v in value.items()]
-        return {k: v for (k, _), (v, _) in pairs}, any(bk or bv for (_, bk), (_, bv) in pairs)
-    return value, False
-
-
-def _row_repaired(row: dict[str, Any]) -> dict[str, Any]:
-    """A row with valid text, naming its damaged fields in INVALID_TEXT_FIELD."""
-    fixed: dict[str, Any] = {}
-    damaged: list[str] = []
-    for key, value in row.items():
-        name, bad_name = _text_repaired(key)
-        text, bad_value = _text_repaired(value)
-        fixed[str(name)] = text
-        if bad_name or bad_value:
-            damaged.append(str(name))
-    if damaged:
-        fixed[INVALID_TEXT_FIELD] = ",".join(damaged)
-    return fixed
 
 
 def _loads(text: str) -> object:
@@ -200,17 +155,14 @@ def _json_answer(content: bytes) -> object:
 def _answer_repaired(answer: object) -> object:
     """The answer with valid text; the rows of its lists (e.g. "sms") name what was damaged."""
     if not isinstance(answer, dict):
-        return _text_repaired(answer)[0]
+        return text_repaired(answer)[0]
     repaired: dict[str, Any] = {}
     for key, value in answer.items():
         if isinstance(value, list):
-            value = [
-                _row_repaired(row) if isinstance(row, dict) else _text_repaired(row)[0]
-                for row in value
-            ]
+            value = [row_repaired(row) for row in value]
         else:
-            value = _text_repaired(value)[0]
-        repaired[str(_text_repaired(key)[0])] = value
+            value = text_repaired(value)[0]
+        repaired[str(text_repaired(key)[0])] = value
     return repaired
 
 
@@ -577,7 +529,7 @@ class VoipMsClient:
         if media is None or media == "":
             return []
         if isinstance(media, dict):
-            items = [media[key] for key in sorted(media, key=lambda k: _media_key(str(k)))]
+            items = [media[key] for key in sorted(media, key=lambda k: media_key(str(k)))]
         elif isinstance(media, list):
             items = media
         else:

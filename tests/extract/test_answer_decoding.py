@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from extract.voipms.client import INVALID_TEXT_FIELD, _json_answer
+from extract.raw_rows import INVALID_TEXT_FIELD
+from extract.voipms.client import _json_answer
 
 
 def test_a_plain_answer_reads_as_json() -> None:

@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 from pydantic import SecretStr
 
-from extract.voipms.client import NOT_AN_OBJECT_FIELD, VoipMsClient
+from extract.raw_rows import NOT_AN_OBJECT_FIELD
+from extract.voipms.client import VoipMsClient
 from extract.voipms.errors import RequestRejectedError
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.drift import DriftConfig
