@@ -7,7 +7,6 @@ import json
 import signal
 import sys
 import threading
-from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -58,18 +57,8 @@ def main() -> int:
             part = share[start : start + SLICE]
             download_media(
                 [MediaItem(key=int(index), url=str(url)) for index, url in part],
-                media_dir=Path(settings.media_dir),
-                allowed_hosts=settings.allowed_hosts,
-                user_agent=settings.user_agent,
-                max_bytes=settings.max_bytes,
-                concurrency=settings.concurrency,
-                timeout=settings.timeout,
-                attempt_timeout=settings.attempt_timeout,
-                max_attempts=settings.max_attempts,
-                backoff=settings.backoff,
-                backoff_max=settings.backoff_max,
+                **settings.download_options(),
                 stale_temp_after=float("inf"),  # the parent cleaned media/.tmp before us
-                durable=settings.durable,
                 on_result=send,
                 processes=1,
             )

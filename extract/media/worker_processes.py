@@ -51,6 +51,10 @@ class WorkerSettings:
     backoff_max: float
     durable: bool
 
+    def download_options(self) -> dict[str, Any]:
+        """These settings as download_media's keyword arguments (`media_dir` as a Path)."""
+        return {**asdict(self), "media_dir": Path(self.media_dir)}
+
 
 class MediaWorkerError(RuntimeError):
     """A download child process failed or ended without finishing its share."""
