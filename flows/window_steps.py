@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +220,58 @@ def merge_prepared(
     return outcome
 
 
+def _merged_with_notices(
+    con: duckdb.DuckDBPyConnection,
+    windows: Sequence[tuple[WindowFrames, Collection[Notice]]],
+    *,
+    provider: str,
+    account: str,
+    seen_at: datetime,
+    replay: bool = False,
+) -> list[tuple[MergeResult, set[Notice]]]:
+    """Record each window's notices, then merge the windows in one transaction.
+
+    Notices first: once the merge commits, a backfill skips the window for good. Returns each
+    window's merge result and the notices new to the archive, in the order given.
+    """
+    new_notices = [
+        {
+            Notice.from_row(row)
+            for row in record_notices(
+                con,
+                [notice.as_row() for notice in notices],
+                provider=provider,
+                account=account,
+                seen_at=seen_at,
+            )
+        }
+        for _, notices in windows
+    ]
+    merged = merge_windows(
+        con,
+        provider=provider,
+        account=account,
+        windows=[frames for frames, _ in windows],
+        seen_at=seen_at,
+        replay=replay,
+    )
+    return list(zip(merged, new_notices, strict=True))
+
+
+def _window_frames(
+    start: date, end: date, frames: Reconciled, *, sms_rows: int, mms_rows: int
+) -> WindowFrames:
+    return WindowFrames(
+        window_start=start,
+        window_end=end,
+        messages=frames.messages,
+        media=frames.media,
+        rejected=frames.rejected,
+        sms_rows=sms_rows,
+        mms_rows=mms_rows,
+    )
+
+
 def merge_prepared_windows(
     con: duckdb.DuckDBPyConnection,
     prepared: Sequence[PreparedWindow],
@@ -232,39 +284,30 @@ def merge_prepared_windows(
     One outcome per window, in the order given (merge them oldest first: for a message in two
     windows, the later window's reading wins).
     """
-    new_notices: list[set[Notice]] = []
     for window in prepared:
         # landed at the merge's time: a replay of the answer then sees it at that time too
         record_landed(con, window.window, window.landed, account=account, landed_at=seen_at)
-        # Notices first: once the merge commits, a backfill skips this window for good.
-        new = record_notices(
-            con,
-            [n.as_row() for n in window.notices],
-            provider=PROVIDER,
-            account=account,
-            seen_at=seen_at,
-        )
-        new_notices.append({Notice.from_row(row) for row in new})
-    merged = merge_windows(
+    merged = _merged_with_notices(
         con,
-        provider=PROVIDER,
-        account=account,
-        windows=[
-            WindowFrames(
-                window_start=window.window.start,
-                window_end=window.window.end,
-                messages=window.frames.messages,
-                media=window.frames.media,
-                rejected=window.frames.rejected,
-                sms_rows=window.sms_rows,
-                mms_rows=window.mms_rows,
+        [
+            (
+                _window_frames(
+                    window.window.start,
+                    window.window.end,
+                    window.frames,
+                    sms_rows=window.sms_rows,
+                    mms_rows=window.mms_rows,
+                ),
+                window.notices,
             )
             for window in prepared
         ],
+        provider=PROVIDER,
+        account=account,
         seen_at=seen_at,
     )
     outcomes = []
-    for window, merge, notices in zip(prepared, merged, new_notices, strict=True):
+    for window, (merge, notices) in zip(prepared, merged, strict=True):
         rejected = window.frames.rejected.height
         if rejected:
             logger.warning(
@@ -310,29 +353,19 @@ def replay_window(
     reconciled, notices = reconcile_answers(
         answers[GETSMS], answers[GETMMS], account=landed.account, timezone=timezone
     )
-    new = record_notices(
-        con,
-        [notice.as_row() for notice in notices],
-        provider=landed.provider,
-        account=landed.account,
-        seen_at=landed.landed_at,
+    merging = _window_frames(
+        landed.window_start,
+        landed.window_end,
+        reconciled,
+        sms_rows=rows[GETSMS],
+        mms_rows=rows[GETMMS],
     )
-    (merged,) = merge_windows(
+    ((merged, new),) = _merged_with_notices(
         con,
+        [(merging, notices)],
         provider=landed.provider,
         account=landed.account,
-        windows=[
-            WindowFrames(
-                window_start=landed.window_start,
-                window_end=landed.window_end,
-                messages=reconciled.messages,
-                media=reconciled.media,
-                rejected=reconciled.rejected,
-                sms_rows=rows[GETSMS],
-                mms_rows=rows[GETMMS],
-            )
-        ],
         seen_at=landed.landed_at,
         replay=True,
     )
-    return merged, reconciled.rejected.height, {Notice.from_row(row) for row in new}
+    return merged, reconciled.rejected.height, new
