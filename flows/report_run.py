@@ -12,6 +12,7 @@ import polars as pl
 
 from flows.settings import Settings
 from transform.phone_numbers import e164_of
+from transform.status import unmapped_only
 from warehouse import open_warehouse
 from warehouse.report import (
     Grain,
@@ -77,6 +78,9 @@ def make_report(
     made_at = datetime.now(UTC)
     folder = out if out is not None else default_folder(settings.smsarchive_data_dir, made_at)
     tables = read(settings.archive_path, scope)
+    # the warehouse lists every text read 'unknown'; the rules that tell no news from an
+    # unmapped text are the transform's
+    tables["unmapped_statuses"] = unmapped_only(tables["unmapped_statuses"])
     files = write(folder, tables, scope, made_at)
     if out is None:
         point_latest(files.folder, files.folder.parent / "latest")

@@ -10,6 +10,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from transform.status import unmapped_only
 from warehouse import ArchiveStatus
 
 
@@ -113,13 +114,13 @@ def render_status(
                     rejected.select("source", "reason", "records").rows(),
                 )
             )
-        unmapped = _of(status.unmapped_statuses, provider, account)
+        unmapped = unmapped_only(_of(status.unknown_statuses, provider, account))
         if unmapped.is_empty():
             console.print("carrier statuses that did not map: none")
         else:
             console.print(
                 _table(
-                    "carrier statuses that did not map (status 'unknown')",
+                    "carrier statuses no rule knows (status 'unknown')",
                     ["carrier_status", "messages"],
                     [(repr(s), n) for s, n in unmapped.select("carrier_status", "messages").rows()],
                 )

@@ -114,6 +114,16 @@ def status_is_mapped(carrier_status: pl.Expr) -> pl.Expr:
     return _no_information(normalised) | _mapped(normalised).is_not_null()
 
 
+def unmapped_only(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `frame` whose `carrier_status` text no rule knows.
+
+    A message reads 'unknown' for want of news (an outbound "Information not available", the
+    usual text on VoIP.ms), because the carrier said so ("UNKNOWN"), or because no rule knows
+    its text: only the last is unmapped.
+    """
+    return frame.filter(~status_is_mapped(pl.col("carrier_status")))
+
+
 def unmapped_statuses(messages: pl.DataFrame) -> pl.DataFrame:
     """carrier_status texts no rule knows, with how many messages carry each (most first)."""
     return (

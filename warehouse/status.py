@@ -21,7 +21,9 @@ class ArchiveStatus:
       outcome, windows_merged, messages_inserted, messages_updated, detail)
     - media: provider, account, state, files, bytes (all four states, zero when none)
     - rejected: provider, account, source, reason, records
-    - unmapped_statuses: provider, account, carrier_status, messages (status = 'unknown')
+    - unknown_statuses: provider, account, carrier_status, messages (status = 'unknown': no
+      news, an explicit unknown, or a text no rule knows; transform.status.unmapped_only
+      keeps the last)
     - notices: provider, account, kind, subject, example, first_seen_at, last_seen_at (what
       the API sent that this version did not expect)
     """
@@ -33,7 +35,7 @@ class ArchiveStatus:
     last_runs: pl.DataFrame
     media: pl.DataFrame
     rejected: pl.DataFrame
-    unmapped_statuses: pl.DataFrame
+    unknown_statuses: pl.DataFrame
     notices: pl.DataFrame
 
 
@@ -49,6 +51,6 @@ def archive_status(con: duckdb.DuckDBPyConnection) -> ArchiveStatus:
         last_runs=query_frame(con, "find_last_runs"),
         media=query_frame(con, "summarise_media_states"),
         rejected=query_frame(con, "count_rejected_by_reason"),
-        unmapped_statuses=query_frame(con, "count_unmapped_statuses"),
+        unknown_statuses=query_frame(con, "count_unknown_statuses"),
         notices=query_frame(con, "select_provider_notices"),
     )

@@ -10,6 +10,7 @@ from transform.status import (
     CANONICAL_STATUSES,
     canonical_status,
     statuses_of,
+    unmapped_only,
     unmapped_statuses,
 )
 
@@ -90,6 +91,25 @@ def test_unmapped_statuses_are_listed_most_frequent_first() -> None:
         schema={"carrier_status": pl.Utf8, "messages": pl.Int64},
     )
     assert_frame_equal(unmapped_statuses(messages), expected)
+
+
+def test_unmapped_only_drops_no_news_and_an_explicit_unknown() -> None:
+    # what the warehouse lists as read 'unknown', as a report table has it
+    unknown = pl.DataFrame(
+        {
+            "carrier_status": [
+                "Information not available",
+                None,
+                "",
+                "UNKNOWN",
+                "ERR_UNKNOWN 0x1F",
+                "zzz",
+            ],
+            "messages": [232, 5, 64, 3, 2, 1],
+        }
+    )
+    kept = unmapped_only(unknown)
+    assert kept.rows() == [("ERR_UNKNOWN 0x1F", 2), ("zzz", 1)]
 
 
 def test_statuses_of_a_frame_equal_the_expression_row_by_row() -> None:

@@ -173,7 +173,7 @@ def test_archive_status_matches_the_hand_count(archive_path: Path) -> None:
         (PROVIDER, "acct-a", "getSMS", "bad date", 3),  # a, b, d
         (PROVIDER, "acct-a", "getMMS", "unknown type", 1),
     ]
-    assert status.unmapped_statuses.rows() == [
+    assert status.unknown_statuses.rows() == [
         (PROVIDER, "acct-a", "weird_code", 2),  # sms 3, mms 1
         (PROVIDER, "acct-a", "other_code", 1),
         (PROVIDER, "acct-b", "weird_code", 1),
@@ -190,7 +190,7 @@ def test_status_of_an_empty_archive(con: duckdb.DuckDBPyConnection) -> None:
         status.last_runs,
         status.media,
         status.rejected,
-        status.unmapped_statuses,
+        status.unknown_statuses,
     ):
         assert isinstance(frame, pl.DataFrame)
         assert frame.height == 0
@@ -228,3 +228,41 @@ def test_the_span_is_shown_in_the_accounts_time_zone(archive_path: Path) -> None
     text = console.export_text()
     # acct-a: 2024-01-05 10:00 UTC is 05:00 in New York (EST), 2024-02-10 08:00 UTC is 03:00
     assert "acct-a: 7 messages from 2024-01-05 05:00 to 2024-02-10 03:00 (America/New_York)" in text
+
+
+def test_status_lists_only_the_carrier_texts_no_rule_knows(archive_path: Path) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+
+    def outbound(message_id: str, carrier_status: str) -> dict[str, object]:
+        return message(
+            message_id,
+            sent_at=at(int(message_id)),
+            direction="outbound",
+            carrier_status=carrier_status,
+            status="unknown",
+        )
+
+    con = open_warehouse(archive_path)
+    # no news (the usual VoIP.ms text), an explicit unknown, and one text no rule knows
+    merge(
+        con,
+        "acct-a",
+        JAN,
+        messages=[
+            outbound("1", "Information not available"),
+            outbound("2", "Information not available"),
+            outbound("3", "UNKNOWN"),
+            outbound("4", "ERR_UNKNOWN 0x1F"),
+        ],
+    )
+    status = archive_status(con)
+    con.close()
+    console = Console(record=True, width=200)
+    render_status(status, console)
+    text = console.export_text()
+    assert "carrier statuses no rule knows" in text
+    assert "'ERR_UNKNOWN 0x1F'" in text
+    assert "Information not available" not in text
+    assert "'UNKNOWN'" not in text

@@ -44,7 +44,8 @@ SECTIONS: Final[tuple[Section, ...]] = (
         "Carrier status",
         "Delivery rate = delivered / (delivered + failed) outbound messages; sent, pending and "
         "unknown are not final and are left out. Failures keep the carrier's raw text; "
-        "unmapped statuses are raw texts no rule recognised (status 'unknown').",
+        "unmapped statuses are raw texts no rule recognised (status 'unknown'; an outbound "
+        "'Information not available' is no news, not unmapped).",
         ("status_by_period", "status_by_did", "delivery_rate"),
         ("delivery_rate", "status_by_did", "failures", "unmapped_statuses", "status_by_period"),
     ),

@@ -1,4 +1,6 @@
--- Raw carrier statuses that did not map (status 'unknown'), by direction, with their messages.
+-- Raw carrier statuses of the messages that read 'unknown', by direction, with their messages:
+-- no news, an explicit unknown, or a text no rule knows; the report keeps the last
+-- (transform.status.unmapped_only: the rules are polars, not SQL).
 WITH
 
 final AS (
