@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -83,7 +84,8 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:,.4g}"
+        # up to 4 decimals, never in exponent form (a p90 of 15,299.28 minutes, a rate 0.6667)
+        return f"{value:,.4f}".rstrip("0").rstrip(".") if math.isfinite(value) else str(value)
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, date | datetime):
