@@ -15,11 +15,12 @@ from warehouse import ArchiveStatus
 
 
 def _size(size: int | None) -> str:
+    """Bytes in decimal units (1 MB = 1,000,000 bytes), as the report counts them."""
     value = float(size or 0)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000:
             return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
-        value /= 1024
+        value /= 1000
     return f"{value:,.1f} TB"
 
 

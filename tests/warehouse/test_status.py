@@ -266,3 +266,21 @@ def test_status_lists_only_the_carrier_texts_no_rule_knows(archive_path: Path) -
     assert "'ERR_UNKNOWN 0x1F'" in text
     assert "Information not available" not in text
     assert "'UNKNOWN'" not in text
+
+
+def test_stored_bytes_are_shown_in_decimal_units_as_the_report_counts_them(
+    archive_path: Path,
+) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+
+    con = open_warehouse(archive_path)
+    build_archive(con)  # acct-a stores 1,000 + 2,500 bytes
+    status = archive_status(con)
+    con.close()
+    console = Console(record=True, width=200)
+    render_status(status, console)
+    stored = [line for line in console.export_text().splitlines() if "stored" in line]
+    assert stored
+    assert "3.5 kB" in stored[0], stored
