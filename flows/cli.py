@@ -193,7 +193,7 @@ def sandbox(
     credentials in VOIPMS_API_USERNAME / VOIPMS_API_PASSWORD when they are set; otherwise it
     prints the ones it accepts. Stop it with Ctrl-C.
     """
-    from flows.sandbox_command import SandboxOptionsError, run_sandbox
+    from flows.sandbox_command import SandboxOptionsError, SandboxPortError, run_sandbox
 
     settings = load_settings()
     try:
@@ -213,6 +213,8 @@ def sandbox(
         )
     except SandboxOptionsError as exc:
         fail(str(exc), code=2)
+    except SandboxPortError as exc:
+        fail(str(exc))
 
 
 @app.command()

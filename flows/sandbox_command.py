@@ -17,6 +17,10 @@ SANDBOX_USERNAME = "sandbox@example.com"
 SANDBOX_PASSWORD = "sandbox-password"  # noqa: S105 - the sandbox's public demo credential
 
 
+class SandboxPortError(RuntimeError):
+    """The sandbox could not listen on the port asked for."""
+
+
 class SandboxOptionsError(ValueError):
     """The options describe no account the sandbox can generate."""
 
@@ -74,13 +78,19 @@ def run_sandbox(
     with console.status(f"generating {messages:,} messages…"):
         account = SandboxAccount.generate(spec)
     username, password, from_settings = sandbox_credentials(settings)
-    server = SandboxServer(
-        account,
-        username=username,
-        password=password,
-        port=port,
-        faults=faults_from_rate(fault_rate, fault_seed, latency, rate_per_minute),
-    )
+    try:
+        server = SandboxServer(
+            account,
+            username=username,
+            password=password,
+            port=port,
+            faults=faults_from_rate(fault_rate, fault_seed, latency, rate_per_minute),
+        )
+    except OSError as exc:  # the port is taken, or not ours to take
+        raise SandboxPortError(
+            f"the sandbox cannot listen on port {port}: {exc.strerror or exc}; "
+            "pick another with --port (0 lets the system choose)"
+        ) from None
     shown_password = "(VOIPMS_API_PASSWORD from your settings)" if from_settings else password
     console.print(
         f"VoIP.ms sandbox: {account.message_count():,} messages, "

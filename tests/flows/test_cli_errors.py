@@ -153,3 +153,15 @@ def test_the_sandbox_export_line_pastes_whole_in_a_narrow_terminal(tmp_path: Pat
     assert exported["VOIPMS_API_USERNAME"] == sandbox_command.SANDBOX_USERNAME
     assert exported["VOIPMS_API_PASSWORD"] == sandbox_command.SANDBOX_PASSWORD
     assert exported["VOIPMS_MEDIA_HOSTS"].startswith("127.0.0.1")
+
+
+def test_a_sandbox_on_a_port_in_use_is_one_error_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _bare("sandbox", "--port", str(port), "--messages", "20", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert _error_lines(result.stderr) == result.stderr.splitlines(), result.stderr
+    (line,) = _error_lines(result.stderr)
+    assert f"cannot listen on port {port}" in line
