@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -24,6 +25,22 @@ def _size(size: int | None) -> str:
     return f"{value:,.1f} TB"
 
 
+def _archived_days(runs: pl.DataFrame) -> str:
+    """The days archived, and the days between them that never were."""
+    if runs.is_empty():
+        return "days archived: none yet"
+    spans = [(first, last) for first, last in runs.select("first_day", "last_day").rows()]
+    days = sum((last - first).days + 1 for first, last in spans)
+    text = f"days archived: {', '.join(f'{a} .. {b}' for a, b in spans)} ({days:,} days)"
+    gaps = [
+        f"{end + timedelta(days=1)} .. {start - timedelta(days=1)}"
+        for (_, end), (start, _) in itertools.pairwise(spans)
+    ]
+    if gaps:
+        text += f"; never archived: {', '.join(gaps)} (backfill them)"
+    return text
+
+
 def _when(value: datetime | None) -> str:
     return "—" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -42,7 +59,13 @@ def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]])
 
 
 def _accounts(status: ArchiveStatus) -> list[tuple[str, str]]:
-    frame = status.span.select("provider", "account").unique().sort("provider", "account")
+    """Accounts with messages or with windows done (a quiet account may have none)."""
+    keys = ("provider", "account")
+    frame = (
+        pl.concat([status.span.select(keys), status.windows.select(keys)])
+        .unique()
+        .sort("provider", "account")
+    )
     return [(str(p), str(a)) for p, a in frame.iter_rows()]
 
 
@@ -69,12 +92,16 @@ def render_status(
     if not accounts:
         console.print("The archive is empty: run `smsarchive backfill --start YYYY-MM-DD`.")
     for provider, account in accounts:
-        span = _of(status.span, provider, account).row(0, named=True)
-        console.print(
-            f"[bold]{provider} · {account}[/bold]: {span['messages']:,} messages from "
-            f"{_local(span['first_sent_at'], timezone)} to "
-            f"{_local(span['last_sent_at'], timezone)} ({timezone})"
-        )
+        spans = _of(status.span, provider, account)
+        if spans.is_empty():
+            console.print(f"[bold]{provider} · {account}[/bold]: no messages in the days archived")
+        else:
+            span = spans.row(0, named=True)
+            console.print(
+                f"[bold]{provider} · {account}[/bold]: {span['messages']:,} messages from "
+                f"{_local(span['first_sent_at'], timezone)} to "
+                f"{_local(span['last_sent_at'], timezone)} ({timezone})"
+            )
         counts = _of(status.messages, provider, account)
         rows = [
             (
@@ -93,9 +120,10 @@ def render_status(
         console.print(_table("messages", ["kind", "inbound", "outbound"], rows))
         for window in _of(status.windows, provider, account).iter_rows(named=True):
             console.print(
-                f"windows done: {window['windows']} covering {window['first_day']} .. "
-                f"{window['last_day']}, last at {_when(window['last_completed_at'])}"
+                f"windows done: {window['windows']}, the last at "
+                f"{_when(window['last_completed_at'])}"
             )
+        console.print(_archived_days(_of(status.archived_days, provider, account)))
         media = _of(status.media, provider, account)
         console.print(
             _table(

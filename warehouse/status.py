@@ -17,6 +17,8 @@ class ArchiveStatus:
     - messages: provider, account, kind, direction, messages
     - span: provider, account, messages, first_sent_at, last_sent_at
     - windows: provider, account, windows, first_day, last_day, last_completed_at
+    - archived_days: provider, account, first_day, last_day; one row per run of consecutive
+      local days the windows cover (two rows for an account: days between never archived)
     - last_runs: the latest run of each kind (kind, run_id, ..., started_at, finished_at,
       outcome, windows_merged, messages_inserted, messages_updated, detail)
     - media: provider, account, state, files, bytes (all four states, zero when none)
@@ -32,6 +34,7 @@ class ArchiveStatus:
     messages: pl.DataFrame
     span: pl.DataFrame
     windows: pl.DataFrame
+    archived_days: pl.DataFrame
     last_runs: pl.DataFrame
     media: pl.DataFrame
     rejected: pl.DataFrame
@@ -48,6 +51,7 @@ def archive_status(con: duckdb.DuckDBPyConnection) -> ArchiveStatus:
         messages=query_frame(con, "count_messages_by_kind"),
         span=query_frame(con, "find_message_span"),
         windows=query_frame(con, "count_done_windows"),
+        archived_days=query_frame(con, "find_archived_day_ranges"),
         last_runs=query_frame(con, "find_last_runs"),
         media=query_frame(con, "summarise_media_states"),
         rejected=query_frame(con, "count_rejected_by_reason"),

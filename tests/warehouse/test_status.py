@@ -31,6 +31,7 @@ from warehouse import (
 
 JAN = (date(2024, 1, 1), date(2024, 1, 31))
 FEB = (date(2024, 2, 1), date(2024, 2, 29))
+APR = (date(2024, 4, 1), date(2024, 4, 30))
 
 
 def at(day: int, hour: int = 12, month: int = 1) -> datetime:
@@ -158,6 +159,10 @@ def test_archive_status_matches_the_hand_count(archive_path: Path) -> None:
         ("acct-a", 2, JAN[0], FEB[1]),
         ("acct-b", 1, JAN[0], JAN[1]),
     ]
+    assert status.archived_days.rows() == [
+        (PROVIDER, "acct-a", JAN[0], FEB[1]),  # two windows, one after the other
+        (PROVIDER, "acct-b", JAN[0], JAN[1]),
+    ]
     assert status.last_runs.select("kind", "started_at", "outcome", "windows_merged").rows() == [
         ("backfill", at(1, month=3), "ok", 3),
         ("sync", at(3, month=3), "ok", 1),
@@ -284,3 +289,25 @@ def test_stored_bytes_are_shown_in_decimal_units_as_the_report_counts_them(
     stored = [line for line in console.export_text().splitlines() if "stored" in line]
     assert stored
     assert "3.5 kB" in stored[0], stored
+
+
+def test_status_names_the_days_never_archived_between_windows(archive_path: Path) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+
+    con = open_warehouse(archive_path)
+    # January and February, a refetch of days inside January, then April: March is missing
+    for window in (JAN, FEB, (date(2024, 1, 10), date(2024, 1, 20)), APR):
+        merge(con, "acct-a", window, messages=[])
+    status = archive_status(con)
+    con.close()
+    assert status.archived_days.select("first_day", "last_day").rows() == [
+        (JAN[0], FEB[1]),
+        APR,
+    ]
+    console = Console(record=True, width=200)
+    render_status(status, console)
+    text = console.export_text()
+    assert "days archived: 2024-01-01 .. 2024-02-29, 2024-04-01 .. 2024-04-30 (90 days)" in text
+    assert "never archived: 2024-03-01 .. 2024-03-31" in text
