@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import duckdb
 import polars as pl
 
@@ -9,7 +11,11 @@ from warehouse.batches import MEDIA_KEY, MEDIA_RESULT_COLUMNS, conform, dedupe, 
 from warehouse.queries import query_frame, query_row
 
 MAX_MEDIA_ATTEMPTS = 5
-"""A failed attachment is retried until it has this many attempts."""
+"""A failed attachment is retried by every run until it has this many attempts..."""
+
+FAILED_MEDIA_RETRY_AFTER = timedelta(hours=20)
+"""...and after that by the first run this long after its last attempt (a nightly sync then
+tries it once a night): a media host down for days loses nothing."""
 
 
 def pending_media(
@@ -19,12 +25,15 @@ def pending_media(
     limit: int | None = None,
     *,
     max_attempts: int = MAX_MEDIA_ATTEMPTS,
+    now: datetime | None = None,
 ) -> pl.DataFrame:
-    """Attachments to download: 'pending' ones and 'failed' ones with attempts < max_attempts.
+    """Attachments to download: 'pending' ones, and 'failed' ones with attempts < max_attempts
+    or whose last attempt ended FAILED_MEDIA_RETRY_AFTER before `now` (default: now).
 
     Columns: provider, account, message_id, position, url, state, attempts; fewest attempts
     first, then in the order they were first seen.
     """
+    now = now if now is not None else datetime.now(UTC)
     return query_frame(
         con,
         "select_pending_media",
@@ -33,6 +42,7 @@ def pending_media(
             "account": account,
             "limit": limit,
             "max_attempts": max_attempts,
+            "retry_before": now - FAILED_MEDIA_RETRY_AFTER,
         },
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -21,6 +21,7 @@ from tests.warehouse.builders import (
     rejected_frame,
 )
 from warehouse import MAX_MEDIA_ATTEMPTS, merge_window, pending_media, record_media_results
+from warehouse.media_queue import FAILED_MEDIA_RETRY_AFTER
 
 
 def add_media(
@@ -80,6 +81,22 @@ def test_pending_media_lists_what_is_left_to_fetch(con: duckdb.DuckDBPyConnectio
     assert pending_media(con, provider="other").height == 0
     assert pending_media(con, limit=1).height == 1
     assert pending_media(con, max_attempts=2)["state"].to_list() == ["pending", "pending"]
+
+
+def test_failed_media_out_of_attempts_are_retried_a_day_later(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # two runs during a media host outage: 4 attempts each, past MAX_MEDIA_ATTEMPTS
+    add_media(con, media_item("1", 1))
+    last_try = datetime(2024, 4, 2, 3, 0, tzinfo=UTC)
+    con.execute(
+        "UPDATE media SET state = 'failed', attempts = 8, fetched_at = ?, "
+        "last_error = 'connection_error'",
+        [last_try],
+    )
+    assert pending_media(con, now=last_try + timedelta(hours=1)).height == 0
+    retried = pending_media(con, now=last_try + FAILED_MEDIA_RETRY_AFTER + timedelta(seconds=1))
+    assert retried.select("message_id", "position", "attempts").rows() == [("1", 1, 8)]
 
 
 def test_results_update_the_rows_in_bulk(con: duckdb.DuckDBPyConnection) -> None:
