@@ -141,7 +141,8 @@ def friendly_errors() -> Iterator[None]:
 
 def print_summary(summary: dict[str, Any]) -> None:
     """The run's counts in a few plain lines."""
-    media = summary["media"]
+    from flows.media_step import describe_media
+
     typer.echo(
         f"{summary['kind']} {summary['start']}..{summary['end']}: "
         f"{summary['inserted']:,} new messages, {summary['updated']:,} known ones changed, "
@@ -150,8 +151,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     )
     typer.echo(
         f"windows: {summary['windows']} ({summary['windows_skipped']} already archived), "
-        f"{summary['api_calls']} API calls; media: {media['stored']} stored, "
-        f"{media['expired']} expired, {media['failed']} failed"
+        f"{summary['api_calls']} API calls; {describe_media(summary['media'])}"
     )
     for line in summary["notices"]:
         typer.echo(f"note: the API sent {line}")

@@ -16,6 +16,7 @@ from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import run_backfill
 from flows.export_run import run_export
+from flows.media_step import describe_media
 from flows.progress import Reporter
 from flows.report_command import run_report
 from flows.runtime import use_settings
@@ -94,12 +95,10 @@ def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
     made = run_report(demo, start=None, end=None, did=None, grain="week", out=None)
     with use_settings(demo):
         exported = run_export()
-    media = summary["media"]
     console.print(
         f"backfill {summary['start']}..{summary['end']}: {summary['inserted']:,} new messages, "
         f"{summary['updated']:,} known ones changed, {summary['rejected']} rejected rows, "
-        f"{summary['api_calls']} API calls; media: {media['stored']} stored, "
-        f"{media['expired']} expired, {media['failed']} failed"
+        f"{summary['api_calls']} API calls; {describe_media(summary['media'])}"
     )
     con = open_warehouse(demo.archive_path, read_only=True, upgrade=True)
     try:
