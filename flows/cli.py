@@ -109,9 +109,35 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+INTERRUPTED = "interrupted; nothing is lost, rerun to continue"
+
+
+def _query_interrupted(exc: BaseException) -> bool:
+    """Whether DuckDB stopped a query for Ctrl-C: it raises its own error, not KeyboardInterrupt
+    (RuntimeError "Query interrupted", or a scan of a polars frame that failed with it)."""
+    import duckdb
+
+    text = str(exc)
+    return (
+        isinstance(exc, duckdb.InterruptException)
+        or text == "Query interrupted"
+        or (isinstance(exc, duckdb.Error) and "KeyboardInterrupt" in text)
+    )
+
+
+def _os_error_line(exc: OSError) -> str:
+    """A file system error as one line naming the path (e.g. SMSARCHIVE_DATA_DIR's)."""
+    if isinstance(exc, FileExistsError) and exc.filename:
+        return f"cannot make the folder {exc.filename}: a file of that name is in the way"
+    where = f"cannot use {exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
 @contextmanager
 def friendly_errors() -> Iterator[None]:
     """Turn the errors a person can act on into one line and a non-zero exit."""
+    import duckdb
+
     from extract.voipms.errors import VoipMsError
     from flows.api_client import MissingCredentialsError
     from flows.archive_run import WindowsFailedError
@@ -134,7 +160,14 @@ def friendly_errors() -> Iterator[None]:
         # The traceback's frames hold the run's DuckDB connection; let it go before exit.
         traceback.clear_frames(exc.__traceback__)
     except KeyboardInterrupt:
-        message, code = "interrupted; nothing is lost, rerun to continue", 130
+        message, code = INTERRUPTED, 130
+    except (RuntimeError, duckdb.Error) as exc:
+        if not _query_interrupted(exc):
+            raise
+        message, code = INTERRUPTED, 130  # Ctrl-C while DuckDB ran a query
+    except OSError as exc:  # a data dir or output folder that cannot be made or written
+        message = _os_error_line(exc)
+        traceback.clear_frames(exc.__traceback__)
     if message is not None:
         fail(message, code=code)
 

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.errors import PendingMigrationsError, WarehouseBusyError, WarehouseError
+from warehouse.errors import (
+    PendingMigrationsError,
+    UnreadableArchiveError,
+    WarehouseBusyError,
+    WarehouseError,
+)
 from warehouse.migrate import apply_migrations, check_migrations
 from warehouse.queries import read_query
 from warehouse.writer_lock import writer_lock
@@ -90,7 +95,7 @@ def _connect(
         except duckdb.IOException as exc:
             busy = busy_error_from(exc, path)
             if busy is None:
-                raise
+                raise _unreadable(exc, path) from exc
             now = time.monotonic()
             if now >= deadline:
                 if wait > 0:
@@ -104,6 +109,19 @@ def _connect(
                 )
                 next_note = now + _NOTE_EVERY_SECONDS
             time.sleep(min(_POLL_SECONDS, max(deadline - now, 0.0)))
+
+
+def _unreadable(exc: duckdb.Error, path: Path) -> UnreadableArchiveError:
+    """What to say when DuckDB cannot open the archive, for a reason other than a lock."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "Permission denied" in reason:
+        advice = "check who may read and write it"
+    else:
+        advice = (
+            "if it is damaged, keep a copy, then restore it from a backup or move it aside "
+            "and backfill again"
+        )
+    return UnreadableArchiveError(f"the archive {path} cannot be opened ({reason}); {advice}")
 
 
 def _set_aside_unfinished(path: Path) -> None:

@@ -24,6 +24,10 @@ class WarehouseBusyError(WarehouseError):
         self.since = since
 
 
+class UnreadableArchiveError(WarehouseError):
+    """The archive file exists but DuckDB cannot read it (damaged, or not a DuckDB file)."""
+
+
 class LandingChangedError(WarehouseError):
     """A landed answer is missing or no longer the file its ledger row describes."""
 

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import duckdb
 import pytest
+import typer
 from prefect.settings import PREFECT_API_URL
 from typer.testing import CliRunner
 
 from extract.voipms.sandbox.server import SandboxServer
 from flows import sandbox_command
-from flows.cli import app
+from flows.cli import app, friendly_errors
 from tests.conftest import SANDBOX_PASSWORD
 from tests.flows.conftest import sandbox_env
+from warehouse import open_warehouse
 
 SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
 
@@ -165,3 +170,63 @@ def test_a_sandbox_on_a_port_in_use_is_one_error_line(tmp_path: Path) -> None:
     assert _error_lines(result.stderr) == result.stderr.splitlines(), result.stderr
     (line,) = _error_lines(result.stderr)
     assert f"cannot listen on port {port}" in line
+
+
+def _plain(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`smsarchive ARGS` with these settings alone, as a plain run (no Prefect)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
+    return subprocess.run(
+        [SMSARCHIVE, *args],
+        cwd=Path(env["SMSARCHIVE_DATA_DIR"]).parent,
+        env={**clean, "PREFECT_API_URL": "", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_damaged_archive_is_one_error_line_for_every_command(tmp_path: Path) -> None:
+    archive = tmp_path / "archive.duckdb"
+    open_warehouse(archive).close()
+    with archive.open("r+b") as file:
+        file.truncate(100_000)  # its blocks end before the file says they do
+    env = {
+        "SMSARCHIVE_DATA_DIR": str(tmp_path),
+        "VOIPMS_API_USERNAME": "me@example.com",
+        "VOIPMS_API_PASSWORD": "pw",
+    }
+    for command in (["status"], ["report"], ["export"], ["sync"]):
+        result = _plain(env, *command)
+        assert result.returncode == 1, (command, result.stderr)
+        (line,) = _error_lines(result.stderr)
+        assert f"the archive {archive} cannot be opened" in line, command
+        assert "restore it from a backup" in line
+
+
+def test_a_data_dir_that_is_a_file_is_one_error_line(tmp_path: Path) -> None:
+    in_the_way = tmp_path / "data"
+    in_the_way.write_text("not a folder")
+    env = {
+        "SMSARCHIVE_DATA_DIR": str(in_the_way),
+        "VOIPMS_API_USERNAME": "me@example.com",
+        "VOIPMS_API_PASSWORD": "pw",
+    }
+    result = _plain(env, "backfill", "--start", "2024-01-01", "--end", "2024-01-02")
+    assert result.returncode == 1, result.stderr
+    (line,) = _error_lines(result.stderr)
+    assert f"cannot make the folder {in_the_way}: a file of that name is in the way" in line
+
+
+def test_ctrl_c_while_duckdb_runs_a_query_is_the_interrupted_line() -> None:
+    con = duckdb.connect()
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(typer.Exit) as stopped, friendly_errors():
+            # DuckDB takes the Ctrl-C itself and raises its own error, not KeyboardInterrupt
+            con.execute("SELECT count(*) FROM range(10000000000) t(i) WHERE i % 7 = 3").fetchall()
+    finally:
+        timer.cancel()
+        con.close()
+    assert stopped.value.exit_code == 130
