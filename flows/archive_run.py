@@ -17,7 +17,7 @@ from extract.media import clean_stale_temp
 from extract.voipms.account_dids import AccountDids
 from extract.voipms.client import DEFAULT_USER_AGENT, VoipMsClient
 from extract.voipms.errors import AccessError, PermanentError, TransientError
-from extract.voipms.windows import Window, split_range
+from extract.voipms.windows import Window, split_range, uncovered_windows
 from flows.api_client import api_client
 from flows.media_step import MediaOutcome, download_pending, pending_items
 from flows.orchestration import prefect_wanted
@@ -372,16 +372,20 @@ def _run_windows(
     skip_settled: bool,
 ) -> None:
     account = client.username
-    windows = split_range(summary.start, summary.end)
-    summary.windows = len(windows)
     if skip_settled:
-        settled = settled_windows(con, PROVIDER, account)
-        todo = [w for w in windows if (w.start, w.end) not in settled]
-        summary.windows_skipped = len(windows) - len(todo)
-        if summary.windows_skipped:
-            logger.info("%d windows already archived: skipped", summary.windows_skipped)
+        # days settled windows hold are not asked again, however an earlier run cut them
+        settled = [
+            (first, last)
+            for first, last in settled_windows(con, PROVIDER, account)
+            if first <= summary.end and last >= summary.start
+        ]
+        todo = uncovered_windows(summary.start, summary.end, settled)
+        summary.windows_skipped = len(settled)
+        if settled:
+            logger.info("%d windows already archived: their days are skipped", len(settled))
     else:
-        todo = windows
+        todo = split_range(summary.start, summary.end)
+    summary.windows = len(todo) + summary.windows_skipped
     tracker = progress.stage("windows", len(todo), current_reporter().stage("windows", len(todo)))
     merger = WindowMerger(con, account, summary, tracker, steps)
     queue = list(reversed(todo))  # oldest first, popped from the end

@@ -296,8 +296,9 @@ def backfill(
 ) -> None:
     """Archive every message between two days (inclusive), in windows of at most 92 days.
 
-    Windows already archived after their last day was over are skipped, so a rerun only does
-    what is missing; an interrupted run loses nothing and duplicates nothing.
+    Days already archived by a window merged after its last day was over are not asked
+    again, whatever start the earlier run had, so a rerun only does what is missing; an
+    interrupted run loses nothing and duplicates nothing.
     """
     from flows.archive_run import account_today, run_backfill
     from flows.progress import Reporter

@@ -71,6 +71,35 @@ def split_range(start: date, end: date, max_days: int = API_MAX_DAYS) -> list[Wi
     return windows
 
 
+def uncovered_windows(
+    start: date,
+    end: date,
+    covered: Iterable[tuple[date, date]],
+    max_days: int = API_MAX_DAYS,
+) -> list[Window]:
+    """The days of `start`..`end` in no `covered` range (both ends inclusive), cut into windows.
+
+    Each run of uncovered days is cut on its own by `split_range`, so days an earlier run
+    archived are never asked again, whatever the windows it cut them into.
+    """
+    if start > end:
+        raise ValueError(f"the range cannot start ({start}) after it ends ({end})")
+    one_day = timedelta(days=1)
+    windows: list[Window] = []
+    cursor = start
+    for first, last in sorted(covered):
+        if last < cursor:
+            continue
+        if first > end:
+            break
+        if first > cursor:
+            windows += split_range(cursor, first - one_day, max_days)
+        cursor = last + one_day
+        if cursor > end:
+            return windows
+    return [*windows, *split_range(cursor, end, max_days)]
+
+
 @dataclass(frozen=True)
 class Query:
     """One getSMS/getMMS question: days `date_from`..`date_to`, optional filters, a row limit."""

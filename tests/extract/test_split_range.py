@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extract.voipms.windows import Window, split_range
+from extract.voipms.windows import Window, split_range, uncovered_windows
 
 DAYS = st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31))
 
@@ -68,3 +68,39 @@ def test_halves_are_consecutive_and_cover(start: date, length: int) -> None:
     assert later.start == earlier.end + timedelta(days=1)
     assert earlier.days + later.days == window.days
     assert abs(earlier.days - later.days) <= 1
+
+
+COVERED = st.lists(
+    st.tuples(DAYS, st.integers(min_value=0, max_value=400)).map(
+        lambda pair: (pair[0], pair[0] + timedelta(days=pair[1]))
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=300)
+@given(start=DAYS, length=st.integers(min_value=1, max_value=2000), covered=COVERED)
+def test_uncovered_windows_ask_every_day_no_covered_range_holds_and_no_other(
+    start: date, length: int, covered: list[tuple[date, date]]
+) -> None:
+    end = start + timedelta(days=length - 1)
+    windows = uncovered_windows(start, end, covered)
+
+    asked = [w.start + timedelta(days=n) for w in windows for n in range(w.days)]
+    expected = [
+        day
+        for day in (start + timedelta(days=n) for n in range(length))
+        if not any(first <= day <= last for first, last in covered)
+    ]
+    assert asked == expected  # in order, each once
+    assert all(1 <= w.days <= 92 for w in windows)
+
+
+def test_a_backfill_from_another_start_asks_only_the_days_left() -> None:
+    # 2019..2024 archived in 92-day windows from 2019-01-01; asked again from 2019-01-03
+    archived = [(w.start, w.end) for w in split_range(date(2019, 1, 1), date(2024, 12, 31))]
+    assert uncovered_windows(date(2019, 1, 3), date(2024, 12, 31), archived) == []
+    assert uncovered_windows(date(2018, 12, 1), date(2025, 1, 5), archived) == [
+        Window(date(2018, 12, 1), date(2018, 12, 31)),
+        Window(date(2025, 1, 1), date(2025, 1, 5)),
+    ]

@@ -182,8 +182,15 @@ def test_corrected_counts_messages_net_of_windows_that_disagree(
     before = first["carrier_status"]
     server.account.set_carrier_status(first["kind"], first["id"], "Changed since")
     try:
-        with use_settings(settings):  # other bounds: windows of their own, landed later
-            archive(settings, "backfill", date(2024, 1, 2), date(2024, 6, 29), PlainSteps())
+        with use_settings(settings):  # other bounds, refetched: windows of their own, landed later
+            archive(
+                settings,
+                "backfill",
+                date(2024, 1, 2),
+                date(2024, 6, 29),
+                PlainSteps(),
+                refetch=True,
+            )
     finally:
         server.account.set_carrier_status(first["kind"], first["id"], before)
     messages = table(settings, MESSAGES)

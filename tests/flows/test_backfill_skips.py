@@ -1,0 +1,52 @@
+"""A backfill asks the API only for days no settled window holds, however they were cut."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.server import SandboxServer
+from extract.voipms.sandbox.spec import AccountSpec
+from flows.archive_run import PlainSteps, archive
+from flows.runtime import use_settings
+from tests.conftest import serving
+from tests.flows.archive_checks import archived_messages, assert_matches_truth, truth_messages
+from tests.flows.conftest import sandbox_settings
+
+SPAN = (date(2024, 1, 1), date(2024, 6, 30))
+"""Two 92-day windows."""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxServer]:
+    account = SandboxAccount.generate(
+        AccountSpec(seed=43, messages=300, start=date(2023, 12, 1), end=SPAN[1], dids=2)
+    )
+    with serving(account) as srv:
+        yield srv
+
+
+def test_another_start_fetches_only_the_days_not_yet_archived(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    settings = sandbox_settings(server, tmp_path / "data")
+    with use_settings(settings):
+        archive(settings, "backfill", *SPAN, PlainSteps())
+        server.reset_counts()
+        inside = archive(settings, "backfill", date(2024, 1, 3), SPAN[1], PlainSteps())
+        asked_inside = server.call_counts()
+        server.reset_counts()
+        wider = archive(settings, "backfill", date(2023, 12, 1), SPAN[1], PlainSteps())
+        asked_wider = server.call_counts()
+    # every day of 2024-01-03..06-30 is held by the two settled windows: nothing is asked
+    assert (inside.windows, inside.windows_skipped) == (2, 2)
+    assert "getSMS" not in asked_inside
+    assert "getMMS" not in asked_inside
+    # from 2023-12-01 only December is new: one window of 31 days, one call of each method
+    assert (wider.windows, wider.windows_skipped) == (3, 2)
+    assert (asked_wider["getSMS"], asked_wider["getMMS"]) == (1, 1)
+    assert_matches_truth(archived_messages(settings.archive_path), truth_messages(server.account))
