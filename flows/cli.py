@@ -75,7 +75,9 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: "
+            + err["msg"].removeprefix("Value error, ")  # pydantic's word for a validator's error
+            for err in exc.errors()
         )
         typer.secho(f"error: bad setting: {problems}", err=True, fg="red")
         raise typer.Exit(2) from None
@@ -192,7 +194,9 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 @app.command()
 def sandbox(
-    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0 = any free port)")] = 8765,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="TCP port on 127.0.0.1 (0 = any free port)")
+    ] = 8765,
     seed: Annotated[int, typer.Option(help="seed of the synthetic account")] = 7,
     messages: Annotated[int, typer.Option(min=1, help="number of messages to generate")] = 5_000,
     start: Annotated[
@@ -496,11 +500,20 @@ def serve() -> None:
     runs is cancelled). Uses PREFECT_API_URL; when it is unset, starts a local Prefect server
     on 127.0.0.1 (port 4200 when free) and stops it on exit. Stop with Ctrl-C.
     """
+    from flows.schedule import nightly_schedule
     from flows.serve_command import serve_nightly
 
     settings = load_settings()
     if not settings.has_credentials:
         fail("set VOIPMS_API_USERNAME and VOIPMS_API_PASSWORD (see .env.example)", code=2)
+    try:
+        nightly_schedule(settings)
+    except ValueError:
+        fail(
+            "bad setting: SMSARCHIVE_SCHEDULE_CRON: not a cron schedule of five fields "
+            f"(minute hour day month weekday): {settings.smsarchive_schedule_cron!r}",
+            code=2,
+        )
     with friendly_errors():
         serve_nightly(settings)
 

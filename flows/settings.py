@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -101,6 +102,21 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("voipms_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+            # shown without any user:password@ part a URL may carry
+            shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+            raise ValueError(f"must be an http(s) URL such as {DEFAULT_API_URL}, not {shown!r}")
+        return value.strip()
+
+    @field_validator("smsarchive_data_dir", mode="before")
+    @classmethod
+    def _empty_is_the_default(cls, value: object) -> object:
+        return Path("data") if isinstance(value, str) and not value.strip() else value
 
     @field_validator("voipms_requests_per_minute", mode="before")
     @classmethod

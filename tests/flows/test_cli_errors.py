@@ -114,6 +114,7 @@ def _bare(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (["report", "--end", "20240101"], "'20240101' is not a day written YYYY-MM-DD"),
         (["backfill", "--strat", "2024-01-01"], "No such option: --strat"),
         (["sandbox", "--start", "2024-02-01", "--end", "2024-01-01"], "end must not be before"),
+        (["sandbox", "--port", "99999"], "less than or equal to 65535"),
     ],
 )
 def test_a_command_line_it_cannot_take_is_one_error_line(
@@ -230,3 +231,29 @@ def test_ctrl_c_while_duckdb_runs_a_query_is_the_interrupted_line() -> None:
         timer.cancel()
         con.close()
     assert stopped.value.exit_code == 130
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "command", "says"),
+    [
+        ("VOIPMS_API_URL", "notaurl", "sync", "VOIPMS_API_URL: must be an http(s) URL"),
+        ("VOIPMS_API_URL", "ftp://me:s3cret@voip.ms/x", "sync", "not 'ftp://voip.ms/x'"),
+        ("SMSARCHIVE_SCHEDULE_CRON", "61 * * *", "serve", "not a cron schedule of five fields"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it(
+    setting: str, value: str, command: str, says: str, tmp_path: Path
+) -> None:
+    env = {
+        "SMSARCHIVE_DATA_DIR": str(tmp_path / "data"),
+        "VOIPMS_API_USERNAME": "me@example.com",
+        "VOIPMS_API_PASSWORD": "pw",
+        setting: value,
+    }
+    result = _plain(env, command)
+    assert result.returncode == 2, result.stderr
+    (line,) = _error_lines(result.stderr)
+    assert f"bad setting: {setting}: " in line
+    assert says in line
+    assert "Value error" not in line
+    assert "s3cret" not in result.stderr

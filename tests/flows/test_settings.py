@@ -73,3 +73,10 @@ def test_duckdb_memory_limit_refuses_what_is_not_a_size(
     monkeypatch.setenv("SMSARCHIVE_DUCKDB_MEMORY_LIMIT", value)
     with pytest.raises(ValidationError, match="smsarchive_duckdb_memory_limit"):
         Settings()
+
+
+def test_an_empty_data_dir_is_the_default_not_the_current_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SMSARCHIVE_DATA_DIR", "")
+    assert Settings(_env_file=None).smsarchive_data_dir == Path("data")  # type: ignore[call-arg]
