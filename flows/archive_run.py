@@ -327,7 +327,13 @@ def archive(
                 )
                 summary.media = steps.media(con, settings, progress)
             except BaseException as exc:
-                finish_run(con, run_id, outcome="failed", detail=type(exc).__name__)
+                stopped = isinstance(exc, KeyboardInterrupt)  # Ctrl-C, or SIGTERM (the CLI)
+                finish_run(
+                    con,
+                    run_id,
+                    outcome="interrupted" if stopped else "failed",
+                    detail=type(exc).__name__,
+                )
                 raise
             summary.api_calls = client.stats().total_calls
             if summary.failed_windows:

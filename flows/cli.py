@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from types import FrameType
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -114,6 +118,27 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
 INTERRUPTED = "interrupted; nothing is lost, rerun to continue"
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a `kill`, a service manager stopping us), taken the way Ctrl-C is: the run is
+    closed as interrupted, media children stopped, the progress file removed."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _query_interrupted(exc: BaseException) -> bool:
     """Whether DuckDB stopped a query for Ctrl-C: it raises its own error, not KeyboardInterrupt
     (RuntimeError "Query interrupted", or a scan of a polars frame that failed with it)."""
@@ -136,8 +161,11 @@ def _os_error_line(exc: OSError) -> str:
 
 
 @contextmanager
-def friendly_errors() -> Iterator[None]:
-    """Turn the errors a person can act on into one line and a non-zero exit."""
+def friendly_errors(*, sigterm_stops: bool = True) -> Iterator[None]:
+    """Turn the errors a person can act on into one line and a non-zero exit.
+
+    With `sigterm_stops`, SIGTERM meanwhile stops the command as Ctrl-C does (exit 143).
+    """
     import duckdb
 
     from extract.voipms.errors import VoipMsError
@@ -149,7 +177,8 @@ def friendly_errors() -> Iterator[None]:
     message: str | None = None
     code = 1
     try:
-        yield
+        with _sigterm_as_interrupt() if sigterm_stops else contextlib.nullcontext():
+            yield
     except (
         VoipMsError,
         MissingCredentialsError,
@@ -161,6 +190,8 @@ def friendly_errors() -> Iterator[None]:
         message = str(exc)
         # The traceback's frames hold the run's DuckDB connection; let it go before exit.
         traceback.clear_frames(exc.__traceback__)
+    except Terminated:
+        message, code = f"stopped by SIGTERM; {INTERRUPTED.removeprefix('interrupted; ')}", 143
     except KeyboardInterrupt:
         message, code = INTERRUPTED, 130
     except (RuntimeError, duckdb.Error) as exc:
@@ -514,7 +545,7 @@ def serve() -> None:
             f"(minute hour day month weekday): {settings.smsarchive_schedule_cron!r}",
             code=2,
         )
-    with friendly_errors():
+    with friendly_errors(sigterm_stops=False):  # Prefect's runner stops on SIGTERM itself
         serve_nightly(settings)
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from datetime import date
 from pathlib import Path
+
+import duckdb
 
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.faults import FaultConfig
@@ -114,3 +117,49 @@ def test_progress_that_cannot_be_written_does_not_stop_the_run(tmp_path: Path) -
     gone.write_text("a file where the data dir should be")
     with run_progress(gone, "backfill") as progress:  # every write fails: nothing raised
         progress.stage("windows", 1, Counter()).advance()
+
+
+def test_sigterm_stops_a_backfill_as_ctrl_c_does(tmp_path: Path) -> None:
+    account = SandboxAccount.generate(
+        AccountSpec(seed=5, messages=600, start=date(2024, 1, 1), end=date(2024, 12, 31), dids=2)
+    )
+    with SandboxServer(
+        account,
+        username=SANDBOX_USERNAME,
+        password=SANDBOX_PASSWORD,
+        faults=FaultConfig(latency_s=1.0),
+    ) as server:
+        data_dir = tmp_path / "data"
+        clean = {
+            k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))
+        }
+        env = {**clean, **sandbox_env(server, data_dir), "VOIPMS_MAX_CONCURRENCY": "1"}
+        env.pop("PREFECT_API_URL", None)
+        backfill = subprocess.Popen(
+            [SMSARCHIVE, "backfill", "--start", "2024-01-01", "--end", "2024-12-31"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            # once windows are being fetched: the run is in sync_runs
+            while not (read_run_progress(data_dir) or {}).get("stages"):
+                assert backfill.poll() is None, backfill.communicate()[1]
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            backfill.send_signal(signal.SIGTERM)  # as `kill` or a service manager stops it
+            _, errors = backfill.communicate(timeout=60)
+        finally:
+            backfill.kill()
+    assert backfill.returncode == 143, errors
+    assert "Traceback" not in errors
+    assert errors.rstrip().splitlines()[-1] == (
+        "error: stopped by SIGTERM; nothing is lost, rerun to continue"
+    )
+    assert not (data_dir / PROGRESS_NAME).exists()
+    with duckdb.connect(str(data_dir / "archive.duckdb"), read_only=True) as con:
+        runs = con.execute("SELECT outcome, detail FROM sync_runs").fetchall()
+    assert runs == [("interrupted", "Terminated")]
