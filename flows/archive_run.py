@@ -282,7 +282,7 @@ def archive(
     if start is not None and end is not None and start > end:
         raise ValueError(f"start {start} is after end {end}")
     data_dir = settings.smsarchive_data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
     wait = settings.smsarchive_busy_wait_seconds
     with (
         writer_lock(data_dir, wait=wait),

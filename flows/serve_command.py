@@ -77,7 +77,7 @@ def prefect_api(data_dir: Path) -> Iterator[str]:
         return
     port = DEFAULT_PORT if _port_is_free(DEFAULT_PORT) else _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
     log_path = data_dir / SERVER_LOG
     with log_path.open("ab") as log:
         server = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter

@@ -54,7 +54,7 @@ def open_warehouse(
             f"there is no archive at {path} yet: run `smsarchive backfill` or `sync` first"
         )
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private: owner only
         _set_aside_unfinished(path)
     config: dict[str, str | bool | int | float | list[str]] = {}
     if memory_limit is not None:

@@ -30,7 +30,7 @@ def writer_lock(data_dir: Path, *, wait: float = 0) -> Iterator[Path]:
     to `wait` seconds, then gets `WarehouseBusyError` naming the holder's PID and start time.
     The lock is the kernel's (flock), so it is released when its holder dies, however.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
     path = data_dir / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:

@@ -144,3 +144,16 @@ def test_writer_alive_tells_a_live_writer_from_a_killed_one(tmp_path: Path) -> N
     holder = {"pid": int(dead.stdout), "host": socket.gethostname(), "started_at": "x"}
     (tmp_path / ".writer.lock").write_text(json.dumps(holder), encoding="utf-8")
     assert not writer_alive(tmp_path)
+
+
+def test_a_data_dir_the_archive_makes_is_its_owners_alone(tmp_path: Path) -> None:
+    # private messages: under the usual umask 022 the folder would be readable by all
+    old = os.umask(0o022)
+    try:
+        with writer_lock(tmp_path / "locked"):
+            pass
+        open_warehouse(tmp_path / "opened" / "archive.duckdb").close()
+    finally:
+        os.umask(old)
+    for made in ("locked", "opened"):
+        assert (tmp_path / made).stat().st_mode & 0o777 == 0o700, made
