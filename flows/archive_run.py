@@ -299,6 +299,13 @@ def archive(
                 newest = newest_archived_day(con, PROVIDER, account)
                 lookback = timedelta(days=settings.smsarchive_sync_lookback_days)
                 start = (newest if newest is not None and newest <= end else end) - lookback
+                if newest is None:
+                    logger.warning(
+                        "nothing of %s is archived yet: sync fetches the last %d days only; "
+                        "`smsarchive backfill --start YYYY-MM-DD` fetches the history",
+                        account,
+                        lookback.days,
+                    )
             if start is None or end is None:
                 raise ValueError("a backfill needs a start and an end day")
             progress.retitle(f"{kind} {start}..{end}")

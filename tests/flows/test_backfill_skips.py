@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -50,3 +51,17 @@ def test_another_start_fetches_only_the_days_not_yet_archived(
     assert (wider.windows, wider.windows_skipped) == (3, 2)
     assert (asked_wider["getSMS"], asked_wider["getMMS"]) == (1, 1)
     assert_matches_truth(archived_messages(settings.archive_path), truth_messages(server.account))
+
+
+def test_a_first_sync_says_the_history_needs_a_backfill(
+    server: SandboxServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = sandbox_settings(server, tmp_path / "data")
+    with use_settings(settings), caplog.at_level(logging.WARNING, logger="smsarchive"):
+        archive(settings, "sync", None, None, PlainSteps())
+        archive(settings, "sync", None, None, PlainSteps())  # now it has something: no word
+    said = [r.getMessage() for r in caplog.records if "fetches the history" in r.getMessage()]
+    assert said == [
+        f"nothing of {server.username} is archived yet: sync fetches the last 7 days only; "
+        "`smsarchive backfill --start YYYY-MM-DD` fetches the history"
+    ]
