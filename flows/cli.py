@@ -190,14 +190,17 @@ def friendly_errors(*, sigterm_stops: bool = True) -> Iterator[None]:
         message = str(exc)
         # The traceback's frames hold the run's DuckDB connection; let it go before exit.
         traceback.clear_frames(exc.__traceback__)
-    except Terminated:
-        message, code = f"stopped by SIGTERM; {INTERRUPTED.removeprefix('interrupted; ')}", 143
-    except KeyboardInterrupt:
-        message, code = INTERRUPTED, 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+        if isinstance(exc, Terminated):
+            message, code = f"stopped by SIGTERM; {INTERRUPTED.removeprefix('interrupted; ')}", 143
+        else:
+            message, code = INTERRUPTED, 130
+        traceback.clear_frames(exc.__traceback__)  # DuckDB objects are let go before exit
     except (RuntimeError, duckdb.Error) as exc:
         if not _query_interrupted(exc):
             raise
         message, code = INTERRUPTED, 130  # Ctrl-C while DuckDB ran a query
+        traceback.clear_frames(exc.__traceback__)
     except OSError as exc:  # a data dir or output folder that cannot be made or written
         message = _os_error_line(exc)
         traceback.clear_frames(exc.__traceback__)

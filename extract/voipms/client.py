@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_exponential_jitter,
 )
@@ -320,7 +320,9 @@ class VoipMsClient:
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
             wait=wait,
-            retry=retry_if_exception_type(TransientError),
+            # a call still in flight when its run ended (and closed the client) stops here,
+            # instead of retrying, and logging that it does, against a closed client
+            retry=retry_if_exception(self._worth_retrying),
             before_sleep=lambda state: self._on_retry(method, state),
             reraise=True,
         )
@@ -332,6 +334,9 @@ class VoipMsClient:
                 self._failures[error.code] += 1
             logger.debug("%s", error)
             raise
+
+    def _worth_retrying(self, error: BaseException) -> bool:
+        return isinstance(error, TransientError) and not self._closed
 
     def _on_retry(self, method: str, state: RetryCallState) -> None:
         with self._lock:
@@ -349,6 +354,8 @@ class VoipMsClient:
         )
 
     def _attempt(self, method: str, form: dict[str, str]) -> dict[str, Any]:
+        if self._closed:  # closed while this call waited to try again
+            raise RuntimeError("this VoipMsClient is closed")
         with self._slots:
             if self._pacer is not None:
                 self._pacer.wait()

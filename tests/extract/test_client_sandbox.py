@@ -392,3 +392,32 @@ def test_backoff_does_not_hold_a_concurrency_slot(
     server.set_faults(FaultConfig(maintenance=1.0))
     worker.join()
     assert [e.code for e in failed] == ["method_maintenance"]
+
+
+def test_a_call_in_flight_when_the_client_closes_stops_retrying(
+    server: SandboxServer, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a run that ended (and closed its client) while a window's call was still failing
+    server.set_faults(FaultConfig(http_500=1.0))
+    client = make_client(max_attempts=6, backoff_base=0.5, backoff_max=0.5)
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.get_dids_info()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    caplog.set_level(logging.INFO, logger="extract.voipms.client")
+    worker = threading.Thread(target=call)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not any("retrying" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    client.close()  # during the first backoff
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert [str(e) for e in outcome] == ["this VoipMsClient is closed"]
+    assert server.call_counts()["getDIDsInfo"] == 1  # not the six tries a live client makes
+    assert sum("retrying" in r.getMessage() for r in caplog.records) == 1
