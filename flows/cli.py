@@ -494,6 +494,14 @@ def report(
             "with reports/latest pointing at it)",
         ),
     ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            metavar="EMAIL",
+            help="one account of the archive (default: every account it holds, counted "
+            "together; `status` lists them)",
+        ),
+    ] = None,
 ) -> None:
     """Report on the archive: volume, carrier status, replies and media, as HTML, PNG and CSV.
 
@@ -519,6 +527,7 @@ def report(
             did=did,
             grain=grain,  # type: ignore[arg-type]  # checked against GRAINS above
             out=Path(out) if out else None,
+            account=account,
         )
     for label, value in result["summary"].items():
         typer.echo(f"{label:>16}: {value}")

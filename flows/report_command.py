@@ -22,6 +22,7 @@ def run_report(
     did: str | None,
     grain: Grain,
     out: Path | None,
+    account: str | None = None,
 ) -> dict[str, Any]:
     """Write the report (as the `report` flow when Prefect is configured); folder, page, summary."""
     if not settings.archive_path.exists():
@@ -29,9 +30,13 @@ def run_report(
             f"no archive at {settings.archive_path}: run `smsarchive backfill` first"
         )
     if not prefect_wanted():
-        return make_report(settings, start=start, end=end, did=did, grain=grain, out=out).result
+        return make_report(
+            settings, start=start, end=end, did=did, grain=grain, out=out, account=account
+        ).result
     from flows.report_flow import report
 
     with use_settings(settings):
-        result: dict[str, Any] = report(start=start, end=end, did=did, grain=grain, out=out)
+        result: dict[str, Any] = report(
+            start=start, end=end, did=did, grain=grain, out=out, account=account
+        )
     return result

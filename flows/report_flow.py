@@ -39,6 +39,7 @@ def report(
     did: str | None = None,
     grain: Grain = "week",
     out: Path | None = None,
+    account: str | None = None,
 ) -> dict[str, Any]:
     """Write a report of local days `start`..`end` (None: open) for one DID or all.
 
@@ -52,6 +53,7 @@ def report(
         did=did,
         grain=grain,
         out=out,
+        account=account,
         read=read_tables_task,
         write=write_report_task,
     )

@@ -64,17 +64,19 @@ def make_report(
     did: str | None = None,
     grain: Grain = "week",
     out: Path | None = None,
+    account: str | None = None,
     read: ReadTables = read_tables,
     write: WriteReport = write_files,
 ) -> ReportRun:
-    """Write a report of local days `start`..`end` (None: open) for one DID or all.
+    """Write a report of local days `start`..`end` (None: open) for one DID or all, of one
+    `account` or all of the archive's (counted together).
 
     Without `out` it goes to `<data dir>/reports/<UTC timestamp>/` and `reports/latest` is
     pointed at it. `read` and `write` are the steps (plain, or Prefect tasks).
     """
     # as archived: a DID typed as the portal shows it (10 digits) is the same DID
     did = e164_of(did) if did is not None else None
-    scope = ReportScope(settings.voipms_account_timezone, start, end, did, grain)
+    scope = ReportScope(settings.voipms_account_timezone, start, end, did, grain, account)
     made_at = datetime.now(UTC)
     folder = out if out is not None else default_folder(settings.smsarchive_data_dir, made_at)
     tables = read(settings.archive_path, scope)

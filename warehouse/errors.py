@@ -32,5 +32,9 @@ class LandingChangedError(WarehouseError):
     """A landed answer is missing or no longer the file its ledger row describes."""
 
 
+class UnknownAccountError(WarehouseError):
+    """A report was asked for an account the archive holds no message of."""
+
+
 class UnknownDidError(WarehouseError):
     """A report was asked about a DID the archive holds no message on."""

@@ -13,7 +13,8 @@ GRAINS: tuple[str, ...] = get_args(Grain)
 
 @dataclass(frozen=True)
 class ReportScope:
-    """The messages a report counts: local days `start`..`end` (None: open), one `did` or all.
+    """The messages a report counts: local days `start`..`end` (None: open), one `did` or all,
+    of one `account` or all (counted together).
 
     `grain` is the period of the time series; `timezone` the IANA zone local days are in.
     """
@@ -23,6 +24,7 @@ class ReportScope:
     end: date | None = None
     did: str | None = None
     grain: Grain = "week"
+    account: str | None = None
 
     def __post_init__(self) -> None:
         if self.grain not in GRAINS:
@@ -34,7 +36,7 @@ class ReportScope:
     @property
     def whole_archive(self) -> bool:
         """Every day and every DID: nothing to leave out."""
-        return self.start is None and self.end is None and self.did is None
+        return self.start is None and self.end is None and self.did is None and not self.account
 
     def parameters(self) -> dict[str, object]:
         """Every bound parameter a report query may use (`$start`, `$end`, `$did`, ...)."""
@@ -44,10 +46,13 @@ class ReportScope:
             "did": self.did,
             "grain": self.grain,
             "tz": self.timezone,
+            "account": self.account,
         }
 
     def describe(self) -> str:
         """One line saying what is covered, for titles and summaries."""
         days = f"{self.start or 'first day'} to {self.end or 'last day'}"
         who = self.did or "all DIDs"
+        if self.account:
+            who = f"{self.account}, {who}"
         return f"{days} ({self.timezone}), {who}, by {self.grain}"

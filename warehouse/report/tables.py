@@ -8,7 +8,7 @@ from typing import Final
 import duckdb
 import polars as pl
 
-from warehouse.errors import UnknownDidError
+from warehouse.errors import UnknownAccountError, UnknownDidError
 from warehouse.queries import query_frame, read_query
 from warehouse.report.params import ReportScope
 
@@ -97,9 +97,18 @@ def report_table(con: duckdb.DuckDBPyConnection, name: str, scope: ReportScope) 
 def report_tables(con: duckdb.DuckDBPyConnection, scope: ReportScope) -> dict[str, pl.DataFrame]:
     """Every report table for `scope`, by name, in `REPORT_TABLES` order.
 
-    Raises UnknownDidError for a DID the archive holds no message on (an empty report of a
-    mistyped DID would look like a quiet number).
+    Raises UnknownAccountError or UnknownDidError for an account or a DID the archive holds
+    no message of (an empty report of a mistyped one would look like a quiet number).
     """
+    if scope.account is not None:
+        accounts = [
+            str(row[0]) for row in con.execute(read_query("select_archived_accounts")).fetchall()
+        ]
+        if scope.account not in accounts:
+            raise UnknownAccountError(
+                f"the archive holds no message of account {scope.account}; "
+                f"its accounts: {', '.join(accounts) or 'none yet'}"
+            )
     if scope.did is not None:
         dids = [str(row[0]) for row in con.execute(read_query("select_archived_dids")).fetchall()]
         if scope.did not in dids:

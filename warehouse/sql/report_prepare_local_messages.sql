@@ -1,4 +1,4 @@
--- The messages a report reads (one DID or all), each with its local time in the scope's zone and
+-- The messages a report reads (of one account or all, on one DID or all), each with its local time in the scope's zone and
 -- whether its local day is in the scope's days; a temp view over report_scope (prepared first).
 CREATE OR REPLACE TEMP VIEW report_local_messages AS
 WITH
@@ -12,7 +12,7 @@ offsets AS (
         s.offsets[(epoch_us(m.sent_at) - s.first_hour_us) // 3600000000 + 1] AS offset_us
     FROM main.messages AS m
     CROSS JOIN temp.report_scope AS s
-    WHERE s.did IS NULL OR m.did = s.did
+    WHERE (s.did IS NULL OR m.did = s.did) AND (s.account IS NULL OR m.account = s.account)
 ),
 
 localised AS (

@@ -34,6 +34,7 @@ SELECT
     $start::DATE AS first_day,
     $end::DATE AS last_day,
     $did::VARCHAR AS did,
+    $account::VARCHAR AS account,
     (SELECT min(hour_us) FROM offsets) AS first_hour_us,
     (
         SELECT list(CASE WHEN at_start = at_end THEN at_start END ORDER BY hour_us)

@@ -1,0 +1,35 @@
+"""A report of one account of an archive holding several, or of all of them together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.report.archive_rows import CONVERSATIONS, MEDIA, TZ, build_archive
+from warehouse import open_warehouse
+from warehouse.errors import UnknownAccountError
+from warehouse.report import ReportScope, report_tables
+
+ME, OTHER = "me@example.com", "other@example.com"
+
+
+def test_a_report_counts_one_account_or_all_of_them(tmp_path: Path) -> None:
+    path = build_archive(tmp_path / "archive.duckdb", CONVERSATIONS, MEDIA)
+    con = open_warehouse(path)
+    try:
+        # the same conversations again, as a second account's
+        copy = "SELECT * REPLACE ($other AS account) FROM"
+        con.execute(f"INSERT INTO messages {copy} messages", {"other": OTHER})
+        con.execute(f"INSERT INTO media {copy} media", {"other": OTHER})
+        every = report_tables(con, ReportScope(TZ))
+        mine = report_tables(con, ReportScope(TZ, account=ME))
+        with pytest.raises(UnknownAccountError, match=f"its accounts: {ME}, {OTHER}"):
+            report_tables(con, ReportScope(TZ, account="typo@example.com"))
+    finally:
+        con.close()
+    messages = len(CONVERSATIONS)
+    assert every["totals"]["messages"].to_list() == [2 * messages]
+    assert mine["totals"]["messages"].to_list() == [messages]
+    assert mine["media_states"]["files"].sum() == len(MEDIA)
+    assert every["media_states"]["files"].sum() == 2 * len(MEDIA)
