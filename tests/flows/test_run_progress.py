@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -58,11 +60,13 @@ def test_progress_is_written_as_it_moves_and_removed_at_the_end(tmp_path: Path) 
     assert read_run_progress(tmp_path) is None
 
 
-def test_status_during_a_backfill_shows_its_progress(tmp_path: Path) -> None:
+@contextmanager
+def slow_backfill(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path, dict[str, str]]]:
+    """`smsarchive backfill` of 2024 running against a sandbox that answers in a second, once
+    its windows are being fetched (the run is in sync_runs): the process, data dir and env."""
     account = SandboxAccount.generate(
         AccountSpec(seed=5, messages=600, start=date(2024, 1, 1), end=date(2024, 12, 31), dids=2)
     )
-    # slow answers keep the backfill running while status is asked
     with SandboxServer(
         account,
         username=SANDBOX_USERNAME,
@@ -85,19 +89,26 @@ def test_status_during_a_backfill_shows_its_progress(tmp_path: Path) -> None:
         )
         try:
             deadline = time.monotonic() + 60
-            while read_run_progress(data_dir) is None and time.monotonic() < deadline:
+            while not (read_run_progress(data_dir) or {}).get("stages"):
                 assert backfill.poll() is None, backfill.communicate()[1]
+                assert time.monotonic() < deadline
                 time.sleep(0.05)
-            status, report = (
-                subprocess.run(
-                    [SMSARCHIVE, *args], cwd=tmp_path, env=env, capture_output=True, text=True
-                )
-                for args in (["status"], ["report"])
-            )
-            _, errors = backfill.communicate(timeout=120)
+            yield backfill, data_dir, env
         finally:
             backfill.kill()
-        assert backfill.returncode == 0, errors
+
+
+def test_status_during_a_backfill_shows_its_progress(tmp_path: Path) -> None:
+    # slow answers keep the backfill running while status is asked
+    with slow_backfill(tmp_path) as (backfill, data_dir, env):
+        status, report = (
+            subprocess.run(
+                [SMSARCHIVE, *args], cwd=tmp_path, env=env, capture_output=True, text=True
+            )
+            for args in (["status"], ["report"])
+        )
+        _, errors = backfill.communicate(timeout=120)
+    assert backfill.returncode == 0, errors
     assert status.returncode == 0, status.stderr
     assert f"backfill 2024-01-01..2024-12-31 is running (process {backfill.pid}" in status.stdout
     assert "windows" in status.stdout
@@ -120,40 +131,9 @@ def test_progress_that_cannot_be_written_does_not_stop_the_run(tmp_path: Path) -
 
 
 def test_sigterm_stops_a_backfill_as_ctrl_c_does(tmp_path: Path) -> None:
-    account = SandboxAccount.generate(
-        AccountSpec(seed=5, messages=600, start=date(2024, 1, 1), end=date(2024, 12, 31), dids=2)
-    )
-    with SandboxServer(
-        account,
-        username=SANDBOX_USERNAME,
-        password=SANDBOX_PASSWORD,
-        faults=FaultConfig(latency_s=1.0),
-    ) as server:
-        data_dir = tmp_path / "data"
-        clean = {
-            k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))
-        }
-        env = {**clean, **sandbox_env(server, data_dir), "VOIPMS_MAX_CONCURRENCY": "1"}
-        env.pop("PREFECT_API_URL", None)
-        backfill = subprocess.Popen(
-            [SMSARCHIVE, "backfill", "--start", "2024-01-01", "--end", "2024-12-31"],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            # once windows are being fetched: the run is in sync_runs
-            while not (read_run_progress(data_dir) or {}).get("stages"):
-                assert backfill.poll() is None, backfill.communicate()[1]
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-            backfill.send_signal(signal.SIGTERM)  # as `kill` or a service manager stops it
-            _, errors = backfill.communicate(timeout=60)
-        finally:
-            backfill.kill()
+    with slow_backfill(tmp_path) as (backfill, data_dir, _):
+        backfill.send_signal(signal.SIGTERM)  # as `kill` or a service manager stops it
+        _, errors = backfill.communicate(timeout=60)
     assert backfill.returncode == 143, errors
     assert "Traceback" not in errors
     assert errors.rstrip().splitlines()[-1] == (
