@@ -24,6 +24,10 @@ class WarehouseBusyError(WarehouseError):
         self.since = since
 
 
+class ForeignExportFolderError(WarehouseError):
+    """An export was asked into a folder holding what no export made (it would replace it)."""
+
+
 class UnreadableArchiveError(WarehouseError):
     """The archive file exists but DuckDB cannot read it (damaged, or not a DuckDB file)."""
 

@@ -16,6 +16,7 @@ from polars.testing import assert_frame_equal
 from flows.settings import Settings
 from tests.export.frames import read_with_duckdb, read_with_polars
 from warehouse import WarehouseBusyError
+from warehouse.errors import ForeignExportFolderError
 from warehouse.export import EXPORT_TABLES, TableExport, export_archive
 from warehouse.export.single_exporter import export_lock
 
@@ -124,3 +125,45 @@ def test_a_second_export_into_the_same_folder_waits_its_turn(
     with export_lock(tmp_path), pytest.raises(WarehouseBusyError, match="another export"):
         export_archive(archive.archive_path, tmp_path)
     assert not (tmp_path / "current").exists()
+
+
+def _tree(root: Path) -> dict[str, bytes | None]:
+    return {
+        str(path.relative_to(root)): path.read_bytes() if path.is_file() else None
+        for path in sorted(root.rglob("*"))
+    }
+
+
+@pytest.mark.parametrize(
+    "theirs",
+    [
+        {".cache-tmp/keep": b"k"},  # named like an export's temp folder
+        {"current": b"precious"},  # a file where the export's link would go
+        {"current/notes.txt": b"n"},  # a folder there
+        {"_manifest.json": b'{"mine": 1}'},  # another tool's manifest
+        {"photos/2023.jpg": b"p"},
+    ],
+)
+def test_a_folder_holding_what_no_export_made_is_refused_untouched(
+    archive: Settings, tmp_path: Path, theirs: dict[str, bytes]
+) -> None:
+    out = tmp_path / "out"
+    for name, data in theirs.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+    before = _tree(out)
+    with pytest.raises(ForeignExportFolderError, match="holds what no export made"):
+        export_archive(archive.archive_path, out)
+    assert _tree(out) == before  # not even a lock file left
+
+
+def test_an_earlier_export_keeps_only_its_own_snapshots_pruned(
+    archive: Settings, tmp_path: Path
+) -> None:
+    first = export_archive(archive.archive_path, tmp_path)
+    (tmp_path / "snapshots" / "2023-photos").mkdir()
+    with pytest.raises(ForeignExportFolderError, match="snapshots/2023-photos"):
+        export_archive(archive.archive_path, tmp_path)
+    (tmp_path / "snapshots" / "2023-photos").rmdir()
+    export_archive(archive.archive_path, tmp_path)
+    assert (tmp_path / "snapshots" / first.snapshot).is_dir()  # the two newest are kept

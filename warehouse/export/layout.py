@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
+from typing import Final
 
 SNAPSHOTS = "snapshots"
 CURRENT = "current"
@@ -14,6 +16,15 @@ TEMP_PREFIX = ".export-"
 TEMP_SUFFIX = "-tmp"
 KEEP_SNAPSHOTS = 2
 """The current snapshot and the one before it, for readers that opened it just before a swap."""
+
+
+SNAPSHOT_ID: Final = re.compile(r"\d{8}T\d{12}Z")
+"""What `snapshot_id` makes: only folders named so are snapshots an export may prune."""
+
+_OWN_TEMP: Final = re.compile(
+    rf"\.(?:export-|{CURRENT}-)\d{{8}}T\d{{12}}Z{TEMP_SUFFIX}|\.{re.escape(MANIFEST)}{TEMP_SUFFIX}"
+)
+"""The temp entries an export makes (see temp_dir, point_current_at, write_file_atomically)."""
 
 
 def snapshot_id(when: datetime) -> str:
@@ -35,11 +46,38 @@ def stale_temp_entries(out_dir: Path) -> list[Path]:
     """Temp folders, links and files left by exports that crashed (hold the lock to call this)."""
     if not out_dir.is_dir():
         return []
-    return sorted(
-        path
-        for path in out_dir.iterdir()
-        if path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX)
-    )
+    return sorted(path for path in out_dir.iterdir() if _OWN_TEMP.fullmatch(path.name))
+
+
+def foreign_entries(out_dir: Path, own: set[str]) -> list[str]:
+    """Names in `out_dir` an export did not make (`own`: other names it may hold, e.g. its
+    lock file), so that exporting there would replace or prune what it does not own: a
+    `current` that is not a link, a `_manifest.json` or `snapshots/` entry not of an export."""
+    if not out_dir.is_dir():
+        return []
+    foreign = []
+    for path in out_dir.iterdir():
+        name = path.name
+        if name in own or _OWN_TEMP.fullmatch(name):
+            continue
+        if name == CURRENT and path.is_symlink():
+            continue
+        if name == MANIFEST and path.is_file() and '"snapshot_path"' in _head(path):
+            continue
+        if name == SNAPSHOTS and path.is_dir() and not path.is_symlink():
+            foreign += [
+                f"{SNAPSHOTS}/{entry.name}"
+                for entry in path.iterdir()
+                if not (SNAPSHOT_ID.fullmatch(entry.name) and entry.is_dir())
+            ]
+            continue
+        foreign.append(name)
+    return sorted(foreign)
+
+
+def _head(path: Path) -> str:
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        return handle.read(4096)
 
 
 def remove_tree(path: Path) -> None:
@@ -99,7 +137,10 @@ def prune_snapshots(out_dir: Path, keep: int = KEEP_SNAPSHOTS) -> list[str]:
     if not root.is_dir():
         return []
     current = current_snapshot(out_dir)
-    ids = sorted((p.name for p in root.iterdir() if p.is_dir()), reverse=True)
+    ids = sorted(
+        (p.name for p in root.iterdir() if p.is_dir() and SNAPSHOT_ID.fullmatch(p.name)),
+        reverse=True,
+    )
     doomed = [name for name in ids[keep:] if name != current]
     for name in doomed:
         shutil.rmtree(root / name)

@@ -10,9 +10,11 @@ from pathlib import Path
 import duckdb
 
 from warehouse.connection import open_warehouse
+from warehouse.errors import ForeignExportFolderError
 from warehouse.export.layout import (
     MANIFEST,
     SNAPSHOTS,
+    foreign_entries,
     fsync_path,
     fsync_tree,
     point_current_at,
@@ -25,7 +27,7 @@ from warehouse.export.layout import (
     write_file_atomically,
 )
 from warehouse.export.manifest import ExportResult, TableExport, manifest_json
-from warehouse.export.single_exporter import export_lock
+from warehouse.export.single_exporter import LOCK_FILE, export_lock
 from warehouse.export.tables import EXPORT_TABLES, PARTITION_COLUMN, ExportTable
 from warehouse.queries import query_frame, query_row, read_query
 
@@ -47,6 +49,15 @@ def export_archive(
     two newest snapshots are removed last. `on_table` is called after each table is written
     (progress, and a hook for crash tests).
     """
+    # before the lock, whose file would be left in a folder that is not ours
+    foreign = foreign_entries(out_dir, own={LOCK_FILE})
+    if foreign:
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        shown = ", ".join(foreign[:5]) + more
+        raise ForeignExportFolderError(
+            f"{out_dir} holds what no export made ({shown}), which an export would replace "
+            "or remove: export into an empty or new folder, or an earlier export's"
+        )
     with export_lock(out_dir):
         for stale in stale_temp_entries(out_dir):
             remove_tree(stale)
