@@ -39,6 +39,15 @@ def _blank(value: pl.Expr) -> pl.Expr:
     return value.is_null() | (value.str.strip_chars() == "")
 
 
+YEARS: Final = (1970, 2999)
+"""The years a message's local date may be in: outside them it is a provider's placeholder
+or damage (9999-12-31 is past what a UTC timestamp partitioned by year can hold), kept aside."""
+
+
+def _in_years(local: pl.Expr) -> pl.Expr:
+    return local.dt.year().is_between(*YEARS)
+
+
 def _reason(failed: pl.Expr, text: pl.Expr | str) -> pl.Expr:
     message = pl.lit(text) if isinstance(text, str) else text
     return pl.when(failed).then(message).otherwise(pl.lit(None, dtype=pl.Utf8))
@@ -52,6 +61,7 @@ def readable(local: pl.Expr, direction: pl.Expr, timezone: str) -> pl.Expr:
     return (
         pl.col("id").str.strip_chars().str.contains(r"^[0-9]+$").fill_null(False)
         & exists_locally(local, timezone).fill_null(False)
+        & _in_years(local).fill_null(False)
         & direction.is_not_null()
         & ~_blank(pl.col("did"))
         & ~_blank(pl.col("contact"))
@@ -63,12 +73,12 @@ def rejection_reason(timezone: str) -> pl.Expr:
     """Utf8 reasons (joined by '; ') why a raw row is unreadable, or null when it is fine.
 
     Needs the raw columns id, date, type, did, contact and record. A row is unreadable when
-    its id is missing or not all digits, its date is missing, not `YYYY-MM-DD HH:MM:SS` or
-    inside the zone's spring-forward gap, its type is neither '0' nor '1', did/contact is
-    missing, or any of its text could not be read as sent: bytes that are not UTF-8, a lone
-    surrogate or a broken escape (its true text is unknown, so it is kept aside rather than
-    archived with U+FFFD in place of what the provider meant). A row the API sent as another
-    JSON value than an object (see NOT_AN_OBJECT_FIELD) has that one reason.
+    its id is missing or not all digits, its date is missing, not `YYYY-MM-DD HH:MM:SS`,
+    outside YEARS or inside the zone's spring-forward gap, its type is neither '0' nor '1',
+    did/contact is missing, or any of its text could not be read as sent: bytes that are not
+    UTF-8, a lone surrogate or a broken escape (its true text is unknown, so it is kept aside
+    rather than archived with U+FFFD in place of what the provider meant). A row the API sent
+    as another JSON value than an object (see NOT_AN_OBJECT_FIELD) has that one reason.
     """
     id_ = pl.col("id")
     date = pl.col("date")
@@ -84,6 +94,15 @@ def rejection_reason(timezone: str) -> pl.Expr:
         _reason(
             ~_blank(date) & local.is_null(),
             pl.format("date is not a YYYY-MM-DD HH:MM:SS local time: '{}'", _shown(date)),
+        ),
+        _reason(
+            local.is_not_null() & ~_in_years(local),
+            pl.format(
+                "date is outside the years {} to {}: '{}'",
+                pl.lit(YEARS[0]),
+                pl.lit(YEARS[1]),
+                _shown(date),
+            ),
         ),
         _reason(
             exists_locally(local, timezone).not_(),

@@ -183,6 +183,7 @@ def test_unreadable_rows_are_rejected_with_reasons() -> None:
         {**good, "date": "2024-02-30 10:00:00"},
         {**good, "date": None},
         {**good, "date": "2024-03-10 02:30:00"},
+        {**good, "date": "9999-12-31 12:00:00"},  # past what a UTC year partition holds
         {**good, "type": "2"},
         {**good, "did": "", "contact": None},
         {"id": "x", "type": "", "date": "soon"},
@@ -191,9 +192,9 @@ def test_unreadable_rows_are_rejected_with_reasons() -> None:
     assert result.messages.height == 1
     expected = pl.DataFrame(
         {
-            "provider": ["voipms"] * 8,
-            "account": ["main"] * 8,
-            "source": ["getSMS"] * 8,
+            "provider": ["voipms"] * 9,
+            "account": ["main"] * 9,
+            "source": ["getSMS"] * 9,
             "record": [
                 json.dumps(row, separators=(",", ":"), ensure_ascii=False) for row in sms[1:]
             ],
@@ -203,6 +204,7 @@ def test_unreadable_rows_are_rejected_with_reasons() -> None:
                 "date is not a YYYY-MM-DD HH:MM:SS local time: '2024-02-30 10:00:00'",
                 "missing date",
                 "date '2024-03-10 02:30:00' does not exist in America/New_York (skipped by DST)",
+                "date is outside the years 1970 to 2999: '9999-12-31 12:00:00'",
                 "type is neither 0 (sent) nor 1 (received): '2'",
                 "missing did; missing contact",
                 "id is not a number: 'x'; date is not a YYYY-MM-DD HH:MM:SS local time: 'soon';"
