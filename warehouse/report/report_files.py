@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -66,5 +67,17 @@ def point_latest(folder: Path, latest: Path) -> None:
 
 
 def default_folder(data_dir: Path, made_at: datetime) -> Path:
-    """`<data_dir>/reports/<UTC timestamp>`, e.g. `reports/20240131T120000Z`."""
-    return data_dir / "reports" / made_at.strftime("%Y%m%dT%H%M%SZ")
+    """A new folder `<data_dir>/reports/<UTC timestamp>`, e.g. `reports/20240131T120000Z`,
+    made here so that no other report shares it (a second one in the same second gets
+    `...Z-2`)."""
+    reports = data_dir / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    stamp = made_at.strftime("%Y%m%dT%H%M%SZ")
+    for number in itertools.count(1):
+        folder = reports / (stamp if number == 1 else f"{stamp}-{number}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise AssertionError("unreachable")
