@@ -93,3 +93,17 @@ def test_explore_export_runs_on_a_fresh_export(archive_dir: Path, kernel_env: st
     assert "2024-01 (UTC)" in printed
     assert '"messages"' in printed  # the manifest names the tables
     assert "image/" in printed
+
+
+def test_explore_archive_runs_on_an_archive_with_no_messages(
+    tmp_path: Path, kernel_env: str
+) -> None:
+    from warehouse import open_warehouse
+
+    open_warehouse(tmp_path / "archive.duckdb").close()  # a backfill of days with no message
+    notebook = run_notebook(
+        "explore_archive.ipynb", kernel_env, {"SMSARCHIVE_DATA_DIR": str(tmp_path)}
+    )
+    assert_ran_with_this_venv(notebook)  # every cell ran, its connection closed at the end
+    printed = "\n".join(text_outputs(cell) for cell in notebook.cells)
+    assert "no messages yet: run `smsarchive backfill`" in printed
