@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 
 from extract.media import MediaItem, MediaResult, download_media, flush_to_disk
+from extract.media.records import host_trouble
 from extract.media.result_frame import results_frame
 from warehouse import pending_media, record_media_results
 
@@ -26,8 +27,10 @@ comes first. Each batch costs a disk sync and an update that reads the whole med
 a kill still loses at most two seconds of downloads (their files stay, only re-fetched)."""
 
 FAILURES_IN_A_ROW = 32
-"""Downloads that failed one after another (each after its own retries), with none stored or
-found expired between them, after which the media host is taken to be down: the run stops
+"""Downloads that failed one after another for want of a host that answers (timeouts,
+connections, 5xx: see `host_trouble`; each after its own retries), with none stored, found
+expired or refused for a reason of its own between them, after which the media host is
+taken to be down: the run stops
 its downloads and leaves the rest pending for the next run, instead of grinding through the
 whole backlog (an hour for 15,000 files) and marking every file failed."""
 
@@ -100,9 +103,9 @@ def download_pending(
             flush()
         if on_result is not None:
             on_result(result)
-        if result.state != "failed":
-            failed_in_a_row = 0
-        elif result.attempts > 0:  # a URL refused without a call says nothing of the host
+        if result.state != "failed" or not host_trouble(result.error):
+            failed_in_a_row = 0  # the host answered (a 403, a file too large: that file's own)
+        else:
             failed_in_a_row += 1
             if failed_in_a_row >= FAILURES_IN_A_ROW:
                 raise _MediaHostDown(

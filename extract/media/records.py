@@ -33,6 +33,16 @@ def http_status_reason(status: int) -> str:
     return f"http_{status}"
 
 
+def host_trouble(reason: str | None) -> bool:
+    """Whether a failure says the host could not serve (timeouts, connections, truncated
+    bodies, HTTP 429 and 5xx: the transient kinds, retried until the attempts ran out),
+    rather than that this one file cannot be had (403, too large, not allowed...)."""
+    if reason in (TIMEOUT, CONNECT_ERROR, NETWORK_ERROR, TRUNCATED):
+        return True
+    code = reason.removeprefix("http_") if reason and reason.startswith("http_") else ""
+    return code.isdigit() and (int(code) == 429 or int(code) >= 500)
+
+
 @dataclass(frozen=True, slots=True)
 class MediaItem(Generic[K]):
     """One media file to fetch: the caller's key (e.g. provider, account, message_id, position)

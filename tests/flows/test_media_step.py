@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
-from flows.media_step import FAILURES_IN_A_ROW, describe_media, download_pending, pending_items
+import duckdb
+
+from flows.media_step import (
+    FAILURES_IN_A_ROW,
+    MediaOutcome,
+    describe_media,
+    download_pending,
+    pending_items,
+)
 from tests.media import media_server as srv
 from tests.media.media_server import MediaServer
 from tests.warehouse.builders import (
@@ -19,44 +28,63 @@ from tests.warehouse.builders import (
 from warehouse import merge_window, open_warehouse
 
 
-def test_downloads_stop_when_the_media_host_fails_every_one(tmp_path: Path) -> None:
+def _download(tmp_path: Path, urls: list[str], host: str) -> tuple[MediaOutcome, dict[str, int]]:
+    """Archive one media row per URL, download them all; the outcome and rows by state."""
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        merge_window(
+            con,
+            provider=PROVIDER,
+            account="acct",
+            window_start=WINDOW[0],
+            window_end=WINDOW[1],
+            messages=messages_frame(),
+            media=media_frame(
+                *(media_item(str(n), 1, account="acct", url=u) for n, u in enumerate(urls))
+            ),
+            rejected=rejected_frame(),
+            seen_at=SEEN,
+            sms_rows=0,
+            mms_rows=0,
+        )
+        outcome = download_pending(
+            con,
+            pending_items(con),
+            media_dir=tmp_path / "media",
+            allowed_hosts=[host],
+            user_agent="smsarchive-tests/1",
+        )
+        return outcome, _states(con)
+    finally:
+        con.close()
+
+
+def _states(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return dict(con.execute("SELECT state, count(*) FROM media GROUP BY ALL").fetchall())
+
+
+def test_downloads_stop_when_the_media_host_is_down(tmp_path: Path) -> None:
+    with socket.socket() as gone:  # a port nothing listens on: every connection is refused
+        gone.bind(("127.0.0.1", 0))
+        host = f"127.0.0.1:{gone.getsockname()[1]}"
     files = 100
+    urls = [f"http://{host}/media/{n}.jpg" for n in range(files)]
+    outcome, states = _download(tmp_path, urls, host)
+    assert (outcome.failed, outcome.left) == (FAILURES_IN_A_ROW, files - FAILURES_IN_A_ROW)
+    assert "the media host looks down" in outcome.stopped
+    assert "connect_error" in outcome.stopped
+    # the rest are still pending, for the next run; downloads in flight were not recorded
+    assert states == {"failed": FAILURES_IN_A_ROW, "pending": files - FAILURES_IN_A_ROW}
+    line = describe_media(vars(outcome))
+    assert f"{files - FAILURES_IN_A_ROW} left for the next run" in line
+
+
+def test_files_refused_one_by_one_do_not_stop_the_downloads(tmp_path: Path) -> None:
+    files = FAILURES_IN_A_ROW + 8
     with MediaServer() as server:
         refused = srv.body(b"forbidden", status=403, content_type="text/plain")
         urls = [server.add(refused) for _ in range(files)]
-        con = open_warehouse(tmp_path / "archive.duckdb")
-        try:
-            merge_window(
-                con,
-                provider=PROVIDER,
-                account="acct",
-                window_start=WINDOW[0],
-                window_end=WINDOW[1],
-                messages=messages_frame(),
-                media=media_frame(
-                    *(media_item(str(n), 1, account="acct", url=u) for n, u in enumerate(urls))
-                ),
-                rejected=rejected_frame(),
-                seen_at=SEEN,
-                sms_rows=0,
-                mms_rows=0,
-            )
-            outcome = download_pending(
-                con,
-                pending_items(con),
-                media_dir=tmp_path / "media",
-                allowed_hosts=[server.host],
-                user_agent="smsarchive-tests/1",
-            )
-            states = dict(con.execute("SELECT state, count(*) FROM media GROUP BY ALL").fetchall())
-        finally:
-            con.close()
-        asked = server.total_requests
-    assert (outcome.failed, outcome.left) == (FAILURES_IN_A_ROW, files - FAILURES_IN_A_ROW)
-    assert "the media host looks down" in outcome.stopped
-    assert "http_403" in outcome.stopped
-    # the rest are still pending, for the next run; downloads in flight were not recorded
-    assert states == {"failed": FAILURES_IN_A_ROW, "pending": files - FAILURES_IN_A_ROW}
-    assert asked < files
-    line = describe_media(vars(outcome))
-    assert f"{files - FAILURES_IN_A_ROW} left for the next run" in line
+        outcome, states = _download(tmp_path, urls, server.host)
+    # the host answers: each file is its own failure, and every one was tried
+    assert (outcome.failed, outcome.left, outcome.stopped) == (files, 0, "")
+    assert states == {"failed": files}
