@@ -21,6 +21,7 @@ from warehouse.report import (
     chart_specs,
     default_folder,
     point_latest,
+    prune_reports,
     report_tables,
     summary_lines,
     summary_markdown,
@@ -78,14 +79,16 @@ def make_report(
     did = e164_of(did) if did is not None else None
     scope = ReportScope(settings.voipms_account_timezone, start, end, did, grain, account)
     made_at = datetime.now(UTC)
-    folder = out if out is not None else default_folder(settings.smsarchive_data_dir, made_at)
     tables = read(settings.archive_path, scope)
     # the warehouse lists every text read 'unknown'; the rules that tell no news from an
     # unmapped text are the transform's
     tables["unmapped_statuses"] = unmapped_only(tables["unmapped_statuses"])
+    # claimed once the tables are read: a refused report (an unknown DID) leaves no folder
+    folder = out if out is not None else default_folder(settings.smsarchive_data_dir, made_at)
     files = write(folder, tables, scope, made_at)
     if out is None:
         point_latest(files.folder, files.folder.parent / "latest")
+        prune_reports(files.folder.parent)
     return ReportRun(
         result={
             "folder": str(files.folder),

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from warehouse.report import default_folder
+import pytest
+
+from flows.report_run import make_report
+from flows.settings import Settings
+from tests.report.archive_rows import CONVERSATIONS, TZ, build_archive
+from warehouse.errors import UnknownDidError
+from warehouse.report import default_folder, prune_reports
 
 
 def test_two_reports_in_the_same_second_get_folders_of_their_own(tmp_path: Path) -> None:
@@ -16,3 +22,26 @@ def test_two_reports_in_the_same_second_get_folders_of_their_own(tmp_path: Path)
     assert second == tmp_path / "reports" / "20240131T120000Z-2"
     assert first.is_dir()
     assert second.is_dir()
+
+
+def test_only_the_newest_report_folders_it_named_are_kept(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    days = [datetime(2024, 1, day, 3, 0, tzinfo=UTC) for day in range(1, 8)]
+    named = [default_folder(tmp_path, day).name for day in days]
+    (reports / "20240101T030000Z-2").mkdir()  # a second report that second
+    (reports / "my notes").mkdir()  # the user's own: never touched
+    (reports / "latest").symlink_to(named[0], target_is_directory=True)  # and what latest names
+    deleted = prune_reports(reports, keep=3)
+    assert sorted(deleted) == sorted([*named[1:4], "20240101T030000Z-2"])
+    left = sorted(p.name for p in reports.iterdir())
+    assert left == sorted([*named[4:], named[0], "my notes", "latest"])
+
+
+def test_a_refused_report_leaves_no_folder(tmp_path: Path) -> None:
+    build_archive(tmp_path / "archive.duckdb", CONVERSATIONS)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, smsarchive_data_dir=tmp_path, voipms_account_timezone=TZ
+    )
+    with pytest.raises(UnknownDidError):
+        make_report(settings, did="+15559999999")
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())

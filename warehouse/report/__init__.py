@@ -3,7 +3,13 @@
 from warehouse.report.charts import CHARTS, chart_specs
 from warehouse.report.page import SECTIONS, report_html
 from warehouse.report.params import GRAINS, Grain, ReportScope
-from warehouse.report.report_files import ReportFiles, default_folder, point_latest, write_report
+from warehouse.report.report_files import (
+    ReportFiles,
+    default_folder,
+    point_latest,
+    prune_reports,
+    write_report,
+)
 from warehouse.report.summary import summary_lines, summary_markdown
 from warehouse.report.tables import REPORT_TABLES, report_table, report_tables
 
@@ -18,6 +24,7 @@ __all__ = [
     "chart_specs",
     "default_folder",
     "point_latest",
+    "prune_reports",
     "report_html",
     "report_table",
     "report_tables",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,6 +65,31 @@ def point_latest(folder: Path, latest: Path) -> None:
         elif latest.is_dir():
             shutil.rmtree(latest)
         shutil.copytree(folder, latest)
+
+
+KEEP_REPORTS: Final = 60
+"""Report folders `default_folder` named that are kept: two months of nightly reports."""
+
+_DEFAULT_NAME: Final = re.compile(r"\d{8}T\d{6}Z(?:-\d+)?")
+
+
+def prune_reports(reports: Path, keep: int = KEEP_REPORTS) -> list[str]:
+    """Delete all but the newest `keep` folders in `reports` that `default_folder` named
+    (never the one `latest` names, nor anything else); the names deleted."""
+    latest = reports / "latest"
+    kept = latest.resolve().name if latest.is_symlink() else None
+    named = sorted(
+        (
+            p.name
+            for p in reports.iterdir()
+            if p.is_dir() and not p.is_symlink() and _DEFAULT_NAME.fullmatch(p.name)
+        ),
+        reverse=True,
+    )
+    doomed = [name for name in named[keep:] if name != kept]
+    for name in doomed:
+        shutil.rmtree(reports / name)
+    return doomed
 
 
 def default_folder(data_dir: Path, made_at: datetime) -> Path:
