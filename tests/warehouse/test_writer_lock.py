@@ -10,11 +10,14 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from warehouse import WarehouseBusyError, open_warehouse, writer_lock
+from warehouse.export.single_exporter import export_lock
+from warehouse.report import default_folder
 from warehouse.writer_lock import LOCK_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,14 +149,18 @@ def test_writer_alive_tells_a_live_writer_from_a_killed_one(tmp_path: Path) -> N
     assert not writer_alive(tmp_path)
 
 
-def test_a_data_dir_the_archive_makes_is_its_owners_alone(tmp_path: Path) -> None:
-    # private messages: under the usual umask 022 the folder would be readable by all
+def test_folders_smsarchive_makes_are_their_owners_alone(tmp_path: Path) -> None:
+    # private messages: under the usual umask 022 the folders would be readable by all
     old = os.umask(0o022)
     try:
         with writer_lock(tmp_path / "locked"):
             pass
         open_warehouse(tmp_path / "opened" / "archive.duckdb").close()
+        with export_lock(tmp_path / "exported"):
+            pass
+        report = default_folder(tmp_path / "reported", datetime(2024, 1, 1, tzinfo=UTC))
     finally:
         os.umask(old)
-    for made in ("locked", "opened"):
+    for made in ("locked", "opened", "exported", "reported/reports"):
         assert (tmp_path / made).stat().st_mode & 0o777 == 0o700, made
+    assert report.stat().st_mode & 0o777 == 0o700

@@ -18,7 +18,7 @@ def export_lock(out_dir: Path) -> Iterator[None]:
 
     The kernel drops the lock when its holder dies, so a crashed export never blocks the next.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # message texts: owner only
     with (out_dir / LOCK_FILE).open("a+") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -40,7 +40,7 @@ def write_report(
     made_at: datetime,
 ) -> ReportFiles:
     """Write every file of the report into `folder` (created; files of the same name replaced)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # message texts: owner only
     table_paths: dict[str, Path] = {}
     for name, frame in tables.items():
         table_paths[name] = folder / f"{name}.csv"
@@ -97,12 +97,12 @@ def default_folder(data_dir: Path, made_at: datetime) -> Path:
     made here so that no other report shares it (a second one in the same second gets
     `...Z-2`)."""
     reports = data_dir / "reports"
-    reports.mkdir(parents=True, exist_ok=True)
+    reports.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = made_at.strftime("%Y%m%dT%H%M%SZ")
     for number in itertools.count(1):
         folder = reports / (stamp if number == 1 else f"{stamp}-{number}")
         try:
-            folder.mkdir()
+            folder.mkdir(mode=0o700)
         except FileExistsError:
             continue
         return folder
