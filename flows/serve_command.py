@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.types.entrypoint import EntrypointType
 
+from flows.logging_setup import OUR_LOGGERS
 from flows.schedule import DEPLOYMENT_NAME, ONE_AT_A_TIME, nightly, nightly_schedule
 from flows.settings import Settings
 
@@ -42,6 +44,10 @@ def serve_nightly(settings: Settings) -> None:
     (even one started elsewhere, e.g. `prefect deployment run`).
     """
     schedule = nightly_schedule(settings)
+    # Each run is a child process with Prefect's logging, not ours: our records (windows
+    # skipped, what the API sent that was new, media left for later) go to the Prefect API,
+    # so a scheduled run's log in the UI says what the run said on a terminal.
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", ",".join(OUR_LOGGERS))
     with prefect_api(settings.smsarchive_data_dir) as api_url:
         typer.echo(
             f"serving nightly (sync, report, export) on '{settings.smsarchive_schedule_cron}' "

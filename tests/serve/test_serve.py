@@ -114,6 +114,7 @@ def test_a_scheduled_run_fires_and_completes(
 ) -> None:
     process, data_dir = serving
     log = tmp_path / "serve.log"
+    started = datetime.now(UTC)
     with get_client(sync_client=True) as client:
         deployment = _deployment(client, process, log)
         # The cron from the setting, in the account's zone; runs never overlap.
@@ -165,6 +166,10 @@ def test_a_scheduled_run_fires_and_completes(
     assert syncs == (1,)
     assert (data_dir / "export" / "current" / "messages").is_dir()
     assert any((data_dir / "reports").iterdir())
+    # what the run said reached the run's log in Prefect (here: its first sync's advice)
+    with get_client(sync_client=True) as client:
+        said = [log.message for log in client.read_logs(limit=200) if log.timestamp >= started]
+    assert any("sync fetches the last" in message for message in said), said
 
 
 @pytest.mark.slow
