@@ -123,7 +123,8 @@ def test_a_non_json_body_leaks_nothing(
     server: SandboxServer, make_client: ClientFactory, all_logs: pytest.LogCaptureFixture
 ) -> None:
     path = server.account.truth_media()["url_path"][0]
-    client = make_client(url=server.media_base + path, max_attempts=2)
+    # a generous timeout: on a loaded machine the 5 s default made this a `timeout` once
+    client = make_client(url=server.media_base + path, max_attempts=2, timeout=30.0)
     with pytest.raises(VoipMsError) as caught:
         client.get_dids_info()
     assert caught.value.code == "invalid_json"
