@@ -33,14 +33,19 @@ def http_status_reason(status: int) -> str:
     return f"http_{status}"
 
 
+def retryable_status(status: int) -> bool:
+    """HTTP statuses worth another attempt: 429 and every 5xx."""
+    return status == 429 or status >= 500
+
+
 def host_trouble(reason: str | None) -> bool:
     """Whether a failure says the host could not serve (timeouts, connections, truncated
-    bodies, HTTP 429 and 5xx: the transient kinds, retried until the attempts ran out),
+    bodies, `retryable_status`: the transient kinds, retried until the attempts ran out),
     rather than that this one file cannot be had (403, too large, not allowed...)."""
     if reason in (TIMEOUT, CONNECT_ERROR, NETWORK_ERROR, TRUNCATED):
         return True
     code = reason.removeprefix("http_") if reason and reason.startswith("http_") else ""
-    return code.isdigit() and (int(code) == 429 or int(code) >= 500)
+    return code.isdigit() and retryable_status(int(code))
 
 
 @dataclass(frozen=True, slots=True)

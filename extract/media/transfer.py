@@ -11,7 +11,7 @@ import httpx
 
 from extract.media import records
 from extract.media.log_masking import UrlMasked
-from extract.media.records import MediaState, http_status_reason
+from extract.media.records import MediaState, http_status_reason, retryable_status
 from extract.media.sniffing import EXPIRED_MAX_BYTES, is_expired_marker, sniff_content_type
 from extract.media.storage import Received, TooLargeError, commit, receive
 from extract.media.url_policy import UrlPolicy
@@ -102,7 +102,7 @@ def _read_body(
     status = response.status_code
     if status in EXPIRED_STATUSES:
         return Outcome(state="expired")
-    if status == 429 or status >= 500:
+    if retryable_status(status):
         raise TransientError(http_status_reason(status), retry_after_seconds(response.headers))
     if not 200 <= status < 300:
         return _failed(http_status_reason(status))
