@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
+from warehouse.folder_pruning import prune_named_folders
+
 SNAPSHOTS = "snapshots"
 CURRENT = "current"
 MANIFEST = "_manifest.json"
@@ -22,7 +24,8 @@ SNAPSHOT_ID: Final = re.compile(r"\d{8}T\d{12}Z")
 """What `snapshot_id` makes: only folders named so are snapshots an export may prune."""
 
 _OWN_TEMP: Final = re.compile(
-    rf"\.(?:export-|{CURRENT}-)\d{{8}}T\d{{12}}Z{TEMP_SUFFIX}|\.{re.escape(MANIFEST)}{TEMP_SUFFIX}"
+    rf"(?:{re.escape(TEMP_PREFIX)}|\.{CURRENT}-){SNAPSHOT_ID.pattern}{TEMP_SUFFIX}"
+    rf"|\.{re.escape(MANIFEST)}{TEMP_SUFFIX}"
 )
 """The temp entries an export makes (see temp_dir, point_current_at, write_file_atomically)."""
 
@@ -134,14 +137,4 @@ def fsync_tree(root: Path) -> None:
 def prune_snapshots(out_dir: Path, keep: int = KEEP_SNAPSHOTS) -> list[str]:
     """Delete all but the newest `keep` snapshots (never the current one); their ids."""
     root = out_dir / SNAPSHOTS
-    if not root.is_dir():
-        return []
-    current = current_snapshot(out_dir)
-    ids = sorted(
-        (p.name for p in root.iterdir() if p.is_dir() and SNAPSHOT_ID.fullmatch(p.name)),
-        reverse=True,
-    )
-    doomed = [name for name in ids[keep:] if name != current]
-    for name in doomed:
-        shutil.rmtree(root / name)
-    return doomed
+    return prune_named_folders(root, SNAPSHOT_ID, keep=keep, spare=current_snapshot(out_dir))

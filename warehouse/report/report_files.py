@@ -13,6 +13,7 @@ from typing import Final
 
 import polars as pl
 
+from warehouse.folder_pruning import prune_named_folders
 from warehouse.report.charts import Spec
 from warehouse.report.page import report_html
 from warehouse.report.params import ReportScope
@@ -77,19 +78,8 @@ def prune_reports(reports: Path, keep: int = KEEP_REPORTS) -> list[str]:
     """Delete all but the newest `keep` folders in `reports` that `default_folder` named
     (never the one `latest` names, nor anything else); the names deleted."""
     latest = reports / "latest"
-    kept = latest.resolve().name if latest.is_symlink() else None
-    named = sorted(
-        (
-            p.name
-            for p in reports.iterdir()
-            if p.is_dir() and not p.is_symlink() and _DEFAULT_NAME.fullmatch(p.name)
-        ),
-        reverse=True,
-    )
-    doomed = [name for name in named[keep:] if name != kept]
-    for name in doomed:
-        shutil.rmtree(reports / name)
-    return doomed
+    spare = latest.resolve().name if latest.is_symlink() else None
+    return prune_named_folders(reports, _DEFAULT_NAME, keep=keep, spare=spare)
 
 
 def default_folder(data_dir: Path, made_at: datetime) -> Path:
