@@ -114,17 +114,15 @@ def merge(
 
 
 def download_media(
-    con: duckdb.DuckDBPyConnection, settings: Settings, progress: RunProgress | None = None
+    con: duckdb.DuckDBPyConnection, settings: Settings, progress: RunProgress
 ) -> MediaOutcome:
-    """Download every media file the archive still lacks (counted in `progress`, if given)."""
+    """Download every media file the archive still lacks (counted in `progress` too)."""
     items = pending_items(con)
     if not items:
         # Under the writer lock, anything in media/.tmp is a killed run's leftover.
         clean_stale_temp(settings.media_dir, older_than=0)
         return MediaOutcome()
-    tracker = current_reporter().stage("media", len(items))
-    if progress is not None:
-        tracker = progress.stage("media", len(items), tracker)
+    tracker = progress.stage("media", len(items), current_reporter().stage("media", len(items)))
     return download_pending(
         con,
         items,

@@ -115,7 +115,8 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-INTERRUPTED = "interrupted; nothing is lost, rerun to continue"
+NOTHING_LOST = "nothing is lost, rerun to continue"
+INTERRUPTED = f"interrupted; {NOTHING_LOST}"
 
 
 class Terminated(KeyboardInterrupt):
@@ -192,7 +193,7 @@ def friendly_errors(*, sigterm_stops: bool = True) -> Iterator[None]:
         traceback.clear_frames(exc.__traceback__)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
         if isinstance(exc, Terminated):
-            message, code = f"stopped by SIGTERM; {INTERRUPTED.removeprefix('interrupted; ')}", 143
+            message, code = f"stopped by SIGTERM; {NOTHING_LOST}", 143
         else:
             message, code = INTERRUPTED, 130
         traceback.clear_frames(exc.__traceback__)  # DuckDB objects are let go before exit
