@@ -26,17 +26,26 @@ from warehouse import open_warehouse
 SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
 
 
-def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def _smsarchive(
+    args: tuple[str, ...], *, cwd: Path | str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`smsarchive ARGS` with `env` as its only settings (none of ours inherited)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
     return subprocess.run(
         [SMSARCHIVE, *args],
-        cwd=env["SMSARCHIVE_DATA_DIR"],  # no stray .env is read
-        env={**clean, "PREFECT_API_URL": str(PREFECT_API_URL.value()), **env},
+        cwd=cwd,
+        env={**clean, **env},
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=timeout,
         check=False,
     )
+
+
+def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    prefect = {"PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    # run in the data dir: no stray .env is read
+    return _smsarchive(args, cwd=env["SMSARCHIVE_DATA_DIR"], env={**prefect, **env}, timeout=180)
 
 
 def _error_lines(stderr: str) -> list[str]:
@@ -95,16 +104,7 @@ def test_missing_credentials_say_what_to_set(tmp_path: Path) -> None:
 
 def _bare(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """`smsarchive ARGS` as a person types it, with no settings at all."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
-    return subprocess.run(
-        [SMSARCHIVE, *args],
-        cwd=cwd,
-        env={**clean, "COLUMNS": "60"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return _smsarchive(args, cwd=cwd, env={"COLUMNS": "60"})
 
 
 @pytest.mark.parametrize(
@@ -175,16 +175,8 @@ def test_a_sandbox_on_a_port_in_use_is_one_error_line(tmp_path: Path) -> None:
 
 def _plain(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """`smsarchive ARGS` with these settings alone, as a plain run (no Prefect)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
-    return subprocess.run(
-        [SMSARCHIVE, *args],
-        cwd=Path(env["SMSARCHIVE_DATA_DIR"]).parent,
-        env={**clean, "PREFECT_API_URL": "", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    cwd = Path(env["SMSARCHIVE_DATA_DIR"]).parent
+    return _smsarchive(args, cwd=cwd, env={"PREFECT_API_URL": "", **env})
 
 
 def test_a_damaged_archive_is_one_error_line_for_every_command(tmp_path: Path) -> None:
