@@ -30,9 +30,9 @@ FAILURES_IN_A_ROW = 32
 """Downloads that failed one after another for want of a host that answers (timeouts,
 connections, 5xx: see `host_trouble`; each after its own retries), with none stored, found
 expired or refused for a reason of its own between them, after which the media host is
-taken to be down: the run stops
-its downloads and leaves the rest pending for the next run, instead of grinding through the
-whole backlog (an hour for 15,000 files) and marking every file failed."""
+taken to be down: the run stops its downloads and leaves the rest pending for the next run,
+instead of grinding through the whole backlog (an hour for 15,000 files) and marking every
+file failed."""
 
 
 class _MediaHostDown(Exception):
