@@ -1,4 +1,4 @@
-"""Helpers for tests that point smsarchive at a sandbox (settings and environment)."""
+"""Helpers for flow tests: settings and environment pointing at a sandbox, a noting tracker."""
 
 from __future__ import annotations
 
@@ -9,6 +9,16 @@ from pydantic import SecretStr
 
 from extract.voipms.sandbox.server import SandboxServer
 from flows.settings import Settings
+
+
+class Notes:
+    """A progress tracker (flows.progress.Tracker) that keeps the note of every advance."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def advance(self, note: str = "") -> None:
+        self.notes.append(note)
 
 
 def sandbox_settings(server: SandboxServer, data_dir: Path, **overrides: object) -> Settings:

@@ -15,6 +15,7 @@ from extract.voipms.errors import UnexpectedAnswerError
 from extract.voipms.windows import Window
 from flows.archive_run import MERGE_GROUP_MESSAGES, PlainSteps, RunSummary, WindowMerger
 from flows.window_steps import PreparedWindow, WindowOutcome
+from tests.flows.conftest import Notes
 from transform.reconcile import Reconciled
 from warehouse import MergeResult, open_warehouse
 
@@ -34,14 +35,6 @@ class GroupsSeen(PlainSteps):
             WindowOutcome(p.window, MergeResult(p.frames.messages.height, 0, 0, 0, 0), 0, 0, 0)
             for p in prepared
         ]
-
-
-class Notes:
-    def __init__(self) -> None:
-        self.notes: list[str] = []
-
-    def advance(self, note: str = "") -> None:
-        self.notes.append(note)
 
 
 def window(month: int) -> Window:

@@ -25,21 +25,13 @@ from flows.run_progress import (
     run_progress,
 )
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
-from tests.flows.conftest import sandbox_env
+from tests.flows.conftest import Notes, sandbox_env
 
 SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
 
 
-class Counter:
-    def __init__(self) -> None:
-        self.notes: list[str] = []
-
-    def advance(self, note: str = "") -> None:
-        self.notes.append(note)
-
-
 def test_progress_is_written_as_it_moves_and_removed_at_the_end(tmp_path: Path) -> None:
-    inner = Counter()
+    inner = Notes()
     with run_progress(tmp_path, "sync") as progress:
         progress.retitle("sync 2024-01-01..2024-01-31")
         tracker = progress.stage("windows", 2, inner)
@@ -127,7 +119,7 @@ def test_progress_that_cannot_be_written_does_not_stop_the_run(tmp_path: Path) -
     gone = tmp_path / "not-a-folder"
     gone.write_text("a file where the data dir should be")
     with run_progress(gone, "backfill") as progress:  # every write fails: nothing raised
-        progress.stage("windows", 1, Counter()).advance()
+        progress.stage("windows", 1, Notes()).advance()
 
 
 def test_sigterm_stops_a_backfill_as_ctrl_c_does(tmp_path: Path) -> None:
