@@ -96,8 +96,19 @@ def prepare(
         data_dir=settings.smsarchive_data_dir,
         account=account,
         timezone=settings.voipms_account_timezone,
+        mms_after_sms=still_open(window, settings),
         clock=clock,
     )
+
+
+OPEN_DAYS = 2
+"""A window whose last day is at most this many days before today may still be given
+messages (window_checkpoints settle two days after their last day, for every zone)."""
+
+
+def still_open(window: Window, settings: Settings) -> bool:
+    """True when messages may still arrive in `window`: its getMMS is asked after getSMS."""
+    return window.end >= account_today(settings) - timedelta(days=OPEN_DAYS)
 
 
 MERGE_GROUP_MESSAGES = 2 * 122_880
@@ -399,7 +410,10 @@ def _run_windows(
     summary.windows = len(todo) + summary.windows_skipped
     tracker = progress.stage("windows", len(todo), current_reporter().stage("windows", len(todo)))
     merger = WindowMerger(con, account, summary, tracker, steps)
-    queue = list(reversed(todo))  # oldest first, popped from the end
+    # oldest first, popped from the end; but an open window first of all: its getSMS and
+    # getMMS are asked one after the other, which then overlaps the other windows' calls
+    open_first = sorted(todo, key=lambda window: not still_open(window, settings))
+    queue = list(reversed(open_first))
     in_flight: dict[Any, Window] = {}
     limit = settings.voipms_max_concurrency
     with (

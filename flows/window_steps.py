@@ -15,7 +15,13 @@ import duckdb
 import polars as pl
 
 from extract.voipms.client import VoipMsClient
-from extract.voipms.windows import Window, fetch_window_complete, mms_fetch, sms_fetch
+from extract.voipms.windows import (
+    Window,
+    WindowFetch,
+    fetch_window_complete,
+    mms_fetch,
+    sms_fetch,
+)
 from transform.drift import Notice, answer_drift, status_drift
 from transform.raw import raw_frame
 from transform.reconcile import GETMMS, GETSMS, Reconciled, reconcile
@@ -166,32 +172,37 @@ def prepare_window(
     data_dir: Path,
     account: str,
     timezone: str,
+    mms_after_sms: bool = False,
     clock: Clock = no_clock,
 ) -> PreparedWindow:
     """Fetch a window whole, landing and reading each part as it comes, then reconcile.
 
     getSMS is asked on this thread and getMMS on a helper thread at the same time (the
     client keeps to its limit of calls in flight): on the real API, where a call takes
-    seconds, a window, and a nightly sync, takes one call's time instead of two. Both
-    answers are moved into place on disk only once both were had whole; a window that
+    seconds, a window takes one call's time instead of two. Unless `mms_after_sms`, for a
+    window messages may still arrive in (one holding today): getMMS is then asked only once
+    getSMS has answered whole, so every MMS getSMS lists is in getMMS's answer too. Asked the
+    other way round, an MMS sent in between would be in getSMS alone and taken for an SMS;
+    one in getMMS alone is still an MMS (`transform.reconcile`), completed by the next sync.
+    Both answers are moved into place on disk only once both were had whole; a window that
     fails midway leaves no landed file behind (nor a temp file).
     """
     sms = AnswerPages(data_dir, window, account=account, method=GETSMS, clock=clock)
     mms = AnswerPages(data_dir, window, account=account, method=GETMMS, clock=clock)
+
+    def fetch_mms() -> WindowFetch:
+        return fetch_window_complete(
+            mms_fetch(client, all_messages=False), window, limit=page_limit, dids=dids, sink=mms
+        )
+
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="getMMS") as helper:
-            mms_fetched = helper.submit(
-                fetch_window_complete,
-                mms_fetch(client, all_messages=False),
-                window,
-                limit=page_limit,
-                dids=dids,
-                sink=mms,
-            )
+            mms_fetched = None if mms_after_sms else helper.submit(fetch_mms)
             sms_fetched = fetch_window_complete(
                 sms_fetch(client, all_messages=True), window, limit=page_limit, dids=dids, sink=sms
             )
-            calls = sms_fetched.calls + mms_fetched.result().calls
+            mms_result = fetch_mms() if mms_fetched is None else mms_fetched.result()
+            calls = sms_fetched.calls + mms_result.calls
         landed = [(pages.frames.method, pages.writer.finish()) for pages in (sms, mms)]
     except BaseException:
         # (leaving the `with` waited for the other answer: no writer is in use any more)
