@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -60,17 +61,42 @@ def _overlaps(window: LandedWindow, start: date | None, end: date | None) -> boo
     )
 
 
+def windows_to_replay(
+    landed: Sequence[LandedWindow], start: date | None, end: date | None
+) -> list[LandedWindow]:
+    """The landed windows touching `start`..`end`, and every one sharing a day with those.
+
+    A message of the range may have been read again by a later landing that does not touch
+    the range (a sync's window over a backfill's): replayed with the rest, in landing order,
+    it leaves the message with that newest reading. In the order given (earliest landed
+    first).
+    """
+    touching = [window for window in landed if _overlaps(window, start, end)]
+    return [
+        window
+        for window in landed
+        if any(
+            window.provider == other.provider
+            and window.account == other.account
+            and _overlaps(window, other.window_start, other.window_end)
+            for other in touching
+        )
+    ]
+
+
 def replay_archive(
     settings: Settings, start: date | None = None, end: date | None = None
 ) -> ReplaySummary:
-    """Transform every landed window touching `start`..`end` again and merge it as a replay.
+    """Transform the landed windows of `start`..`end` again and merge them as a replay.
 
-    Under the writer lock, one window at a time, the earliest landed first (so each message
-    ends with the newest reading the API gave). Derived columns are corrected, rows a newer
-    transform can read are inserted, carrier status history and window checkpoints are left
-    as the runs that fetched the answers made them (see `merge_windows`). A window whose
-    landed answers are missing or changed is left as it is and reported; the run then raises
-    ReplayFailedError after replaying the others.
+    The windows are those of `windows_to_replay`: the ones touching the range and those
+    sharing a day with them. Under the writer lock, one window at a time, the earliest
+    landed first (so each message ends with the newest reading the API gave; an older
+    answer never sets back a newer carrier status, see `merge_windows`). Derived columns
+    are corrected, rows a newer transform can read are inserted, carrier status history
+    and window checkpoints are left as the runs that fetched the answers made them. A
+    window whose landed answers are missing or changed is left as it is and reported; the
+    run then raises ReplayFailedError after replaying the others.
     """
     if start is not None and end is not None and start > end:
         raise ValueError(f"start {start} is after end {end}")
@@ -85,7 +111,7 @@ def replay_archive(
             settings.archive_path, wait=wait, memory_limit=settings.smsarchive_duckdb_memory_limit
         )
         try:
-            todo = [w for w in landed_windows(con, PROVIDER) if _overlaps(w, start, end)]
+            todo = windows_to_replay(landed_windows(con, PROVIDER), start, end)
             summary.windows = len(todo)
             tracker = progress.stage(
                 "windows", len(todo), current_reporter().stage("windows", len(todo))

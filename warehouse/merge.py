@@ -122,7 +122,9 @@ def merge_windows(
     landed) re-derives and does not re-record: known messages get their derived columns as
     above, new ones are inserted with their first history row, but a different carrier_status
     appends no history row (the run that fetched the answer did) and no checkpoint is touched;
-    the window's rejected rows the batch no longer rejects are deleted.
+    the window's rejected rows the batch no longer rejects are deleted. Where the archive has
+    seen a message after the answer was landed (last_seen_at later than `seen_at`), its
+    carrier_status and status are kept: the answer's are an older reading.
     Any error rolls everything back and re-raises; DuckDB running out of memory first rolls
     back, doubles the connection's memory limit (up to DuckDB's default) and merges again.
     """
@@ -206,14 +208,15 @@ def _merge(
     rejected: list[int],
     replay: bool,
 ) -> list[MergeResult]:
-    rows = con.execute(read_query("count_merge_changes"), {"windows": len(windows)}).fetchall()
-    results = [MergeResult(*(int(value) for value in row[1:])) for row in rows]
+    seen: dict[str, object] = {"seen_at": seen_at}
+    reading = {**seen, "replay": replay}  # a replay keeps newer statuses than its answer's
+    rows = con.execute(read_query("count_merge_changes"), {**reading, "windows": len(windows)})
+    results = [MergeResult(*(int(value) for value in row[1:])) for row in rows.fetchall()]
     inserted = sum(result.inserted for result in results)
-    seen = {"seen_at": seen_at}
     # history first: it compares the batch with the messages as they were
     con.execute(read_query("insert_status_history"), {**seen, "status_changes": not replay})
     if inserted < batch_rows:
-        con.execute(read_query("update_known_messages"), seen)
+        con.execute(read_query("update_known_messages"), reading)
     if inserted:
         con.execute(read_query("insert_new_messages"), seen)
     con.execute(read_query("merge_media"), seen)

@@ -17,11 +17,13 @@ from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import PlainSteps, archive
 from flows.cli import app
-from flows.replay_run import ReplayFailedError, ReplaySummary, replay_archive
+from flows.replay_run import ReplayFailedError, ReplaySummary, replay_archive, windows_to_replay
 from flows.runtime import use_settings
 from flows.settings import Settings
+from flows.window_steps import replay_window
 from tests.conftest import serving
 from tests.flows.conftest import sandbox_env, sandbox_settings
+from warehouse import LandedWindow, landed_windows
 
 SPAN = (date(2024, 1, 1), date(2024, 6, 30))
 """Two 92-day windows."""
@@ -232,3 +234,82 @@ def test_replay_without_an_archive_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["replay"], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 1
     assert "nothing to replay: there is no archive" in result.output
+
+
+def _with_a_later_reading(settings: Settings, server: SandboxServer) -> tuple[str, str]:
+    """Refetch June (a landing of its own, later) after a June message's status changed."""
+    truth = server.account.truth()
+    june = truth.filter((pl.col("kind") == "sms") & pl.col("date_local").str.starts_with("2024-06"))
+    message = june.row(0, named=True)
+    before = message["carrier_status"]
+    server.account.set_carrier_status(message["kind"], message["id"], "Changed since")
+    try:
+        with use_settings(settings):
+            archive(
+                settings,
+                "backfill",
+                date(2024, 6, 1),
+                date(2024, 6, 30),
+                PlainSteps(),
+                refetch=True,
+            )
+    finally:
+        server.account.set_carrier_status(message["kind"], message["id"], before)
+    return str(message["id"]), before
+
+
+def _status_of(settings: Settings, message_id: str) -> str:
+    with duckdb.connect(str(settings.archive_path), read_only=True) as con:
+        found = con.execute(
+            "SELECT carrier_status FROM messages WHERE kind = 'sms' AND message_id = ?",
+            [message_id],
+        ).fetchone()
+    assert found is not None
+    return str(found[0])
+
+
+def test_a_ranged_replay_keeps_the_newest_reading_of_a_later_landing(
+    settings: Settings, server: SandboxServer
+) -> None:
+    message_id, _ = _with_a_later_reading(settings, server)
+    assert _status_of(settings, message_id) == "Changed since"
+    history = table(settings, HISTORY)
+
+    # touches the second backfill window only; June's landing shares its days, so it is replayed
+    # after it (landed later) and the message ends as June's landing read it
+    summary = replay(settings, start=date(2024, 4, 2), end=date(2024, 4, 10))
+
+    assert (summary.windows, summary.replayed, summary.corrected) == (2, 2, 0)
+    assert _status_of(settings, message_id) == "Changed since"
+    assert_frame_equal(table(settings, HISTORY), history)
+
+
+def test_a_replay_of_an_older_answer_keeps_a_newer_status(
+    settings: Settings, server: SandboxServer
+) -> None:
+    message_id, before = _with_a_later_reading(settings, server)
+    with duckdb.connect(str(settings.archive_path)) as con:
+        second = [w for w in landed_windows(con, "voipms") if w.window_start == date(2024, 4, 2)]
+        merged, _, _ = replay_window(
+            con, second[0], data_dir=settings.smsarchive_data_dir, timezone="America/New_York"
+        )
+    assert before != "Changed since"
+    assert _status_of(settings, message_id) == "Changed since"  # not set back to `before`
+    assert merged.status_changes == 0
+
+
+def test_the_windows_a_range_replays() -> None:
+    def landed(start: date, end: date, account: str = "a") -> LandedWindow:
+        return LandedWindow("voipms", account, start, end)
+
+    first = landed(date(2024, 1, 1), date(2024, 4, 1))
+    second = landed(date(2024, 4, 2), date(2024, 6, 30))
+    june = landed(date(2024, 6, 1), date(2024, 6, 30))
+    other = landed(date(2024, 5, 1), date(2024, 7, 30), "b")  # another account's
+    windows = [first, second, june, other]
+    # second touches the range, and June shares its days; b's window shares them too, but it
+    # holds another account's messages
+    assert windows_to_replay(windows, date(2024, 4, 2), date(2024, 4, 10)) == [second, june]
+    assert windows_to_replay(windows, date(2024, 7, 5), date(2024, 7, 5)) == [other]
+    assert windows_to_replay(windows, date(2024, 1, 5), date(2024, 1, 9)) == [first]
+    assert windows_to_replay(windows, None, None) == windows

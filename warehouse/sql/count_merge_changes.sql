@@ -1,6 +1,8 @@
 -- What merging the registered batch_messages / batch_media / batch_rejected would change,
 -- one row per window of the batch (window_index 0 .. $windows - 1, every one listed).
--- Read inside merge_windows' transaction, before its writes.
+-- Read inside merge_windows' transaction, before its writes. A replay's ($replay) reading
+-- of a status older than the archive's newest (last_seen_at after $seen_at) changes nothing
+-- (update_known_messages.sql keeps the newer one).
 WITH
 
 compared AS (
@@ -8,6 +10,7 @@ compared AS (
         b.window_index,
         m.message_id IS NULL AS is_new,
         m.message_id IS NOT NULL
+            AND NOT coalesce($replay AND m.last_seen_at > $seen_at, false)
             AND b.carrier_status IS DISTINCT FROM m.carrier_status AS carrier_status_changed,
         m.message_id IS NOT NULL AND (
             b.direction IS DISTINCT FROM m.direction
@@ -19,8 +22,13 @@ compared AS (
             OR b.body IS DISTINCT FROM m.body
             OR b.body_raw IS DISTINCT FROM m.body_raw
             OR b.body_source IS DISTINCT FROM m.body_source
-            OR b.carrier_status IS DISTINCT FROM m.carrier_status
-            OR b.status IS DISTINCT FROM m.status
+            OR (
+                NOT coalesce($replay AND m.last_seen_at > $seen_at, false)
+                AND (
+                    b.carrier_status IS DISTINCT FROM m.carrier_status
+                    OR b.status IS DISTINCT FROM m.status
+                )
+            )
             OR b.segments IS DISTINCT FROM m.segments
             OR b.encoding IS DISTINCT FROM m.encoding
             OR b.media_count IS DISTINCT FROM m.media_count

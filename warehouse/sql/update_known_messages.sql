@@ -1,5 +1,8 @@
 -- Refresh the derived columns and last_seen_at of the batch's messages the archive holds.
 -- first_seen_at is never touched once set. The batch is unique on the key (deduped before).
+-- A replay ($replay) of an answer older than the newest reading the archive holds of a
+-- message (last_seen_at after $seen_at) leaves its carrier_status and status as they are:
+-- a later answer said more about them.
 UPDATE messages AS m
 SET
     direction = b.direction,
@@ -11,8 +14,9 @@ SET
     body = b.body,
     body_raw = b.body_raw,
     body_source = b.body_source,
-    carrier_status = b.carrier_status,
-    status = b.status,
+    carrier_status = CASE WHEN $replay AND m.last_seen_at > $seen_at
+        THEN m.carrier_status ELSE b.carrier_status END,
+    status = CASE WHEN $replay AND m.last_seen_at > $seen_at THEN m.status ELSE b.status END,
     segments = b.segments,
     encoding = b.encoding,
     media_count = b.media_count,
