@@ -270,6 +270,20 @@ def account_today(settings: Settings) -> date:
     return datetime.now(ZoneInfo(settings.voipms_account_timezone)).date()
 
 
+class FutureDayError(ValueError):
+    """A backfill asked for days not over yet: they would be marked archived before they are."""
+
+
+def refuse_future_end(end: date, settings: Settings) -> None:
+    """Raise FutureDayError when `end` is after the account's today."""
+    today = account_today(settings)
+    if end > today:
+        raise FutureDayError(
+            f"--end {end} is after today ({today} in {settings.voipms_account_timezone}): a "
+            "day not over yet cannot be archived; `smsarchive sync` keeps the archive up to date"
+        )
+
+
 def archive(
     settings: Settings,
     kind: RunKind,
@@ -290,6 +304,8 @@ def archive(
     """
     if start is not None and end is not None and start > end:
         raise ValueError(f"start {start} is after end {end}")
+    if end is not None:
+        refuse_future_end(end, settings)
     data_dir = settings.smsarchive_data_dir
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
     wait = settings.smsarchive_busy_wait_seconds
@@ -305,7 +321,9 @@ def archive(
         try:
             if kind == "sync":
                 end = account_today(settings)
-                newest = newest_archived_day(con, PROVIDER, account)
+                newest = newest_archived_day(
+                    con, PROVIDER, account, settings.voipms_account_timezone
+                )
                 lookback = timedelta(days=settings.smsarchive_sync_lookback_days)
                 start = (newest if newest is not None and newest <= end else end) - lookback
                 if newest is None:

@@ -321,7 +321,7 @@ def backfill(
     ],
     end: Annotated[
         date | None,
-        day_option("last local day (default: today)"),
+        day_option("last local day, not after today (default: today)"),
     ] = None,
     refetch: Annotated[
         bool,
@@ -339,13 +339,17 @@ def backfill(
     again, whatever start the earlier run had, so a rerun only does what is missing; an
     interrupted run loses nothing and duplicates nothing.
     """
-    from flows.archive_run import account_today, run_backfill
+    from flows.archive_run import FutureDayError, account_today, refuse_future_end, run_backfill
     from flows.progress import Reporter
     from flows.runtime import use_settings
 
     settings = with_wait(load_settings(), wait)
     last = end or account_today(settings)
     refuse_reversed_days(start, last)
+    try:
+        refuse_future_end(last, settings)
+    except FutureDayError as exc:
+        fail(str(exc), code=2)
     with friendly_errors(), use_settings(settings, Reporter()):
         summary = run_backfill(start, last, refetch=refetch)
     print_summary(summary)

@@ -29,9 +29,16 @@ def settled_windows(
     return {(start, end) for start, end in rows}
 
 
-def newest_archived_day(con: duckdb.DuckDBPyConnection, provider: str, account: str) -> date | None:
-    """The latest window_end among the account's committed windows; None before the first."""
-    row = query_row(con, "find_newest_archived_day", {"provider": provider, "account": account})
+def newest_archived_day(
+    con: duckdb.DuckDBPyConnection, provider: str, account: str, timezone: str
+) -> date | None:
+    """The latest day the account's committed windows hold, none later than the local day
+    (in `timezone`) each was committed on; None before the first."""
+    row = query_row(
+        con,
+        "find_newest_archived_day",
+        {"provider": provider, "account": account, "timezone": timezone},
+    )
     if row is None or row[0] is None:
         return None
     day: date = row[0]

@@ -8,7 +8,9 @@ import socket
 import subprocess
 import sys
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -61,6 +63,19 @@ def test_start_after_end_is_refused(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--start 2024-03-01 is after --end 2024-02-01" in result.output
+
+
+def test_an_end_after_today_is_refused(tmp_path: Path) -> None:
+    """Days not over yet would be marked archived, and later syncs would start after them."""
+    tomorrow = (datetime.now(ZoneInfo("America/New_York")) + timedelta(days=1)).date()
+    result = CliRunner().invoke(
+        app,
+        ["backfill", "--start", "2024-03-01", "--end", tomorrow.isoformat()],
+        env={"SMSARCHIVE_DATA_DIR": str(tmp_path)},
+    )
+    assert result.exit_code == 2
+    assert f"--end {tomorrow} is after today" in result.output
+    assert not (tmp_path / "archive.duckdb").exists()
 
 
 @pytest.mark.usefixtures("prefect_server")

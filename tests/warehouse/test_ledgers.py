@@ -27,7 +27,11 @@ from warehouse import (
 
 
 def checkpoint(
-    con: duckdb.DuckDBPyConnection, start: date, end: date, account: str = ACCOUNT
+    con: duckdb.DuckDBPyConnection,
+    start: date,
+    end: date,
+    account: str = ACCOUNT,
+    seen_at: datetime = SEEN,
 ) -> None:
     merge_window(
         con,
@@ -38,27 +42,37 @@ def checkpoint(
         messages=messages_frame(),
         media=media_frame(),
         rejected=rejected_frame(),
-        seen_at=SEEN,
+        seen_at=seen_at,
         sms_rows=0,
         mms_rows=0,
     )
 
 
 def test_done_windows_and_the_newest_archived_day(con: duckdb.DuckDBPyConnection) -> None:
+    zone = "America/New_York"
     assert done_windows(con, PROVIDER, ACCOUNT) == set()
-    assert newest_archived_day(con, PROVIDER, ACCOUNT) is None
+    assert newest_archived_day(con, PROVIDER, ACCOUNT, zone) is None
 
-    checkpoint(con, date(2024, 4, 1), date(2024, 6, 30))
-    checkpoint(con, date(2024, 1, 1), date(2024, 3, 31))
-    checkpoint(con, date(2025, 1, 1), date(2025, 1, 31), account="acct-2")
+    later = datetime(2025, 6, 1, tzinfo=UTC)
+    checkpoint(con, date(2024, 4, 1), date(2024, 6, 30), seen_at=later)
+    checkpoint(con, date(2024, 1, 1), date(2024, 3, 31), seen_at=later)
+    checkpoint(con, date(2025, 1, 1), date(2025, 1, 31), account="acct-2", seen_at=later)
 
     assert done_windows(con, PROVIDER, ACCOUNT) == {
         (date(2024, 1, 1), date(2024, 3, 31)),
         (date(2024, 4, 1), date(2024, 6, 30)),
     }
-    assert newest_archived_day(con, PROVIDER, ACCOUNT) == date(2024, 6, 30)
-    assert newest_archived_day(con, PROVIDER, "acct-2") == date(2025, 1, 31)
-    assert newest_archived_day(con, "other", ACCOUNT) is None
+    assert newest_archived_day(con, PROVIDER, ACCOUNT, zone) == date(2024, 6, 30)
+    assert newest_archived_day(con, PROVIDER, "acct-2", zone) == date(2025, 1, 31)
+    assert newest_archived_day(con, "other", ACCOUNT, zone) is None
+
+    # merged while its days were still to come (02:30 UTC is the evening before in New York):
+    # archived up to the day of the merge only
+    checkpoint(
+        con, date(2025, 5, 1), date(2025, 7, 31), seen_at=datetime(2025, 6, 2, 2, 30, tzinfo=UTC)
+    )
+    assert newest_archived_day(con, PROVIDER, ACCOUNT, zone) == date(2025, 6, 1)
+    assert newest_archived_day(con, PROVIDER, ACCOUNT, "UTC") == date(2025, 6, 2)
 
 
 def test_window_start_after_end_is_refused(con: duckdb.DuckDBPyConnection) -> None:
