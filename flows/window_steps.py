@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from warehouse import (
     LandingWriter,
     MergeResult,
     WindowFrames,
+    forget_unreadable_landings,
     merge_windows,
     read_landed_answer,
     record_landing,
@@ -95,6 +96,8 @@ class PreparedWindow:
     mms_rows: int
     calls: int
     notices: set[Notice]
+    data_dir: Path | None = None
+    """The data dir `landed` is relative to (None when nothing was landed)."""
 
 
 @dataclass
@@ -141,7 +144,14 @@ class AnswerPages:
     """
 
     def __init__(
-        self, data_dir: Path, window: Window, *, account: str, method: str, clock: Clock
+        self,
+        data_dir: Path,
+        window: Window,
+        *,
+        account: str,
+        method: str,
+        fetched_at: datetime,
+        clock: Clock,
     ) -> None:
         self.writer = LandingWriter(
             data_dir,
@@ -150,6 +160,7 @@ class AnswerPages:
             window_start=window.start,
             window_end=window.end,
             method=method,
+            fetched_at=fetched_at,
         )
         self.frames = AnswerFrames(method)
         self._clock = clock
@@ -187,8 +198,13 @@ def prepare_window(
     Both answers are moved into place on disk only once both were had whole; a window that
     fails midway leaves no landed file behind (nor a temp file).
     """
-    sms = AnswerPages(data_dir, window, account=account, method=GETSMS, clock=clock)
-    mms = AnswerPages(data_dir, window, account=account, method=GETMMS, clock=clock)
+    fetched_at = datetime.now(UTC)  # names both answers of this fetch (landing_path)
+    sms, mms = (
+        AnswerPages(
+            data_dir, window, account=account, method=method, fetched_at=fetched_at, clock=clock
+        )
+        for method in (GETSMS, GETMMS)
+    )
 
     def fetch_mms() -> WindowFetch:
         return fetch_window_complete(
@@ -220,7 +236,29 @@ def prepare_window(
         mms_rows=mms.writer.rows,
         calls=calls,
         notices=notices,
+        data_dir=data_dir,
     )
+
+
+def _forget_unreadable(
+    con: duckdb.DuckDBPyConnection, window: Window, data_dir: Path, *, account: str
+) -> None:
+    """The window's earlier landed answers that are missing or changed leave the ledger."""
+    for path in forget_unreadable_landings(
+        con,
+        data_dir,
+        provider=PROVIDER,
+        account=account,
+        window_start=window.start,
+        window_end=window.end,
+    ):
+        logger.warning(
+            "window %s..%s: %s is left out of replays (it, or the other answer of its fetch, "
+            "was missing or changed); the answers just landed stand for it",
+            window.start,
+            window.end,
+            path,
+        )
 
 
 def merge_prepared(
@@ -298,6 +336,8 @@ def merge_prepared_windows(
     for window in prepared:
         # landed at the merge's time: a replay of the answer then sees it at that time too
         record_landed(con, window.window, window.landed, account=account, landed_at=seen_at)
+        if window.data_dir is not None and window.landed:
+            _forget_unreadable(con, window.window, window.data_dir, account=account)
     merged = _merged_with_notices(
         con,
         [

@@ -14,6 +14,7 @@ from warehouse.errors import (
 from warehouse.landing import (
     LandedAnswer,
     LandedWindow,
+    forget_unreadable_landings,
     landed_files,
     landed_windows,
     record_landing,
@@ -53,6 +54,7 @@ __all__ = [
     "corrected_since_snapshot",
     "done_windows",
     "finish_run",
+    "forget_unreadable_landings",
     "landed_files",
     "landed_windows",
     "merge_window",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from warehouse.landing_files import landed_file_intact
 from warehouse.queries import query_frame, read_query
 
 
@@ -43,6 +45,41 @@ def record_landing(
     )
 
 
+def forget_unreadable_landings(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    *,
+    provider: str,
+    account: str,
+    window_start: date,
+    window_end: date,
+) -> list[str]:
+    """Drop from the ledger the window's fetches one of whose answers is missing or changed.
+
+    For a window just landed again (`--refetch`, the remedy a failed replay names): such a
+    fetch could never be replayed (getSMS without its getMMS would take MMS for SMS), and
+    the one just landed stands for it. Intact earlier fetches are kept: they may hold
+    messages the provider has forgotten since. Files are left on disk. Returns the paths
+    dropped from the ledger.
+    """
+    window = {
+        "provider": provider,
+        "account": account,
+        "window_start": window_start,
+        "window_end": window_end,
+    }
+    answers = query_frame(con, "select_window_landings", window).rows()
+    broken = {
+        landed_at
+        for path, sha256, landed_at in answers
+        if not landed_file_intact(data_dir, path, sha256)
+    }
+    dropped = [path for path, _, landed_at in answers if landed_at in broken]
+    for path in dropped:
+        con.execute(read_query("delete_raw_landing"), {"path": path})
+    return dropped
+
+
 def landed_files(
     con: duckdb.DuckDBPyConnection,
     provider: str | None = None,
@@ -65,7 +102,11 @@ class LandedAnswer:
 
 @dataclass(frozen=True)
 class LandedWindow:
-    """A window's landed answers (getSMS and getMMS), by method."""
+    """One fetch of a window: its landed answers (getSMS and getMMS), by method.
+
+    A window fetched twice (`--refetch`) has two: each fetch's answers are landed under
+    names of their own and recorded with the time of their merge.
+    """
 
     provider: str
     account: str
@@ -84,15 +125,16 @@ def landed_windows(
     provider: str | None = None,
     account: str | None = None,
 ) -> list[LandedWindow]:
-    """Every landed window with its answers, the earliest landed first.
+    """Every fetch of a window with its answers, the earliest landed first.
 
     The order a replay merges them in: a message in several windows (a backfill's and a
-    later sync's) then ends with the newest reading the API gave of it.
+    later sync's), or in two fetches of one window, then ends with the newest reading the
+    API gave of it.
     """
-    windows: dict[tuple[str, str, date, date], LandedWindow] = {}
+    windows: dict[tuple[str, str, date, date, datetime], LandedWindow] = {}
     for row in landed_files(con, provider, account).iter_rows(named=True):
-        key = (row["provider"], row["account"], row["window_start"], row["window_end"])
-        window = windows.setdefault(key, LandedWindow(*key))
+        window_key = (row["provider"], row["account"], row["window_start"], row["window_end"])
+        window = windows.setdefault((*window_key, row["landed_at"]), LandedWindow(*window_key))
         window.answers[row["method"]] = LandedAnswer(
             method=row["method"],
             path=row["path"],

@@ -8,7 +8,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from warehouse.errors import LandingChangedError
 
 LANDING_DIR = "landing"
 TEMP_PREFIX = ".landing-"
-"""Temp files are `.landing-<method>-<random>` beside the answer they will become."""
+"""Temp files are `.landing-<method>-<random>` beside the answers they will become."""
 
 
 @dataclass(frozen=True)
@@ -34,12 +34,29 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "account"
 
 
+def fetch_stamp(at: datetime) -> str:
+    """A fetch's time as it names its landed answers (UTC, to the microsecond)."""
+    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
 def landing_path(
-    *, provider: str, account: str, window_start: date, window_end: date, method: str
+    *,
+    provider: str,
+    account: str,
+    window_start: date,
+    window_end: date,
+    method: str,
+    fetched_at: datetime,
 ) -> str:
-    """Where one window's answer to one method lands, relative to the data dir."""
+    """Where one fetch of a window's answer to one method lands, relative to the data dir.
+
+    Each fetch lands under a name of its own (its time): fetching a window again, with
+    `--refetch`, never replaces an earlier answer, which may hold messages the provider
+    has forgotten since.
+    """
     window = f"{window_start.isoformat()}_{window_end.isoformat()}"
-    return f"{LANDING_DIR}/{_slug(provider)}/{_slug(account)}/{window}/{_slug(method)}.json"
+    name = f"{_slug(method)}.{fetch_stamp(fetched_at)}.json"
+    return f"{LANDING_DIR}/{_slug(provider)}/{_slug(account)}/{window}/{name}"
 
 
 def _json_bytes(rows: list[dict[str, Any]]) -> bytes:
@@ -56,8 +73,9 @@ class LandingWriter:
 
     The parts go to a temp file beside the target as one JSON array, byte for byte the
     compact JSON of all the rows at once; `finish` syncs it and renames it into place. A
-    temp file left by a run killed mid-write is removed when the same answer is landed again:
-    landing happens under the archive's writer lock, so no live writer can own it.
+    temp file left by a run killed mid-write is removed when the window's answer to the same
+    method is landed again: landing happens under the archive's writer lock, so no live
+    writer can own it.
     """
 
     def __init__(
@@ -69,6 +87,7 @@ class LandingWriter:
         window_start: date,
         window_end: date,
         method: str,
+        fetched_at: datetime,
     ) -> None:
         self.relative = landing_path(
             provider=provider,
@@ -76,10 +95,11 @@ class LandingWriter:
             window_start=window_start,
             window_end=window_end,
             method=method,
+            fetched_at=fetched_at,
         )
         self._target = data_dir / self.relative
         self._target.parent.mkdir(parents=True, exist_ok=True)
-        prefix = f"{TEMP_PREFIX}{self._target.stem}-"
+        prefix = f"{TEMP_PREFIX}{_slug(method)}-"
         for leftover in self._target.parent.glob(f"{prefix}*"):
             leftover.unlink(missing_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=prefix, dir=self._target.parent)
@@ -121,6 +141,15 @@ class LandingWriter:
         """Drop what was written (the answer could not be had whole)."""
         self._handle.close()
         self._temp.unlink(missing_ok=True)
+
+
+def landed_file_intact(data_dir: Path, relative_path: str, sha256: str) -> bool:
+    """True when the landed file is there and is what the ledger says was landed."""
+    try:
+        content = (data_dir / relative_path).read_bytes()
+    except FileNotFoundError:
+        return False
+    return hashlib.sha256(content).hexdigest() == sha256
 
 
 def read_landed_answer(data_dir: Path, relative_path: str, sha256: str) -> list[dict[str, Any]]:

@@ -168,8 +168,36 @@ def test_the_refetch_a_failed_replay_names_mends_the_window(settings: Settings) 
         assert not path.exists()
         again = archive(settings, "backfill", *SPAN, PlainSteps(), refetch=True)
     assert (again.windows_skipped, again.inserted) == (0, 0)
-    assert path.exists()
-    assert replay(settings).replayed == 2
+    # the refetch landed under names of its own; the missing answer left the ledger with it
+    landed = table(settings, "SELECT path FROM raw_landing ORDER BY path")["path"].to_list()
+    assert (len(landing), len(landed)) == (4, 6)  # 4 + 4 new - the fetch one was missing of
+    assert str(path.relative_to(settings.smsarchive_data_dir)) not in landed
+    assert all((settings.smsarchive_data_dir / p).exists() for p in landed)
+    assert replay(settings).replayed == 3  # the intact earlier fetch and both new ones
+
+
+def test_a_refetch_keeps_the_earlier_answer_of_messages_the_provider_forgot(
+    tmp_path: Path,
+) -> None:
+    account = SandboxAccount.generate(
+        AccountSpec(seed=43, messages=300, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.2)
+    )
+    with serving(account) as server:
+        settings = sandbox_settings(server, tmp_path / "data")
+        with use_settings(settings):
+            archive(settings, "backfill", *SPAN, PlainSteps())
+            forgotten = account.truth().filter(pl.col("date_local").str.starts_with("2024-01"))
+            for message in forgotten.iter_rows(named=True):
+                assert account.delete(message["kind"], message["id"])
+            archive(settings, "backfill", *SPAN, PlainSteps(), refetch=True)
+    execute(settings, "UPDATE messages SET body = 'garbled'")
+
+    summary = replay(settings)
+
+    assert (summary.windows, summary.replayed) == (4, 4)  # both fetches of both windows
+    garbled = table(settings, "SELECT count(*) AS n FROM messages WHERE body = 'garbled'")
+    assert forgotten.height > 0
+    assert garbled["n"][0] == 0  # January's messages too, from the first fetch's answers
 
 
 def test_corrected_counts_messages_net_of_windows_that_disagree(
