@@ -88,3 +88,8 @@ def test_files_refused_one_by_one_do_not_stop_the_downloads(tmp_path: Path) -> N
     # the host answers: each file is its own failure, and every one was tried
     assert (outcome.failed, outcome.left, outcome.stopped) == (files, 0, "")
     assert states == {"failed": files}
+
+
+def test_the_host_down_rule_is_the_one_the_readme_gives() -> None:
+    """README: when 32 downloads in a row fail for the host's sake, the run stops downloading."""
+    assert FAILURES_IN_A_ROW == 32

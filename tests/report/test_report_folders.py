@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -35,6 +35,14 @@ def test_only_the_newest_report_folders_it_named_are_kept(tmp_path: Path) -> Non
     assert sorted(deleted) == sorted([*named[1:4], "20240101T030000Z-2"])
     left = sorted(p.name for p in reports.iterdir())
     assert left == sorted([*named[4:], named[0], "my notes", "latest"])
+
+
+def test_by_default_the_newest_60_are_kept_as_the_readme_says(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    days = [datetime(2024, 3, 1, tzinfo=UTC) + timedelta(hours=hour) for hour in range(61)]
+    named = [default_folder(tmp_path, day).name for day in days]
+    assert prune_reports(reports) == [named[0]]
+    assert len(list(reports.iterdir())) == 60
 
 
 def test_a_refused_report_leaves_no_folder(tmp_path: Path) -> None:

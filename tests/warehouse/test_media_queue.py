@@ -174,3 +174,10 @@ def test_duplicate_results_keep_the_last(con: duckdb.DuckDBPyConnection) -> None
     )
     assert media_rows(con) == [("1", 1, "stored", "ef" * 32, 1, 1, None)]
     assert record_media_results(con, media_results_frame()) == 0
+
+
+def test_the_retry_rules_are_the_ones_the_readme_gives() -> None:
+    """README: a failed file is tried again by later runs until it has had 5 tries, then
+    20 hours after its last one."""
+    assert MAX_MEDIA_ATTEMPTS == 5
+    assert timedelta(hours=20) == FAILED_MEDIA_RETRY_AFTER
