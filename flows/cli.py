@@ -16,12 +16,40 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
+from typer._click.core import Context, Parameter
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from flows.settings import Settings
 
+
+def _bare_flags(params: list[Parameter]) -> list[Parameter]:
+    """Flags given an empty metavar: typer 0.29's help shows `--refetch <bool>` otherwise."""
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class FlagsBare(TyperCommand):
+    """A command whose --help shows flags bare (`--refetch`)."""
+
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        """The parameters, flags bare."""
+        return _bare_flags(super().get_params(ctx))
+
+
+class FlagsBareGroup(TyperGroup):
+    """The command group, its --help showing flags bare (`--verbose`)."""
+
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        """The parameters, flags bare."""
+        return _bare_flags(super().get_params(ctx))
+
+
 app = typer.Typer(
     name="smsarchive",
+    cls=FlagsBareGroup,
     help=(
         "Archive every SMS and MMS of a VoIP.ms account into DuckDB, and report on it.\n\n"
         "Settings come from the environment or a .env file (see .env.example and README.md)."
@@ -227,7 +255,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         typer.echo(f"note: the API sent {line}")
 
 
-@app.command()
+@app.command(cls=FlagsBare)
 def sandbox(
     port: Annotated[
         int, typer.Option(min=0, max=65535, help="TCP port on 127.0.0.1 (0 = any free port)")
@@ -289,7 +317,7 @@ def sandbox(
         fail(str(exc))
 
 
-@app.command()
+@app.command(cls=FlagsBare)
 def demo(
     messages: Annotated[int, typer.Option(min=1, help="size of the sandbox account")] = 3_000,
     fresh: Annotated[
@@ -313,7 +341,7 @@ def demo(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(cls=FlagsBare)
 def backfill(
     start: Annotated[
         date,
@@ -355,7 +383,7 @@ def backfill(
     print_summary(summary)
 
 
-@app.command()
+@app.command(cls=FlagsBare)
 def sync(
     wait: WaitOption = None,
 ) -> None:
@@ -374,7 +402,7 @@ def sync(
     print_summary(summary)
 
 
-@app.command()
+@app.command(cls=FlagsBare)
 def replay(
     start: Annotated[
         date | None,
@@ -410,7 +438,7 @@ def replay(
         typer.echo(f"note: the API sent {line}")
 
 
-@app.command()
+@app.command(cls=FlagsBare)
 def status() -> None:
     """Show what the archive holds: messages, windows, runs, media, rejected rows, statuses."""
     from rich.console import Console
@@ -441,7 +469,7 @@ def status() -> None:
             con.close()
 
 
-@app.command()
+@app.command(cls=FlagsBare)
 def export(
     out: Annotated[
         str | None,
@@ -471,7 +499,7 @@ def export(
         run_export_command(settings, Path(out) if out else None)
 
 
-@app.command()
+@app.command(cls=FlagsBare)
 def report(
     start: Annotated[
         date | None,
@@ -539,7 +567,7 @@ def report(
     typer.echo(f"{'report':>16}: {result['html']}")
 
 
-@app.command()
+@app.command(cls=FlagsBare)
 def serve() -> None:
     """Run sync, then report, then export on SMSARCHIVE_SCHEDULE_CRON until stopped.
 

@@ -17,8 +17,9 @@ COMMAND = typer.main.get_command(app)
 NAMES = sorted(COMMAND.commands)  # type: ignore[attr-defined]
 
 
-def test_the_design_commands_exist_so_far() -> None:
-    assert {"sandbox", "demo"} <= set(NAMES)
+def test_the_commands_the_design_and_readme_name_exist() -> None:
+    named = {"backfill", "sync", "status", "report", "export", "serve", "sandbox", "demo"}
+    assert named | {"replay"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -34,6 +35,14 @@ def test_command_help(name: str) -> None:
         if p.param_type_name == "option" and not getattr(p, "help", None) and p.name != "help"
     ]
     assert undocumented == []
+    assert "<bool>" not in result.output  # flags shown bare: `--refetch`, not `--refetch <bool>`
+
+
+def test_the_top_level_help_shows_flags_bare() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "--verbose" in result.output
+    assert "<bool>" not in result.output
 
 
 def test_entry_point_runs_from_the_venv() -> None:
