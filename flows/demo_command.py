@@ -60,7 +60,9 @@ def prepare_demo_dir(demo_dir: Path, archive: Path, messages: int, *, fresh: boo
             raise DemoSizeError(
                 f"{demo_dir} holds {what}; add --fresh to replace it with one of {messages:,}"
             )
-    demo_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private: owner only
+    # private: owner only, the data dir too when the demo is what makes it
+    demo_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    demo_dir.mkdir(mode=0o700, exist_ok=True)
     marker.write_text(json.dumps({"messages": messages}), encoding="utf-8")
 
 

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from extract.voipms.windows import DEFAULT_MAX_LIMIT
+
 DEFAULT_API_URL = "https://voip.ms/api/v1/rest.php"
 SCHEDULED_BUSY_WAIT_SECONDS = 1800.0
 """A scheduled run waits at least this long for a notebook to let go of the archive."""
@@ -35,7 +37,10 @@ class Settings(BaseSettings):
         default="America/New_York", description="IANA zone the API's dates are in"
     )
     voipms_page_limit: int = Field(
-        default=10_000, ge=1, description="rows asked per getSMS/getMMS call"
+        default=10_000,
+        ge=1,
+        le=DEFAULT_MAX_LIMIT,
+        description="rows asked per getSMS/getMMS call",
     )
     voipms_media_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["voip.ms"],

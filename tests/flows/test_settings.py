@@ -80,3 +80,20 @@ def test_an_empty_data_dir_is_the_default_not_the_current_folder(
 ) -> None:
     monkeypatch.setenv("SMSARCHIVE_DATA_DIR", "")
     assert Settings(_env_file=None).smsarchive_data_dir == Path("data")  # type: ignore[call-arg]
+
+
+def test_env_example_names_every_setting_and_reads_back() -> None:
+    example = Path(__file__).parents[2] / ".env.example"
+    names = {
+        line.split("=", 1)[0]
+        for line in example.read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.startswith("#")
+    }
+    assert names == {name.upper() for name in Settings.model_fields}
+    read = Settings(_env_file=example)  # type: ignore[call-arg]
+    assert read.smsarchive_schedule_cron == "0 3 * * *"
+
+
+def test_a_page_limit_past_what_a_window_may_ask_is_refused() -> None:
+    with pytest.raises(ValidationError, match="less than or equal to 1000000"):
+        Settings(_env_file=None, voipms_page_limit=2_000_000)  # type: ignore[call-arg]
