@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -14,7 +14,7 @@ from flows.progress import Tracker
 from flows.run_progress import run_progress
 from flows.runtime import current_reporter
 from flows.settings import Settings
-from flows.window_steps import PROVIDER, replay_window
+from flows.window_steps import PROVIDER, replay_window, zone_warning
 from transform.drift import Notice
 from warehouse import (
     LandedWindow,
@@ -117,9 +117,10 @@ def replay_archive(
                 "windows", len(todo), current_reporter().stage("windows", len(todo))
             )
             notices: set[Notice] = set()
+            zone_told: list[timedelta] = []  # what the media links said of the zone, if anything
             snapshot_derived_columns(con)
             for window in todo:
-                notices |= _replay_one(con, window, settings, summary, tracker)
+                notices |= _replay_one(con, window, settings, summary, tracker, zone_told)
             # net: a message two windows read differently is changed, then changed back
             summary.corrected = corrected_since_snapshot(con)
             summary.notices = [notice.describe() for notice in sorted(notices)]
@@ -139,11 +140,12 @@ def _replay_one(
     settings: Settings,
     summary: ReplaySummary,
     tracker: Tracker,
+    zone_told: list[timedelta],
 ) -> set[Notice]:
     """Replay one window into `summary`; the notices new to the archive."""
     days = f"{window.window_start}..{window.window_end}"
     try:
-        merged, rejected, new_notices = replay_window(
+        merged, rejected, new_notices, zone_off_by = replay_window(
             con,
             window,
             data_dir=settings.smsarchive_data_dir,
@@ -158,6 +160,9 @@ def _replay_one(
         logger.error("window %s not replayed: %s; %s", days, exc, remedy)
         tracker.advance(f"{days} failed")
         return set()
+    if zone_off_by is not None and not zone_told:
+        zone_told.append(zone_off_by)  # once a replay: it is the setting, not the window
+        logger.warning(zone_warning(zone_off_by, settings.voipms_account_timezone))
     summary.replayed += 1
     summary.inserted += merged.inserted
     summary.rejected += rejected

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from extract.voipms.windows import (
     mms_fetch,
     sms_fetch,
 )
+from transform.api_zone import zone_disagreement
 from transform.drift import Notice, answer_drift, status_drift
 from transform.raw import raw_frame
 from transform.reconcile import GETMMS, GETSMS, Reconciled, reconcile
@@ -98,6 +99,8 @@ class PreparedWindow:
     notices: set[Notice]
     data_dir: Path | None = None
     """The data dir `landed` is relative to (None when nothing was landed)."""
+    zone_off_by: timedelta | None = None
+    """How far the media tokens say sent_at is off (`transform.api_zone`); None: it is not."""
 
 
 @dataclass
@@ -227,6 +230,7 @@ def prepare_window(
         raise
     started = time.perf_counter()
     frames, notices = reconcile_answers(sms.frames, mms.frames, account=account, timezone=timezone)
+    zone_off_by = zone_disagreement(frames.messages, frames.media)
     clock("transform", time.perf_counter() - started)
     return PreparedWindow(
         window=window,
@@ -237,6 +241,7 @@ def prepare_window(
         calls=calls,
         notices=notices,
         data_dir=data_dir,
+        zone_off_by=zone_off_by,
     )
 
 
@@ -259,6 +264,18 @@ def _forget_unreadable(
             window.end,
             path,
         )
+
+
+def zone_warning(off_by: timedelta, timezone: str) -> str:
+    """What a run says when the media tokens put sent_at `off_by` from where it should be."""
+    hours = off_by / timedelta(hours=1)
+    way = "late" if hours > 0 else "early"
+    return (
+        f"the API's dates are not in VOIPMS_ACCOUNT_TIMEZONE={timezone}: read in it, sent_at "
+        f"comes {abs(hours):g} h {way} against the instants in the MMS media links. Set it "
+        "to the zone the API writes dates in (America/New_York unless VoIP.ms says "
+        "otherwise), then run `smsarchive replay` to correct what is archived"
+    )
 
 
 def merge_prepared(
@@ -382,13 +399,14 @@ def merge_prepared_windows(
 
 def replay_window(
     con: duckdb.DuckDBPyConnection, landed: LandedWindow, *, data_dir: Path, timezone: str
-) -> tuple[MergeResult, int, set[Notice]]:
+) -> tuple[MergeResult, int, set[Notice], timedelta | None]:
     """Transform a window's landed answers again and merge them as a replay.
 
     The answers are checked against the ledger's sha256 first; a window without both of them
     (getSMS alone would take its MMS for SMS) or with one that changed raises
     LandingChangedError and changes nothing. Returns the merge's result, the rejected rows of
-    the window and the notices new to the archive.
+    the window, the notices new to the archive and how far the media links say sent_at is
+    off (`transform.api_zone`; None: it is not).
     """
     days = f"{landed.window_start}..{landed.window_end}"
     answers = {GETSMS: AnswerFrames(GETSMS), GETMMS: AnswerFrames(GETMMS)}
@@ -419,4 +437,5 @@ def replay_window(
         seen_at=landed.landed_at,
         replay=True,
     )
-    return merged, reconciled.rejected.height, new
+    zone_off_by = zone_disagreement(reconciled.messages, reconciled.media)
+    return merged, reconciled.rejected.height, new, zone_off_by

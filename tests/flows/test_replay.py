@@ -318,7 +318,7 @@ def test_a_replay_of_an_older_answer_keeps_a_newer_status(
     message_id, before = _with_a_later_reading(settings, server)
     with duckdb.connect(str(settings.archive_path)) as con:
         second = [w for w in landed_windows(con, "voipms") if w.window_start == date(2024, 4, 2)]
-        merged, _, _ = replay_window(
+        merged, _, _, _ = replay_window(
             con, second[0], data_dir=settings.smsarchive_data_dir, timezone="America/New_York"
         )
     assert before != "Changed since"

@@ -1,0 +1,52 @@
+"""A run whose VOIPMS_ACCOUNT_TIMEZONE is not the API's says so, once, and how to mend it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.spec import AccountSpec
+from flows.archive_run import PlainSteps, archive
+from flows.replay_run import replay_archive
+from tests.conftest import serving
+from tests.flows.conftest import sandbox_settings
+
+SPAN = (date(2024, 1, 1), date(2024, 6, 30))
+WARNING = "the API's dates are not in VOIPMS_ACCOUNT_TIMEZONE"
+
+
+def _zone_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if WARNING in r.getMessage()]
+
+
+def test_a_wrong_zone_is_told_once_a_run_and_a_right_one_not_at_all(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    account = SandboxAccount.generate(
+        AccountSpec(seed=29, messages=300, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.3)
+    )
+    caplog.set_level(logging.WARNING, logger="smsarchive")
+    with serving(account) as server:
+        right = sandbox_settings(server, tmp_path / "right")
+        archive(right, "backfill", *SPAN, PlainSteps())
+        assert _zone_warnings(caplog) == []
+
+        wrong = sandbox_settings(
+            server, tmp_path / "wrong", voipms_account_timezone="America/Chicago"
+        )
+        archive(wrong, "backfill", *SPAN, PlainSteps())  # two windows, one warning
+        (said,) = _zone_warnings(caplog)
+        assert "VOIPMS_ACCOUNT_TIMEZONE=America/Chicago" in said
+        assert "sent_at comes 1 h late" in said
+        assert "smsarchive replay" in said
+
+    caplog.clear()
+    replay_archive(wrong)
+    assert len(_zone_warnings(caplog)) == 1
+    caplog.clear()
+    replay_archive(right)
+    assert _zone_warnings(caplog) == []

@@ -1,0 +1,79 @@
+"""The media tokens' instants tell whether VOIPMS_ACCOUNT_TIMEZONE reads the API's dates right."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from extract.voipms.sandbox.account import MessageQuery, SandboxAccount
+from extract.voipms.sandbox.spec import AccountSpec
+from transform.api_zone import token_seconds, zone_disagreement
+from transform.raw import raw_frame
+from transform.reconcile import reconcile
+
+SPEC = AccountSpec(seed=19, messages=600, start=date(2024, 1, 1), end=date(2024, 12, 31))
+
+
+@pytest.fixture(scope="module")
+def answers() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The sandbox's getSMS (all messages) and getMMS answers for 2024, as raw frames."""
+    account = SandboxAccount.generate(SPEC)
+
+    def rows(kinds: tuple[str, ...], method: str) -> list[dict[str, object]]:
+        query = MessageQuery(kinds=kinds, first_day=SPEC.start, last_day=SPEC.end, limit=10**9)
+        rendered = account.render_rows(account.select(query), method, "http://sandbox", None)
+        answer: list[dict[str, object]] = json.loads(rendered)
+        return answer
+
+    return (
+        raw_frame(rows(("sms", "mms"), "getsms"), "getSMS"),
+        raw_frame(rows(("mms",), "getmms"), "getMMS"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("zone", "off_by"),
+    [
+        ("America/New_York", None),  # the zone the API writes its dates in
+        ("America/Chicago", timedelta(hours=1)),  # read an hour west: every sent_at an hour late
+        ("Europe/Paris", timedelta(hours=-6)),  # summer and winter both: New York and Paris
+        # change on different weeks, the median is the usual 6 hours
+    ],
+)
+def test_a_zone_other_than_the_apis_is_told_by_how_far_off(
+    answers: tuple[pl.DataFrame, pl.DataFrame], zone: str, off_by: timedelta | None
+) -> None:
+    sms, mms = answers
+    frames = reconcile(sms, mms, provider="voipms", account="a", timezone=zone)
+    assert frames.media.height > 50  # enough tokens to tell
+    assert zone_disagreement(frames.messages, frames.media) == off_by
+
+
+def test_token_seconds_reads_both_url_forms_and_nothing_else() -> None:
+    token = base64.b64encode(b"1704085200f00d|1|image/png|MMS").decode()
+    urls = pl.DataFrame(
+        {
+            "url": [
+                f"https://voip.ms/media.php?map={token.replace('=', '%3D')}",
+                f"https://voip.ms/media/{token}/media.png",
+                "https://voip.ms/media.php?map=not-base64!",
+                "https://example.com/picture.png",
+                None,
+            ]
+        }
+    )
+    seconds = urls.select(token_seconds(pl.col("url"))).to_series().to_list()
+    assert seconds == [1704085200, 1704085200, None, None, None]
+    assert datetime.fromtimestamp(1704085200, UTC) == datetime(2024, 1, 1, 5, tzinfo=UTC)
+
+
+def test_no_tokens_tell_nothing() -> None:
+    messages = pl.DataFrame(
+        {"kind": ["mms"], "message_id": ["1"], "sent_at": [datetime(2024, 1, 1, tzinfo=UTC)]}
+    )
+    media = pl.DataFrame({"message_id": ["1"], "url": ["https://example.com/a.png"]})
+    assert zone_disagreement(messages, media) is None

@@ -1,0 +1,58 @@
+"""The API's own clock in its media tokens: whether the configured zone reads its dates right."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+import polars as pl
+
+_MEDIA_URL_PATTERN: Final = r"(?:[?&]map=([^&#]+)|/media/([^/?#]+)/)"
+"""A media URL's token: `media.php?map=<base64>` or `/media/<base64>/media.<ext>` (API notes
+§4), whose text begins with the epoch second of its message."""
+
+_ESCAPES: Final = {"%3D": "=", "%3d": "=", "%2B": "+", "%2b": "+", "%2F": "/", "%2f": "/"}
+
+AGREES_WITHIN: Final = timedelta(minutes=15)
+"""How far the messages' sent_at may be from their tokens' instants (median) and still be
+read as agreeing: a wrong zone is off by whole hours or half hours."""
+
+
+def token_seconds(url: pl.Expr) -> pl.Expr:
+    """The epoch second a media URL's token carries (Int64), null where it carries none."""
+    groups = url.str.extract_groups(_MEDIA_URL_PATTERN)
+    token = pl.coalesce(groups.struct.field("1"), groups.struct.field("2"))
+    for escaped, char in _ESCAPES.items():
+        token = token.str.replace_all(escaped, char, literal=True)
+    token = token.str.replace_all("-", "+", literal=True).str.replace_all("_", "/", literal=True)
+    text = token.str.decode("base64", strict=False).cast(pl.Utf8, strict=False)
+    return text.str.extract(r"^(\d{10})", 1).cast(pl.Int64, strict=False)
+
+
+def zone_disagreement(messages: pl.DataFrame, media: pl.DataFrame) -> timedelta | None:
+    """How far the MMS's sent_at are from the instants their media tokens carry (the median,
+    to the quarter hour) when that is AGREES_WITHIN or more; None when they agree or no token
+    tells.
+
+    sent_at is the API's naive local time read in VOIPMS_ACCOUNT_TIMEZONE: a difference
+    means the API's dates are in another zone than the setting says (positive: sent_at late).
+    """
+    tokens = media.select(
+        "message_id", pl.from_epoch(token_seconds(pl.col("url")), time_unit="s").alias("_at")
+    ).drop_nulls("_at")
+    if tokens.is_empty():
+        return None
+    mms = messages.filter(pl.col("kind") == "mms").select("message_id", "sent_at")
+    gaps = (
+        tokens.join(mms, on="message_id", how="inner")
+        .select((pl.col("sent_at") - pl.col("_at").dt.replace_time_zone("UTC")).alias("gap"))
+        .filter(pl.col("gap").abs() <= pl.duration(days=1))
+        .get_column("gap")
+    )
+    if gaps.is_empty():
+        return None
+    median = gaps.median()
+    if not isinstance(median, timedelta) or abs(median) < AGREES_WITHIN:
+        return None
+    quarters = round(median / timedelta(minutes=15))
+    return timedelta(minutes=15 * quarters)
