@@ -17,6 +17,7 @@ from extract.media import clean_stale_temp
 from extract.voipms.account_dids import AccountDids
 from extract.voipms.client import DEFAULT_USER_AGENT, VoipMsClient
 from extract.voipms.errors import AccessError, PermanentError, TransientError
+from extract.voipms.redaction import redact_registered
 from extract.voipms.windows import Window, split_range, uncovered_windows
 from flows.api_client import api_client
 from flows.media_step import MediaOutcome, download_pending, pending_items
@@ -271,6 +272,17 @@ def account_today(settings: Settings) -> date:
     return datetime.now(ZoneInfo(settings.voipms_account_timezone)).date()
 
 
+DETAIL_CHARACTERS = 300
+"""At most this much of a failure's text is kept in sync_runs.detail."""
+
+
+def failure_detail(exc: BaseException) -> str:
+    """What `status` shows of a failed run: the error's class and first line, secrets blanked."""
+    lines = str(exc).strip().splitlines()
+    line = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return redact_registered(line)[:DETAIL_CHARACTERS]
+
+
 class FutureDayError(ValueError):
     """A backfill asked for days not over yet: they would be marked archived before they are."""
 
@@ -367,7 +379,7 @@ def archive(
                     con,
                     run_id,
                     outcome="interrupted" if stopped else "failed",
-                    detail=type(exc).__name__,
+                    detail=type(exc).__name__ if stopped else failure_detail(exc),
                 )
                 raise
             summary.api_calls = client.stats().total_calls

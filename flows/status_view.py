@@ -185,4 +185,7 @@ def render_status(
                 ],
             )
         )
+        for r in status.last_runs.iter_rows(named=True):
+            if r["outcome"] == "failed" and r["detail"]:
+                console.print(f"{r['kind']} of {_when(r['started_at'])} failed: {r['detail']}")
     console.print(f"schema version {status.schema_version}")

@@ -107,3 +107,18 @@ def test_the_api_url_comes_from_the_environment_first(
     monkeypatch.delenv("PREFECT_API_URL")
     monkeypatch.setenv("PREFECT_PROFILES_PATH", str(tmp_path / "missing.toml"))
     assert configured_api_url() is None
+
+
+def test_a_failed_runs_detail_is_its_first_line_without_the_password() -> None:
+    from pydantic import SecretStr
+
+    from extract.voipms.redaction import secret_protected
+    from flows.archive_run import DETAIL_CHARACTERS, failure_detail
+
+    with secret_protected(SecretStr("hunter2-secret")):
+        detail = failure_detail(RuntimeError("refused hunter2-secret\nsecond line"))
+    assert detail.startswith("RuntimeError: refused ")
+    assert "hunter2-secret" not in detail
+    assert "second line" not in detail
+    assert failure_detail(KeyError()) == "KeyError"
+    assert len(failure_detail(ValueError("x" * 1000))) == DETAIL_CHARACTERS

@@ -311,3 +311,25 @@ def test_status_names_the_days_never_archived_between_windows(archive_path: Path
     text = console.export_text()
     assert "days archived: 2024-01-01 .. 2024-02-29, 2024-04-01 .. 2024-04-30 (90 days)" in text
     assert "never archived: 2024-03-01 .. 2024-03-31" in text
+
+
+def test_a_last_run_that_failed_is_shown_with_why(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+    from warehouse import start_run
+
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        ok = start_run(con, "backfill", started_at=at(1, month=3)).run_id
+        finish_run(con, ok, outcome="ok", finished_at=at(1, 13, month=3), windows_merged=1)
+        failed = start_run(con, "sync", started_at=at(2, month=3)).run_id
+        why = "AccessError: api_not_enabled: enable the API in the portal"
+        finish_run(con, failed, outcome="failed", finished_at=at(2, 13, month=3), detail=why)
+        status = archive_status(con)
+    finally:
+        con.close()
+    console = Console(record=True, width=200)
+    render_status(status, console)
+    lines = [line for line in console.export_text().splitlines() if "failed:" in line]
+    assert lines == [f"sync of 2024-03-02 12:00 UTC failed: {why}"]
