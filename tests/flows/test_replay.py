@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -208,21 +209,10 @@ def test_corrected_counts_messages_net_of_windows_that_disagree(
     in_both = truth.filter(  # inside the first backfill's windows and the second's
         (pl.col("kind") == "sms") & (pl.col("date_local").str.starts_with("2024-03"))
     )
-    first = in_both.row(0, named=True)
-    before = first["carrier_status"]
-    server.account.set_carrier_status(first["kind"], first["id"], "Changed since")
-    try:
-        with use_settings(settings):  # other bounds, refetched: windows of their own, landed later
-            archive(
-                settings,
-                "backfill",
-                date(2024, 1, 2),
-                date(2024, 6, 29),
-                PlainSteps(),
-                refetch=True,
-            )
-    finally:
-        server.account.set_carrier_status(first["kind"], first["id"], before)
+    # other bounds, refetched: windows of their own, landed later
+    _refetched_after_a_change(
+        settings, server, in_both.row(0, named=True), (2024, 1, 2), (2024, 6, 29)
+    )
     messages = table(settings, MESSAGES)
 
     summary = replay(settings)
@@ -269,21 +259,25 @@ def _with_a_later_reading(settings: Settings, server: SandboxServer) -> tuple[st
     truth = server.account.truth()
     june = truth.filter((pl.col("kind") == "sms") & pl.col("date_local").str.starts_with("2024-06"))
     message = june.row(0, named=True)
+    _refetched_after_a_change(settings, server, message, (2024, 6, 1), (2024, 6, 30))
+    return str(message["id"]), message["carrier_status"]
+
+
+def _refetched_after_a_change(
+    settings: Settings,
+    server: SandboxServer,
+    message: dict[str, Any],
+    start: tuple[int, int, int],
+    end: tuple[int, int, int],
+) -> None:
+    """`start`..`end` refetched while `message`'s carrier status reads 'Changed since'."""
     before = message["carrier_status"]
     server.account.set_carrier_status(message["kind"], message["id"], "Changed since")
     try:
         with use_settings(settings):
-            archive(
-                settings,
-                "backfill",
-                date(2024, 6, 1),
-                date(2024, 6, 30),
-                PlainSteps(),
-                refetch=True,
-            )
+            archive(settings, "backfill", date(*start), date(*end), PlainSteps(), refetch=True)
     finally:
         server.account.set_carrier_status(message["kind"], message["id"], before)
-    return str(message["id"]), before
 
 
 def _status_of(settings: Settings, message_id: str) -> str:
