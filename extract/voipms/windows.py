@@ -209,9 +209,10 @@ def fetch_window_complete(
     `max_limit`, past which `IncompleteWindowError` is raised rather than rows lost.
 
     A type or DID split is only used when every row of the full answer falls into one of
-    its parts; otherwise the limit is raised instead. `dids` must hold every DID that can
-    carry messages in the window: a DID missing from it is caught only when one of its rows
-    shows up in a full answer. Rows come back newest window part first; partitions of one
+    its parts; otherwise the limit is raised instead. `dids` should hold every DID that can
+    carry messages in the window: after a split by DID, one more call (the day and type, one
+    row more than the DIDs gave) finds a DID missing from it, which is then asked too. Rows
+    come back newest window part first; partitions of one
     day are concatenated, not re-sorted.
 
     With `sink`, rows are handed to it as soon as they are final, a part at a time and in the
@@ -292,8 +293,8 @@ def fetch_window_complete(
         if len(did_list) > 1 and all(_did_key(row.get("did", "")) in did_keys for row in rows):
             result.did_splits += 1
             logger.debug("full answer for %s: splitting by DID", query.date_from)
-            for did in did_list:
-                ask(replace(query, did=did))
+            del rows
+            split_by_did(query, did_list)
             return
         if query.limit < max_limit:
             result.limit_raises += 1
@@ -302,6 +303,35 @@ def fetch_window_complete(
             ask(replace(query, limit=larger))
             return
         raise IncompleteWindowError(query)
+
+    def split_by_did(query: Query, did_list: list[str]) -> None:
+        # Asked DID by DID, then once more without a DID for one row more than they gave: a
+        # DID getDIDsInfo did not list (ported away, a sub-account's) whose rows all fell past
+        # the first answer's cut shows in that answer (it holds a row no asked DID has), and
+        # is asked too, until the check answer is not full.
+        before = result.row_count
+        asked = {_did_key(did) for did in did_list}
+        for did in did_list:
+            ask(replace(query, did=did))
+        while True:
+            got = result.row_count - before
+            if got + 1 > max_limit:
+                return  # more rows than one answer may hold: the DIDs given are trusted
+            check = fetch(replace(query, limit=got + 1))
+            result.calls += 1
+            if len(check) <= got:
+                return
+            unasked = _unique_dids(
+                key for row in check if (key := _did_key(row.get("did", ""))) not in asked
+            )
+            if not unasked:
+                # rows of the asked DIDs alone, which each gave whole: sent since they answered
+                # (a window holding today), fetched by the next sync
+                return
+            logger.info("day %s: DIDs getDIDsInfo did not list: %s", query.date_from, unasked)
+            for did in unasked:
+                asked.add(_did_key(did))
+                ask(replace(query, did=did))
 
     ask(Query(date_from=window.start, date_to=window.end, limit=limit))
     if result.splits:

@@ -175,6 +175,24 @@ def test_a_did_missing_from_the_list_stops_the_did_split() -> None:
     assert all(q.did is None for q in model.queries)
 
 
+def test_a_did_missing_from_the_list_with_only_older_rows_is_found_after_the_split() -> None:
+    """Its rows all past the first answer's cut: the split by DID happens, and the check call
+    after it (one row more than the listed DIDs gave) finds it."""
+    unlisted = "5550000999"  # ported away, or a sub-account's: getDIDsInfo does not list it
+    morning = [
+        {"id": str(500 + n), "date": f"2024-03-01 08:00:{n:02d}", "type": "1", "did": unlisted}
+        for n in range(3)
+    ]
+    rows = _day_rows(8, did=DIDS[0]) + _day_rows(8, did=DIDS[1], start=100) + morning
+    window = Window(date(2024, 3, 1), date(2024, 3, 1))
+    model = ApiModel(rows, window)
+    result = fetch_window_complete(model, window, limit=4, dids=DIDS[:2])
+
+    assert sorted(row["id"] for row in result.rows) == model.truth()
+    assert result.did_splits == 1
+    assert [q.did for q in model.queries if q.did is not None and _did_key(q.did) == unlisted]
+
+
 def test_an_unknown_type_stops_the_type_split() -> None:
     rows = _day_rows(6) + _day_rows(6, type_="7", start=100)
     window = Window(date(2024, 3, 1), date(2024, 3, 1))
