@@ -93,8 +93,8 @@ ON CONFLICT DO NOTHING
 def duckdb_load(data_dir: Path, scratch: Path, account: str) -> tuple[float, int]:
     """Seconds for DuckDB to load every landed answer into fresh archive tables, and rows."""
     landing = data_dir / "landing"
-    sms_files = sorted(str(p) for p in landing.rglob("getSMS.json"))
-    mms_files = sorted(str(p) for p in landing.rglob("getMMS.json"))
+    sms_files = sorted(str(p) for p in landing.rglob("getSMS.*.json"))
+    mms_files = sorted(str(p) for p in landing.rglob("getMMS.*.json"))
     target = scratch / "duckdb_baseline.duckdb"
     target.unlink(missing_ok=True)
     con = open_warehouse(target)  # the archive's own schema, migrations applied
