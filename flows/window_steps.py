@@ -248,7 +248,7 @@ def prepare_window(
 def _forget_unreadable(
     con: duckdb.DuckDBPyConnection, window: Window, data_dir: Path, *, account: str
 ) -> None:
-    """The window's earlier landed answers that are missing or changed leave the ledger."""
+    """The window's earlier fetches with an answer missing or changed leave the ledger."""
     for path in forget_unreadable_landings(
         con,
         data_dir,
@@ -351,10 +351,11 @@ def merge_prepared_windows(
     windows, the later window's reading wins).
     """
     for window in prepared:
+        if window.data_dir is not None and window.landed:
+            # before the new answers are listed: only earlier fetches are read back and checked
+            _forget_unreadable(con, window.window, window.data_dir, account=account)
         # landed at the merge's time: a replay of the answer then sees it at that time too
         record_landed(con, window.window, window.landed, account=account, landed_at=seen_at)
-        if window.data_dir is not None and window.landed:
-            _forget_unreadable(con, window.window, window.data_dir, account=account)
     merged = _merged_with_notices(
         con,
         [

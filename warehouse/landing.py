@@ -56,8 +56,9 @@ def forget_unreadable_landings(
 ) -> list[str]:
     """Drop from the ledger the window's fetches one of whose answers is missing or changed.
 
-    For a window just landed again (`--refetch`, the remedy a failed replay names): such a
-    fetch could never be replayed (getSMS without its getMMS would take MMS for SMS), and
+    For a window being landed again (`--refetch`, the remedy a failed replay names; called
+    before the new fetch is recorded, so only earlier ones are read back): such a fetch
+    could never be replayed (getSMS without its getMMS would take MMS for SMS), and
     the one just landed stands for it. Intact earlier fetches are kept: they may hold
     messages the provider has forgotten since. Files are left on disk. Returns the paths
     dropped from the ledger.
