@@ -34,6 +34,7 @@ from warehouse import (
     MergeResult,
     WindowFrames,
     forget_unreadable_landings,
+    landing_path,
     merge_windows,
     read_landed_answer,
     record_landing,
@@ -158,12 +159,14 @@ class AnswerPages:
     ) -> None:
         self.writer = LandingWriter(
             data_dir,
-            provider=PROVIDER,
-            account=account,
-            window_start=window.start,
-            window_end=window.end,
-            method=method,
-            fetched_at=fetched_at,
+            landing_path(
+                provider=PROVIDER,
+                account=account,
+                window_start=window.start,
+                window_end=window.end,
+                method=method,
+                fetched_at=fetched_at,
+            ),
         )
         self.frames = AnswerFrames(method)
         self._clock = clock

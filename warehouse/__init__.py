@@ -22,6 +22,7 @@ from warehouse.landing import (
 from warehouse.landing_files import (
     LandedFile,
     LandingWriter,
+    landing_path,
     read_landed_answer,
 )
 from warehouse.media_queue import MAX_MEDIA_ATTEMPTS, pending_media, record_media_results
@@ -57,6 +58,7 @@ __all__ = [
     "forget_unreadable_landings",
     "landed_files",
     "landed_windows",
+    "landing_path",
     "merge_window",
     "merge_windows",
     "newest_archived_day",

@@ -78,28 +78,13 @@ class LandingWriter:
     writer can own it.
     """
 
-    def __init__(
-        self,
-        data_dir: Path,
-        *,
-        provider: str,
-        account: str,
-        window_start: date,
-        window_end: date,
-        method: str,
-        fetched_at: datetime,
-    ) -> None:
-        self.relative = landing_path(
-            provider=provider,
-            account=account,
-            window_start=window_start,
-            window_end=window_end,
-            method=method,
-            fetched_at=fetched_at,
-        )
-        self._target = data_dir / self.relative
+    def __init__(self, data_dir: Path, relative: str) -> None:
+        """Land at `relative` (a `landing_path`) under `data_dir`."""
+        self.relative = relative
+        self._target = data_dir / relative
         self._target.parent.mkdir(parents=True, exist_ok=True)
-        prefix = f"{TEMP_PREFIX}{_slug(method)}-"
+        method = self._target.name.partition(".")[0]  # landing_path's `<method>.<fetch>.json`
+        prefix = f"{TEMP_PREFIX}{method}-"
         for leftover in self._target.parent.glob(f"{prefix}*"):
             leftover.unlink(missing_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=prefix, dir=self._target.parent)
@@ -143,21 +128,8 @@ class LandingWriter:
         self._temp.unlink(missing_ok=True)
 
 
-def landed_file_intact(data_dir: Path, relative_path: str, sha256: str) -> bool:
-    """True when the landed file is there and is what the ledger says was landed."""
-    try:
-        content = (data_dir / relative_path).read_bytes()
-    except FileNotFoundError:
-        return False
-    return hashlib.sha256(content).hexdigest() == sha256
-
-
-def read_landed_answer(data_dir: Path, relative_path: str, sha256: str) -> list[dict[str, Any]]:
-    """The rows of a landed answer, once its bytes are checked against the ledger's sha256.
-
-    Raises LandingChangedError when the file is missing, is not what was landed, or does not
-    hold a JSON array of rows.
-    """
+def _landed_bytes(data_dir: Path, relative_path: str, sha256: str) -> bytes:
+    """A landed file's bytes; LandingChangedError when it is missing or not what was landed."""
     try:
         content = (data_dir / relative_path).read_bytes()
     except FileNotFoundError:
@@ -167,6 +139,25 @@ def read_landed_answer(data_dir: Path, relative_path: str, sha256: str) -> list[
             f"{relative_path} is not the answer raw_landing lists (its sha256 differs: a run "
             "that re-landed it was stopped before its merge, or it was edited)"
         )
+    return content
+
+
+def landed_file_intact(data_dir: Path, relative_path: str, sha256: str) -> bool:
+    """True when the landed file is there and is what the ledger says was landed."""
+    try:
+        _landed_bytes(data_dir, relative_path, sha256)
+    except LandingChangedError:
+        return False
+    return True
+
+
+def read_landed_answer(data_dir: Path, relative_path: str, sha256: str) -> list[dict[str, Any]]:
+    """The rows of a landed answer, once its bytes are checked against the ledger's sha256.
+
+    Raises LandingChangedError when the file is missing, is not what was landed, or does not
+    hold a JSON array of rows.
+    """
+    content = _landed_bytes(data_dir, relative_path, sha256)
     rows = json.loads(content)
     if not isinstance(rows, list):
         raise LandingChangedError(f"{relative_path} does not hold a JSON array of rows")
