@@ -31,10 +31,10 @@ from flows.window_steps import (
     Clock,
     PreparedWindow,
     WindowOutcome,
+    ZoneWarning,
     merge_prepared_windows,
     no_clock,
     prepare_window,
-    zone_warning,
 )
 from transform.drift import Notice
 from warehouse import (
@@ -441,7 +441,7 @@ def _run_windows(
     summary.windows = len(todo) + summary.windows_skipped
     tracker = progress.stage("windows", len(todo), current_reporter().stage("windows", len(todo)))
     merger = WindowMerger(
-        con, account, summary, tracker, steps, timezone=settings.voipms_account_timezone
+        con, account, summary, tracker, steps, ZoneWarning(settings.voipms_account_timezone)
     )
     # oldest first, popped from the end; but an open window first of all: its getSMS and
     # getMMS are asked one after the other, which then overlaps the other windows' calls
@@ -480,11 +480,10 @@ class WindowMerger:
     summary: RunSummary
     tracker: Tracker
     steps: Steps
+    zone: ZoneWarning
+    """Said once if the media links show VOIPMS_ACCOUNT_TIMEZONE reads the API's dates wrong."""
     notices: set[Notice] = field(default_factory=set)
     """What the API sent in these windows that the archive had never met before."""
-    timezone: str = "America/New_York"
-    """VOIPMS_ACCOUNT_TIMEZONE, named when the media links say it reads dates wrong."""
-    zone_warned: bool = False
 
     def archive(self, fetched: list[tuple[Window, Any]]) -> None:
         """Merge fetched windows, oldest first, together up to MERGE_GROUP_MESSAGES at a time."""
@@ -523,9 +522,7 @@ class WindowMerger:
             logger.error("window %s not archived: %s", days, exc)
             self.tracker.advance(f"{days} failed")
             return None
-        if prepared.zone_off_by is not None and not self.zone_warned:
-            self.zone_warned = True  # once a run: it is the setting, not the window
-            logger.warning(zone_warning(prepared.zone_off_by, self.timezone))
+        self.zone.check(prepared.zone_off_by)
         return prepared
 
     def _merge(self, group: list[PreparedWindow]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -14,7 +14,7 @@ from flows.progress import Tracker
 from flows.run_progress import run_progress
 from flows.runtime import current_reporter
 from flows.settings import Settings
-from flows.window_steps import PROVIDER, replay_window, zone_warning
+from flows.window_steps import PROVIDER, ZoneWarning, replay_window
 from transform.drift import Notice
 from warehouse import (
     LandedWindow,
@@ -117,10 +117,10 @@ def replay_archive(
                 "windows", len(todo), current_reporter().stage("windows", len(todo))
             )
             notices: set[Notice] = set()
-            zone_told: list[timedelta] = []  # what the media links said of the zone, if anything
+            zone = ZoneWarning(settings.voipms_account_timezone)
             snapshot_derived_columns(con)
             for window in todo:
-                notices |= _replay_one(con, window, settings, summary, tracker, zone_told)
+                notices |= _replay_one(con, window, settings, summary, tracker, zone)
             # net: a message two windows read differently is changed, then changed back
             summary.corrected = corrected_since_snapshot(con)
             summary.notices = [notice.describe() for notice in sorted(notices)]
@@ -140,7 +140,7 @@ def _replay_one(
     settings: Settings,
     summary: ReplaySummary,
     tracker: Tracker,
-    zone_told: list[timedelta],
+    zone: ZoneWarning,
 ) -> set[Notice]:
     """Replay one window into `summary`; the notices new to the archive."""
     days = f"{window.window_start}..{window.window_end}"
@@ -160,9 +160,7 @@ def _replay_one(
         logger.error("window %s not replayed: %s; %s", days, exc, remedy)
         tracker.advance(f"{days} failed")
         return set()
-    if zone_off_by is not None and not zone_told:
-        zone_told.append(zone_off_by)  # once a replay: it is the setting, not the window
-        logger.warning(zone_warning(zone_off_by, settings.voipms_account_timezone))
+    zone.check(zone_off_by)
     summary.replayed += 1
     summary.inserted += merged.inserted
     summary.rejected += rejected

@@ -269,16 +269,31 @@ def _forget_unreadable(
         )
 
 
-def zone_warning(off_by: timedelta, timezone: str) -> str:
-    """What a run says when the media tokens put sent_at `off_by` from where it should be."""
-    hours = off_by / timedelta(hours=1)
-    way = "late" if hours > 0 else "early"
-    return (
-        f"the API's dates are not in VOIPMS_ACCOUNT_TIMEZONE={timezone}: read in it, sent_at "
-        f"comes {abs(hours):g} h {way} against the instants in the MMS media links. Set it "
-        "to the zone the API writes dates in (America/New_York unless VoIP.ms says "
-        "otherwise), then run `smsarchive replay` to correct what is archived"
-    )
+@dataclass
+class ZoneWarning:
+    """Says once in a run (or a replay) that the media links put sent_at off: it is the
+    setting that is wrong, not a window."""
+
+    timezone: str
+    """VOIPMS_ACCOUNT_TIMEZONE, named in the warning."""
+    said: bool = False
+
+    def check(self, off_by: timedelta | None) -> None:
+        """Warn, the first time, when a window's `zone_disagreement` was not None."""
+        if off_by is None or self.said:
+            return
+        self.said = True
+        hours = off_by / timedelta(hours=1)
+        way = "late" if hours > 0 else "early"
+        logger.warning(
+            "the API's dates are not in VOIPMS_ACCOUNT_TIMEZONE=%s: read in it, sent_at comes "
+            "%g h %s against the instants in the MMS media links. Set it to the zone the API "
+            "writes dates in (America/New_York unless VoIP.ms says otherwise), then run "
+            "`smsarchive replay` to correct what is archived",
+            self.timezone,
+            abs(hours),
+            way,
+        )
 
 
 def merge_prepared(

@@ -14,7 +14,7 @@ import pytest
 from extract.voipms.errors import UnexpectedAnswerError
 from extract.voipms.windows import Window
 from flows.archive_run import MERGE_GROUP_MESSAGES, PlainSteps, RunSummary, WindowMerger
-from flows.window_steps import PreparedWindow, WindowOutcome
+from flows.window_steps import PreparedWindow, WindowOutcome, ZoneWarning
 from tests.flows.conftest import Notes
 from transform.reconcile import Reconciled
 from warehouse import MergeResult, open_warehouse
@@ -73,7 +73,7 @@ def run(
 ) -> tuple[GroupsSeen, RunSummary, Notes]:
     steps, notes = GroupsSeen(), Notes()
     summary = RunSummary("backfill", date(2024, 1, 1), date(2024, 12, 31))
-    WindowMerger(con, "acct", summary, notes, steps).archive(ready)
+    WindowMerger(con, "acct", summary, notes, steps, ZoneWarning("America/New_York")).archive(ready)
     return steps, summary, notes
 
 
