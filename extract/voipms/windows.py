@@ -330,7 +330,7 @@ def fetch_window_complete(
                 return
             logger.info("day %s: DIDs getDIDsInfo did not list: %s", query.date_from, unasked)
             for did in unasked:
-                asked.add(_did_key(did))
+                asked.add(did)  # a key already
                 ask(replace(query, did=did))
 
     ask(Query(date_from=window.start, date_to=window.end, limit=limit))
