@@ -103,6 +103,7 @@ def write_tables(
 
     Returns the archive's schema version and what was written, table by table.
     """
+    con.execute(read_query("set_unordered_writes"))
     con.begin()
     try:
         row = query_row(con, "find_schema_version")
