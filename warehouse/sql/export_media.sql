@@ -2,7 +2,7 @@
 -- year of its MMS's sent_at (so a message and its media sit in the same year); a media row whose
 -- message is missing falls back to the UTC year of its own first_seen_at. The year is taken from
 -- the epoch microseconds (the same UTC year, without a time zone lookup per row). No ORDER BY:
--- rows come in archive order.
+-- rows come in no set order.
 WITH mms AS (
     SELECT provider, account, message_id, sent_at
     FROM messages

@@ -1,6 +1,6 @@
 -- The messages export for one partition: every column cast to its declared type, the rows whose
 -- sent_at is in the UTC year $from (inclusive) to $to (exclusive). No ORDER BY: a sort of every
--- row would hold the whole table in memory; rows come in archive order.
+-- row would hold the whole table in memory; rows come in no set order.
 SELECT
     CAST(provider AS VARCHAR)        AS provider,
     CAST(account AS VARCHAR)         AS account,
