@@ -209,10 +209,13 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
     """
     limits = pl.DataFrame({"limit": [80, 100], "label": ["near (80)", "limit (100)"]})
     totals = tables["totals"].row(0, named=True)
-    # an empty table still gets a time axis (and Vega no infinite extent)
+    # an empty table still gets a time axis (and Vega no infinite extent); the domain is
+    # written as `values` writes the days: a bare date would be read as UTC midnight, the
+    # days as local midnight, and away from UTC the points would slide off the plot
     days: Spec = {}
     if totals["first_day"] is not None:
-        days = {"scale": {"domain": [str(totals["first_day"]), str(totals["last_day"])]}}
+        ends = pl.DataFrame({"day": [totals["first_day"], totals["last_day"]]})
+        days = {"scale": {"domain": [row["day"] for row in values(ends)]}}
     near = tables["near_send_limit"]
     title = "Days near the 100-SMS daily send limit"
     if near.height > WIDTH:
@@ -225,10 +228,14 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
         "data": {"name": "near_send_limit"},
         "mark": {"type": "circle", "size": 80},
         "encoding": {
-            "x": channel("local_day:T", title="local day", **days),
+            "x": channel("local_day:T", title="local day", timeUnit="yearmonthdate", **days),
             "y": channel("outbound_sms:Q", title="outbound SMS", scale={"domain": [0, top]}),
             "color": channel("did:N", title="DID"),
-            "tooltip": tooltip("did:N", "local_day:T", "outbound_sms:Q"),
+            "tooltip": [
+                channel("did:N"),
+                channel("local_day:T", timeUnit="yearmonthdate"),
+                channel("outbound_sms:Q"),
+            ],
         },
     }
     rules: Spec = {
