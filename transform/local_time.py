@@ -37,29 +37,43 @@ def exists_locally(local: pl.Expr, timezone: str) -> pl.Expr:
 
 
 def second_pass(
-    frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str
+    frame: pl.DataFrame,
+    *,
+    timezone: str,
+    local: str,
+    order: str,
+    group: str,
+    told: str | None = None,
 ) -> pl.Series:
     """True for rows in the repeated hour recognised as its second pass (see `sent_at_utc`).
 
     `local` is the naive Datetime column, `order` the id column (digits, compared as
-    numbers), `group` the column within which ids grow with time (the message kind).
+    numbers), `group` the column within which ids grow with time (the message kind), `told`
+    an optional column of the true instant where one is known (epoch seconds, Int64).
     """
     earliest = _in_zone(pl.col(local), timezone, "earliest")
     latest = _in_zone(pl.col(local), timezone, "latest")
     ambiguous = (earliest != latest).fill_null(False)
     digits = pl.col(order).str.strip_chars_start("0")
+    told_later = pl.lit(None, dtype=pl.Boolean)  # the reading nearer the told instant
+    if told is not None:
+        instant = pl.from_epoch(pl.col(told), time_unit="s").dt.replace_time_zone("UTC")
+        told_later = (latest - instant).abs() < (earliest - instant).abs()
     flagged = (
-        frame.select(pl.col(local), pl.col(order), pl.col(group))
+        frame.select(pl.col(local), pl.col(order), pl.col(group), told_later.alias("_told"))
         .with_row_index("_row")
         .filter(ambiguous)
         .with_columns(_day=pl.col(local).dt.date(), _len=digits.str.len_chars(), _digits=digits)
         .sort([group, "_day", "_len", "_digits", "_row"])
         .with_columns(
             _stepped=(
-                pl.col(local) < pl.col(local).cum_max().shift(1).over([group, "_day"])
+                (pl.col(local) < pl.col(local).cum_max().shift(1).over([group, "_day"]))
+                | pl.col("_told")
             ).fill_null(False)
         )
-        .with_columns(_second=pl.col("_stepped").cum_max().over([group, "_day"]))
+        .with_columns(
+            _second=pl.coalesce(pl.col("_told"), pl.col("_stepped").cum_max().over([group, "_day"]))
+        )
         .select("_row", "_second")
     )
     return (
@@ -73,7 +87,13 @@ def second_pass(
 
 
 def sent_at_utc(
-    frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str
+    frame: pl.DataFrame,
+    *,
+    timezone: str,
+    local: str,
+    order: str,
+    group: str,
+    told: str | None = None,
 ) -> pl.Series:
     """Datetime('us', 'UTC') of each row's naive `local` time (null in the spring gap).
 
@@ -89,10 +109,15 @@ def sent_at_utc(
       that steps back below the latest one seen before it starts the second pass, and it and
       every later id take the later offset (standard time). Rows before the step, and every
       ambiguous row when nothing steps back, take the earliest instant (daylight time). So a
-      second pass is recognised only when some first-pass row precedes it in the batch;
-      otherwise the earliest reading is the documented fallback.
+      row is recognised as in the second pass only when its local time is earlier than that
+      of a row of its kind with a smaller id in the batch (or its id is later than such a
+      row's); a second-pass row later on the clock than every first-pass row of its kind, or
+      with none before it in the batch, takes the earliest instant: an hour early.
+    - Where `told` gives a row's true instant (an MMS's media token, `api_zone`), the row
+      takes the reading nearer that instant, whatever the ids say; a row it tells is in the
+      second pass starts the second pass for the later ids of its kind and day.
     """
-    later = second_pass(frame, timezone=timezone, local=local, order=order, group=group)
+    later = second_pass(frame, timezone=timezone, local=local, order=order, group=group, told=told)
     return (
         frame.select(pl.col(local), later.alias("_later"))
         .select(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from transform.api_zone import token_seconds
 from transform.body import body_from_raw
 from transform.direction import direction_from_type
 from transform.local_time import DEFAULT_TIMEZONE, local_datetime, sent_at_utc
@@ -181,7 +182,12 @@ def reconcile(
             pl.col("message_id"),
         )
     )
-    kept = candidates.filter(pl.col("_first"))
+    kept = candidates.filter(pl.col("_first")).with_columns(
+        # an MMS's true instant, from its media token: which pass of a repeated hour it is in
+        _told=pl.when(pl.col("kind") == "mms").then(
+            pl.col("_entries").list.eval(token_seconds(pl.element())).list.drop_nulls().list.first()
+        )
+    )
 
     # lazy, so polars computes a subexpression the columns share once (segments and encoding
     # both classify the body); an eager with_columns computes it for each: 4x slower
@@ -191,7 +197,12 @@ def reconcile(
             provider=pl.lit(provider, dtype=pl.Utf8),
             account=pl.lit(account, dtype=pl.Utf8),
             sent_at=sent_at_utc(
-                kept, timezone=timezone, local="_local", order="message_id", group="kind"
+                kept,
+                timezone=timezone,
+                local="_local",
+                order="message_id",
+                group="kind",
+                told="_told",
             ),
             status=statuses_of(kept),
             segments=segments(pl.col("body")),

@@ -11,6 +11,7 @@ import pytest
 
 from extract.voipms.sandbox.account import MessageQuery, SandboxAccount
 from extract.voipms.sandbox.spec import AccountSpec
+from tests.transform.api_rows import mms_row, run, sms_row
 from transform.api_zone import token_seconds, zone_disagreement
 from transform.raw import raw_frame
 from transform.reconcile import reconcile
@@ -77,3 +78,18 @@ def test_no_tokens_tell_nothing() -> None:
     )
     media = pl.DataFrame({"message_id": ["1"], "url": ["https://example.com/a.png"]})
     assert zone_disagreement(messages, media) is None
+
+
+def test_an_mms_in_the_repeated_hour_is_dated_by_its_token_and_agrees_with_it() -> None:
+    # the night New York falls back: an SMS at 01:50 daylight time (05:50Z), then an MMS at
+    # 01:10 standard time (06:10Z). The counters are unrelated, so ids cannot order them; the
+    # MMS's token can, and the zone is then not taken for wrong.
+    at = datetime(2024, 11, 3, 6, 10, tzinfo=UTC)
+    token = base64.b64encode(f"{int(at.timestamp())}f00d|1|image/png|MMS".encode()).decode()
+    url = f"https://voip.ms/media/{token}/media.png"
+    sms = [sms_row("900", "2024-11-03 01:50:00"), sms_row("5", "2024-11-03 01:10:00")]
+    mms = [mms_row("5", "2024-11-03 01:10:00", media=[url])]
+    frames = run(sms, mms)  # getSMS lists the MMS too, as the API does
+    sent = dict(frames.messages.select("message_id", "sent_at").iter_rows())
+    assert sent == {"900": datetime(2024, 11, 3, 5, 50, tzinfo=UTC), "5": at}
+    assert zone_disagreement(frames.messages, frames.media) is None

@@ -156,3 +156,51 @@ def test_second_pass_flags_and_empty_frame() -> None:
     assert_series_equal(flags, pl.Series("second_pass", [False, True, False]))
     empty = sent_at_utc(frame.clear(), timezone=NEW_YORK, local="local", order="id", group="kind")
     assert empty.len() == 0
+
+
+def _told_sent_at(rows: list[tuple[str, str, datetime | None]]) -> list[datetime]:
+    """sent_at of MMS rows (id, local date, the instant their token tells or None)."""
+    frame = pl.DataFrame(
+        [(id_, date, None if at is None else int(at.timestamp())) for id_, date, at in rows],
+        schema={"id": pl.Utf8, "date": pl.Utf8, "told": pl.Int64},
+        orient="row",
+    ).with_columns(kind=pl.lit("mms"), local=local_datetime(pl.col("date")))
+    got = sent_at_utc(
+        frame, timezone=NEW_YORK, local="local", order="id", group="kind", told="told"
+    )
+    return got.to_list()
+
+
+def test_a_told_instant_decides_the_pass_where_the_ids_cannot() -> None:
+    # 200 in the first pass, 201 in the second but later on the clock: no step back to see
+    assert _told_sent_at(
+        [
+            ("200", "2024-11-03 01:10:00", utc(2024, 11, 3, 5, 10)),
+            ("201", "2024-11-03 01:40:00", utc(2024, 11, 3, 6, 40)),
+        ]
+    ) == [utc(2024, 11, 3, 5, 10), utc(2024, 11, 3, 6, 40)]
+    # one second on the clock, once in each pass
+    assert _told_sent_at(
+        [
+            ("300", "2024-11-03 01:30:00", utc(2024, 11, 3, 5, 30)),
+            ("301", "2024-11-03 01:30:00", utc(2024, 11, 3, 6, 30)),
+        ]
+    ) == [utc(2024, 11, 3, 5, 30), utc(2024, 11, 3, 6, 30)]
+
+
+def test_a_told_second_pass_carries_to_later_ids_and_a_told_first_pass_stays() -> None:
+    assert _told_sent_at(
+        [
+            ("400", "2024-11-03 01:50:00", utc(2024, 11, 3, 5, 50)),  # told: first pass
+            ("401", "2024-11-03 01:10:00", utc(2024, 11, 3, 6, 10)),  # told: second pass
+            ("402", "2024-11-03 01:45:00", None),  # after a second-pass id: second pass
+        ]
+    ) == [utc(2024, 11, 3, 5, 50), utc(2024, 11, 3, 6, 10), utc(2024, 11, 3, 6, 45)]
+    # told the first pass, it is taken so though an earlier id is later on the clock
+    # (the ids are the weaker evidence)
+    assert _told_sent_at(
+        [
+            ("500", "2024-11-03 01:50:00", None),
+            ("501", "2024-11-03 01:20:00", utc(2024, 11, 3, 5, 20)),
+        ]
+    ) == [utc(2024, 11, 3, 5, 50), utc(2024, 11, 3, 5, 20)]
