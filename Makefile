@@ -1,6 +1,9 @@
 # smsarchive: `make demo` and `make test` are all a newcomer needs (see README.md).
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+# uv on PATH, else one installed into .uv-bootstrap by pip (--target: allowed even where the
+# system Python is "externally managed", as on Debian 12, and touches nothing outside it)
+UV_BOOTSTRAP := $(CURDIR)/.uv-bootstrap
+UV := $(shell command -v uv 2>/dev/null || echo "$(UV_BOOTSTRAP)/bin/uv")
 VENV := .venv
 RUN := $(UV) run --locked --no-sync
 
@@ -14,12 +17,16 @@ help: ## list the targets
 # Python may not write its own .pyc files (PYTHONDONTWRITEBYTECODE, read-only installs). A
 # source edited later is compiled in memory as usual: a stale .pyc is never used.
 $(VENV)/.synced: pyproject.toml uv.lock
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@$(UV) --version >/dev/null 2>&1 \
+		|| $(PYTHON) -m pip install --quiet --target "$(UV_BOOTSTRAP)" uv \
+		|| { echo "error: uv is missing and $(PYTHON) -m pip cannot install it: install uv" \
+			"(https://docs.astral.sh/uv/) or pip (Debian: apt install python3-pip), then rerun" >&2; \
+			exit 1; }
 	$(UV) sync --locked --compile-bytecode
 	@$(RUN) python -m compileall -q flows extract transform warehouse >/dev/null
 	@touch $@
 
-install: $(VENV)/.synced ## install uv (if missing) and the locked dependencies into .venv
+install: $(VENV)/.synced ## install uv (if missing, into .uv-bootstrap) and the locked dependencies into .venv
 
 demo: install ## run the pipeline on the built-in VoIP.ms sandbox and print where the results are
 	$(RUN) smsarchive demo
@@ -51,4 +58,4 @@ bench: install ## the archive-scale benchmark (see benchmarks/README.md)
 	$(RUN) python -m benchmarks.run
 
 clean: ## remove the venv and caches (not ./data)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .uv-bootstrap .pytest_cache .mypy_cache .ruff_cache .hypothesis
