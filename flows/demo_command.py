@@ -27,6 +27,8 @@ from warehouse import WarehouseBusyError, archive_status, open_warehouse, writer
 
 DEMO_DIR = "demo"
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+UV_BOOTSTRAP = ".uv-bootstrap/bin/uv"
+"""Where `make` installs uv when it is not on PATH (see the Makefile)."""
 """The repository's notebooks (absent from an installed wheel)."""
 DEMO_ACCOUNT_FILE = "demo-account.json"
 """Beside the demo's archive: the size of the sandbox account it holds."""
@@ -117,10 +119,19 @@ def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
     data_dir = quote(str(demo.smsarchive_data_dir.absolute()))
     smsarchive = quote(str(Path(sys.executable).parent / "smsarchive"))
     out.print(f"  status   SMSARCHIVE_DATA_DIR={data_dir} {smsarchive} status", soft_wrap=True)
-    notebooks = quote(str(NOTEBOOKS)) if NOTEBOOKS.is_dir() else "notebooks/"
+    # `--project`: outside the repository `uv run` would not use this install's packages
+    project = quote(str(NOTEBOOKS.parent))
     out.print(
-        f"  explore  SMSARCHIVE_DATA_DIR={data_dir} uv run --with jupyterlab jupyter lab "
-        f"{notebooks}",
+        f"  explore  SMSARCHIVE_DATA_DIR={data_dir} {quote(uv_command())} run --project "
+        f"{project} --with jupyterlab jupyter lab {quote(str(NOTEBOOKS))}",
         soft_wrap=True,
     )
     return 0
+
+
+def uv_command() -> str:
+    """The uv to name in a command: the one on PATH, else the one `make` bootstrapped."""
+    if shutil.which("uv") is not None:
+        return "uv"
+    bootstrapped = NOTEBOOKS.parent / UV_BOOTSTRAP
+    return str(bootstrapped) if bootstrapped.is_file() else "uv"

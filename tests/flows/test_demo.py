@@ -68,6 +68,26 @@ def test_demo_archives_reports_exports_and_prints_the_paths(tmp_path: Path) -> N
     )
     assert shown.returncode == 0, shown.stderr
     assert "400 messages" in shown.stdout
+    # so is the explore line: its uv runs this project's packages from anywhere (Jupyter
+    # itself left out, so that nothing is downloaded here)
+    (explore_line,) = [
+        line.strip() for line in result.stdout.splitlines() if line.strip().startswith("explore ")
+    ]
+    command = explore_line.removeprefix("explore").strip()
+    assert " --with jupyterlab jupyter lab " in command, command
+    head, _, notebooks = command.partition(" --with jupyterlab jupyter lab ")
+    assert Path(notebooks).is_dir()
+    imports = "import duckdb, polars, os; print(os.environ['SMSARCHIVE_DATA_DIR'])"
+    explored = subprocess.run(
+        ["bash", "-c", f'{head} --offline python -c "{imports}"'],
+        cwd=elsewhere,
+        env={k: v for k, v in env.items() if k != "SMSARCHIVE_DATA_DIR"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert explored.returncode == 0, explored.stderr
+    assert explored.stdout.strip() == str((tmp_path / "data" / "demo").absolute())
 
     # another size on the same folder would skip every window: it is refused, not ignored
     again = _demo(tmp_path, env, "500")
