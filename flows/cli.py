@@ -189,6 +189,28 @@ def _os_error_line(exc: OSError) -> str:
     return f"{where}{exc.strerror or exc}"
 
 
+def _damage_line(exc: BaseException) -> str | None:
+    """One line for DuckDB finding the archive damaged, or failing to read or write its file
+    (a full disk); None for any other error."""
+    import duckdb
+
+    if not isinstance(exc, duckdb.Error):
+        return None
+    said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    try:
+        archive = f"the archive {Settings().archive_path}"
+    except ValidationError:
+        archive = "the archive"
+    if "Corrupt database file" in said or "checksum" in said:
+        return (
+            f"{archive} is damaged ({said}); keep a copy of it, then restore it from a backup, "
+            "or move it aside and backfill again"
+        )
+    if isinstance(exc, duckdb.IOException):
+        return f"{archive} could not be read or written ({said})"
+    return None
+
+
 @contextmanager
 def friendly_errors(*, sigterm_stops: bool = True) -> Iterator[None]:
     """Turn the errors a person can act on into one line and a non-zero exit.
@@ -226,9 +248,13 @@ def friendly_errors(*, sigterm_stops: bool = True) -> Iterator[None]:
             message, code = INTERRUPTED, 130
         traceback.clear_frames(exc.__traceback__)  # DuckDB objects are let go before exit
     except (RuntimeError, duckdb.Error) as exc:
-        if not _query_interrupted(exc):
+        damage = _damage_line(exc)
+        if damage is not None:  # a damaged archive or a full disk: not a bug to report
+            message = damage
+        elif _query_interrupted(exc):
+            message, code = INTERRUPTED, 130  # Ctrl-C while DuckDB ran a query
+        else:
             raise
-        message, code = INTERRUPTED, 130  # Ctrl-C while DuckDB ran a query
         traceback.clear_frames(exc.__traceback__)
     except OSError as exc:  # a data dir or output folder that cannot be made or written
         message = _os_error_line(exc)

@@ -212,6 +212,37 @@ def test_a_damaged_archive_is_one_error_line_for_every_command(tmp_path: Path) -
         assert "restore it from a backup" in line
 
 
+def test_a_block_damaged_inside_the_archive_is_one_error_line(tmp_path: Path) -> None:
+    # the file opens; a block of messages fails its checksum only once it is read
+    archive = tmp_path / "archive.duckdb"
+    con = open_warehouse(archive)
+    con.execute(
+        "INSERT INTO messages (provider, account, kind, message_id, direction, sent_at, "
+        "sent_at_local, body, body_raw, body_source, carrier_status, status, segments, "
+        "encoding, media_count, first_seen_at, last_seen_at) "
+        "SELECT 'voipms', 'me@example.com', 'sms', CAST(i AS VARCHAR), 'inbound', "
+        "TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds(i), '', md5(CAST(i AS VARCHAR)), "
+        "'', 'getSMS', '', 'received', 1, 'gsm7', 0, now(), now() FROM range(200000) r(i)"
+    )
+    con.execute("CHECKPOINT")
+    con.close()
+    size = archive.stat().st_size
+    with archive.open("r+b") as file:  # the headers and the metadata at the end are spared
+        file.seek(size // 5)
+        file.write(os.urandom(size * 3 // 5))
+    env = {
+        "SMSARCHIVE_DATA_DIR": str(tmp_path),
+        "VOIPMS_API_USERNAME": "me@example.com",
+        "VOIPMS_API_PASSWORD": "pw",
+    }
+    for command in (["status"], ["report"], ["export", "--out", str(tmp_path / "out")]):
+        result = _plain(env, *command)
+        assert result.returncode == 1, (command, result.stderr)
+        (line,) = _error_lines(result.stderr)
+        assert f"the archive {archive} is damaged (Corrupt database file" in line, command
+        assert "restore it from a backup" in line
+
+
 def test_a_data_dir_that_is_a_file_is_one_error_line(tmp_path: Path) -> None:
     in_the_way = tmp_path / "data"
     in_the_way.write_text("not a folder")
@@ -264,3 +295,18 @@ def test_a_bad_setting_is_one_line_naming_it(
     assert says in line
     assert "Value error" not in line
     assert "s3cret" not in result.stderr
+
+
+def test_duckdb_failing_to_write_its_file_is_one_line_and_a_bug_is_not_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SMSARCHIVE_DATA_DIR", str(tmp_path))
+    full = duckdb.IOException("Could not write file: No space left on device")
+    with pytest.raises(typer.Exit) as stopped, friendly_errors():
+        raise full
+    assert stopped.value.exit_code == 1
+    (line,) = _error_lines(capsys.readouterr().err)
+    archive = tmp_path / "archive.duckdb"
+    assert line == f"error: the archive {archive} could not be read or written ({full})"
+    with pytest.raises(duckdb.BinderException), friendly_errors():
+        duckdb.connect().execute("SELECT no_such_column")
