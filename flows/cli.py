@@ -211,6 +211,29 @@ def _damage_line(exc: BaseException) -> str | None:
     return None
 
 
+def _prefect_unreachable_line(exc: BaseException) -> str | None:
+    """One line for a configured Prefect server that does not answer; None otherwise."""
+    import httpx
+
+    from flows.orchestration import configured_api_url
+
+    url = configured_api_url()
+    if url is None:
+        return None
+    said_so = isinstance(exc, RuntimeError) and str(exc).startswith("Failed to reach API at")
+    if isinstance(exc, httpx.TransportError):
+        try:
+            said_so = str(exc.request.url).startswith(url.rstrip("/"))
+        except RuntimeError:  # an error raised without its request
+            said_so = False
+    if not said_so:
+        return None
+    return (
+        f"the Prefect server at PREFECT_API_URL={url} does not answer: start it "
+        "(`.venv/bin/prefect server start`), or unset PREFECT_API_URL to run without Prefect"
+    )
+
+
 @contextmanager
 def friendly_errors(*, sigterm_stops: bool = True) -> Iterator[None]:
     """Turn the errors a person can act on into one line and a non-zero exit.
@@ -218,6 +241,7 @@ def friendly_errors(*, sigterm_stops: bool = True) -> Iterator[None]:
     With `sigterm_stops`, SIGTERM meanwhile stops the command as Ctrl-C does (exit 143).
     """
     import duckdb
+    import httpx
 
     from extract.voipms.errors import VoipMsError
     from flows.api_client import MissingCredentialsError
@@ -247,9 +271,9 @@ def friendly_errors(*, sigterm_stops: bool = True) -> Iterator[None]:
         else:
             message, code = INTERRUPTED, 130
         traceback.clear_frames(exc.__traceback__)  # DuckDB objects are let go before exit
-    except (RuntimeError, duckdb.Error) as exc:
-        damage = _damage_line(exc)
-        if damage is not None:  # a damaged archive or a full disk: not a bug to report
+    except (RuntimeError, duckdb.Error, httpx.TransportError) as exc:
+        damage = _damage_line(exc) or _prefect_unreachable_line(exc)
+        if damage is not None:  # a damaged archive, a full disk, no Prefect: not a bug
             message = damage
         elif _query_interrupted(exc):
             message, code = INTERRUPTED, 130  # Ctrl-C while DuckDB ran a query

@@ -310,3 +310,23 @@ def test_duckdb_failing_to_write_its_file_is_one_line_and_a_bug_is_not_hidden(
     assert line == f"error: the archive {archive} could not be read or written ({full})"
     with pytest.raises(duckdb.BinderException), friendly_errors():
         duckdb.connect().execute("SELECT no_such_column")
+
+
+def test_a_prefect_server_that_does_not_answer_is_one_error_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/api"
+    open_warehouse(tmp_path / "archive.duckdb").close()
+    env = {
+        "SMSARCHIVE_DATA_DIR": str(tmp_path),
+        "VOIPMS_API_USERNAME": "me@example.com",
+        "VOIPMS_API_PASSWORD": "pw",
+        "PREFECT_API_URL": url,
+    }
+    for command in (["sync"], ["export", "--out", str(tmp_path / "out")]):
+        result = _smsarchive(tuple(command), cwd=tmp_path, env=env, timeout=120)
+        assert result.returncode == 1, (command, result.stderr)
+        (line,) = _error_lines(result.stderr)
+        assert f"the Prefect server at PREFECT_API_URL={url} does not answer" in line, command
+        assert "unset PREFECT_API_URL" in line
