@@ -123,9 +123,12 @@ class Settings(BaseSettings):
     def _empty_is_the_default(cls, value: object) -> object:
         return Path("data") if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("voipms_requests_per_minute", mode="before")
+    @field_validator(
+        "voipms_requests_per_minute", "voipms_api_username", "voipms_api_password", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
+        # `VOIPMS_API_PASSWORD=` as .env.example leaves it is unset, not a password
         return None if value == "" else value
 
     @field_validator("voipms_account_timezone")

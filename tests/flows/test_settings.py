@@ -97,3 +97,13 @@ def test_env_example_names_every_setting_and_reads_back() -> None:
 def test_a_page_limit_past_what_a_window_may_ask_is_refused() -> None:
     with pytest.raises(ValidationError, match="less than or equal to 1000000"):
         Settings(_env_file=None, voipms_page_limit=2_000_000)  # type: ignore[call-arg]
+
+
+def test_env_example_copied_as_it_is_has_no_password(tmp_path: Path) -> None:
+    # `cp .env.example .env` leaves VOIPMS_API_PASSWORD empty: unset, so runs refuse to start
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text())
+    s = Settings()
+    assert s.voipms_api_username == "you@example.com"
+    assert s.voipms_api_password is None
+    assert not s.has_credentials
