@@ -131,6 +131,10 @@ def refuse_while_a_run_writes(settings: Settings, what: str) -> None:
         fail(f"{describe_run_progress(running)}; {what} once it ends", code=1)
 
 
+OLDEST_DAY = date(2000, 1, 1)
+"""No backfill starts before this day: VoIP.ms began years later."""
+
+
 def refuse_reversed_days(start: date | None, end: date | None) -> None:
     """Exit 2 when both days are given and `start` comes after `end`."""
     if start is not None and end is not None and start > end:
@@ -423,6 +427,11 @@ def backfill(
 
     settings = with_wait(load_settings(), wait)
     last = end or account_today(settings)
+    if start < OLDEST_DAY:  # a typo (0224 for 2024) would be thousands of windows of nothing
+        fail(f"--start {start} is before {OLDEST_DAY}: VoIP.ms holds no messages that old", code=2)
+    if end is None and start > last:
+        zone = settings.voipms_account_timezone
+        fail(f"--start {start} is after today ({last} in {zone}): nothing is over yet", code=2)
     refuse_reversed_days(start, last)
     try:
         refuse_future_end(last, settings)

@@ -65,6 +65,26 @@ def test_start_after_end_is_refused(tmp_path: Path) -> None:
     assert "--start 2024-03-01 is after --end 2024-02-01" in result.output
 
 
+def test_a_start_after_today_names_today_not_an_end_never_given(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["backfill", "--start", "2099-01-01"], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 2
+    assert "--start 2099-01-01 is after today (" in result.output
+    assert "--end" not in result.output
+
+
+def test_a_start_before_voipms_existed_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["backfill", "--start", "0224-01-01", "--end", "2024-01-31"],
+        env={"SMSARCHIVE_DATA_DIR": str(tmp_path)},
+    )
+    assert result.exit_code == 2
+    assert "--start 0224-01-01 is before 2000-01-01" in result.output
+    assert not (tmp_path / "archive.duckdb").exists()
+
+
 def test_an_end_after_today_is_refused(tmp_path: Path) -> None:
     """Days not over yet would be marked archived, and later syncs would start after them."""
     tomorrow = (datetime.now(ZoneInfo("America/New_York")) + timedelta(days=1)).date()
