@@ -59,7 +59,10 @@ def open_warehouse(
     config: dict[str, str | bool | int | float | list[str]] = {}
     if memory_limit is not None:
         config["memory_limit"] = memory_limit
+    new_file = not read_only and not path.exists()
     con = _connect(path, read_only=read_only, wait=wait, config=config)
+    if new_file:  # every message text: the owner's alone, even in a folder others may read
+        path.chmod(0o600)
     try:
         con.execute(read_query("set_session_timezone"))
         if read_only:

@@ -164,3 +164,13 @@ def test_folders_smsarchive_makes_are_their_owners_alone(tmp_path: Path) -> None
     for made in ("locked", "opened", "exported", "reported/reports"):
         assert (tmp_path / made).stat().st_mode & 0o777 == 0o700, made
     assert report.stat().st_mode & 0o777 == 0o700
+
+
+def test_an_archive_made_in_a_folder_others_may_read_is_the_owners_alone(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)  # made by the user, open to all
+    old = os.umask(0o022)
+    try:
+        open_warehouse(tmp_path / "archive.duckdb").close()
+    finally:
+        os.umask(old)
+    assert (tmp_path / "archive.duckdb").stat().st_mode & 0o777 == 0o600
