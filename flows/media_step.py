@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 
 from extract.media import MediaItem, MediaResult, download_media, flush_to_disk
-from extract.media.records import host_trouble
+from extract.media.records import HOST_NOT_ALLOWED, host_trouble
 from extract.media.result_frame import results_frame
 from warehouse import pending_media, record_media_results
 
@@ -50,6 +51,8 @@ class MediaOutcome:
     """Files not tried because the downloads stopped early (still pending)."""
     stopped: str = ""
     """Why the downloads stopped early; empty when every file was tried."""
+    refused: dict[str, int] = field(default_factory=dict)
+    """Failed files whose host VOIPMS_MEDIA_HOSTS does not allow, by host[:port]."""
 
     @property
     def total(self) -> int:
@@ -98,6 +101,9 @@ def download_pending(
     def done(result: MediaResult[MediaKey]) -> None:
         nonlocal failed_in_a_row
         setattr(outcome, result.state, getattr(outcome, result.state) + 1)
+        if result.state == "failed" and result.error == HOST_NOT_ALLOWED:
+            host = url_host(result.url)
+            outcome.refused[host] = outcome.refused.get(host, 0) + 1
         batch.append(result)
         if len(batch) >= FLUSH_EVERY or time.monotonic() - flushed_at >= FLUSH_SECONDS:
             flush()
@@ -136,11 +142,25 @@ def download_pending(
     return outcome
 
 
+def url_host(url: str) -> str:
+    """A media URL's host, with its port when one is given (as VOIPMS_MEDIA_HOSTS names it)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return "?"
+    host = parsed.host or "?"
+    return f"{host}:{parsed.port}" if parsed.port is not None else host
+
+
 def describe_media(media: Mapping[str, Any]) -> str:
     """A run's media counts (MediaOutcome as a dict) in a few words, saying what comes next."""
     text = f"media: {media['stored']} stored, {media['expired']} expired, {media['failed']} failed"
     if media["failed"]:
         text += " (tried again by the next runs)"
+    refused = media.get("refused") or {}
+    if refused:
+        hosts = ", ".join(f"{host} ({count})" for host, count in sorted(refused.items()))
+        text += f"; VOIPMS_MEDIA_HOSTS does not allow {hosts}: add a host to download its files"
     if media["left"]:
         text += f"; {media['left']} left for the next run: {media['stopped']}"
     return text

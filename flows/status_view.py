@@ -128,8 +128,11 @@ def render_status(
         console.print(
             _table(
                 "media",
-                ["state", "files", "size"],
-                [(r["state"], r["files"], _size(r["bytes"])) for r in media.iter_rows(named=True)],
+                ["state", "files", "size", "why"],
+                [
+                    (r["state"], r["files"], _size(r["bytes"]), r["why"] or "")
+                    for r in media.iter_rows(named=True)
+                ],
             )
         )
         rejected = _of(status.rejected, provider, account)

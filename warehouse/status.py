@@ -21,7 +21,8 @@ class ArchiveStatus:
       local days the windows cover (two rows for an account: days between never archived)
     - last_runs: the latest run of each kind (kind, run_id, ..., started_at, finished_at,
       outcome, windows_merged, messages_inserted, messages_updated, detail)
-    - media: provider, account, state, files, bytes (all four states, zero when none)
+    - media: provider, account, state, files, bytes (all four states, zero when none), why
+      (for failed: each last_error with its count)
     - rejected: provider, account, source, reason, records
     - unknown_statuses: provider, account, carrier_status, messages (status = 'unknown': no
       news, an explicit unknown, or a text no rule knows; transform.status.unmapped_only

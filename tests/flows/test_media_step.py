@@ -93,3 +93,15 @@ def test_files_refused_one_by_one_do_not_stop_the_downloads(tmp_path: Path) -> N
 def test_the_host_down_rule_is_the_one_the_readme_gives() -> None:
     """README: when 32 downloads in a row fail for the host's sake, the run stops downloading."""
     assert FAILURES_IN_A_ROW == 32
+
+
+def test_files_of_a_host_the_settings_do_not_allow_are_named_with_the_setting(
+    tmp_path: Path,
+) -> None:
+    with MediaServer() as server:
+        urls = [server.add(srv.body(b"GIF89a", content_type="image/gif")) for _ in range(3)]
+        outcome, states = _download(tmp_path, urls, "voip.ms")
+    assert states == {"failed": 3}
+    assert outcome.refused == {server.host: 3}
+    line = describe_media(vars(outcome))
+    assert f"VOIPMS_MEDIA_HOSTS does not allow {server.host} (3)" in line

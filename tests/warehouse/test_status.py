@@ -169,10 +169,10 @@ def test_archive_status_matches_the_hand_count(archive_path: Path) -> None:
     ]
     # acct-b has no media, so no media rows; every state of acct-a is listed
     assert status.media.rows() == [
-        (PROVIDER, "acct-a", "stored", 2, 3500),
-        (PROVIDER, "acct-a", "pending", 1, 0),  # mms 3 #2
-        (PROVIDER, "acct-a", "failed", 1, 0),
-        (PROVIDER, "acct-a", "expired", 1, 0),
+        (PROVIDER, "acct-a", "stored", 2, 3500, None),
+        (PROVIDER, "acct-a", "pending", 1, 0, None),  # mms 3 #2
+        (PROVIDER, "acct-a", "failed", 1, 0, "HTTP 500 (1)"),
+        (PROVIDER, "acct-a", "expired", 1, 0, None),
     ]
     assert status.rejected.rows() == [
         (PROVIDER, "acct-a", "getSMS", "bad date", 3),  # a, b, d
