@@ -294,20 +294,10 @@ def friendly_errors(*, sigterm_stops: bool = True) -> Iterator[None]:
 
 def print_summary(summary: dict[str, Any]) -> None:
     """The run's counts in a few plain lines."""
-    from flows.media_step import describe_media
+    from flows.summary_lines import summary_lines
 
-    typer.echo(
-        f"{summary['kind']} {summary['start']}..{summary['end']}: "
-        f"{summary['inserted']:,} new messages, {summary['updated']:,} known ones changed, "
-        f"{summary['status_changes']:,} carrier status changes, "
-        f"{summary['rejected']:,} rejected rows"
-    )
-    typer.echo(
-        f"windows: {summary['windows']} ({summary['windows_skipped']} already archived), "
-        f"{summary['api_calls']} API calls; {describe_media(summary['media'])}"
-    )
-    for line in summary["notices"]:
-        typer.echo(f"note: the API sent {line}")
+    for line in summary_lines(summary):
+        typer.echo(line)
 
 
 @app.command(cls=FlagsBare)

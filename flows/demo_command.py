@@ -16,13 +16,13 @@ from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import run_backfill
 from flows.export_run import run_export
-from flows.media_step import describe_media
 from flows.progress import Reporter
 from flows.report_command import run_report
 from flows.runtime import use_settings
 from flows.sandbox_command import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from flows.settings import Settings
 from flows.status_view import render_status
+from flows.summary_lines import summary_lines
 from warehouse import WarehouseBusyError, archive_status, open_warehouse, writer_alive
 
 DEMO_DIR = "demo"
@@ -99,11 +99,8 @@ def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
     made = run_report(demo, start=None, end=None, did=None, grain="week", out=None)
     with use_settings(demo):
         exported = run_export()
-    console.print(
-        f"backfill {summary['start']}..{summary['end']}: {summary['inserted']:,} new messages, "
-        f"{summary['updated']:,} known ones changed, {summary['rejected']} rejected rows, "
-        f"{summary['api_calls']} API calls; {describe_media(summary['media'])}"
-    )
+    for line in summary_lines(summary):  # a line per fact, never broken mid-sentence
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
     con = open_warehouse(demo.archive_path, read_only=True, upgrade=True)
     try:
         render_status(archive_status(con), Console(), timezone=demo.voipms_account_timezone)
