@@ -20,6 +20,8 @@ def run_export_command(settings: Settings, out: Path | None) -> dict[str, object
         raise WarehouseError(
             f"there is no archive at {settings.archive_path} yet: run `smsarchive backfill` first"
         )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise WarehouseError(f"--out {out_dir} is a file, not a folder: export into a folder")
     try:
         with use_settings(settings):
             summary = run_export(out_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -13,6 +14,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from extract.voipms.windows import DEFAULT_MAX_LIMIT
 
 DEFAULT_API_URL = "https://voip.ms/api/v1/rest.php"
+_SIZE = re.compile(r"(?i)\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*")
+"""A DuckDB memory size: a number and its unit (`256MB`, `1.5 GiB`)."""
 SCHEDULED_BUSY_WAIT_SECONDS = 1800.0
 """A scheduled run waits at least this long for a notebook to let go of the archive."""
 
@@ -78,7 +81,6 @@ class Settings(BaseSettings):
     )
     smsarchive_duckdb_memory_limit: str = Field(
         default="256MB",
-        pattern=r"(?i)^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$",
         description=(
             "memory DuckDB may use while backfill and sync write the archive (e.g. 256MB, "
             "2GB); past it, it spills to disk beside the archive"
@@ -130,6 +132,13 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         # `VOIPMS_API_PASSWORD=` as .env.example leaves it is unset, not a password
         return None if value == "" else value
+
+    @field_validator("smsarchive_duckdb_memory_limit")
+    @classmethod
+    def _a_size(cls, value: str) -> str:
+        if _SIZE.fullmatch(value) is None:
+            raise ValueError(f"not a size such as 256MB or 2GB: {value!r}")
+        return value
 
     @field_validator("voipms_account_timezone")
     @classmethod

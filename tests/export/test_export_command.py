@@ -72,3 +72,14 @@ def test_what_the_command_writes_is_the_owners_alone_in_an_open_folder(
     for path in written:
         private = 0o700 if path.is_dir() else 0o600
         assert path.stat().st_mode & 0o777 == private, path
+
+
+def test_an_out_that_is_a_file_is_said_so(archive: Settings, tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    result = CliRunner().invoke(
+        app, ["export", "--out", str(a_file)], env=_env(archive.smsarchive_data_dir)
+    )
+    assert result.exit_code == 1
+    assert f"--out {a_file} is a file, not a folder" in result.output
+    assert a_file.read_text() == "mine"

@@ -71,8 +71,9 @@ def test_duckdb_memory_limit_refuses_what_is_not_a_size(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv("SMSARCHIVE_DUCKDB_MEMORY_LIMIT", value)
-    with pytest.raises(ValidationError, match="smsarchive_duckdb_memory_limit"):
+    with pytest.raises(ValidationError, match="smsarchive_duckdb_memory_limit") as refused:
         Settings()
+    assert "not a size such as 256MB or 2GB" in str(refused.value)
 
 
 def test_an_empty_data_dir_is_the_default_not_the_current_folder(
