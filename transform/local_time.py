@@ -36,6 +36,52 @@ def exists_locally(local: pl.Expr, timezone: str) -> pl.Expr:
     )
 
 
+def _passes(
+    frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str, told: str | None
+) -> pl.DataFrame:
+    """Per row: `second_pass` (see `sent_at_utc`), and `guessed`, true where the row's local
+    time is ambiguous and nothing in the batch tells its pass: the earliest reading is taken
+    for want of evidence, not because of it."""
+    earliest = _in_zone(pl.col(local), timezone, "earliest")
+    latest = _in_zone(pl.col(local), timezone, "latest")
+    ambiguous = (earliest != latest).fill_null(False)
+    digits = pl.col(order).str.strip_chars_start("0")
+    told_later = pl.lit(None, dtype=pl.Boolean)  # the reading nearer the told instant
+    if told is not None:
+        instant = pl.from_epoch(pl.col(told), time_unit="s").dt.replace_time_zone("UTC")
+        told_later = (latest - instant).abs() < (earliest - instant).abs()
+    by_day = [group, "_day"]
+    flagged = (
+        frame.select(pl.col(local), pl.col(order), pl.col(group), told_later.alias("_told"))
+        .with_row_index("_row")
+        .filter(ambiguous)
+        .with_columns(_day=pl.col(local).dt.date(), _len=digits.str.len_chars(), _digits=digits)
+        .sort([group, "_day", "_len", "_digits", "_row"])
+        .with_columns(
+            _stepped=(
+                (pl.col(local) < pl.col(local).cum_max().shift(1).over(by_day)) | pl.col("_told")
+            ).fill_null(False),
+            # a later id earlier on the clock: that one is in the second pass, so this one is not
+            _before_a_step=(
+                pl.col(local) > pl.col(local).cum_min(reverse=True).shift(-1).over(by_day)
+            ).fill_null(False),
+        )
+        .with_columns(
+            second_pass=pl.coalesce(pl.col("_told"), pl.col("_stepped").cum_max().over(by_day))
+        )
+        .with_columns(
+            guessed=~pl.col("second_pass") & pl.col("_told").is_null() & ~pl.col("_before_a_step")
+        )
+        .select("_row", "second_pass", "guessed")
+    )
+    return (
+        frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"))
+        .join(flagged, on="_row", how="left")
+        .sort("_row")
+        .select(pl.col("second_pass", "guessed").fill_null(False))
+    )
+
+
 def second_pass(
     frame: pl.DataFrame,
     *,
@@ -51,38 +97,34 @@ def second_pass(
     numbers), `group` the column within which ids grow with time (the message kind), `told`
     an optional column of the true instant where one is known (epoch seconds, Int64).
     """
-    earliest = _in_zone(pl.col(local), timezone, "earliest")
-    latest = _in_zone(pl.col(local), timezone, "latest")
-    ambiguous = (earliest != latest).fill_null(False)
-    digits = pl.col(order).str.strip_chars_start("0")
-    told_later = pl.lit(None, dtype=pl.Boolean)  # the reading nearer the told instant
-    if told is not None:
-        instant = pl.from_epoch(pl.col(told), time_unit="s").dt.replace_time_zone("UTC")
-        told_later = (latest - instant).abs() < (earliest - instant).abs()
-    flagged = (
-        frame.select(pl.col(local), pl.col(order), pl.col(group), told_later.alias("_told"))
-        .with_row_index("_row")
-        .filter(ambiguous)
-        .with_columns(_day=pl.col(local).dt.date(), _len=digits.str.len_chars(), _digits=digits)
-        .sort([group, "_day", "_len", "_digits", "_row"])
-        .with_columns(
-            _stepped=(
-                (pl.col(local) < pl.col(local).cum_max().shift(1).over([group, "_day"]))
-                | pl.col("_told")
-            ).fill_null(False)
-        )
-        .with_columns(
-            _second=pl.coalesce(pl.col("_told"), pl.col("_stepped").cum_max().over([group, "_day"]))
-        )
-        .select("_row", "_second")
-    )
+    passes = _passes(frame, timezone=timezone, local=local, order=order, group=group, told=told)
+    return passes.get_column("second_pass")
+
+
+def sent_at_if_second_pass(
+    frame: pl.DataFrame,
+    *,
+    timezone: str,
+    local: str,
+    order: str,
+    group: str,
+    told: str | None = None,
+) -> pl.Series:
+    """Datetime('us', 'UTC'): where `sent_at_utc` took the earliest reading of an ambiguous
+    local time for want of evidence, the later one it may as well be; null elsewhere.
+
+    A merge keeps an archived sent_at equal to it: an earlier answer held the evidence (a
+    first-pass message the provider has since forgotten, say) that this one lacks.
+    """
+    passes = _passes(frame, timezone=timezone, local=local, order=order, group=group, told=told)
     return (
-        frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"))
-        .join(flagged, on="_row", how="left")
-        .sort("_row")
-        .get_column("_second")
-        .fill_null(False)
-        .rename("second_pass")
+        frame.select(pl.col(local), passes.get_column("guessed").alias("_guessed"))
+        .select(
+            pl.when(pl.col("_guessed"))
+            .then(_in_zone(pl.col(local), timezone, "latest"))
+            .alias("sent_at_second_pass")
+        )
+        .get_column("sent_at_second_pass")
     )
 
 

@@ -9,7 +9,12 @@ import polars as pl
 from transform.api_zone import token_seconds
 from transform.body import body_from_raw
 from transform.direction import direction_from_type
-from transform.local_time import DEFAULT_TIMEZONE, local_datetime, sent_at_utc
+from transform.local_time import (
+    DEFAULT_TIMEZONE,
+    local_datetime,
+    sent_at_if_second_pass,
+    sent_at_utc,
+)
 from transform.media import COL_MEDIA, media_count, media_entries, media_rows
 from transform.phone_numbers import looked_up, numbers_read
 from transform.raw import RAW_SCHEMA
@@ -189,6 +194,13 @@ def reconcile(
         )
     )
 
+    reading = {
+        "timezone": timezone,
+        "local": "_local",
+        "order": "message_id",
+        "group": "kind",
+        "told": "_told",
+    }
     # lazy, so polars computes a subexpression the columns share once (segments and encoding
     # both classify the body); an eager with_columns computes it for each: 4x slower
     messages = (
@@ -196,14 +208,8 @@ def reconcile(
         .with_columns(
             provider=pl.lit(provider, dtype=pl.Utf8),
             account=pl.lit(account, dtype=pl.Utf8),
-            sent_at=sent_at_utc(
-                kept,
-                timezone=timezone,
-                local="_local",
-                order="message_id",
-                group="kind",
-                told="_told",
-            ),
+            sent_at=sent_at_utc(kept, **reading),
+            sent_at_second_pass=sent_at_if_second_pass(kept, **reading),
             status=statuses_of(kept),
             segments=segments(pl.col("body")),
             encoding=encoding(pl.col("body")),

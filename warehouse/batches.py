@@ -29,7 +29,10 @@ MESSAGE_COLUMNS: dict[str, pl.DataType] = {
     "segments": pl.Int32(),
     "encoding": pl.String(),
     "media_count": pl.Int32(),
+    "sent_at_second_pass": UTC_MICROS,
 }
+MESSAGE_DEFAULTS: dict[str, object] = {"sent_at_second_pass": None}
+"""What a messages frame may leave out: no sent_at of it is a guess (see merge_windows)."""
 MESSAGE_KEY = ["provider", "account", "kind", "message_id"]
 
 MEDIA_COLUMNS: dict[str, pl.DataType] = {

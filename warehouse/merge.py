@@ -13,6 +13,7 @@ from warehouse.batches import (
     MEDIA_COLUMNS,
     MEDIA_KEY,
     MESSAGE_COLUMNS,
+    MESSAGE_DEFAULTS,
     MESSAGE_KEY,
     REJECTED_COLUMNS,
     conform,
@@ -78,12 +79,17 @@ def merge_window(
 
 
 def _batch(
-    frames: Sequence[pl.DataFrame], columns: dict[str, pl.DataType], what: str
+    frames: Sequence[pl.DataFrame],
+    columns: dict[str, pl.DataType],
+    what: str,
+    defaults: dict[str, object] | None = None,
 ) -> pl.DataFrame:
     """The windows' frames conformed and stacked, each row tagged with its window's index."""
     return pl.concat(
         [
-            conform(frame, columns, what).with_columns(pl.lit(index, pl.Int32).alias(WINDOW_INDEX))
+            conform(frame, columns, what, defaults=defaults).with_columns(
+                pl.lit(index, pl.Int32).alias(WINDOW_INDEX)
+            )
             for index, frame in enumerate(frames)
         ],
         rechunk=False,  # the windows' frames are not copied: DuckDB reads the chunks as they are
@@ -107,7 +113,10 @@ def merge_windows(
       carrier_status_history row. Known ones get last_seen_at moved forward and their
       derived columns (body, status, contact, ... everything but the key and first_seen_at)
       replaced by the batch's, so a transform fix replayed from the landing corrects them;
-      a different carrier_status also appends a history row.
+      a different carrier_status also appends a history row. One exception: where the
+      batch's sent_at is a guess between the two instants of a repeated autumn hour
+      (`sent_at_second_pass`, optional, names the other one) and the archive holds that
+      other one, the archive's stands: an earlier answer had the evidence this one lacks.
     - media: new attachments are inserted as 'pending'. Known ones are left alone, except
       that a not-yet-stored one whose URL changed takes the new URL and fresh attempts.
     - rejected: inserted once each, keyed by a hash of source, record and reason, with the
@@ -138,7 +147,8 @@ def merge_windows(
                 f"window_start {window.window_start} is after window_end {window.window_end}"
             )
     batch_messages = dedupe(
-        _batch([w.messages for w in windows], MESSAGE_COLUMNS, "messages"), MESSAGE_KEY
+        _batch([w.messages for w in windows], MESSAGE_COLUMNS, "messages", MESSAGE_DEFAULTS),
+        MESSAGE_KEY,
     )
     batch_media = dedupe(_batch([w.media for w in windows], MEDIA_COLUMNS, "media"), MEDIA_KEY)
     rejected = _batch([w.rejected for w in windows], REJECTED_COLUMNS, "rejected").unique(

@@ -9,7 +9,13 @@ import pytest
 from polars.testing import assert_series_equal
 
 from tests.transform.api_rows import utc
-from transform.local_time import exists_locally, local_datetime, second_pass, sent_at_utc
+from transform.local_time import (
+    exists_locally,
+    local_datetime,
+    second_pass,
+    sent_at_if_second_pass,
+    sent_at_utc,
+)
 
 NEW_YORK = "America/New_York"
 
@@ -204,3 +210,27 @@ def test_a_told_second_pass_carries_to_later_ids_and_a_told_first_pass_stays() -
             ("501", "2024-11-03 01:20:00", utc(2024, 11, 3, 5, 20)),
         ]
     ) == [utc(2024, 11, 3, 5, 50), utc(2024, 11, 3, 5, 20)]
+
+
+def _second_pass_if_guessed(rows: list[tuple[str, str]]) -> list[datetime | None]:
+    frame = pl.DataFrame(rows, schema=["id", "date"], orient="row").with_columns(
+        kind=pl.lit("sms"), local=local_datetime(pl.col("date"))
+    )
+    got = sent_at_if_second_pass(frame, timezone=NEW_YORK, local="local", order="id", group="kind")
+    return got.to_list()
+
+
+def test_the_other_instant_is_named_only_where_the_pass_is_a_guess() -> None:
+    # nothing steps back: either could be in either pass, so each names its later instant
+    assert _second_pass_if_guessed(
+        [("200", "2024-11-03 01:10:00"), ("201", "2024-11-03 01:40:00")]
+    ) == [utc(2024, 11, 3, 6, 10), utc(2024, 11, 3, 6, 40)]
+    # 103 steps back: it is in the second pass, 101 and 102 before it in the first; none guessed
+    assert _second_pass_if_guessed(
+        [
+            ("101", "2024-11-03 01:10:00"),
+            ("102", "2024-11-03 01:50:00"),
+            ("103", "2024-11-03 01:05:00"),
+            ("104", "2024-11-03 02:10:00"),  # not ambiguous
+        ]
+    ) == [None, None, None, None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -10,6 +10,7 @@ import pytest
 
 from tests.warehouse.builders import (
     ACCOUNT,
+    MESSAGES_SCHEMA,
     PROVIDER,
     SEEN,
     WINDOW,
@@ -187,6 +188,33 @@ def test_a_replayed_transform_fix_corrects_derived_columns(
     assert row["first_seen_at"] == SEEN
     assert count(con, "carrier_status_history") == 1  # carrier status did not change
     assert table(con, "window_checkpoints", "window_start")["messages_updated"].item() == 1
+
+
+def test_a_guessed_repeated_hour_instant_does_not_replace_the_other_one_archived(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    local = "2024-11-03 01:40:00"  # New York lives it twice: 05:40Z, then 06:40Z
+    first, second = (datetime(2024, 11, 3, h, 40, tzinfo=UTC) for h in (5, 6))
+    merge(con, messages_frame(message("1", sent_at=second, sent_at_local=local)))
+
+    # a later answer without the evidence guesses the first; the archived second stands
+    guess = message("1", sent_at=first, sent_at_local=local)
+    guessed = pl.DataFrame([guess], schema=MESSAGES_SCHEMA, orient="row").with_columns(
+        sent_at_second_pass=pl.lit(second)
+    )
+    result = merge(con, guessed, seen_at=SEEN + timedelta(hours=1))
+    assert result.updated == 0
+    assert table(con, "messages", "message_id")["sent_at"].to_list() == [second]
+
+    # an archived first reading is set to the second one an answer with evidence gives
+    merge(con, messages_frame(message("2", sent_at=first, sent_at_local=local)))
+    result = merge(
+        con,
+        messages_frame(message("2", sent_at=second, sent_at_local=local)),
+        seen_at=SEEN + timedelta(hours=2),
+    )
+    assert result.updated == 1
+    assert table(con, "messages", "message_id")["sent_at"].to_list() == [second, second]
 
 
 def test_duplicates_within_a_batch_are_merged_once(con: duckdb.DuckDBPyConnection) -> None:

@@ -17,7 +17,10 @@ compared AS (
             OR b.did IS DISTINCT FROM m.did
             OR b.contact IS DISTINCT FROM m.contact
             OR b.contact_kind IS DISTINCT FROM m.contact_kind
-            OR b.sent_at IS DISTINCT FROM m.sent_at
+            OR (
+                b.sent_at IS DISTINCT FROM m.sent_at
+                AND m.sent_at IS DISTINCT FROM b.sent_at_second_pass
+            )
             OR b.sent_at_local IS DISTINCT FROM m.sent_at_local
             OR b.body IS DISTINCT FROM m.body
             OR b.body_raw IS DISTINCT FROM m.body_raw

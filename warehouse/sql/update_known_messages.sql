@@ -2,14 +2,16 @@
 -- first_seen_at is never touched once set. The batch is unique on the key (deduped before).
 -- A replay ($replay) of an answer older than the newest reading the archive holds of a
 -- message (last_seen_at after $seen_at) leaves its carrier_status and status as they are:
--- a later answer said more about them.
+-- a later answer said more about them. A sent_at guessed between a repeated autumn hour's two
+-- instants (b.sent_at_second_pass names the other) leaves the archived one if it is that other.
 UPDATE messages AS m
 SET
     direction = b.direction,
     did = b.did,
     contact = b.contact,
     contact_kind = b.contact_kind,
-    sent_at = b.sent_at,
+    -- a guess between a repeated hour's two instants does not replace the other one
+    sent_at = CASE WHEN m.sent_at = b.sent_at_second_pass THEN m.sent_at ELSE b.sent_at END,
     sent_at_local = b.sent_at_local,
     body = b.body,
     body_raw = b.body_raw,

@@ -1,0 +1,63 @@
+"""A repeated autumn hour read right once stays right when a later answer lacks the evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.server import SandboxServer
+from extract.voipms.sandbox.spec import AccountSpec
+from flows.archive_run import PlainSteps, archive
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from tests.flows.conftest import sandbox_settings
+
+FIRST, LAST = date(2024, 11, 1), date(2024, 11, 5)  # New York falls back on 2024-11-03
+
+
+@pytest.fixture
+def server() -> Iterator[SandboxServer]:
+    spec = AccountSpec(
+        seed=2, messages=300, start=date(2024, 10, 27), end=date(2024, 11, 9), mms_share=0.3, dids=2
+    )
+    srv = SandboxServer(
+        SandboxAccount.generate(spec), username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD
+    ).start()
+    yield srv
+    srv.stop()
+
+
+def _repeated_hour_sms(archive_path: Path) -> dict[str, object]:
+    with duckdb.connect(str(archive_path), read_only=True) as con:
+        rows = con.execute(
+            "SELECT message_id, sent_at FROM messages "
+            "WHERE kind = 'sms' AND sent_at_local LIKE '2024-11-03 01:%'"
+        ).fetchall()
+    return dict(rows)
+
+
+def test_deleting_the_first_pass_then_refetching_moves_no_second_pass_sms(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    settings = sandbox_settings(server, tmp_path / "data")
+    archive(settings, "backfill", FIRST, LAST, PlainSteps())
+    before = _repeated_hour_sms(settings.archive_path)
+    truth = server.account.truth().filter((pl.col("kind") == "sms") & pl.col("local_ambiguous"))
+    true_at = {str(row["id"]): row["sent_at"] for row in truth.iter_rows(named=True)}
+    right_second = [i for i, at in before.items() if at == true_at[i] and at.hour == 6]
+    first_pass = [i for i, at in true_at.items() if at.hour == 5]
+    assert right_second  # the night this test is about
+    assert first_pass
+
+    # the user deletes the first-pass SMS (the portal's delete); a refetch no longer sees them
+    for message_id in first_pass:
+        assert server.account.delete("sms", int(message_id))
+    archive(settings, "backfill", FIRST, LAST, PlainSteps(), refetch=True)
+
+    after = _repeated_hour_sms(settings.archive_path)
+    assert {i: after[i] for i in right_second} == {i: before[i] for i in right_second}
