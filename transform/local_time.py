@@ -36,26 +36,53 @@ def exists_locally(local: pl.Expr, timezone: str) -> pl.Expr:
     )
 
 
-def _passes(
-    frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str, told: str | None
+Told = str | pl.Expr | None
+"""A row's true instant where one is known (epoch seconds, Int64): a column's name, or an
+expression over the frame's columns, read for the ambiguous rows alone."""
+
+
+def sent_at_readings(
+    frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str, told: Told = None
 ) -> pl.DataFrame:
-    """Per row: `second_pass` (see `sent_at_utc`), and `guessed`, true where the row's local
-    time is ambiguous and nothing in the batch tells its pass: the earliest reading is taken
-    for want of evidence, not because of it."""
-    earliest = _in_zone(pl.col(local), timezone, "earliest")
-    latest = _in_zone(pl.col(local), timezone, "latest")
-    ambiguous = (earliest != latest).fill_null(False)
-    digits = pl.col(order).str.strip_chars_start("0")
-    told_later = pl.lit(None, dtype=pl.Boolean)  # the reading nearer the told instant
-    if told is not None:
-        instant = pl.from_epoch(pl.col(told), time_unit="s").dt.replace_time_zone("UTC")
-        told_later = (latest - instant).abs() < (earliest - instant).abs()
-    by_day = [group, "_day"]
-    flagged = (
-        frame.select(pl.col(local), pl.col(order), pl.col(group), told_later.alias("_told"))
+    """`sent_at` (see `sent_at_utc`) and `sent_at_second_pass` of each row of `frame`.
+
+    `local` is the naive Datetime column, `order` the id column (digits, compared as
+    numbers), `group` the column within which ids grow with time (the message kind).
+    `sent_at_second_pass` is null but where the row's local time is ambiguous and nothing in
+    the batch tells its pass, so that `sent_at` is the earliest reading for want of evidence:
+    there it is the later reading, which a merge keeps when the archive holds it (an earlier
+    answer had the evidence: a first-pass message the provider has since forgotten, say).
+    """
+    readings = frame.select(
+        _in_zone(pl.col(local), timezone, "earliest").alias("sent_at"),
+        _in_zone(pl.col(local), timezone, "latest").alias("_latest"),
+    )
+    ambiguous = (readings["sent_at"] != readings["_latest"]).fill_null(False)
+    if not ambiguous.any():  # most windows: no autumn night, nothing to sort
+        return readings.select(
+            "sent_at", pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("sent_at_second_pass")
+        )
+    told_expr = pl.col(told) if isinstance(told, str) else told
+    needed = {local, order, group, *(told_expr.meta.root_names() if told_expr is not None else [])}
+    rows = (
+        frame.select(sorted(needed))
+        .with_columns(readings.get_columns())
         .with_row_index("_row")
         .filter(ambiguous)
-        .with_columns(_day=pl.col(local).dt.date(), _len=digits.str.len_chars(), _digits=digits)
+    )
+    instant = pl.from_epoch(
+        told_expr if told_expr is not None else pl.lit(None, dtype=pl.Int64), time_unit="s"
+    ).dt.replace_time_zone("UTC")
+    digits = pl.col(order).str.strip_chars_start("0")
+    by_day = [group, "_day"]
+    flagged = (
+        rows.with_columns(
+            # the reading nearer the told instant; null where nothing is told
+            _told=(pl.col("_latest") - instant).abs() < (pl.col("sent_at") - instant).abs(),
+            _day=pl.col(local).dt.date(),
+            _len=digits.str.len_chars(),
+            _digits=digits,
+        )
         .sort([group, "_day", "_len", "_digits", "_row"])
         .with_columns(
             _stepped=(
@@ -67,75 +94,54 @@ def _passes(
             ).fill_null(False),
         )
         .with_columns(
-            second_pass=pl.coalesce(pl.col("_told"), pl.col("_stepped").cum_max().over(by_day))
+            _second=pl.coalesce(pl.col("_told"), pl.col("_stepped").cum_max().over(by_day))
         )
-        .with_columns(
-            guessed=~pl.col("second_pass") & pl.col("_told").is_null() & ~pl.col("_before_a_step")
+        .select(
+            "_row",
+            "_second",
+            _guessed=~pl.col("_second") & pl.col("_told").is_null() & ~pl.col("_before_a_step"),
         )
-        .select("_row", "second_pass", "guessed")
     )
     return (
-        frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"))
+        readings.with_row_index("_row")
         .join(flagged, on="_row", how="left")
         .sort("_row")
-        .select(pl.col("second_pass", "guessed").fill_null(False))
+        .select(
+            pl.when(pl.col("_second"))
+            .then(pl.col("_latest"))
+            .otherwise(pl.col("sent_at"))
+            .alias("sent_at"),
+            pl.when(pl.col("_guessed")).then(pl.col("_latest")).alias("sent_at_second_pass"),
+        )
     )
 
 
 def second_pass(
-    frame: pl.DataFrame,
-    *,
-    timezone: str,
-    local: str,
-    order: str,
-    group: str,
-    told: str | None = None,
+    frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str, told: Told = None
 ) -> pl.Series:
-    """True for rows in the repeated hour recognised as its second pass (see `sent_at_utc`).
-
-    `local` is the naive Datetime column, `order` the id column (digits, compared as
-    numbers), `group` the column within which ids grow with time (the message kind), `told`
-    an optional column of the true instant where one is known (epoch seconds, Int64).
-    """
-    passes = _passes(frame, timezone=timezone, local=local, order=order, group=group, told=told)
-    return passes.get_column("second_pass")
-
-
-def sent_at_if_second_pass(
-    frame: pl.DataFrame,
-    *,
-    timezone: str,
-    local: str,
-    order: str,
-    group: str,
-    told: str | None = None,
-) -> pl.Series:
-    """Datetime('us', 'UTC'): where `sent_at_utc` took the earliest reading of an ambiguous
-    local time for want of evidence, the later one it may as well be; null elsewhere.
-
-    A merge keeps an archived sent_at equal to it: an earlier answer held the evidence (a
-    first-pass message the provider has since forgotten, say) that this one lacks.
-    """
-    passes = _passes(frame, timezone=timezone, local=local, order=order, group=group, told=told)
+    """True for rows in the repeated hour recognised as its second pass (see `sent_at_utc`)."""
+    got = sent_at_readings(
+        frame, timezone=timezone, local=local, order=order, group=group, told=told
+    )
+    latest = frame.select(_in_zone(pl.col(local), timezone, "latest")).to_series()
+    earliest = frame.select(_in_zone(pl.col(local), timezone, "earliest")).to_series()
     return (
-        frame.select(pl.col(local), passes.get_column("guessed").alias("_guessed"))
-        .select(
-            pl.when(pl.col("_guessed"))
-            .then(_in_zone(pl.col(local), timezone, "latest"))
-            .alias("sent_at_second_pass")
-        )
-        .get_column("sent_at_second_pass")
+        ((got["sent_at"] == latest) & (latest != earliest)).fill_null(False).rename("second_pass")
     )
 
 
+def sent_at_if_second_pass(
+    frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str, told: Told = None
+) -> pl.Series:
+    """`sent_at_second_pass` of `sent_at_readings`."""
+    got = sent_at_readings(
+        frame, timezone=timezone, local=local, order=order, group=group, told=told
+    )
+    return got.get_column("sent_at_second_pass")
+
+
 def sent_at_utc(
-    frame: pl.DataFrame,
-    *,
-    timezone: str,
-    local: str,
-    order: str,
-    group: str,
-    told: str | None = None,
+    frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str, told: Told = None
 ) -> pl.Series:
     """Datetime('us', 'UTC') of each row's naive `local` time (null in the spring gap).
 
@@ -159,14 +165,7 @@ def sent_at_utc(
       takes the reading nearer that instant, whatever the ids say; a row it tells is in the
       second pass starts the second pass for the later ids of its kind and day.
     """
-    later = second_pass(frame, timezone=timezone, local=local, order=order, group=group, told=told)
-    return (
-        frame.select(pl.col(local), later.alias("_later"))
-        .select(
-            pl.when(pl.col("_later"))
-            .then(_in_zone(pl.col(local), timezone, "latest"))
-            .otherwise(_in_zone(pl.col(local), timezone, "earliest"))
-            .alias("sent_at")
-        )
-        .get_column("sent_at")
+    got = sent_at_readings(
+        frame, timezone=timezone, local=local, order=order, group=group, told=told
     )
+    return got.get_column("sent_at")
