@@ -21,6 +21,7 @@ from typer._click.core import Context, Parameter
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
+from extract.voipms.sandbox.spec import AccountSpec
 from flows.settings import Settings
 
 
@@ -300,36 +301,56 @@ def print_summary(summary: dict[str, Any]) -> None:
         typer.echo(line)
 
 
+SANDBOX_SPEC = AccountSpec()
+"""The sandbox's account when not told otherwise (its defaults shown in `--help`)."""
+
+
 @app.command(cls=FlagsBare)
 def sandbox(
     port: Annotated[
-        int, typer.Option(min=0, max=65535, help="TCP port on 127.0.0.1 (0 = any free port)")
+        int,
+        typer.Option(
+            min=0, max=65535, metavar="PORT", help="TCP port on 127.0.0.1 (0 = any free port)"
+        ),
     ] = 8765,
-    seed: Annotated[int, typer.Option(help="seed of the synthetic account")] = 7,
-    messages: Annotated[int, typer.Option(min=1, help="number of messages to generate")] = 5_000,
+    seed: Annotated[int, typer.Option(metavar="N", help="seed of the synthetic account")] = 7,
+    messages: Annotated[
+        int, typer.Option(min=1, metavar="N", help="number of messages to generate")
+    ] = 5_000,
     start: Annotated[
         date | None,
-        day_option("first day of history"),
+        day_option(f"first day of history (default: {SANDBOX_SPEC.start})"),
     ] = None,
     end: Annotated[
         date | None,
-        day_option("last day of history"),
+        day_option(f"last day of history (default: {SANDBOX_SPEC.end})"),
     ] = None,
     dids: Annotated[
-        int, typer.Option(min=1, max=99, help="number of DIDs (one is in E.164 mode)")
+        int,
+        typer.Option(min=1, max=99, metavar="N", help="number of DIDs (one is in E.164 mode)"),
     ] = 3,
-    mms_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="share of MMS")] = 0.15,
-    latency: Annotated[float, typer.Option(min=0.0, help="seconds added to every API call")] = 0.0,
+    mms_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, metavar="SHARE", help="share of MMS (0 to 1)")
+    ] = 0.15,
+    latency: Annotated[
+        float, typer.Option(min=0.0, metavar="SECONDS", help="seconds added to every API call")
+    ] = 0.0,
     rate_per_minute: Annotated[
-        int | None, typer.Option(min=1, help="answer api_limit_exceeded above this many calls/min")
+        int | None,
+        typer.Option(
+            min=1, metavar="N", help="answer api_limit_exceeded above this many calls a minute"
+        ),
     ] = None,
     fault_rate: Annotated[
         float,
         typer.Option(
-            min=0.0, max=1.0, help="share of API calls that fail (500, 522, reset, truncated, ...)"
+            min=0.0,
+            max=1.0,
+            metavar="SHARE",
+            help="share of API calls that fail (500, 522, reset, truncated, ...)",
         ),
     ] = 0.0,
-    fault_seed: Annotated[int, typer.Option(help="seed of the fault generator")] = 0,
+    fault_seed: Annotated[int, typer.Option(metavar="N", help="seed of the fault generator")] = 0,
 ) -> None:
     """Serve a VoIP.ms look-alike API on loopback, with a deterministic synthetic account.
 
@@ -364,7 +385,9 @@ def sandbox(
 
 @app.command(cls=FlagsBare)
 def demo(
-    messages: Annotated[int, typer.Option(min=1, help="size of the sandbox account")] = 3_000,
+    messages: Annotated[
+        int, typer.Option(min=1, metavar="N", help="size of the sandbox account")
+    ] = 3_000,
     fresh: Annotated[
         bool,
         typer.Option(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,8 @@ def test_command_help(name: str) -> None:
     ]
     assert undocumented == []
     assert "<bool>" not in result.output  # flags shown bare: `--refetch`, not `--refetch <bool>`
+    # every value is named for what it is (PORT, N, SHARE), not for its Python type
+    assert re.search(r"<(int|float|text)", result.output) is None, result.output
 
 
 def test_the_top_level_help_shows_flags_bare() -> None:
