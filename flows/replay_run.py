@@ -42,10 +42,13 @@ class ReplaySummary:
     rejected: int = 0
     notices: list[str] = field(default_factory=list)
     failed_windows: list[str] = field(default_factory=list)
+    failed_days: list[tuple[date, date]] = field(default_factory=list)
+    """The first and last day of each window in `failed_windows`."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values, for printing."""
         values = asdict(self)
+        values["failed_days"] = [(a.isoformat(), b.isoformat()) for a, b in self.failed_days]
         values["start"] = self.start.isoformat() if self.start else None
         values["end"] = self.end.isoformat() if self.end else None
         return values
@@ -127,11 +130,19 @@ def replay_archive(
         finally:
             con.close()
     if summary.failed_windows:
+        failed = len(summary.failed_windows)
+        remedies = "; ".join(dict.fromkeys(_refetch(days) for days in summary.failed_days))
         raise ReplayFailedError(
-            f"{len(summary.failed_windows)} of {summary.windows} landed windows could not be "
-            f"replayed ({'; '.join(summary.failed_windows)}); the others were"
+            f"{failed} of {summary.windows} landed windows could not be replayed "
+            f"({'; '.join(summary.failed_windows)}), the rest were. To fetch and land them "
+            f"again: {remedies}"
         )
     return summary
+
+
+def _refetch(days: tuple[date, date]) -> str:
+    """The command that fetches and lands a window's answers again."""
+    return f"`smsarchive backfill --start {days[0]} --end {days[1]} --refetch`"
 
 
 def _replay_one(
@@ -152,12 +163,10 @@ def _replay_one(
             timezone=settings.voipms_account_timezone,
         )
     except LandingChangedError as exc:
-        remedy = (
-            f"`smsarchive backfill --start {window.window_start} --end {window.window_end} "
-            "--refetch` fetches and lands it again"
-        )
-        summary.failed_windows.append(f"{days}: {exc}; {remedy}")
-        logger.error("window %s not replayed: %s; %s", days, exc, remedy)
+        summary.failed_windows.append(f"{days}: {exc}")
+        summary.failed_days.append((window.window_start, window.window_end))
+        remedy = _refetch((window.window_start, window.window_end))
+        logger.error("window %s not replayed: %s; %s fetches and lands it again", days, exc, remedy)
         tracker.advance(f"{days} failed")
         return set()
     zone.check(zone_off_by)
