@@ -533,7 +533,7 @@ def status() -> None:
         con = open_warehouse(settings.archive_path, read_only=True, upgrade=True)
         try:
             render_status(
-                archive_status(con),
+                archive_status(con, timezone=settings.voipms_account_timezone),
                 Console(),
                 writer_alive=writer_alive(settings.smsarchive_data_dir),
                 timezone=settings.voipms_account_timezone,

@@ -103,7 +103,8 @@ def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
         console.print(line, soft_wrap=True, markup=False, highlight=False)
     con = open_warehouse(demo.archive_path, read_only=True, upgrade=True)
     try:
-        render_status(archive_status(con), Console(), timezone=demo.voipms_account_timezone)
+        zone = demo.voipms_account_timezone
+        render_status(archive_status(con, timezone=zone), Console(), timezone=zone)
     finally:
         con.close()
     out = Console()

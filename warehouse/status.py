@@ -43,8 +43,11 @@ class ArchiveStatus:
     notices: pl.DataFrame
 
 
-def archive_status(con: duckdb.DuckDBPyConnection) -> ArchiveStatus:
-    """Read the archive's status (works on a read-only connection)."""
+def archive_status(
+    con: duckdb.DuckDBPyConnection, *, timezone: str = "America/New_York"
+) -> ArchiveStatus:
+    """Read the archive's status (works on a read-only connection); `timezone` is the
+    account's (VOIPMS_ACCOUNT_TIMEZONE), whose local days the windows cover."""
     version_row = query_row(con, "find_schema_version")
     version = None if version_row is None or version_row[0] is None else int(version_row[0])
     return ArchiveStatus(
@@ -52,7 +55,7 @@ def archive_status(con: duckdb.DuckDBPyConnection) -> ArchiveStatus:
         messages=query_frame(con, "count_messages_by_kind"),
         span=query_frame(con, "find_message_span"),
         windows=query_frame(con, "count_done_windows"),
-        archived_days=query_frame(con, "find_archived_day_ranges"),
+        archived_days=query_frame(con, "find_archived_day_ranges", {"timezone": timezone}),
         last_runs=query_frame(con, "find_last_runs"),
         media=query_frame(con, "summarise_media_states"),
         rejected=query_frame(con, "count_rejected_by_reason"),

@@ -45,6 +45,7 @@ def merge(
     messages: list[dict[str, Any]],
     media: list[dict[str, Any]] | None = None,
     rejected: list[dict[str, Any]] | None = None,
+    seen_at: datetime = datetime(2024, 3, 1, tzinfo=UTC),
 ) -> None:
     media = media or []
     rejected = rejected or []
@@ -59,7 +60,7 @@ def merge(
         messages=messages_frame(*messages),
         media=media_frame(*media),
         rejected=rejected_frame(*rejected),
-        seen_at=datetime(2024, 3, 1, tzinfo=UTC),
+        seen_at=seen_at,
         sms_rows=0,
         mms_rows=0,
     )
@@ -299,7 +300,7 @@ def test_status_names_the_days_never_archived_between_windows(archive_path: Path
     con = open_warehouse(archive_path)
     # January and February, a refetch of days inside January, then April: March is missing
     for window in (JAN, FEB, (date(2024, 1, 10), date(2024, 1, 20)), APR):
-        merge(con, "acct-a", window, messages=[])
+        merge(con, "acct-a", window, messages=[], seen_at=datetime(2024, 5, 2, tzinfo=UTC))
     status = archive_status(con)
     con.close()
     assert status.archived_days.select("first_day", "last_day").rows() == [
@@ -333,3 +334,20 @@ def test_a_last_run_that_failed_is_shown_with_why(tmp_path: Path) -> None:
     render_status(status, console)
     lines = [line for line in console.export_text().splitlines() if "failed:" in line]
     assert lines == [f"sync of 2024-03-02 12:00 UTC failed: {why}"]
+
+
+def test_days_archived_end_on_the_local_day_their_window_was_committed(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # a window an older version let end in the future: committed 2024-04-01 12:00 UTC
+    merge(
+        con,
+        "acct-a",
+        (date(2024, 3, 1), date(2024, 5, 31)),
+        messages=[],
+        seen_at=datetime(2024, 4, 1, 12, tzinfo=UTC),
+    )
+    for zone, last_day in (("America/New_York", date(2024, 4, 1)), ("Pacific/Kiritimati", None)):
+        days = archive_status(con, timezone=zone).archived_days
+        # in Kiritimati (UTC+14) it was already the 2nd
+        assert days["last_day"].to_list() == [last_day or date(2024, 4, 2)], zone

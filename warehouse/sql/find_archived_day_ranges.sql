@@ -1,6 +1,17 @@
 -- The local days the committed windows cover, per account, as runs of consecutive days: more
--- than one run per account means days between them were never archived.
+-- than one run per account means days between them were never archived. A window covers no day
+-- after the local day ($timezone) it was committed on: those were not over (an older version
+-- let a backfill end in the future).
 WITH
+
+covered AS (
+    SELECT
+        provider,
+        account,
+        window_start,
+        least(window_end, CAST(timezone($timezone, completed_at) AS DATE)) AS window_end
+    FROM window_checkpoints
+),
 
 ordered AS (
     SELECT
@@ -13,7 +24,7 @@ ordered AS (
             ORDER BY window_start, window_end
             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
         ) AS reached_before
-    FROM window_checkpoints
+    FROM covered
 ),
 
 numbered AS (
