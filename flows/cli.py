@@ -290,7 +290,18 @@ def friendly_errors(*, sigterm_stops: bool = True) -> Iterator[None]:
         message = _os_error_line(exc)
         traceback.clear_frames(exc.__traceback__)
     if message is not None:
-        fail(message, code=code)
+        fail(_without_secrets(message), code=code)
+
+
+def _without_secrets(text: str) -> str:
+    """`text` with the configured API password blanked, whatever form it came in."""
+    from extract.voipms.redaction import redact
+
+    try:
+        password = Settings().voipms_api_password
+    except ValidationError:
+        return text
+    return text if password is None else redact(text, [password.get_secret_value()])
 
 
 def print_summary(summary: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -40,6 +41,11 @@ from extract.voipms.errors import (
 )
 from extract.voipms.pacing import RequestPacer
 from extract.voipms.redaction import protect_secret, redact, release_secret
+
+STATUS_CODE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
+"""The shape of the API's status codes (`success`, `invalid_credentials`, `no_sms`)."""
+STATUS_SHOWN: Final = 80
+"""At most this many characters of a status that is not a code are shown."""
 
 logger = logging.getLogger(__name__)
 
@@ -457,7 +463,17 @@ class VoipMsClient:
             return answer
         if not isinstance(status, str) or not status:
             raise UnexpectedAnswerError("unexpected_answer", method, "the answer has no status")
-        raise error_for_status(status, method)
+        raise error_for_status(self._status_shown(status), method)
+
+    def _status_shown(self, status: str) -> str:
+        """A status fit to name in an error, a log, a notice: a code as the API's (`no_did`)
+        is kept; other text is kept short, printable, with this client's password blanked
+        (an answer may echo what it was sent)."""
+        if STATUS_CODE.fullmatch(status):
+            return status
+        text = redact(status, [self._password.get_secret_value()])
+        printable = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+        return printable[:STATUS_SHOWN] + ("…" if len(printable) > STATUS_SHOWN else "")
 
     # -- typed methods --------------------------------------------------------------------
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import socket
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -14,7 +15,10 @@ from pydantic import SecretStr
 
 from extract.voipms.client import VoipMsClient
 from extract.voipms.errors import VoipMsError
+from extract.voipms.redaction import MASK
+from extract.voipms.sandbox import server as sandbox_server
 from extract.voipms.sandbox.faults import FaultConfig
+from extract.voipms.sandbox.methods import php_json
 from extract.voipms.sandbox.server import SandboxServer
 from tests.extract.conftest import PASSWORD, ClientFactory
 
@@ -141,3 +145,25 @@ def test_httpx_records_holding_the_password_are_blanked(
     logging.getLogger("httpcore.http11").debug("body=%r", PASSWORD.encode())
     logging.getLogger("extract.voipms.client").debug("form %s", quote_plus(PASSWORD))
     assert len(all_logs.records) == 3
+
+
+def test_an_answer_echoing_the_password_in_its_status_leaks_nothing(
+    server: SandboxServer,
+    make_client: ClientFactory,
+    all_logs: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answer = sandbox_server.call
+
+    def echoing(ctx: Any, params: Mapping[str, str]) -> bytes:
+        if params.get("method") == "getSMS":  # a provider repeating what it was sent
+            return php_json({"status": f"bad_request api_password={params['api_password']}"})
+        return answer(ctx, params)
+
+    monkeypatch.setattr(sandbox_server, "call", echoing)
+    client = make_client(max_attempts=1)
+    with pytest.raises(VoipMsError) as caught:
+        client.get_sms(date(2024, 3, 1), date(2024, 3, 31))
+    assert caught.value.code == f"bad_request api_password={MASK}"
+    for text in _exception_texts(caught.value):
+        assert not _leaks(text), text

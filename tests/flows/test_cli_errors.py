@@ -350,3 +350,17 @@ def test_a_prefect_server_that_does_not_answer_is_one_error_line(tmp_path: Path)
         (line,) = _error_lines(result.stderr)
         assert f"the Prefect server at PREFECT_API_URL={url} does not answer" in line, command
         assert "unset PREFECT_API_URL" in line
+
+
+def test_an_error_line_never_shows_the_configured_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from warehouse import WarehouseError
+
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("VOIPMS_API_PASSWORD", "pa ss+wörd")
+    with pytest.raises(typer.Exit), friendly_errors():
+        raise WarehouseError("the provider said: pa ss+wörd, also pa+ss%2Bw%C3%B6rd")
+    (line,) = _error_lines(capsys.readouterr().err)
+    assert "ss+w" not in line
+    assert "ss%2B" not in line
