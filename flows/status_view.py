@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from transform.status import unmapped_only
@@ -49,12 +50,20 @@ def _local(value: datetime | None, timezone: str) -> str:
     return "—" if value is None else value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
+def _plain(value: object) -> str:
+    """Text from the archive (the provider's, in the end) as the terminal is to show it:
+    control characters escaped, so none moves the cursor or retitles the window, and Rich
+    markup escaped, so `[/]` is text, not a tag."""
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(value))
+    return escape(text)
+
+
 def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
     for index, header in enumerate(headers):
         table.add_column(header, justify="left" if index == 0 else "right")
     for row in rows:
-        table.add_row(*("—" if value is None else str(value) for value in row))
+        table.add_row(*("—" if value is None else _plain(value) for value in row))
     return table
 
 
@@ -94,11 +103,15 @@ def render_status(
     for provider, account in accounts:
         spans = _of(status.span, provider, account)
         if spans.is_empty():
-            console.print(f"[bold]{provider} · {account}[/bold]: no messages in the days archived")
+            console.print(
+                f"[bold]{_plain(provider)} · {_plain(account)}[/bold]: no messages in the days "
+                "archived"
+            )
         else:
             span = spans.row(0, named=True)
             console.print(
-                f"[bold]{provider} · {account}[/bold]: {span['messages']:,} messages from "
+                f"[bold]{_plain(provider)} · {_plain(account)}[/bold]: {span['messages']:,} "
+                "messages from "
                 f"{_local(span['first_sent_at'], timezone)} to "
                 f"{_local(span['last_sent_at'], timezone)} ({timezone})"
             )
@@ -190,5 +203,7 @@ def render_status(
         )
         for r in status.last_runs.iter_rows(named=True):
             if r["outcome"] == "failed" and r["detail"]:
-                console.print(f"{r['kind']} of {_when(r['started_at'])} failed: {r['detail']}")
+                console.print(
+                    f"{_plain(r['kind'])} of {_when(r['started_at'])} failed: {_plain(r['detail'])}"
+                )
     console.print(f"schema version {status.schema_version}")

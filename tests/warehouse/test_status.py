@@ -351,3 +351,32 @@ def test_days_archived_end_on_the_local_day_their_window_was_committed(
         days = archive_status(con, timezone=zone).archived_days
         # in Kiritimati (UTC+14) it was already the 2nd
         assert days["last_day"].to_list() == [last_day or date(2024, 4, 2)], zone
+
+
+def test_text_from_the_provider_is_shown_as_text(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+
+    hostile = "[/]\x1b[2J\x1b]0;title\x07[bold]x"
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        merge(
+            con,
+            "acct-a",
+            JAN,
+            messages=[message("1", carrier_status=hostile, status="unknown", direction="outbound")],
+            rejected=[rejected_row('{"id": "9"}', reason=f"bad date {hostile!s}")],
+        )
+        run = start_run(con, "sync", started_at=at(2, month=3)).run_id
+        finish_run(con, run, outcome="failed", finished_at=at(3, month=3), detail=hostile)
+        status = archive_status(con)
+    finally:
+        con.close()
+    console = Console(record=True, width=300)
+    render_status(status, console)  # markup in the data would raise MarkupError here
+    text = console.export_text()
+    assert "\x1b" not in text
+    assert "\x07" not in text
+    assert "[/]\\x1b[2J\\x1b]0;title\\x07[bold]x" in text  # the rejected reason, as it is
+    assert "failed: [/]\\x1b[2J" in text
