@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 import vl_convert
 
 from tests.report.archive_rows import TZ
 from warehouse.report import ReportScope, chart_specs, report_tables
+from warehouse.report.charts import top_contacts
 from warehouse.report.png_drawing import ChartDrawingError, draw_pngs, shares
 
 
@@ -39,3 +41,21 @@ def test_shares_balance_the_costliest_first_and_leave_none_empty() -> None:
     assert shares(costs, 9) == [[Path(name)] for name in "abcde"]
     assert shares({Path("x"): 1}, 0) == [[Path("x")]]
     assert shares({}, 3) == []
+
+
+def test_control_characters_in_a_contact_do_not_stop_the_drawing(tmp_path: Path) -> None:
+    # vl-convert's renderer aborts its whole process on some control characters in a label
+    tables = {
+        "top_contacts": pl.DataFrame(
+            {
+                "contact": ["a\x1bb", "c\x07d", "+15145550199"],
+                "messages": [3, 2, 1],
+                "inbound": [2, 1, 1],
+                "outbound": [1, 1, 0],
+                "dids": [1, 1, 1],
+            }
+        )
+    }
+    spec = top_contacts(tables, ReportScope(TZ))
+    draw_pngs({tmp_path / "top_contacts.png": spec}, scale=1)
+    assert (tmp_path / "top_contacts.png").read_bytes().startswith(b"\x89PNG")

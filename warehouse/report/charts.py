@@ -48,8 +48,11 @@ def tooltip(*shorthands: str) -> list[Spec]:
 
 
 def values(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """A frame as Vega data rows: days and instants as ISO text, NaN as null."""
+    """A frame as Vega data rows: days and instants as ISO text, NaN as null, control
+    characters in text (a contact's, a carrier status's) as U+FFFD: vl-convert's renderer
+    aborts the whole process on some of them."""
     return frame.with_columns(
+        pl.col(pl.Utf8).str.replace_all(r"[\x00-\x1f\x7f-\x9f]", "\ufffd"),
         pl.col(pl.Date).cast(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%S"),
         pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%S"),
         pl.col(pl.Float32, pl.Float64).fill_nan(None),
