@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any, NoReturn
 
@@ -195,25 +196,22 @@ def _os_error_line(exc: OSError) -> str:
     return f"{where}{exc.strerror or exc}"
 
 
-def _damage_line(exc: BaseException) -> str | None:
-    """One line for DuckDB finding the archive damaged, or failing to read or write its file
+def _damage_line(exc: BaseException, archive: Path | None) -> str | None:
+    """One line for DuckDB finding the archive damaged, or failing to read or write a file
     (a full disk); None for any other error."""
     import duckdb
 
     if not isinstance(exc, duckdb.Error):
         return None
     said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    try:
-        archive = f"the archive {Settings().archive_path}"
-    except ValidationError:
-        archive = "the archive"
-    if "Corrupt database file" in said or "checksum" in said:
+    if "Corrupt database file" in said:  # only the archive is a DuckDB database here
+        which = f"the archive {archive}" if archive is not None else "the archive"
         return (
-            f"{archive} is damaged ({said}); keep a copy of it, then restore it from a backup, "
+            f"{which} is damaged ({said}); keep a copy of it, then restore it from a backup, "
             "or move it aside and backfill again"
         )
-    if isinstance(exc, duckdb.IOException):
-        return f"{archive} could not be read or written ({said})"
+    if isinstance(exc, duckdb.IOException):  # the archive, or an export's files in --out
+        return f"DuckDB could not read or write a file ({said})"
     return None
 
 
@@ -241,10 +239,11 @@ def _prefect_unreachable_line(exc: BaseException) -> str | None:
 
 
 @contextmanager
-def friendly_errors(*, sigterm_stops: bool = True) -> Iterator[None]:
+def friendly_errors(*, sigterm_stops: bool = True, archive: Path | None = None) -> Iterator[None]:
     """Turn the errors a person can act on into one line and a non-zero exit.
 
     With `sigterm_stops`, SIGTERM meanwhile stops the command as Ctrl-C does (exit 143).
+    `archive` is the command's archive, named when DuckDB finds it damaged.
     """
     import duckdb
     import httpx
@@ -278,7 +277,7 @@ def friendly_errors(*, sigterm_stops: bool = True) -> Iterator[None]:
             message, code = INTERRUPTED, 130
         traceback.clear_frames(exc.__traceback__)  # DuckDB objects are let go before exit
     except (RuntimeError, duckdb.Error, httpx.TransportError) as exc:
-        damage = _damage_line(exc) or _prefect_unreachable_line(exc)
+        damage = _damage_line(exc, archive) or _prefect_unreachable_line(exc)
         if damage is not None:  # a damaged archive, a full disk, no Prefect: not a bug
             message = damage
         elif _query_interrupted(exc):
@@ -415,7 +414,7 @@ def demo(
     from flows.demo_command import run_demo
 
     settings = load_settings()
-    with friendly_errors():
+    with friendly_errors(archive=settings.smsarchive_data_dir / "demo" / "archive.duckdb"):
         code = run_demo(settings, messages=messages, fresh=fresh)
     raise typer.Exit(code)
 
@@ -462,7 +461,7 @@ def backfill(
         refuse_future_end(last, settings)
     except FutureDayError as exc:
         fail(str(exc), code=2)
-    with friendly_errors(), use_settings(settings, Reporter()):
+    with friendly_errors(archive=settings.archive_path), use_settings(settings, Reporter()):
         summary = run_backfill(start, last, refetch=refetch)
     print_summary(summary)
 
@@ -481,7 +480,7 @@ def sync(
     from flows.runtime import use_settings
 
     settings = with_wait(load_settings(), wait)
-    with friendly_errors(), use_settings(settings, Reporter()):
+    with friendly_errors(archive=settings.archive_path), use_settings(settings, Reporter()):
         summary = run_sync()
     print_summary(summary)
 
@@ -511,7 +510,7 @@ def replay(
 
     settings = with_wait(load_settings(), wait)
     refuse_reversed_days(start, end)
-    with friendly_errors(), use_settings(settings, Reporter()):
+    with friendly_errors(archive=settings.archive_path), use_settings(settings, Reporter()):
         summary = replay_archive(settings, start, end).as_dict()
     typer.echo(
         f"replay: {summary['replayed']} of {summary['windows']} landed windows, "
@@ -540,7 +539,7 @@ def status() -> None:
         return
     if not settings.archive_path.exists():
         fail(f"no archive at {settings.archive_path}: run `smsarchive backfill` first", code=1)
-    with friendly_errors():
+    with friendly_errors(archive=settings.archive_path):
         con = open_warehouse(settings.archive_path, read_only=True, upgrade=True)
         try:
             render_status(
@@ -573,13 +572,12 @@ def export(
     Each export is a whole snapshot under DIR/snapshots/, made current in one atomic step:
     readers never see half an export, and rerunning is safe.
     """
-    from pathlib import Path
 
     from flows.export_command import run_export_command
 
     settings = load_settings()
     refuse_while_a_run_writes(settings, "export")
-    with friendly_errors():
+    with friendly_errors(archive=settings.archive_path):
         run_export_command(settings, Path(out) if out else None)
 
 
@@ -626,7 +624,6 @@ def report(
     table, and prints a short summary. Days are local days in VOIPMS_ACCOUNT_TIMEZONE; the
     archive is opened read-only.
     """
-    from pathlib import Path
 
     from flows.report_command import run_report
     from warehouse.report import GRAINS
@@ -636,7 +633,7 @@ def report(
     refuse_reversed_days(start, end)
     settings = load_settings()
     refuse_while_a_run_writes(settings, "report")
-    with friendly_errors():
+    with friendly_errors(archive=settings.archive_path):
         result = run_report(
             settings,
             start=start,
@@ -674,7 +671,8 @@ def serve() -> None:
             f"(minute hour day month weekday): {settings.smsarchive_schedule_cron!r}",
             code=2,
         )
-    with friendly_errors(sigterm_stops=False):  # Prefect's runner stops on SIGTERM itself
+    # Prefect's runner stops on SIGTERM itself
+    with friendly_errors(sigterm_stops=False, archive=settings.archive_path):
         serve_nightly(settings)
 
 

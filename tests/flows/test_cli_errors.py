@@ -326,8 +326,7 @@ def test_duckdb_failing_to_write_its_file_is_one_line_and_a_bug_is_not_hidden(
         raise full
     assert stopped.value.exit_code == 1
     (line,) = _error_lines(capsys.readouterr().err)
-    archive = tmp_path / "archive.duckdb"
-    assert line == f"error: the archive {archive} could not be read or written ({full})"
+    assert line == f"error: DuckDB could not read or write a file ({full})"
     with pytest.raises(duckdb.BinderException), friendly_errors():
         duckdb.connect().execute("SELECT no_such_column")
 
