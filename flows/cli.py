@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import os
 import signal
 import sys
 import threading
@@ -693,9 +692,6 @@ def main() -> None:
     """Console entry point. A command line it cannot take (a bad day, an unknown option) is
     one `error:` line and exit 2, as every other failure a person can fix."""
     command = typer.main.get_command(app)
-    # What a command writes (the archive and its log, landed answers, reports, exports) holds
-    # message texts: readable by the owner alone, even in a folder the user made open to others.
-    os.umask(0o077)
     try:
         code = command.main(standalone_mode=False)
     except NoArgsIsHelpError as exc:  # `smsarchive` alone: typer has printed the help

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -47,31 +44,6 @@ def test_export_command_without_an_archive_says_so(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "error: there is no archive" in result.output
     assert not (tmp_path / "export").exists()
-
-
-def test_what_the_command_writes_is_the_owners_alone_in_an_open_folder(
-    archive: Settings, tmp_path: Path
-) -> None:
-    out = tmp_path / "shared"
-    out.mkdir(mode=0o755)
-    out.chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
-    env.update(SMSARCHIVE_DATA_DIR=str(archive.smsarchive_data_dir), PREFECT_API_URL="")
-    smsarchive = str(Path(sys.executable).parent / "smsarchive")
-    done = subprocess.run(  # under the usual umask 022, as a shell starts it
-        [smsarchive, "export", "--out", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        preexec_fn=lambda: os.umask(0o022),
-    )
-    assert done.returncode == 0, done.stderr
-    written = [p for p in out.rglob("*") if not p.is_symlink()]
-    assert any(p.suffix == ".parquet" for p in written)
-    for path in written:
-        private = 0o700 if path.is_dir() else 0o600
-        assert path.stat().st_mode & 0o777 == private, path
 
 
 def test_an_out_that_is_a_file_is_said_so(archive: Settings, tmp_path: Path) -> None:
