@@ -1,7 +1,8 @@
-"""The API's naive local `date` to a UTC instant, DST-correct, the repeated hour by id order."""
+"""The API's naive local `date` to a UTC instant: DST-correct, the repeated hour by token or id."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final, Literal
 
 import polars as pl
@@ -40,18 +41,36 @@ Told = str | pl.Expr | None
 """A row's true instant where one is known (epoch seconds, Int64): a column's name, or an
 expression over the frame's columns, read for the ambiguous rows alone."""
 
+TOLD_WITHIN: Final = timedelta(minutes=15)
+"""A told instant decides a row's pass only this close to one of its two readings: one
+farther off (a zone set wrong) tells nothing about which."""
+
 
 def sent_at_readings(
     frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str, told: Told = None
 ) -> pl.DataFrame:
-    """`sent_at` (see `sent_at_utc`) and `sent_at_second_pass` of each row of `frame`.
+    """Each row's `sent_at`, Datetime('us', 'UTC') of its naive `local` time (null in the
+    spring gap), and `sent_at_second_pass`.
 
-    `local` is the naive Datetime column, `order` the id column (digits, compared as
-    numbers), `group` the column within which ids grow with time (the message kind).
-    `sent_at_second_pass` is null but where the row's local time is ambiguous and nothing in
-    the batch tells its pass, so that `sent_at` is the earliest reading for want of evidence:
-    there it is the later reading, which a merge keeps when the archive holds it (an earlier
-    answer had the evidence: a first-pass message the provider has since forgotten, say).
+    `local` is the naive Datetime column (`local_datetime` reads the API's `date`,
+    `YYYY-MM-DD HH:MM:SS` in the account's IANA zone), `order` the id column (digits,
+    compared as numbers), `group` the column within which ids grow with time (the kind).
+
+    - A local time inside the spring-forward gap (02:30 on the day New York skips from 02:00
+      to 03:00) never happened: null, and the caller rejects the row with a reason.
+    - The autumn hour that is lived twice (01:00-01:59:59 on the day New York falls back) is
+      ambiguous. Where `told` gives a row's true instant (an MMS's media token, `api_zone`)
+      within TOLD_WITHIN of a reading, the row takes that reading. Otherwise ids of one kind
+      grow with time (SMS and MMS have separate counters), so within one kind and one local
+      day the ambiguous rows are taken in id order: a row whose local time is earlier than
+      that of a smaller id is in the second pass (standard time), as is every later id; a
+      row with a later id earlier on the clock, and every smaller id, is in the first
+      (daylight time). A row neither tells apart takes the earliest instant for want of
+      evidence (a second-pass SMS later on the clock than every first-pass one, or with
+      none before it in the batch, is then an hour early).
+    - `sent_at_second_pass` is null but for those guessed rows: there it is the later
+      reading, which a merge keeps when the archive holds it (an earlier answer had the
+      evidence: a first-pass message the provider has since forgotten, say).
     """
     readings = frame.select(
         _in_zone(pl.col(local), timezone, "earliest").alias("sent_at"),
@@ -73,12 +92,16 @@ def sent_at_readings(
     instant = pl.from_epoch(
         told_expr if told_expr is not None else pl.lit(None, dtype=pl.Int64), time_unit="s"
     ).dt.replace_time_zone("UTC")
+    off_first = (pl.col("sent_at") - instant).abs()
+    off_second = (pl.col("_latest") - instant).abs()
     digits = pl.col(order).str.strip_chars_start("0")
     by_day = [group, "_day"]
     flagged = (
         rows.with_columns(
-            # the reading nearer the told instant; null where nothing is told
-            _told=(pl.col("_latest") - instant).abs() < (pl.col("sent_at") - instant).abs(),
+            # the reading nearer the told instant, if near at all; null where nothing is told
+            _told=pl.when(pl.min_horizontal(off_first, off_second) <= TOLD_WITHIN).then(
+                off_second < off_first
+            ),
             _day=pl.col(local).dt.date(),
             _len=digits.str.len_chars(),
             _digits=digits,
@@ -88,19 +111,18 @@ def sent_at_readings(
             _stepped=(
                 (pl.col(local) < pl.col(local).cum_max().shift(1).over(by_day)) | pl.col("_told")
             ).fill_null(False),
-            # a later id earlier on the clock: that one is in the second pass, so this one is not
-            _before_a_step=(
-                pl.col(local) > pl.col(local).cum_min(reverse=True).shift(-1).over(by_day)
+            # a later id earlier on the clock (that one is in the second pass), or told so
+            _first=(
+                (pl.col(local) > pl.col(local).cum_min(reverse=True).shift(-1).over(by_day))
+                | (pl.col("_told") == False)  # noqa: E712 - null (not told) is not False
             ).fill_null(False),
         )
         .with_columns(
-            _second=pl.coalesce(pl.col("_told"), pl.col("_stepped").cum_max().over(by_day))
+            _second=pl.coalesce(pl.col("_told"), pl.col("_stepped").cum_max().over(by_day)),
+            # before a row in the first pass, a smaller id is in it too
+            _surely_first=pl.col("_first").cum_max(reverse=True).over(by_day),
         )
-        .select(
-            "_row",
-            "_second",
-            _guessed=~pl.col("_second") & pl.col("_told").is_null() & ~pl.col("_before_a_step"),
-        )
+        .select("_row", "_second", _guessed=~pl.col("_second") & ~pl.col("_surely_first"))
     )
     return (
         readings.with_row_index("_row")
@@ -114,58 +136,3 @@ def sent_at_readings(
             pl.when(pl.col("_guessed")).then(pl.col("_latest")).alias("sent_at_second_pass"),
         )
     )
-
-
-def second_pass(
-    frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str, told: Told = None
-) -> pl.Series:
-    """True for rows in the repeated hour recognised as its second pass (see `sent_at_utc`)."""
-    got = sent_at_readings(
-        frame, timezone=timezone, local=local, order=order, group=group, told=told
-    )
-    latest = frame.select(_in_zone(pl.col(local), timezone, "latest")).to_series()
-    earliest = frame.select(_in_zone(pl.col(local), timezone, "earliest")).to_series()
-    return (
-        ((got["sent_at"] == latest) & (latest != earliest)).fill_null(False).rename("second_pass")
-    )
-
-
-def sent_at_if_second_pass(
-    frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str, told: Told = None
-) -> pl.Series:
-    """`sent_at_second_pass` of `sent_at_readings`."""
-    got = sent_at_readings(
-        frame, timezone=timezone, local=local, order=order, group=group, told=told
-    )
-    return got.get_column("sent_at_second_pass")
-
-
-def sent_at_utc(
-    frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str, told: Told = None
-) -> pl.Series:
-    """Datetime('us', 'UTC') of each row's naive `local` time (null in the spring gap).
-
-    The API's `date` is `YYYY-MM-DD HH:MM:SS` in the account's IANA zone (America/New_York
-    unless told); `local_datetime` reads it.
-
-    - Anything else (other shapes, impossible calendar dates such as 02-30 or 24:00:00) is
-      unreadable, and a local time inside the spring-forward gap (02:30 on the day New York
-      skips from 02:00 to 03:00) never happened: both are rejected by the caller with a reason.
-    - The autumn hour that is lived twice (01:00-01:59:59 on the day New York falls back) is
-      ambiguous. Ids of one kind grow with time (SMS and MMS have separate counters), so within
-      one kind and one local day, the ambiguous rows are taken in id order: the first local time
-      that steps back below the latest one seen before it starts the second pass, and it and
-      every later id take the later offset (standard time). Rows before the step, and every
-      ambiguous row when nothing steps back, take the earliest instant (daylight time). So a
-      row is recognised as in the second pass only when its local time is earlier than that
-      of a row of its kind with a smaller id in the batch (or its id is later than such a
-      row's); a second-pass row later on the clock than every first-pass row of its kind, or
-      with none before it in the batch, takes the earliest instant: an hour early.
-    - Where `told` gives a row's true instant (an MMS's media token, `api_zone`), the row
-      takes the reading nearer that instant, whatever the ids say; a row it tells is in the
-      second pass starts the second pass for the later ids of its kind and day.
-    """
-    got = sent_at_readings(
-        frame, timezone=timezone, local=local, order=order, group=group, told=told
-    )
-    return got.get_column("sent_at")

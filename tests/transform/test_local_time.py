@@ -6,16 +6,9 @@ from datetime import datetime
 
 import polars as pl
 import pytest
-from polars.testing import assert_series_equal
 
 from tests.transform.api_rows import utc
-from transform.local_time import (
-    exists_locally,
-    local_datetime,
-    second_pass,
-    sent_at_if_second_pass,
-    sent_at_utc,
-)
+from transform.local_time import exists_locally, local_datetime, sent_at_readings
 
 NEW_YORK = "America/New_York"
 
@@ -58,7 +51,9 @@ def _sent_at(rows: list[tuple[str, str, str]], timezone: str = NEW_YORK) -> list
     frame = pl.DataFrame(rows, schema=["kind", "id", "date"], orient="row").with_columns(
         local=local_datetime(pl.col("date"))
     )
-    got = sent_at_utc(frame, timezone=timezone, local="local", order="id", group="kind")
+    got = sent_at_readings(frame, timezone=timezone, local="local", order="id", group="kind")[
+        "sent_at"
+    ]
     assert got.dtype == pl.Datetime("us", "UTC")
     return got.to_list()
 
@@ -150,7 +145,7 @@ def test_other_zones() -> None:
     ) == [utc(2024, 10, 27, 0, 40), utc(2024, 10, 27, 1, 10)]
 
 
-def test_second_pass_flags_and_empty_frame() -> None:
+def test_a_null_local_time_stays_null_and_an_empty_frame_is_empty() -> None:
     frame = pl.DataFrame(
         {
             "kind": ["sms"] * 3,
@@ -158,10 +153,14 @@ def test_second_pass_flags_and_empty_frame() -> None:
             "local": [datetime(2024, 11, 3, 1, 50), datetime(2024, 11, 3, 1, 10), None],
         }
     )
-    flags = second_pass(frame, timezone=NEW_YORK, local="local", order="id", group="kind")
-    assert_series_equal(flags, pl.Series("second_pass", [False, True, False]))
-    empty = sent_at_utc(frame.clear(), timezone=NEW_YORK, local="local", order="id", group="kind")
-    assert empty.len() == 0
+    got = sent_at_readings(frame, timezone=NEW_YORK, local="local", order="id", group="kind")
+    assert got["sent_at"].to_list() == [utc(2024, 11, 3, 5, 50), utc(2024, 11, 3, 6, 10), None]
+    assert got["sent_at_second_pass"].to_list() == [None, None, None]
+    empty = sent_at_readings(
+        frame.clear(), timezone=NEW_YORK, local="local", order="id", group="kind"
+    )
+    assert empty.height == 0
+    assert empty.columns == ["sent_at", "sent_at_second_pass"]
 
 
 def _told_sent_at(rows: list[tuple[str, str, datetime | None]]) -> list[datetime]:
@@ -171,10 +170,10 @@ def _told_sent_at(rows: list[tuple[str, str, datetime | None]]) -> list[datetime
         schema={"id": pl.Utf8, "date": pl.Utf8, "told": pl.Int64},
         orient="row",
     ).with_columns(kind=pl.lit("mms"), local=local_datetime(pl.col("date")))
-    got = sent_at_utc(
+    got = sent_at_readings(
         frame, timezone=NEW_YORK, local="local", order="id", group="kind", told="told"
     )
-    return got.to_list()
+    return got["sent_at"].to_list()
 
 
 def test_a_told_instant_decides_the_pass_where_the_ids_cannot() -> None:
@@ -216,8 +215,8 @@ def _second_pass_if_guessed(rows: list[tuple[str, str]]) -> list[datetime | None
     frame = pl.DataFrame(rows, schema=["id", "date"], orient="row").with_columns(
         kind=pl.lit("sms"), local=local_datetime(pl.col("date"))
     )
-    got = sent_at_if_second_pass(frame, timezone=NEW_YORK, local="local", order="id", group="kind")
-    return got.to_list()
+    got = sent_at_readings(frame, timezone=NEW_YORK, local="local", order="id", group="kind")
+    return got["sent_at_second_pass"].to_list()
 
 
 def test_the_other_instant_is_named_only_where_the_pass_is_a_guess() -> None:
@@ -234,3 +233,35 @@ def test_the_other_instant_is_named_only_where_the_pass_is_a_guess() -> None:
             ("104", "2024-11-03 02:10:00"),  # not ambiguous
         ]
     ) == [None, None, None, None]
+
+
+def test_a_told_second_pass_starts_it_for_later_ids_the_clock_alone_would_not() -> None:
+    # 401 is later on the clock than 400: only 400's token puts 401 after the fall back
+    assert _told_sent_at(
+        [
+            ("400", "2024-11-03 01:10:00", utc(2024, 11, 3, 6, 10)),
+            ("401", "2024-11-03 01:40:00", None),
+        ]
+    ) == [utc(2024, 11, 3, 6, 10), utc(2024, 11, 3, 6, 40)]
+
+
+def test_a_token_far_from_both_readings_tells_nothing() -> None:
+    # a day off (a zone set wrong): the ids decide, as with no token
+    assert _told_sent_at(
+        [
+            ("600", "2024-11-03 01:50:00", None),
+            ("601", "2024-11-03 01:10:00", utc(2024, 11, 4, 6, 10)),
+            ("602", "2024-11-03 01:20:00", utc(2024, 11, 2, 5, 20)),
+        ]
+    ) == [utc(2024, 11, 3, 5, 50), utc(2024, 11, 3, 6, 10), utc(2024, 11, 3, 6, 20)]
+
+
+def test_a_smaller_id_than_a_surely_first_row_is_no_guess() -> None:
+    # 3 steps back below 2: 2 is in the first pass, and 1, a smaller id, with it
+    assert _second_pass_if_guessed(
+        [
+            ("1", "2024-11-03 01:10:00"),
+            ("2", "2024-11-03 01:50:00"),
+            ("3", "2024-11-03 01:20:00"),
+        ]
+    ) == [None, None, None]
