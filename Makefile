@@ -1,9 +1,12 @@
 # smsarchive: `make demo` and `make test` are all a newcomer needs (see README.md).
 PYTHON ?= python3
-# uv on PATH, else one installed into .uv-bootstrap by pip (--target: allowed even where the
-# system Python is "externally managed", as on Debian 12, and touches nothing outside it)
+# uv on PATH, else the uv module of $(PYTHON), else one installed into .uv-bootstrap by pip
+# (--target: allowed even where the system Python is "externally managed", as on Debian 12,
+# and touches nothing outside that folder)
 UV_BOOTSTRAP := $(CURDIR)/.uv-bootstrap
-UV := $(shell command -v uv 2>/dev/null || echo "$(UV_BOOTSTRAP)/bin/uv")
+UV := $(shell command -v uv 2>/dev/null \
+	|| ($(PYTHON) -m uv --version >/dev/null 2>&1 && echo "$(PYTHON) -m uv") \
+	|| echo "$(UV_BOOTSTRAP)/bin/uv")
 VENV := .venv
 RUN := $(UV) run --locked --no-sync
 

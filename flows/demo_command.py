@@ -27,9 +27,9 @@ from warehouse import WarehouseBusyError, archive_status, open_warehouse, writer
 
 DEMO_DIR = "demo"
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+"""The repository's notebooks (absent from an installed wheel)."""
 UV_BOOTSTRAP = ".uv-bootstrap/bin/uv"
 """Where `make` installs uv when it is not on PATH (see the Makefile)."""
-"""The repository's notebooks (absent from an installed wheel)."""
 DEMO_ACCOUNT_FILE = "demo-account.json"
 """Beside the demo's archive: the size of the sandbox account it holds."""
 EARLIER_DEMO_MESSAGES = 3_000
@@ -117,13 +117,14 @@ def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
     data_dir = quote(str(demo.smsarchive_data_dir.absolute()))
     smsarchive = quote(str(Path(sys.executable).parent / "smsarchive"))
     out.print(f"  status   SMSARCHIVE_DATA_DIR={data_dir} {smsarchive} status", soft_wrap=True)
-    # `--project`: outside the repository `uv run` would not use this install's packages
-    project = quote(str(NOTEBOOKS.parent))
-    out.print(
-        f"  explore  SMSARCHIVE_DATA_DIR={data_dir} {quote(uv_command())} run --project "
-        f"{project} --with jupyterlab jupyter lab {quote(str(NOTEBOOKS))}",
-        soft_wrap=True,
-    )
+    if NOTEBOOKS.is_dir():  # a clone of the repository, not an installed wheel
+        # `--project`: outside the repository `uv run` would not use this install's packages
+        project = quote(str(NOTEBOOKS.parent))
+        out.print(
+            f"  explore  SMSARCHIVE_DATA_DIR={data_dir} {quote(uv_command())} run --project "
+            f"{project} --with jupyterlab jupyter lab {quote(str(NOTEBOOKS))}",
+            soft_wrap=True,
+        )
     return 0
 
 

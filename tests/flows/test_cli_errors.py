@@ -337,18 +337,27 @@ def test_a_prefect_server_that_does_not_answer_is_one_error_line(tmp_path: Path)
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/api"
     open_warehouse(tmp_path / "archive.duckdb").close()
+    behind_a_login = f"http://me:hunter2@127.0.0.1:{port}/api"
     env = {
         "SMSARCHIVE_DATA_DIR": str(tmp_path),
         "VOIPMS_API_USERNAME": "me@example.com",
         "VOIPMS_API_PASSWORD": "pw",
         "PREFECT_API_URL": url,
     }
-    for command in (["sync"], ["export", "--out", str(tmp_path / "out")]):
-        result = _smsarchive(tuple(command), cwd=tmp_path, env=env, timeout=120)
+    runs = [
+        (["sync"], url),
+        (["export", "--out", str(tmp_path / "o")], url),
+        (["export", "--out", str(tmp_path / "p")], behind_a_login),
+    ]
+    for command, api in runs:
+        result = _smsarchive(
+            tuple(command), cwd=tmp_path, env={**env, "PREFECT_API_URL": api}, timeout=120
+        )
         assert result.returncode == 1, (command, result.stderr)
         (line,) = _error_lines(result.stderr)
         assert f"the Prefect server at PREFECT_API_URL={url} does not answer" in line, command
         assert "unset PREFECT_API_URL" in line
+        assert "hunter2" not in result.stderr
 
 
 def test_an_error_line_never_shows_the_configured_password(
