@@ -5,13 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from flows.report_run import make_report
 from flows.settings import Settings
 from tests.report.archive_rows import CONVERSATIONS, TZ, build_archive
 from warehouse.errors import UnknownDidError
-from warehouse.report import default_folder, prune_reports
+from warehouse.report import (
+    ReportScope,
+    chart_specs,
+    default_folder,
+    prune_reports,
+    report_tables,
+    write_report,
+)
 
 
 def test_two_reports_in_the_same_second_get_folders_of_their_own(tmp_path: Path) -> None:
@@ -53,3 +61,24 @@ def test_a_refused_report_leaves_no_folder(tmp_path: Path) -> None:
     with pytest.raises(UnknownDidError):
         make_report(settings, did="+15559999999")
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+def test_a_report_replaces_files_and_links_in_its_folder_never_writes_through_them(
+    conversations: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    out = tmp_path / "shared"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    (out / "totals.csv").symlink_to(victim)  # planted by someone who may write to `out`
+    (out / "top_contacts.png").symlink_to(victim)
+    (out / "report.html").write_text("old")
+    (out / "report.html").chmod(0o666)
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    write_report(out, tables, chart_specs(tables, scope), scope, datetime.now(UTC))
+    assert victim.read_text() == "mine"
+    for name in ("totals.csv", "top_contacts.png", "report.html"):
+        assert not (out / name).is_symlink(), name
+    assert (out / "totals.csv").read_text().startswith("messages")
+    assert (out / "report.html").stat().st_mode & 0o777 != 0o666  # a new file, not the old one

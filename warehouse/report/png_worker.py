@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,8 +27,16 @@ def main() -> int:
             said = " ".join(str(error).splitlines()[:2])  # what failed, not the JavaScript stack
             print(f"could not draw {path.name}: {said}", file=sys.stderr)
             return 1
-        path.write_bytes(png)
+        write_new_file(path, png)
     return 0
+
+
+def write_new_file(path: Path, data: bytes) -> None:
+    """`report_files.write_new_file`, repeated here: this script imports vl_convert alone."""
+    path.unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    with os.fdopen(os.open(path, flags, 0o666), "wb") as handle:
+        handle.write(data)
 
 
 if __name__ == "__main__":

@@ -45,12 +45,22 @@ def write_report(
     table_paths: dict[str, Path] = {}
     for name, frame in tables.items():
         table_paths[name] = folder / f"{name}.csv"
-        frame.write_csv(table_paths[name])
+        write_new_file(table_paths[name], frame.write_csv().encode("utf-8"))
     chart_paths = {name: folder / f"{name}.png" for name in specs}
     draw_pngs({chart_paths[name]: spec for name, spec in specs.items()}, scale=PNG_SCALE)
     page = folder / "report.html"
-    page.write_text(report_html(tables, specs, scope, made_at), encoding="utf-8")
+    write_new_file(page, report_html(tables, specs, scope, made_at).encode("utf-8"))
     return ReportFiles(folder=folder, html=page, charts=chart_paths, tables=table_paths)
+
+
+def write_new_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` as a new file: one already there, or a symlink, is removed
+    first (never written through), and the file is created only if nothing took its place
+    meanwhile. An `--out` folder others may write to can then not redirect a report."""
+    path.unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    with os.fdopen(os.open(path, flags, 0o666), "wb") as handle:
+        handle.write(data)
 
 
 def point_latest(folder: Path, latest: Path) -> None:
