@@ -32,7 +32,7 @@ def writer_lock(data_dir: Path, *, wait: float = 0) -> Iterator[Path]:
     """
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
     path = data_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)  # never a planted link
     try:
         _acquire(fd, path, wait)
         try:

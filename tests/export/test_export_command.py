@@ -55,3 +55,16 @@ def test_an_out_that_is_a_file_is_said_so(archive: Settings, tmp_path: Path) -> 
     assert result.exit_code == 1
     assert f"--out {a_file} is a file, not a folder" in result.output
     assert a_file.read_text() == "mine"
+
+
+def test_a_lock_file_planted_as_a_link_is_not_followed(archive: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "lake"
+    out.mkdir()
+    victim = tmp_path / "victim"
+    (out / ".export.lock").symlink_to(victim)
+    result = CliRunner().invoke(
+        app, ["export", "--out", str(out)], env=_env(archive.smsarchive_data_dir)
+    )
+    assert result.exit_code == 1
+    assert "error:" in result.output
+    assert not victim.exists()  # not created through the link

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,9 @@ def export_lock(out_dir: Path) -> Iterator[None]:
     The kernel drops the lock when its holder dies, so a crashed export never blocks the next.
     """
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # message texts: owner only
-    with (out_dir / LOCK_FILE).open("a+") as handle:
+    # never through a link planted in its place; the kernel's lock, not the file's content
+    fd = os.open(out_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "a+") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
