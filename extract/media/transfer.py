@@ -106,12 +106,15 @@ def _read_body(
         raise TransientError(http_status_reason(status), retry_after_seconds(response.headers))
     if not 200 <= status < 300:
         return _failed(http_status_reason(status))
+    if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
+        return _failed(records.WRONG_CONTENT)  # asked for identity: not the file as it is
     declared = _content_length(response)
     if declared is not None and declared > limits.max_bytes:
         return _failed(records.TOO_LARGE)
     try:
         received = receive(
-            _until(deadline, response.iter_bytes()),
+            # the bytes as sent, never inflated (a few KB of gzip can inflate to gigabytes)
+            _until(deadline, response.iter_raw()),
             media_dir,
             max_bytes=limits.max_bytes,
             durable=durable,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import os
@@ -472,3 +473,12 @@ def test_backoff_honours_retry_after_up_to_its_cap() -> None:
     assert all(download.backoff_seconds(later, 1, 0.5, 30.0) == 3.0 for _ in range(50))
     huge = transfer.TransientError("http_429", retry_after=99.0)
     assert download.backoff_seconds(huge, 1, 0.5, 30.0) == 30.0
+
+
+def test_a_gzipped_body_is_not_inflated(server: MediaServer, tmp_path: Path) -> None:
+    # 64 MB of zeros in 64 KB of gzip, sent though the client asked for identity
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))
+    url = server.add(srv.body(bomb, content_type="image/png", headers={"Content-Encoding": "gzip"}))
+    [result] = _download(server, tmp_path, [url], max_bytes=1024 * 1024)
+    assert (result.state, result.error) == ("failed", "wrong_content")  # gzip, not a PNG
+    assert _files(tmp_path) == {}
