@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from flows.report_run import make_report
@@ -20,6 +21,7 @@ from warehouse.report import (
     report_tables,
     write_report,
 )
+from warehouse.report.report_files import spreadsheet_safe
 
 
 def test_two_reports_in_the_same_second_get_folders_of_their_own(tmp_path: Path) -> None:
@@ -82,3 +84,20 @@ def test_a_report_replaces_files_and_links_in_its_folder_never_writes_through_th
         assert not (out / name).is_symlink(), name
     assert (out / "totals.csv").read_text().startswith("messages")
     assert (out / "report.html").stat().st_mode & 0o777 != 0o666  # a new file, not the old one
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_written_as_text() -> None:
+    frame = pl.DataFrame(
+        {
+            "contact": ['=HYPERLINK("http://x")', "+15145550100", "@SUM(A1)", "ok", None],
+            "carrier_status": ["+cmd|' /C calc'!A0", "-", "-12.5", "\tx", "Delivered"],
+            "messages": [1, -2, 3, 4, 5],
+        }
+    )
+    assert spreadsheet_safe(frame).rows() == [
+        ('\'=HYPERLINK("http://x")', "'+cmd|' /C calc'!A0", 1),
+        ("+15145550100", "'-", -2),
+        ("'@SUM(A1)", "-12.5", 3),
+        ("ok", "'\tx", 4),
+        (None, "Delivered", 5),
+    ]

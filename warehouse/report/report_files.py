@@ -45,12 +45,27 @@ def write_report(
     table_paths: dict[str, Path] = {}
     for name, frame in tables.items():
         table_paths[name] = folder / f"{name}.csv"
-        write_new_file(table_paths[name], frame.write_csv().encode("utf-8"))
+        write_new_file(table_paths[name], spreadsheet_safe(frame).write_csv().encode("utf-8"))
     chart_paths = {name: folder / f"{name}.png" for name in specs}
     draw_pngs({chart_paths[name]: spec for name, spec in specs.items()}, scale=PNG_SCALE)
     page = folder / "report.html"
     write_new_file(page, report_html(tables, specs, scope, made_at).encode("utf-8"))
     return ReportFiles(folder=folder, html=page, charts=chart_paths, tables=table_paths)
+
+
+FORMULA_START: Final = r"^[=+\-@\t\r]"
+"""How a cell a spreadsheet would run as a formula begins."""
+NUMBER: Final = r"^[+-]?\d+(\.\d+)?$"
+"""A phone number in E.164 (`+15145550100`) or a plain number: data, not a formula."""
+
+
+def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with each text cell a spreadsheet would run as a formula (`=HYPERLINK(…)` as a
+    contact, `+cmd|…` as a carrier status: the provider's text) prefixed with `'`, which
+    spreadsheets show as text. Numbers and E.164 phone numbers are left as they are."""
+    text = pl.col(pl.Utf8)
+    risky = text.str.contains(FORMULA_START) & ~text.str.contains(NUMBER)
+    return frame.with_columns(pl.when(risky).then(pl.lit("'") + text).otherwise(text).name.keep())
 
 
 def write_new_file(path: Path, data: bytes) -> None:
