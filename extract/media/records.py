@@ -24,6 +24,7 @@ CONNECT_ERROR = "connect_error"
 NETWORK_ERROR = "network_error"
 EMPTY_BODY = "empty_body"
 DECODING_ERROR = "decoding_error"
+ENCODED_BODY = "encoded_body"  # sent with a Content-Encoding though identity was asked for
 STORAGE_ERROR = "storage_error"
 WRONG_CONTENT = "wrong_content"
 

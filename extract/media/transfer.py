@@ -107,7 +107,7 @@ def _read_body(
     if not 200 <= status < 300:
         return _failed(http_status_reason(status))
     if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
-        return _failed(records.WRONG_CONTENT)  # asked for identity: not the file as it is
+        return _failed(records.ENCODED_BODY)  # never inflated: a few KB can make gigabytes
     declared = _content_length(response)
     if declared is not None and declared > limits.max_bytes:
         return _failed(records.TOO_LARGE)
