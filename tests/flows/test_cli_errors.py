@@ -16,7 +16,7 @@ import duckdb
 import pytest
 import typer
 from prefect.settings import PREFECT_API_URL
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from extract.voipms.sandbox.server import SandboxServer
 from flows import sandbox_command
@@ -55,31 +55,29 @@ def _error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
-def test_start_after_end_is_refused(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app,
-        ["backfill", "--start", "2024-03-01", "--end", "2024-02-01"],
-        env={"SMSARCHIVE_DATA_DIR": str(tmp_path)},
+def _backfill(data_dir: Path, *days: str) -> Result:
+    """`smsarchive backfill --start D [--end D]` in this process."""
+    days_given = ["--start", days[0], *(["--end", days[1]] if len(days) > 1 else [])]
+    return CliRunner().invoke(
+        app, ["backfill", *days_given], env={"SMSARCHIVE_DATA_DIR": str(data_dir)}
     )
+
+
+def test_start_after_end_is_refused(tmp_path: Path) -> None:
+    result = _backfill(tmp_path, "2024-03-01", "2024-02-01")
     assert result.exit_code == 2
     assert "--start 2024-03-01 is after --end 2024-02-01" in result.output
 
 
 def test_a_start_after_today_names_today_not_an_end_never_given(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app, ["backfill", "--start", "2099-01-01"], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)}
-    )
+    result = _backfill(tmp_path, "2099-01-01")
     assert result.exit_code == 2
     assert "--start 2099-01-01 is after today (" in result.output
     assert "--end" not in result.output
 
 
 def test_a_start_before_voipms_existed_is_refused(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app,
-        ["backfill", "--start", "0224-01-01", "--end", "2024-01-31"],
-        env={"SMSARCHIVE_DATA_DIR": str(tmp_path)},
-    )
+    result = _backfill(tmp_path, "0224-01-01", "2024-01-31")
     assert result.exit_code == 2
     assert "--start 0224-01-01 is before 2000-01-01" in result.output
     assert not (tmp_path / "archive.duckdb").exists()
@@ -88,11 +86,7 @@ def test_a_start_before_voipms_existed_is_refused(tmp_path: Path) -> None:
 def test_an_end_after_today_is_refused(tmp_path: Path) -> None:
     """Days not over yet would be marked archived, and later syncs would start after them."""
     tomorrow = (datetime.now(ZoneInfo("America/New_York")) + timedelta(days=1)).date()
-    result = CliRunner().invoke(
-        app,
-        ["backfill", "--start", "2024-03-01", "--end", tomorrow.isoformat()],
-        env={"SMSARCHIVE_DATA_DIR": str(tmp_path)},
-    )
+    result = _backfill(tmp_path, "2024-03-01", tomorrow.isoformat())
     assert result.exit_code == 2
     assert f"--end {tomorrow} is after today" in result.output
     assert not (tmp_path / "archive.duckdb").exists()

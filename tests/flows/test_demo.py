@@ -30,6 +30,19 @@ def _demo(cwd: Path, env: dict[str, str], messages: str) -> subprocess.Completed
     )
 
 
+def _printed(stdout: str, label: str) -> str:
+    """The command the demo printed after `label`."""
+    (line,) = [line.strip() for line in stdout.splitlines() if line.strip().startswith(label)]
+    return line.removeprefix(label).strip()
+
+
+def _pasted(command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`command` as a person pastes it into a shell in `cwd`."""
+    return subprocess.run(
+        ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+
+
 @pytest.mark.usefixtures("prefect_server")
 def test_demo_archives_reports_exports_and_prints_the_paths(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
@@ -53,39 +66,20 @@ def test_demo_archives_reports_exports_and_prints_the_paths(tmp_path: Path) -> N
     assert list(Path(paths["export"]).glob("messages/year=*/*.parquet"))
     assert any(Path(paths["media"]).rglob("*"))
     # the status line is a command that works pasted anywhere
-    (status_line,) = [
-        line.strip() for line in result.stdout.splitlines() if line.strip().startswith("status ")
-    ]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    shown = subprocess.run(
-        ["bash", "-c", status_line.removeprefix("status").strip()],
-        cwd=elsewhere,
-        env={k: v for k, v in env.items() if k != "SMSARCHIVE_DATA_DIR"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    pasted_env = {k: v for k, v in env.items() if k != "SMSARCHIVE_DATA_DIR"}
+    shown = _pasted(_printed(result.stdout, "status"), elsewhere, pasted_env)
     assert shown.returncode == 0, shown.stderr
     assert "400 messages" in shown.stdout
     # so is the explore line: its uv runs this project's packages from anywhere (Jupyter
     # itself left out, so that nothing is downloaded here)
-    (explore_line,) = [
-        line.strip() for line in result.stdout.splitlines() if line.strip().startswith("explore ")
-    ]
-    command = explore_line.removeprefix("explore").strip()
+    command = _printed(result.stdout, "explore")
     assert " --with jupyterlab jupyter lab " in command, command
     head, _, notebooks = command.partition(" --with jupyterlab jupyter lab ")
     assert Path(notebooks).is_dir()
     imports = "import duckdb, polars, os; print(os.environ['SMSARCHIVE_DATA_DIR'])"
-    explored = subprocess.run(
-        ["bash", "-c", f'{head} --offline python -c "{imports}"'],
-        cwd=elsewhere,
-        env={k: v for k, v in env.items() if k != "SMSARCHIVE_DATA_DIR"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    explored = _pasted(f'{head} --offline python -c "{imports}"', elsewhere, pasted_env)
     assert explored.returncode == 0, explored.stderr
     assert explored.stdout.strip() == str((tmp_path / "data" / "demo").absolute())
 
