@@ -46,6 +46,28 @@ STATUS_CODE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 """The shape of the API's status codes (`success`, `invalid_credentials`, `no_sms`)."""
 STATUS_SHOWN: Final = 80
 """At most this many characters of a status that is not a code are shown."""
+ROW_BYTES: Final = 16 * 1024
+"""Bytes an answer may take per row asked (`limit`): a row is a few hundred; an MMS with a
+long text and many links a few thousand."""
+ANSWER_BYTES: Final = 64 * 1024 * 1024
+"""Bytes an answer may take beyond its rows' (all of it for a call without `limit`)."""
+
+
+def answer_cap(form: dict[str, str]) -> int:
+    """The most bytes a sane answer to a call with `form` holds: past it, the rest is not read
+    (an answer that never ends would otherwise fill the memory)."""
+    limit = form.get("limit", "")
+    return ANSWER_BYTES + (int(limit) * ROW_BYTES if limit.isdigit() else 0)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer read whole: status, headers, body (decoded as its encoding says)."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
 
 logger = logging.getLogger(__name__)
 
@@ -404,9 +426,26 @@ class VoipMsClient:
         text = redact(str(error), [self._password.get_secret_value()])
         return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
-    def _post(self, method: str, form: dict[str, str]) -> httpx.Response | VoipMsError:
+    def _post(self, method: str, form: dict[str, str]) -> Answer | VoipMsError:
+        cap = answer_cap(form)
         try:
-            return self._http.post(self.url, files=self._multipart(method, form))
+            request = self._http.build_request(
+                "POST", self.url, files=self._multipart(method, form)
+            )
+            response = self._http.send(request, stream=True)
+            try:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > cap:  # a stream without end must not take the memory
+                        return UnexpectedAnswerError(
+                            "answer_too_large",
+                            method,
+                            f"the answer passed {cap:,} bytes for the rows asked; not read further",
+                        )
+            finally:
+                response.close()
+            return Answer(response.status_code, response.headers, bytes(body))
         except httpx.TimeoutException as exc:
             return CallTimeoutError(
                 "timeout", method, f"{transient_note('timeout')} ({self._describe(exc)})"
@@ -437,7 +476,7 @@ class VoipMsClient:
                 f"{transient_note('connection_error')} ({self._describe(exc)})",
             )
 
-    def _decode(self, method: str, response: httpx.Response) -> dict[str, Any]:
+    def _decode(self, method: str, response: Answer) -> dict[str, Any]:
         if response.status_code != 200:
             html = "html" in response.headers.get("content-type", "").lower()
             raise error_for_http_status(
