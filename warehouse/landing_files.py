@@ -31,7 +31,8 @@ class LandedFile:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "account"
+    # no `..` or hidden name: an odd account name stays one folder under its provider's
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.") or "account"
 
 
 def fetch_stamp(at: datetime) -> str:

@@ -7,6 +7,7 @@ import fcntl
 import json
 import logging
 import os
+import shlex
 import socket
 import time
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ def writer_lock(data_dir: Path, *, wait: float = 0) -> Iterator[Path]:
     The lock is the kernel's (flock), so it is released when its holder dies, however.
     """
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
+    _warn_if_open_to_all(data_dir)
     path = data_dir / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)  # never a planted link
     try:
@@ -43,6 +45,20 @@ def writer_lock(data_dir: Path, *, wait: float = 0) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _warn_if_open_to_all(data_dir: Path) -> None:
+    """Say so when every account on this machine may enter the data dir (a folder the user
+    made before smsarchive did: a group may be meant to share it, all users hardly)."""
+    mode = data_dir.stat().st_mode & 0o777
+    if mode & 0o007:
+        logger.warning(
+            "%s is mode %o: every account on this machine may read the messages in it; "
+            "`chmod 700 %s` keeps them yours",
+            data_dir,
+            mode,
+            shlex.quote(str(data_dir)),
+        )
 
 
 def _acquire(fd: int, path: Path, wait: float) -> None:

@@ -19,6 +19,7 @@ from warehouse import (
     done_windows,
     finish_run,
     landed_files,
+    landing_path,
     merge_window,
     newest_archived_day,
     record_landing,
@@ -166,3 +167,20 @@ def test_a_dead_run_names_its_prefect_flow_run_once(con: duckdb.DuckDBPyConnecti
 def test_finishing_an_unknown_run_is_an_error(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(KeyError, match="no run 42"):
         finish_run(con, 42, outcome="ok")
+
+
+@pytest.mark.parametrize("account", ["..", ".", "../../etc", "a/../../b", "", "me@example.com"])
+def test_a_landing_path_stays_one_folder_under_its_provider(account: str) -> None:
+    path = landing_path(
+        provider="voipms",
+        account=account,
+        window_start=date(2024, 1, 1),
+        window_end=date(2024, 3, 31),
+        method="getSMS",
+        fetched_at=datetime(2024, 4, 1, tzinfo=UTC),
+    )
+    landing, provider, folder, window, name = path.split("/")
+    assert (landing, provider, window) == ("landing", "voipms", "2024-01-01_2024-03-31")
+    assert folder not in {"", ".", ".."}
+    assert not folder.startswith(".")
+    assert name.startswith("getSMS.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -174,3 +175,22 @@ def test_an_archive_made_in_a_folder_others_may_read_is_the_owners_alone(tmp_pat
     finally:
         os.umask(old)
     assert (tmp_path / "archive.duckdb").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_data_dir_every_account_may_enter_is_named_with_the_remedy(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="warehouse.writer_lock")
+    shared, open_to_all = tmp_path / "group", tmp_path / "all"
+    shared.mkdir(mode=0o750)
+    shared.chmod(0o750)  # a group meant to share it: not a warning
+    open_to_all.mkdir()
+    open_to_all.chmod(0o755)
+    for folder in (shared, open_to_all, tmp_path / "made"):
+        with writer_lock(folder):
+            pass
+    warned = [r.getMessage() for r in caplog.records]
+    assert warned == [
+        f"{open_to_all} is mode 755: every account on this machine may read the messages in "
+        f"it; `chmod 700 {open_to_all}` keeps them yours"
+    ]
