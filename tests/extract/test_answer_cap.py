@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from pydantic import SecretStr
 
 from extract.voipms.client import ANSWER_BYTES, ROW_BYTES, VoipMsClient, answer_cap
 from extract.voipms.errors import UnexpectedAnswerError
+from tests.extract.loopback_api import LoopbackApi
 
 
-class EndlessApi:
+class EndlessApi(LoopbackApi):
     """A loopback server in the API's place whose answers are a JSON array that never ends."""
 
     def __init__(self) -> None:
@@ -46,16 +47,7 @@ class EndlessApi:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/api/v1/rest.php"
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+        self.serve(Handler)
 
 
 @pytest.fixture

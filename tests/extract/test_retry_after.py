@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from extract.voipms.errors import (
     UnexpectedAnswerError,
     error_for_http_status,
 )
+from tests.extract.loopback_api import LoopbackApi
 
 SUCCESS = json.dumps({"status": "success", "dids": [{"did": "5551234567"}]}).encode()
 
@@ -56,7 +56,7 @@ def test_http_errors_carry_the_wait_asked() -> None:
     assert isinstance(error_for_http_status(404, "getSMS", html=False), UnexpectedAnswerError)
 
 
-class ScriptedApi:
+class ScriptedApi(LoopbackApi):
     """A loopback server in the API's place: each POST gets the next scripted answer
     (status, Retry-After or None); when the script is done, every POST succeeds."""
 
@@ -84,16 +84,7 @@ class ScriptedApi:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/api/v1/rest.php"
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+        self.serve(Handler)
 
 
 @pytest.fixture
