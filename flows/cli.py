@@ -22,7 +22,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from extract.voipms.sandbox.spec import AccountSpec
-from flows.settings import Settings
+from flows.settings import Settings, without_login
 
 
 def _bare_flags(params: list[Parameter]) -> list[Parameter]:
@@ -216,8 +216,6 @@ def _damage_line(exc: BaseException, archive: Path | None) -> str | None:
 
 def _prefect_unreachable_line(exc: BaseException) -> str | None:
     """One line for a configured Prefect server that does not answer; None otherwise."""
-    from urllib.parse import urlsplit
-
     import httpx
 
     from flows.orchestration import configured_api_url
@@ -233,10 +231,8 @@ def _prefect_unreachable_line(exc: BaseException) -> str | None:
             said_so = False
     if not said_so:
         return None
-    parts = urlsplit(url)
-    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # no user:password
     return (
-        f"the Prefect server at PREFECT_API_URL={shown} does not answer: start it "
+        f"the Prefect server at PREFECT_API_URL={without_login(url)} does not answer: start it "
         "(`.venv/bin/prefect server start`), or unset PREFECT_API_URL to run without Prefect"
     )
 

@@ -16,6 +16,14 @@ from extract.voipms.windows import DEFAULT_MAX_LIMIT
 DEFAULT_API_URL = "https://voip.ms/api/v1/rest.php"
 _SIZE = re.compile(r"(?i)\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*")
 """A DuckDB memory size: a number and its unit (`256MB`, `1.5 GiB`)."""
+
+
+def without_login(url: str) -> str:
+    """`url` as it may be shown: without any `user:password@` part it carries."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
 SCHEDULED_BUSY_WAIT_SECONDS = 1800.0
 """A scheduled run waits at least this long for a notebook to let go of the archive."""
 
@@ -115,8 +123,7 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value.strip())
         if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-            # shown without any user:password@ part a URL may carry
-            shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+            shown = without_login(value.strip())
             raise ValueError(f"must be an http(s) URL such as {DEFAULT_API_URL}, not {shown!r}")
         return value.strip()
 

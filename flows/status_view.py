@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from extract.printable import printable
 from transform.status import unmapped_only
 from warehouse import ArchiveStatus
 
@@ -54,8 +55,7 @@ def _plain(value: object) -> str:
     """Text from the archive (the provider's, in the end) as the terminal is to show it:
     control characters escaped, so none moves the cursor or retitles the window, and Rich
     markup escaped, so `[/]` is text, not a tag."""
-    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(value))
-    return escape(text)
+    return escape(printable(str(value)))
 
 
 def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:

@@ -25,6 +25,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from extract.printable import printable
 from extract.raw_rows import NOT_AN_OBJECT_FIELD, media_key, row_repaired, text_repaired
 from extract.retry_after import honoured, retry_after_seconds
 from extract.voipms.errors import (
@@ -511,8 +512,8 @@ class VoipMsClient:
         if STATUS_CODE.fullmatch(status):
             return status
         text = redact(status, [self._password.get_secret_value()])
-        printable = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
-        return printable[:STATUS_SHOWN] + ("…" if len(printable) > STATUS_SHOWN else "")
+        shown = printable(text)
+        return shown[:STATUS_SHOWN] + ("…" if len(shown) > STATUS_SHOWN else "")
 
     # -- typed methods --------------------------------------------------------------------
 
