@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import httpx
 
 from extract.media import MediaItem, MediaResult, download_media, flush_to_disk
 from extract.media.records import HOST_NOT_ALLOWED, host_trouble
 from extract.media.result_frame import results_frame
+from extract.media.url_policy import url_host
 from warehouse import pending_media, record_media_results
 
 logger = logging.getLogger("smsarchive")
@@ -140,16 +140,6 @@ def download_pending(
     finally:
         flush()
     return outcome
-
-
-def url_host(url: str) -> str:
-    """A media URL's host, with its port when one is given (as VOIPMS_MEDIA_HOSTS names it)."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        return "?"
-    host = parsed.host or "?"
-    return f"{host}:{parsed.port}" if parsed.port is not None else host
 
 
 def describe_media(media: Mapping[str, Any]) -> str:

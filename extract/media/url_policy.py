@@ -63,6 +63,16 @@ class HostRule:
         return self.port is not None or _is_loopback(self.host)
 
 
+def url_host(url: str) -> str:
+    """A media URL's host, with its port when one is given (as VOIPMS_MEDIA_HOSTS names it)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return "?"
+    host = parsed.host or "?"
+    return f"{host}:{parsed.port}" if parsed.port is not None else host
+
+
 class UrlPolicy:
     """Decides, before any network call, whether a URL (or a redirect target) may be fetched.
 
