@@ -18,6 +18,7 @@ from tests.export.frames import read_with_duckdb, read_with_polars
 from warehouse import WarehouseBusyError
 from warehouse.errors import ForeignExportFolderError
 from warehouse.export import EXPORT_TABLES, TableExport, export_archive
+from warehouse.export.layout import write_file_atomically
 from warehouse.export.single_exporter import export_lock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,3 +168,17 @@ def test_an_earlier_export_keeps_only_its_own_snapshots_pruned(
     (tmp_path / "snapshots" / "2023-photos").rmdir()
     export_archive(archive.archive_path, tmp_path)
     assert (tmp_path / "snapshots" / first.snapshot).is_dir()  # the two newest are kept
+
+
+def test_the_manifest_is_never_written_through_a_link_planted_at_its_temp_name(
+    tmp_path: Path,
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    manifest = tmp_path / "_manifest.json"
+    (tmp_path / "._manifest.json-tmp").symlink_to(victim)  # as an export that checked it left
+    write_file_atomically(manifest, '{"snapshot_path": "snapshots/x"}')
+    assert victim.read_text() == "mine"
+    assert not manifest.is_symlink()
+    assert json.loads(manifest.read_text()) == {"snapshot_path": "snapshots/x"}
+    assert not (tmp_path / "._manifest.json-tmp").exists()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Final
 
 from warehouse.folder_pruning import prune_named_folders
+from warehouse.new_file import write_new_file
 
 SNAPSHOTS = "snapshots"
 CURRENT = "current"
@@ -110,10 +111,7 @@ def current_snapshot(out_dir: Path) -> str | None:
 def write_file_atomically(path: Path, text: str) -> None:
     """Write `text` to a temp file beside `path`, flush it to disk, then rename it over `path`."""
     temp = path.with_name(f".{path.name}{TEMP_SUFFIX}")
-    with temp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_new_file(temp, text.encode("utf-8"), sync=True)  # never through a planted link
     os.replace(temp, path)
 
 

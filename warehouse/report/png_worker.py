@@ -32,7 +32,7 @@ def main() -> int:
 
 
 def write_new_file(path: Path, data: bytes) -> None:
-    """`report_files.write_new_file`, repeated here: this script imports vl_convert alone."""
+    """`warehouse.new_file.write_new_file`, repeated here: this script imports vl_convert alone."""
     path.unlink(missing_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
     with os.fdopen(os.open(path, flags, 0o666), "wb") as handle:

@@ -14,6 +14,7 @@ from typing import Final
 import polars as pl
 
 from warehouse.folder_pruning import prune_named_folders
+from warehouse.new_file import write_new_file
 from warehouse.report.charts import Spec
 from warehouse.report.page import report_html
 from warehouse.report.params import ReportScope
@@ -66,16 +67,6 @@ def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
     text = pl.col(pl.Utf8)
     risky = text.str.contains(FORMULA_START) & ~text.str.contains(NUMBER)
     return frame.with_columns(pl.when(risky).then(pl.lit("'") + text).otherwise(text).name.keep())
-
-
-def write_new_file(path: Path, data: bytes) -> None:
-    """Write `data` to `path` as a new file: one already there, or a symlink, is removed
-    first (never written through), and the file is created only if nothing took its place
-    meanwhile. An `--out` folder others may write to can then not redirect a report."""
-    path.unlink(missing_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-    with os.fdopen(os.open(path, flags, 0o666), "wb") as handle:
-        handle.write(data)
 
 
 def point_latest(folder: Path, latest: Path) -> None:
