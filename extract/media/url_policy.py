@@ -70,7 +70,9 @@ def url_host(url: str) -> str:
     except (httpx.InvalidURL, TypeError, ValueError):
         return "?"
     host = parsed.host or "?"
-    return f"{host}:{parsed.port}" if parsed.port is not None else host
+    if parsed.port is None:
+        return host
+    return f"[{host}]:{parsed.port}" if ":" in host else f"{host}:{parsed.port}"
 
 
 class UrlPolicy:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from extract.media.url_policy import HostRule, UrlPolicy
+from extract.media.url_policy import HostRule, UrlPolicy, url_host
 
 POLICY = UrlPolicy(["voip.ms", "127.0.0.1:8000", "[::1]:8001", "localhost", "Media.Example:8443"])
 
@@ -56,3 +56,17 @@ def test_no_entries_allow_nothing() -> None:
 def test_bad_entries_are_refused(entry: str) -> None:
     with pytest.raises(ValueError, match="media host entry"):
         HostRule.parse(entry)
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("https://Media.Example:8443/a.jpg", "media.example:8443"),
+        ("https://voip.ms/a.jpg", "voip.ms"),
+        ("http://[::1]:8001/a.jpg", "[::1]:8001"),
+        ("https://[2001:db8::7]/a.jpg", "2001:db8::7"),
+    ],
+)
+def test_a_refused_host_is_named_as_an_entry_that_would_allow_it(url: str, named: str) -> None:
+    assert url_host(url) == named
+    assert UrlPolicy([named]).parse(url) == httpx.URL(url)
