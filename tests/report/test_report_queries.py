@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from tests.report.archive_rows import TZ, A, B, C, D, X, Y, Z
+from tests.report.archive_rows import TZ, A, B, C, D, Row, X, Y, Z, build_archive, utc
 from warehouse.report import REPORT_TABLES, ReportScope, report_table, report_tables
 
 ALL = ReportScope(TZ)
@@ -186,13 +187,46 @@ def test_failures_and_unmapped_statuses_keep_the_raw_text(
 
 
 def test_reply_rate_and_latency(conversations: duckdb.DuckDBPyConnection) -> None:
-    # A: 10:00 answered at 10:10; 11:00 not (11:30 came first); 11:30 answered at 12:30.
-    # B: Y answered in the same second; Z never answered. Latencies A [10, 60], B [0].
+    # A: the turn of 10:00 answered at 10:10; the turn of 11:00 and 11:30 answered at 12:30,
+    # 90 minutes after its first message. B: Y answered in the same second; Z is a short code
+    # and makes no turn. Latencies A [10, 90], B [0].
     expect(
         conversations, "reply_stats", ALL,
-        did=[A, B, "*"], inbound=[3, 2, 5], replied=[2, 1, 3], reply_rate=[0.6667, 0.5, 0.6],
-        median_minutes=[35.0, 0.0, 10.0], p90_minutes=[55.0, 0.0, 50.0],
+        did=[A, B, "*"], turns=[2, 1, 3], replied=[2, 1, 3], reply_rate=[1.0, 1.0, 1.0],
+        within_day_rate=[1.0, 1.0, 1.0], median_minutes=[50.0, 0.0, 10.0],
+        p90_minutes=[82.0, 0.0, 74.0],
     )  # fmt: skip
+
+
+def test_a_turn_unanswered_or_answered_days_later(tmp_path: Path) -> None:
+    rows = [
+        # a text in two parts a second apart, answered five minutes after the first
+        Row("sms", "1", "inbound", C, X, utc(2024, 1, 3, 15, 0), "received", ""),
+        Row("sms", "2", "inbound", C, X, utc(2024, 1, 3, 15, 0, 1), "received", ""),
+        Row("sms", "3", "outbound", C, X, utc(2024, 1, 3, 15, 5), "delivered", "Delivered"),
+        # answered three days later: replied, but not within a day
+        Row("sms", "4", "inbound", C, X, utc(2024, 1, 3, 16, 0), "received", ""),
+        Row("sms", "5", "outbound", C, X, utc(2024, 1, 6, 16, 0), "delivered", "Delivered"),
+        # never answered
+        Row("sms", "6", "inbound", C, X, utc(2024, 1, 7, 14, 0), "received", ""),
+        # no turn: only outbound, and a short code
+        Row("sms", "7", "outbound", C, Y, utc(2024, 1, 7, 15, 0), "delivered", "Delivered"),
+        Row("sms", "8", "inbound", C, Z, utc(2024, 1, 7, 16, 0), "received", ""),
+    ]
+    con = duckdb.connect(str(build_archive(tmp_path / "archive.duckdb", rows)), read_only=True)
+    try:
+        expect(
+            con, "reply_stats", ALL,
+            did=[C, "*"], turns=[3, 3], replied=[2, 2], reply_rate=[0.6667, 0.6667],
+            within_day_rate=[0.3333, 0.3333], median_minutes=[2162.5, 2162.5],
+            p90_minutes=[3888.5, 3888.5],
+        )  # fmt: skip
+        # a turn that starts before the scope is not counted in it, though answered in it
+        jan6 = report_table(con, "reply_stats", ReportScope(TZ, start=date(2024, 1, 6)))
+        assert jan6["turns"].to_list() == [1, 1]
+        assert jan6["replied"].to_list() == [0, 0]
+    finally:
+        con.close()
 
 
 def test_reply_may_fall_after_the_scope(conversations: duckdb.DuckDBPyConnection) -> None:

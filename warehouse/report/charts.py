@@ -321,7 +321,9 @@ def reply_latency(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
             "yOffset": channel("measure:N"),
             "x": channel("minutes:Q", title="minutes (symlog scale)", scale={"type": "symlog"}),
             "color": channel("measure:N"),
-            "tooltip": tooltip("did:N", "inbound:Q", "replied:Q", "reply_rate:Q", "minutes:Q"),
+            "tooltip": tooltip(
+                "did:N", "turns:Q", "replied:Q", "reply_rate:Q", "within_day_rate:Q", "minutes:Q"
+            ),
         },
         width=WIDTH,
     )

@@ -52,9 +52,12 @@ SECTIONS: Final[tuple[Section, ...]] = (
     ),
     Section(
         "Conversations",
-        "An inbound message is replied when an outbound to the same contact on the same DID "
-        "follows it before that contact's next inbound; latency runs from the inbound to that "
-        "first outbound (median and 90th percentile, minutes). '*' is every DID together.",
+        "A turn is a run of inbound messages from one contact on one DID with no outbound "
+        "between them (a long text in parts, or several texts in a row, is one turn). A turn is "
+        "replied when an outbound to that contact on that DID follows it, however late; latency "
+        "runs from the turn's first message to that outbound (median and 90th percentile, "
+        "minutes), and within_day_rate is the share of turns replied within 24 hours. Short "
+        "codes (automated senders) make no turns. '*' is every DID together.",
         ("reply_latency",),
         ("reply_stats",),
     ),

@@ -19,7 +19,14 @@ def _share(value: object) -> str:
 
 
 def _minutes(value: object) -> str:
-    return f"{value:,.1f} min" if isinstance(value, float) else "n/a"
+    """A latency in minutes as a reader takes it in: minutes, hours past two, days past two."""
+    if not isinstance(value, float):
+        return "n/a"
+    if value >= 2 * 1440:
+        return f"{value / 1440:,.1f} days"
+    if value >= 120:
+        return f"{value / 60:,.1f} h"
+    return f"{value:,.1f} min"
 
 
 def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
@@ -43,7 +50,8 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
             f"{delivery.get('not_final', 0):,} not final)"
         ),
         "reply rate": (
-            f"{_share(replies.get('reply_rate'))} of {replies.get('inbound', 0):,} inbound; "
+            f"{_share(replies.get('reply_rate'))} of {replies.get('turns', 0):,} inbound turns, "
+            f"{_share(replies.get('within_day_rate'))} within a day; "
             f"median {_minutes(replies.get('median_minutes'))}, "
             f"p90 {_minutes(replies.get('p90_minutes'))}"
         ),
