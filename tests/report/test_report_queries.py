@@ -69,6 +69,26 @@ def test_volume_by_week(conversations: duckdb.DuckDBPyConnection) -> None:
     )  # fmt: skip
 
 
+def test_segments_count_sms_only(tmp_path: Path) -> None:
+    # an MMS text has a segment count (what it would take as SMS), but MMS are not billed so
+    rows = [
+        Row("sms", "1", "outbound", C, X, utc(2024, 1, 3, 15, 0), "sent", "Sent", 2),
+        Row("mms", "1", "outbound", C, X, utc(2024, 1, 3, 16, 0), "sent", "Sent", 3),
+    ]
+    con = duckdb.connect(str(build_archive(tmp_path / "archive.duckdb", rows)), read_only=True)
+    try:
+        assert report_table(con, "totals", ALL)["segments"].to_list() == [2]
+        by_did = report_table(con, "volume_by_did", ALL)
+        assert by_did.select("kind", "messages", "segments").rows() == [
+            ("mms", 1, 0),
+            ("sms", 1, 2),
+        ]
+        by_week = report_table(con, "volume_by_period", ALL)
+        assert by_week["segments"].to_list() == [0, 2]
+    finally:
+        con.close()
+
+
 def test_volume_by_month_and_day(conversations: duckdb.DuckDBPyConnection) -> None:
     expect(
         conversations, "volume_by_period", ReportScope(TZ, grain="month"),

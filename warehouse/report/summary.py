@@ -40,7 +40,7 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
     return {
         "messages": (
             f"{totals['messages']:,} ({totals['inbound']:,} in, {totals['outbound']:,} out; "
-            f"{totals['sms']:,} SMS, {totals['mms']:,} MMS; {totals['segments']:,} segments)"
+            f"{totals['sms']:,} SMS, {totals['mms']:,} MMS; {totals['segments']:,} SMS segments)"
         ),
         "span": f"{totals['first_day'] or '-'} to {totals['last_day'] or '-'}",
         "contacts": f"{totals['contacts']:,} contacts on {totals['dids']:,} DIDs",

@@ -1,4 +1,5 @@
--- The report's headline numbers: messages by direction and kind, segments, contacts, DIDs, span.
+-- The report's headline numbers: messages by direction and kind, SMS segments, contacts, DIDs,
+-- span.
 WITH
 
 counted AS (
@@ -8,7 +9,8 @@ counted AS (
         coalesce(sum(messages) FILTER (WHERE direction = 'outbound'), 0)::BIGINT AS outbound,
         coalesce(sum(messages) FILTER (WHERE kind = 'sms'), 0)::BIGINT AS sms,
         coalesce(sum(messages) FILTER (WHERE kind = 'mms'), 0)::BIGINT AS mms,
-        coalesce(sum(segments), 0)::BIGINT AS segments,
+        -- SMS are billed by segment, MMS are not: an MMS text's count says what it would take
+        coalesce(sum(segments) FILTER (WHERE kind = 'sms'), 0)::BIGINT AS segments,
         count(DISTINCT did) AS dids,
         min(local_day) AS first_day,
         max(local_day) AS last_day

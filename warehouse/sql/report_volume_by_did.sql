@@ -7,7 +7,8 @@ final AS (
         direction,
         kind,
         sum(messages)::BIGINT AS messages,
-        coalesce(sum(segments), 0)::BIGINT AS segments
+        -- SMS segments: an MMS is not billed by segment, so its rows count none
+        coalesce(sum(segments) FILTER (WHERE kind = 'sms'), 0)::BIGINT AS segments
     FROM temp.report_messages
     GROUP BY ALL
 )
