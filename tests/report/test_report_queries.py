@@ -196,8 +196,8 @@ def test_failures_and_unmapped_statuses_keep_the_raw_text(
 ) -> None:
     expect(
         conversations, "failures", ALL,
-        did=[A], kind=["sms"], carrier_status=["Undelivered"], messages=[1],
-        first_day=[JAN1], last_day=[JAN1],
+        did=[A], direction=["outbound"], kind=["sms"], carrier_status=["Undelivered"],
+        messages=[1], first_day=[JAN1], last_day=[JAN1],
     )  # fmt: skip
     expect(
         conversations, "unmapped_statuses", ALL,

@@ -1,9 +1,11 @@
--- Failed messages grouped by DID, kind and the raw carrier status the carrier gave.
+-- Failed messages grouped by DID, direction, kind and the raw carrier status the carrier gave
+-- (an inbound can fail too; the delivery rate counts outbound only).
 WITH
 
 final AS (
     SELECT
         did,
+        direction,
         kind,
         carrier_status,
         sum(messages)::BIGINT AS messages,
@@ -15,4 +17,4 @@ final AS (
 )
 
 SELECT * FROM final
-ORDER BY messages DESC, did, kind, carrier_status;
+ORDER BY messages DESC, did, direction, kind, carrier_status;
