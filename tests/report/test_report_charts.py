@@ -74,3 +74,17 @@ def test_every_chart_draws_and_its_data_is_strict_json(
         assert "<svg" in svg, name
         for layer in spec.get("layer", [spec]):
             assert layer["data"]["name"] in spec["datasets"], name
+
+
+def test_weeks_without_messages_keep_their_place_on_the_axis(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    # messages in the weeks of Jan 1, Jan 8 and Jan 29: Jan 15 and Jan 22 are quiet
+    scope = ReportScope(TZ)
+    specs = chart_specs(report_tables(conversations, scope), scope)
+    weeks = ["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22", "2024-01-29"]
+    for name in ("volume_by_direction", "volume_by_kind", "status_by_period"):
+        x = specs[name]["encoding"]["x"]
+        assert x["scale"]["domain"][: len(weeks)] == weeks, name
+        svg = vl_convert.vegalite_to_svg(specs[name])
+        assert ">2024-01-15<" in svg, name  # an axis label of its own

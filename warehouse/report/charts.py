@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any, Final
 
 import polars as pl
@@ -100,12 +101,25 @@ def labelled_periods(periods: list[str]) -> list[str]:
     return periods[::step]
 
 
+def every_period(periods: list[str], grain: str) -> list[str]:
+    """Every period from the first to the last of `periods` (ISO days), those without
+    messages too: a quiet week is a gap on the axis, not two bars side by side."""
+    if not periods:
+        return []
+    first, last = min(periods), max(periods)
+    interval = {"day": "1d", "week": "1w", "month": "1mo"}[grain]
+    days = pl.date_range(date.fromisoformat(first), date.fromisoformat(last), interval, eager=True)
+    return days.cast(pl.Utf8).to_list()
+
+
 def _period_axis(scope: ReportScope, frame: pl.DataFrame) -> Spec:
-    # ordinal, so a bar is as wide as its period whatever the grain
-    periods = sorted(set(frame["period"].to_list()))
+    # ordinal, so a bar is as wide as its period whatever the grain; its domain lists every
+    # period, so that periods without messages keep their place
+    periods = every_period(frame["period"].to_list(), scope.grain)
     return channel(
         "period:O",
         title=f"{scope.grain} (local)",
+        scale={"domain": periods},
         axis={"labelOverlap": True, "labelAngle": -45, "values": labelled_periods(periods)},
     )
 
