@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 from pathlib import Path
+
+logger = logging.getLogger("smsarchive")
 
 
 def prune_named_folders(
     root: Path, names: re.Pattern[str], *, keep: int, spare: str | None = None
 ) -> list[str]:
     """Delete all but the newest `keep` folders of `root` whose whole name `names` matches
-    (names that sort by time), never `spare` nor anything else there; the names deleted."""
+    (names that sort by time), never `spare` nor anything else there; the names deleted.
+
+    A folder that cannot be deleted (someone else's files, a read-only mount) is left with a
+    warning: pruning runs after what it makes room for was written, which stands."""
     if not root.is_dir():
         return []
     named = sorted(
@@ -22,7 +28,13 @@ def prune_named_folders(
         ),
         reverse=True,
     )
-    doomed = [name for name in named[keep:] if name != spare]
-    for name in doomed:
-        shutil.rmtree(root / name)
-    return doomed
+    deleted = []
+    for name in (name for name in named[keep:] if name != spare):
+        try:
+            shutil.rmtree(root / name)
+        except OSError as exc:
+            # what was just written stands: an old folder left over is no reason to fail it
+            logger.warning("could not delete the old %s: %s; delete it by hand", root / name, exc)
+            continue
+        deleted.append(name)
+    return deleted

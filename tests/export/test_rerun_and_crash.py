@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -182,3 +183,41 @@ def test_the_manifest_is_never_written_through_a_link_planted_at_its_temp_name(
     assert not manifest.is_symlink()
     assert json.loads(manifest.read_text()) == {"snapshot_path": "snapshots/x"}
     assert not (tmp_path / "._manifest.json-tmp").exists()
+
+
+def test_a_snapshot_that_never_became_current_does_not_push_out_the_one_before(
+    archive: Settings, tmp_path: Path
+) -> None:
+    before = export_archive(archive.archive_path, tmp_path)
+    # an export killed after moving its snapshot into place, before pointing `current` at it
+    orphan = tmp_path / "snapshots" / "99991231T235959999999Z"
+    shutil.copytree(tmp_path / "snapshots" / before.snapshot, orphan)
+    after = export_archive(archive.archive_path, tmp_path)
+    assert os.readlink(tmp_path / "current") == f"snapshots/{after.snapshot}"
+    kept = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
+    assert kept == sorted([before.snapshot, after.snapshot])  # readers of `before` still read
+
+
+def test_an_old_snapshot_that_cannot_be_deleted_leaves_the_export_done(
+    archive: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = export_archive(archive.archive_path, tmp_path)
+    export_archive(archive.archive_path, tmp_path)
+    stuck = tmp_path / "snapshots" / first.snapshot
+    real_rmtree = shutil.rmtree
+
+    def refuse(path: object, *args: object, **kwargs: object) -> None:
+        # these tests run as root, which no file mode stops: the refusal is the OS's answer to
+        # another account's files, stood in for here
+        if Path(str(path)) == stuck:
+            raise PermissionError(13, "Permission denied", str(path))
+        real_rmtree(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shutil, "rmtree", refuse)
+    third = export_archive(archive.archive_path, tmp_path)
+    assert os.readlink(tmp_path / "current") == f"snapshots/{third.snapshot}"
+    assert stuck.is_dir()
+    assert f"could not delete the old {stuck}" in caplog.text

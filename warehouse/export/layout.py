@@ -132,6 +132,21 @@ def fsync_tree(root: Path) -> None:
         fsync_path(Path(folder))
 
 
+def never_current_snapshots(out_dir: Path) -> list[Path]:
+    """Complete snapshots newer than `current`: an export killed between moving its snapshot
+    into place and pointing `current` at it. No reader ever saw them (hold the lock to call
+    this); left, they would count among the snapshots kept and push out the one before."""
+    current = current_snapshot(out_dir)
+    root = out_dir / SNAPSHOTS
+    if current is None or not root.is_dir():
+        return []
+    return sorted(
+        path
+        for path in root.iterdir()
+        if SNAPSHOT_ID.fullmatch(path.name) and path.name > current and not path.is_symlink()
+    )
+
+
 def prune_snapshots(out_dir: Path, keep: int = KEEP_SNAPSHOTS) -> list[str]:
     """Delete all but the newest `keep` snapshots (never the current one); their ids."""
     root = out_dir / SNAPSHOTS

@@ -17,6 +17,7 @@ from warehouse.export.layout import (
     foreign_entries,
     fsync_path,
     fsync_tree,
+    never_current_snapshots,
     point_current_at,
     prune_snapshots,
     remove_tree,
@@ -59,7 +60,7 @@ def export_archive(
             "or remove: export into an empty or new folder, or an earlier export's"
         )
     with export_lock(out_dir):
-        for stale in stale_temp_entries(out_dir):
+        for stale in [*stale_temp_entries(out_dir), *never_current_snapshots(out_dir)]:
             remove_tree(stale)
         exported_at = datetime.now(UTC)
         snapshot = snapshot_id(exported_at)
