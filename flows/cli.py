@@ -569,7 +569,9 @@ def export(
     lists the tables, row counts, schema version and exported_at.
 
     Each export is a whole snapshot under DIR/snapshots/, made current in one atomic step:
-    readers never see half an export, and rerunning is safe.
+    readers never see half an export, and rerunning is safe. The current snapshot and the
+    one before it are kept; older ones are deleted. A DIR holding anything an export did not
+    make is refused, untouched.
     """
 
     from flows.export_command import run_export_command

@@ -221,3 +221,16 @@ def test_an_old_snapshot_that_cannot_be_deleted_leaves_the_export_done(
     assert os.readlink(tmp_path / "current") == f"snapshots/{third.snapshot}"
     assert stuck.is_dir()
     assert f"could not delete the old {stuck}" in caplog.text
+
+
+def test_a_reader_that_listed_files_before_an_export_never_reads_the_next_ones_bytes(
+    archive: Settings, tmp_path: Path
+) -> None:
+    first = export_archive(archive.archive_path, tmp_path)
+    listed = sorted((tmp_path / "current").rglob("*.parquet"))  # as a lazy reader lists them
+    second = export_archive(archive.archive_path, tmp_path)
+    assert second.snapshot != first.snapshot
+    for path in listed:
+        # through `current` the old names are gone, not the new snapshot's files under them
+        assert not path.exists(), path
+    assert sorted((tmp_path / "current").rglob("*.parquet")) != listed

@@ -91,7 +91,8 @@ def test_explore_export_runs_on_a_fresh_export(archive_dir: Path, kernel_env: st
     assert f"reading {(export_dir / 'current').resolve()}" in printed
     assert "no _manifest.json" not in printed
     assert "2024-01 (UTC)" in printed
-    assert '"messages"' in printed  # the manifest names the tables
+    assert "  messages: " in printed  # the manifest's tables and their rows
+    assert "  carrier_status_history: " in printed
     assert "image/" in printed
 
 
@@ -107,3 +108,13 @@ def test_explore_archive_runs_on_an_archive_with_no_messages(
     assert_ran_with_this_venv(notebook)  # every cell ran, its connection closed at the end
     printed = "\n".join(text_outputs(cell) for cell in notebook.cells)
     assert "no messages yet: run `smsarchive backfill`" in printed
+
+
+def test_explore_export_names_a_missing_export_instead_of_reading_the_demo(
+    tmp_path: Path, kernel_env: str
+) -> None:
+    from nbclient.exceptions import CellExecutionError
+
+    # a data dir chosen by the user and never exported: never the demo's export in its place
+    with pytest.raises(CellExecutionError, match=r"no export in .*: run `smsarchive export`"):
+        run_notebook("explore_export.ipynb", kernel_env, {"SMSARCHIVE_DATA_DIR": str(tmp_path)})

@@ -35,8 +35,17 @@ from warehouse.queries import query_frame, query_row, read_query
 TableHook = Callable[[TableExport], None]
 Columns = tuple[tuple[str, str], ...]
 
-PARTITION_FILE = "data_0.parquet"
-"""The one file of a partition, named as DuckDB's own partitioned writes name it."""
+
+def file_stem(snapshot: str) -> str:
+    """What a snapshot's parquet files are named from: `data_<id>`, so that each name is its
+    own. A reader that listed `current`'s files before a swap and reads them after gets "no
+    such file", never the bytes of another snapshot under a name it knows."""
+    return f"data_{snapshot}"
+
+
+def partition_file(stem: str) -> str:
+    """The one file of a partition, named as DuckDB's own partitioned writes name it."""
+    return f"{stem}_0.parquet"
 
 
 def export_archive(
@@ -70,7 +79,7 @@ def export_archive(
         try:
             con = open_warehouse(archive_path, read_only=True, upgrade=True)
             try:
-                version, tables = write_tables(con, temp, on_table)
+                version, tables = write_tables(con, temp, on_table, stem=file_stem(snapshot))
             finally:
                 con.close()
             result = ExportResult(
@@ -98,7 +107,11 @@ def export_archive(
 
 
 def write_tables(
-    con: duckdb.DuckDBPyConnection, into: Path, on_table: TableHook | None = None
+    con: duckdb.DuckDBPyConnection,
+    into: Path,
+    on_table: TableHook | None = None,
+    *,
+    stem: str = "data",
 ) -> tuple[int | None, tuple[TableExport, ...]]:
     """Write every exported table under `into` in one read transaction.
 
@@ -111,7 +124,7 @@ def write_tables(
         version = None if row is None or row[0] is None else int(row[0])
         written = []
         for table in EXPORT_TABLES:
-            done = write_table(con, table, into)
+            done = write_table(con, table, into, stem=stem)
             written.append(done)
             if on_table is not None:
                 on_table(done)
@@ -120,22 +133,24 @@ def write_tables(
     return version, tuple(written)
 
 
-def write_table(con: duckdb.DuckDBPyConnection, table: ExportTable, into: Path) -> TableExport:
+def write_table(
+    con: duckdb.DuckDBPyConnection, table: ExportTable, into: Path, *, stem: str = "data"
+) -> TableExport:
     """One table as zstd parquet, hive-partitioned by year, under `into/<table>`.
 
-    Every partition is one file, `<table>/year=YYYY/data_0.parquet`. A table with no rows is
-    one file with no rows, `<table>/data_0.parquet`: a reader then gets the table's columns
+    Every partition is one file, `<table>/year=YYYY/<stem>_0.parquet`. A table with no rows
+    is one file with no rows, `<table>/<stem>_0.parquet`: a reader then gets the table's columns
     (`year` included) and no rows, not "no files found". The rows are counted back from the
     files written.
     """
     target = into / table.name
     if table.years is None:
-        columns = _write_partitioned(con, table.query, target)
+        columns = _write_partitioned(con, table.query, target, stem)
     else:
-        columns = _write_year_by_year(con, table.query, table.years, target)
+        columns = _write_year_by_year(con, table.query, table.years, target, stem)
     files = sorted(str(path) for path in target.rglob("*.parquet"))
     if not files:
-        files = [_write_no_rows(con, table, target)]
+        files = [_write_no_rows(con, table, target, stem)]
     counted = query_row(con, "export_count_rows", {"files": files})
     rows = int(counted[0]) if counted is not None else 0
     return TableExport(
@@ -155,16 +170,23 @@ def _columns(relation: duckdb.DuckDBPyRelation) -> Columns:
     )
 
 
-def _write_partitioned(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> Columns:
+def _write_partitioned(
+    con: duckdb.DuckDBPyConnection, query: str, target: Path, stem: str
+) -> Columns:
     # DuckDB splits the rows by their `year` column (it makes no file for zero rows)
     relation = con.sql(read_query(query))
-    relation.write_parquet(str(target), compression="zstd", partition_by=[PARTITION_COLUMN])
+    relation.write_parquet(
+        str(target),
+        compression="zstd",
+        partition_by=[PARTITION_COLUMN],
+        filename_pattern=f"{stem}_{{i}}",
+    )
     target.mkdir(exist_ok=True)
     return _columns(relation)
 
 
 def _write_year_by_year(
-    con: duckdb.DuckDBPyConnection, query_name: str, years_query: str, target: Path
+    con: duckdb.DuckDBPyConnection, query_name: str, years_query: str, target: Path, stem: str
 ) -> Columns:
     # one range query per year: DuckDB skips the row groups of other years by their min/max
     years = [int(year) for year in query_frame(con, years_query)[PARTITION_COLUMN]]
@@ -174,11 +196,13 @@ def _write_year_by_year(
         folder = target / f"{PARTITION_COLUMN}={year}"
         folder.mkdir()
         relation = con.sql(query, params=year_bounds(year))
-        relation.write_parquet(str(folder / PARTITION_FILE), compression="zstd")
+        relation.write_parquet(str(folder / partition_file(stem)), compression="zstd")
     return _columns(con.sql(query, params=year_bounds(years[0] if years else 1970)))
 
 
-def _write_no_rows(con: duckdb.DuckDBPyConnection, table: ExportTable, target: Path) -> str:
+def _write_no_rows(
+    con: duckdb.DuckDBPyConnection, table: ExportTable, target: Path, stem: str
+) -> str:
     """The table's columns in one file of no rows, `year` (INTEGER) last; the file's path.
 
     There is no `year=YYYY` folder to give the partition column, so the file holds it: a
@@ -187,7 +211,7 @@ def _write_no_rows(con: duckdb.DuckDBPyConnection, table: ExportTable, target: P
     params = None if table.years is None else year_bounds(1970)
     relation = con.sql(read_query(table.query), params=params).limit(0)
     kept = [f'"{name}"' for name in relation.columns if name != PARTITION_COLUMN]
-    path = str(target / PARTITION_FILE)
+    path = str(target / partition_file(stem))
     columns = ", ".join([*kept, f'CAST(NULL AS INTEGER) AS "{PARTITION_COLUMN}"'])
     relation.project(columns).write_parquet(path, compression="zstd")
     return path
