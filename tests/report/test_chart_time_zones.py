@@ -26,8 +26,8 @@ first, last = date(2024, 11, 1), date(2024, 11, 3)
 tables = {
     "totals": pl.DataFrame({"first_day": [first], "last_day": [last]}),
     "near_send_limit": pl.DataFrame(
-        {"did": ["+15145550001"] * 2, "local_day": [first, last], "outbound_sms": [88, 90],
-         "headroom": [12, 10]}
+        {"account": ["me@example.com"] * 2, "did": ["+15145550001"] * 2,
+         "local_day": [first, last], "outbound_sms": [88, 90], "headroom": [12, 10]}
     ),
 }
 graph = vl_convert.vegalite_to_scenegraph(near_send_limit(tables, None))

@@ -126,6 +126,7 @@ def test_many_busy_days_chart_each_weeks_busiest_day_and_all_fit(
     days = [date(2024, 1, 1) + timedelta(days=i) for i in range(400)]
     tables["near_send_limit"] = pl.DataFrame(
         {
+            "account": ["me@example.com"] * (2 * len(days)),
             "did": [A, Y] * len(days),
             "local_day": [d for d in days for _ in range(2)],
             "outbound_sms": [80 + (i * 37) % 400 for i in range(2 * len(days))],

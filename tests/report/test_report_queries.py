@@ -14,6 +14,7 @@ from tests.report.archive_rows import TZ, A, B, C, D, Row, X, Y, Z, build_archiv
 from warehouse.report import REPORT_TABLES, ReportScope, report_table, report_tables
 
 ALL = ReportScope(TZ)
+ACCOUNT = "me@example.com"  # build_archive's
 JAN1, JAN8, JAN9, JAN29, FEB1 = (
     date(2024, 1, 1),
     date(2024, 1, 8),
@@ -89,6 +90,24 @@ def test_segments_count_sms_only(tmp_path: Path) -> None:
         con.close()
 
 
+def test_near_send_limit_counts_an_accounts_dids_together_too(tmp_path: Path) -> None:
+    # 45 SMS from C and 40 from D on local 2024-03-05: no DID near the limit, the account is
+    rows = [
+        Row("sms", f"{did}-{i}", "outbound", did, X, utc(2024, 3, 5, 15, i), "sent", "Sent")
+        for did, count in ((C, 45), (D, 40))
+        for i in range(count)
+    ]
+    con = duckdb.connect(str(build_archive(tmp_path / "archive.duckdb", rows)), read_only=True)
+    try:
+        expect(
+            con, "near_send_limit", ALL,
+            account=[ACCOUNT], did=["*"], local_day=[date(2024, 3, 5)],
+            outbound_sms=[85], headroom=[15],
+        )  # fmt: skip
+    finally:
+        con.close()
+
+
 def test_volume_by_month_and_day(conversations: duckdb.DuckDBPyConnection) -> None:
     expect(
         conversations, "volume_by_period", ReportScope(TZ, grain="month"),
@@ -154,7 +173,7 @@ def test_near_send_limit_counts_outbound_sms_per_did_and_local_day(
     # inbound that do not count; D: 100 on Mar 7
     expect(
         busy, "near_send_limit", ALL,
-        did=[C, D], local_day=[date(2024, 3, 5), date(2024, 3, 7)],
+        account=[ACCOUNT, ACCOUNT], did=[C, D], local_day=[date(2024, 3, 5), date(2024, 3, 7)],
         outbound_sms=[80, 100], headroom=[20, 0],
     )  # fmt: skip
     only_d = report_table(busy, "near_send_limit", ReportScope(TZ, did=D))

@@ -207,19 +207,20 @@ def hour_by_weekday(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
 
 
 def busiest_day_per_week(frame: pl.DataFrame) -> pl.DataFrame:
-    """Per DID and local week (from Monday), the row of its busiest day (earliest on a tie)."""
+    """Per DID (of an account) and local week (from Monday), the row of its busiest day
+    (earliest on a tie)."""
     week = pl.col("local_day").dt.truncate("1w").alias("week")
     return (
         frame.sort(["outbound_sms", "local_day"], descending=[True, False])
-        .group_by("did", week, maintain_order=True)
+        .group_by("account", "did", week, maintain_order=True)
         .first()
         .drop("week")
-        .sort("local_day", "did")
+        .sort("local_day", "account", "did")
     )
 
 
 def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
-    """Days a DID sent 80+ SMS, against the API's limit of 100 a day.
+    """Days a DID (or an account's DIDs together, '*') sent 80+ SMS, against the limit of 100.
 
     With more such days than the chart is pixels wide (their circles would overlap anyway),
     each DID's busiest day of each week stands for its week; the table keeps every day.

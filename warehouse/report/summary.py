@@ -29,6 +29,12 @@ def _minutes(value: object) -> str:
     return f"{value:,.1f} min"
 
 
+def _near_limit(near: pl.DataFrame) -> str:
+    account_days = near.filter(pl.col("did") == "*").height
+    text = f"{near.height - account_days:,} DID-days with 80+ SMS sent"
+    return f"{text}, {account_days:,} account-days (DIDs together)" if account_days else text
+
+
 def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
     """Headline figures by label: volume, delivery, replies, media, limits, unmapped statuses."""
     totals = tables["totals"].row(0, named=True)
@@ -59,7 +65,7 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
             f"{files:,} files, {stored_bytes / 1_000_000:,.1f} MB stored, "
             f"{_share(media.get('expired', {}).get('share'))} expired"
         ),
-        "near send limit": f"{tables['near_send_limit'].height:,} DID-days with 80+ SMS sent",
+        "near send limit": _near_limit(tables["near_send_limit"]),
         "unmapped": f"{tables['unmapped_statuses']['messages'].sum():,} messages",
     }
 

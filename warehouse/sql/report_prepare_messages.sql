@@ -1,8 +1,9 @@
--- The messages in a report's scope counted once per DID, direction, kind, status, encoding and
--- local day (the raw carrier status kept for failed and unmapped ones): most report tables are
--- sums over this temp table instead of scans of every message.
+-- The messages in a report's scope counted once per account, DID, direction, kind, status,
+-- encoding and local day (the raw carrier status kept for failed and unmapped ones): most
+-- report tables are sums over this temp table instead of scans of every message.
 CREATE OR REPLACE TEMP TABLE report_messages AS
 SELECT
+    account,
     did,
     direction,
     kind,
