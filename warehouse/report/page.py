@@ -30,9 +30,10 @@ class Section:
 SECTIONS: Final[tuple[Section, ...]] = (
     Section(
         "Volume",
-        "Messages per period of local time, per DID, and the busiest contacts and hours.",
+        "Messages per period of local time, per DID, and the busiest contacts; SMS segments "
+        "by encoding (GSM-7 or UCS-2).",
         ("volume_by_direction", "volume_by_kind", "volume_by_did", "top_contacts"),
-        ("totals", "volume_by_period", "volume_by_did", "top_contacts"),
+        ("totals", "volume_by_period", "volume_by_did", "top_contacts", "segments_by_encoding"),
     ),
     Section(
         "When",
@@ -40,7 +41,7 @@ SECTIONS: Final[tuple[Section, ...]] = (
         "(the API allows 100 a day); the reference does not say whether per DID or per "
         "account, so days an account's DIDs sent that many together are listed too (DID '*').",
         ("hour_by_weekday", "near_send_limit"),
-        ("near_send_limit", "segments_by_encoding"),
+        ("near_send_limit",),
     ),
     Section(
         "Carrier status",
