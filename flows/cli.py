@@ -22,7 +22,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from extract.voipms.sandbox.spec import AccountSpec
-from flows.settings import Settings, without_login
+from flows.settings import Settings, known_zone, without_login
 
 
 def _bare_flags(params: list[Parameter]) -> list[Parameter]:
@@ -618,12 +618,22 @@ def report(
             "together; `status` lists them)",
         ),
     ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            metavar="ZONE",
+            help="IANA zone of the local days and hours (default: SMSARCHIVE_REPORT_TIMEZONE, "
+            "else VOIPMS_ACCOUNT_TIMEZONE)",
+        ),
+    ] = None,
 ) -> None:
     """Report on the archive: volume, carrier status, replies and media, as HTML, PNG and CSV.
 
     Writes report.html (charts inline, opens offline), one PNG per chart and one CSV per
-    table, and prints a short summary. Days are local days in VOIPMS_ACCOUNT_TIMEZONE; the
-    archive is opened read-only.
+    table, and prints a short summary. Days and hours are local to --tz (by default
+    SMSARCHIVE_REPORT_TIMEZONE, else VOIPMS_ACCOUNT_TIMEZONE, the API's zone); the archive is
+    opened read-only.
     """
 
     from flows.report_command import run_report
@@ -631,6 +641,8 @@ def report(
 
     if grain not in GRAINS:
         fail(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}", code=2)
+    if tz is not None and not known_zone(tz):
+        fail(f"--tz must be an IANA time zone such as America/Vancouver, not {tz!r}", code=2)
     refuse_reversed_days(start, end)
     settings = load_settings()
     refuse_while_a_run_writes(settings, "report")
@@ -643,6 +655,7 @@ def report(
             grain=grain,  # type: ignore[arg-type]  # checked against GRAINS above
             out=Path(out) if out else None,
             account=account,
+            timezone=tz,
         )
     for label, value in result["summary"].items():
         typer.echo(f"{label:>16}: {value}")

@@ -23,6 +23,7 @@ def run_report(
     grain: Grain,
     out: Path | None,
     account: str | None = None,
+    timezone: str | None = None,
 ) -> dict[str, Any]:
     """Write the report (as the `report` flow when Prefect is configured); folder, page, summary."""
     if not settings.archive_path.exists():
@@ -31,12 +32,25 @@ def run_report(
         )
     if not prefect_wanted():
         return make_report(
-            settings, start=start, end=end, did=did, grain=grain, out=out, account=account
+            settings,
+            start=start,
+            end=end,
+            did=did,
+            grain=grain,
+            out=out,
+            account=account,
+            timezone=timezone,
         ).result
     from flows.report_flow import report
 
     with use_settings(settings):
         result: dict[str, Any] = report(
-            start=start, end=end, did=did, grain=grain, out=out, account=account
+            start=start,
+            end=end,
+            did=did,
+            grain=grain,
+            out=out,
+            account=account,
+            timezone=timezone,
         )
     return result

@@ -40,6 +40,7 @@ def report(
     grain: Grain = "week",
     out: Path | None = None,
     account: str | None = None,
+    timezone: str | None = None,
 ) -> dict[str, Any]:
     """Write a report of local days `start`..`end` (None: open) for one DID or all.
 
@@ -54,6 +55,7 @@ def report(
         grain=grain,
         out=out,
         account=account,
+        timezone=timezone,
         read=read_tables_task,
         write=write_report_task,
     )

@@ -66,18 +66,21 @@ def make_report(
     grain: Grain = "week",
     out: Path | None = None,
     account: str | None = None,
+    timezone: str | None = None,
     read: ReadTables = read_tables,
     write: WriteReport = write_files,
 ) -> ReportRun:
     """Write a report of local days `start`..`end` (None: open) for one DID or all, of one
-    `account` or all of the archive's (counted together).
+    `account` or all of the archive's (counted together). Local days and hours are in
+    `timezone`, by default `settings.report_timezone`.
 
     Without `out` it goes to `<data dir>/reports/<UTC timestamp>/` and `reports/latest` is
     pointed at it. `read` and `write` are the steps (plain, or Prefect tasks).
     """
     # as archived: a DID typed as the portal shows it (10 digits) is the same DID
     did = e164_of(did) if did is not None else None
-    scope = ReportScope(settings.voipms_account_timezone, start, end, did, grain, account)
+    zone = timezone or settings.report_timezone
+    scope = ReportScope(zone, start, end, did, grain, account)
     made_at = datetime.now(UTC)
     tables = read(settings.archive_path, scope)
     # the warehouse lists every text read 'unknown'; the rules that tell no news from an

@@ -28,6 +28,15 @@ SCHEDULED_BUSY_WAIT_SECONDS = 1800.0
 """A scheduled run waits at least this long for a notebook to let go of the archive."""
 
 
+def known_zone(name: str) -> bool:
+    """True for a time zone name the IANA database on this machine knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 class Settings(BaseSettings):
     """Everything smsarchive can be told; names are the environment variables, upper-cased."""
 
@@ -103,6 +112,12 @@ class Settings(BaseSettings):
             f"{SCHEDULED_BUSY_WAIT_SECONDS:g}"
         ),
     )
+    smsarchive_report_timezone: str | None = Field(
+        default=None,
+        description=(
+            "IANA zone reports count local days and hours in (empty: VOIPMS_ACCOUNT_TIMEZONE)"
+        ),
+    )
     smsarchive_schedule_cron: str = Field(
         default="0 3 * * *",
         description="when `serve` runs sync, report and export (cron, in the account's zone)",
@@ -133,7 +148,11 @@ class Settings(BaseSettings):
         return Path("data") if isinstance(value, str) and not value.strip() else value
 
     @field_validator(
-        "voipms_requests_per_minute", "voipms_api_username", "voipms_api_password", mode="before"
+        "voipms_requests_per_minute",
+        "voipms_api_username",
+        "voipms_api_password",
+        "smsarchive_report_timezone",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
@@ -147,14 +166,17 @@ class Settings(BaseSettings):
             raise ValueError(f"not a size such as 256MB or 2GB: {value!r}")
         return value
 
-    @field_validator("voipms_account_timezone")
+    @field_validator("voipms_account_timezone", "smsarchive_report_timezone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"not an IANA time zone: {value!r}") from exc
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and not known_zone(value):
+            raise ValueError(f"not an IANA time zone: {value!r}")
         return value
+
+    @property
+    def report_timezone(self) -> str:
+        """The zone reports read local days and hours in: the user's, else the API's."""
+        return self.smsarchive_report_timezone or self.voipms_account_timezone
 
     @property
     def archive_path(self) -> Path:

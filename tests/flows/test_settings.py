@@ -108,3 +108,16 @@ def test_env_example_copied_as_it_is_has_no_password(tmp_path: Path) -> None:
     assert s.voipms_api_username == "you@example.com"
     assert s.voipms_api_password is None
     assert not s.has_credentials
+
+
+def test_reports_read_the_users_zone_when_set_else_the_apis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VOIPMS_ACCOUNT_TIMEZONE", "America/New_York")
+    monkeypatch.setenv("SMSARCHIVE_REPORT_TIMEZONE", "")  # as .env.example leaves it
+    assert Settings(_env_file=None).report_timezone == "America/New_York"  # type: ignore[call-arg]
+    monkeypatch.setenv("SMSARCHIVE_REPORT_TIMEZONE", "America/Vancouver")
+    assert Settings(_env_file=None).report_timezone == "America/Vancouver"  # type: ignore[call-arg]
+    monkeypatch.setenv("SMSARCHIVE_REPORT_TIMEZONE", "Pacific/Nowhere")
+    with pytest.raises(ValidationError, match="IANA"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

@@ -139,3 +139,12 @@ def test_cli_report_without_an_archive_says_so(tmp_path: Path) -> None:
     assert done.exit_code == 1
     assert done.stderr.startswith("error: no archive at")
     assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.usefixtures("cli_logging")
+def test_cli_report_refuses_a_zone_that_is_not_one(tmp_path: Path) -> None:
+    done = CliRunner().invoke(
+        app, ["report", "--tz", "Mars/Olympus"], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)}
+    )
+    assert done.exit_code == 2
+    assert done.stderr.startswith("error: --tz must be an IANA time zone")
