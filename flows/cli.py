@@ -667,9 +667,10 @@ def serve() -> None:
     """Run sync, then report, then export on SMSARCHIVE_SCHEDULE_CRON until stopped.
 
     The cron (default 0 3 * * *: 03:00 daily) is read in VOIPMS_ACCOUNT_TIMEZONE. Serves the
-    Prefect deployment nightly/smsarchive-nightly; runs never overlap (one due while another
-    runs is cancelled). Uses PREFECT_API_URL; when it is unset, starts a local Prefect server
-    on 127.0.0.1 (port 4200 when free) and stops it on exit. Stop with Ctrl-C.
+    Prefect deployment nightly/smsarchive-nightly-<hash>, one per data dir and account; runs
+    never overlap (one due while another runs is cancelled). Uses PREFECT_API_URL; when it is
+    unset, starts a local Prefect server on 127.0.0.1 (port 4200 when free) and stops it on
+    exit. Stop with Ctrl-C.
     """
     from flows.schedule import nightly_schedule
     from flows.serve_command import serve_nightly

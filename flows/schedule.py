@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from prefect import flow
@@ -14,8 +15,8 @@ from flows.report_flow import report
 from flows.runtime import current_settings, use_settings
 from flows.settings import SCHEDULED_BUSY_WAIT_SECONDS, Settings
 
-DEPLOYMENT_NAME = "smsarchive-nightly"
-"""The deployment `smsarchive serve` creates: `nightly/smsarchive-nightly` in Prefect."""
+DEPLOYMENT_PREFIX = "smsarchive-nightly"
+"""What the deployments `smsarchive serve` creates are named from (see deployment_name)."""
 
 ONE_AT_A_TIME = ConcurrencyLimitConfig(
     limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
@@ -40,6 +41,14 @@ def scheduled_settings(settings: Settings) -> Settings:
     """The settings a scheduled run uses: patient with an archive a notebook holds open."""
     wait = max(settings.smsarchive_busy_wait_seconds, SCHEDULED_BUSY_WAIT_SECONDS)
     return settings.model_copy(update={"smsarchive_busy_wait_seconds": wait})
+
+
+def deployment_name(settings: Settings) -> str:
+    """`smsarchive-nightly-<8 hex>`, one per data dir and account: two `serve`s (two accounts,
+    or two archives) sharing a Prefect server never share a deployment, where the runs of one
+    would be taken by the other's runner and one's Ctrl-C would pause the other's schedule."""
+    key = f"{settings.smsarchive_data_dir.resolve()}\0{settings.voipms_api_username or ''}"
+    return f"{DEPLOYMENT_PREFIX}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
 def nightly_schedule(settings: Settings) -> Schedule:

@@ -20,7 +20,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.types.entrypoint import EntrypointType
 
 from flows.logging_setup import OUR_LOGGERS
-from flows.schedule import DEPLOYMENT_NAME, ONE_AT_A_TIME, nightly, nightly_schedule
+from flows.schedule import ONE_AT_A_TIME, deployment_name, nightly, nightly_schedule
 from flows.settings import Settings
 
 logger = logging.getLogger("smsarchive")
@@ -48,10 +48,12 @@ def serve_nightly(settings: Settings) -> None:
     # skipped, what the API sent that was new, media left for later) go to the Prefect API,
     # so a scheduled run's log in the UI says what the run said on a terminal.
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", ",".join(OUR_LOGGERS))
+    name = deployment_name(settings)
     with prefect_api(settings.smsarchive_data_dir) as api_url:
         typer.echo(
-            f"serving nightly (sync, report, export) on '{settings.smsarchive_schedule_cron}' "
-            f"({settings.voipms_account_timezone}); Prefect API {api_url}; Ctrl-C stops"
+            f"serving nightly/{name} (sync, report, export) on "
+            f"'{settings.smsarchive_schedule_cron}' ({settings.voipms_account_timezone}); "
+            f"Prefect API {api_url}; Ctrl-C stops"
         )
         # Served as a deployment, not `nightly.serve()`: a runner holding the flow object
         # pickles it into each run's process, and a pickled flow function loses the module
@@ -59,10 +61,13 @@ def serve_nightly(settings: Settings) -> None:
         # `flows.schedule.nightly` afresh in `python -m prefect.engine`.
         deployment = RunnerDeployment.from_flow(
             nightly,
-            name=DEPLOYMENT_NAME,
+            name=name,
             schedules=[schedule],
             concurrency_limit=ONE_AT_A_TIME,
-            description="smsarchive: sync, then report, then parquet export",
+            description=(
+                "smsarchive: sync, then report, then parquet export, of "
+                f"{settings.voipms_api_username} into {settings.smsarchive_data_dir.resolve()}"
+            ),
             tags=["smsarchive"],
             entrypoint_type=EntrypointType.MODULE_PATH,
         )

@@ -30,7 +30,7 @@ from prefect.settings import PREFECT_API_URL
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
-from flows.schedule import DEPLOYMENT_NAME, nightly_schedule
+from flows.schedule import deployment_name, nightly_schedule
 from flows.settings import Settings
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from tests.flows.conftest import sandbox_env
@@ -46,6 +46,20 @@ def test_default_schedule_is_daily_at_three_in_the_account_zone() -> None:
     assert settings.smsarchive_schedule_cron == "0 3 * * *"
     assert schedule.cron == "0 3 * * *"
     assert schedule.timezone == "Europe/Paris"
+
+
+def test_each_data_dir_and_account_is_served_as_its_own_deployment(tmp_path: Path) -> None:
+    def name(data_dir: Path, username: str) -> str:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, smsarchive_data_dir=data_dir, voipms_api_username=username
+        )
+        return deployment_name(settings)
+
+    alice = name(tmp_path / "data", "alice@example.com")
+    assert alice.startswith("smsarchive-nightly-")
+    assert alice == name(tmp_path / "data", "alice@example.com")  # the next serve resumes it
+    assert alice != name(tmp_path / "data", "bob@example.com")
+    assert alice != name(tmp_path / "other", "alice@example.com")
 
 
 @pytest.fixture(scope="module")
@@ -102,12 +116,21 @@ def serving(
         log.close()
 
 
-def _deployment(client: Any, process: subprocess.Popen[bytes], log: Path) -> Any:
+def _name(data_dir: Path) -> str:
+    """The deployment `serve` makes for the sandbox's account into `data_dir`."""
+    return deployment_name(
+        Settings(  # type: ignore[call-arg]
+            _env_file=None, smsarchive_data_dir=data_dir, voipms_api_username=SANDBOX_USERNAME
+        )
+    )
+
+
+def _deployment(client: Any, process: subprocess.Popen[bytes], log: Path, data_dir: Path) -> Any:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text(errors="replace")
         try:
-            return client.read_deployment_by_name(f"nightly/{DEPLOYMENT_NAME}")
+            return client.read_deployment_by_name(f"nightly/{_name(data_dir)}")
         except ObjectNotFound:  # not registered yet
             time.sleep(0.5)
     pytest.fail(f"the deployment never appeared:\n{log.read_text(errors='replace')}")
@@ -121,7 +144,7 @@ def test_a_scheduled_run_fires_and_completes(
     log = tmp_path / "serve.log"
     started = datetime.now(UTC)
     with get_client(sync_client=True) as client:
-        deployment = _deployment(client, process, log)
+        deployment = _deployment(client, process, log, data_dir)
         # The cron from the setting, in the account's zone; runs never overlap.
         [schedule] = deployment.schedules
         assert schedule.active
@@ -215,7 +238,7 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
         found: list[Any] = []
         while not found and time.monotonic() < deadline:
             answer = httpx.post(f"{api_url}/deployments/filter", json={}, timeout=5)
-            found = [d for d in answer.json() if d["name"] == DEPLOYMENT_NAME]
+            found = [d for d in answer.json() if d["name"] == _name(tmp_path / "data")]
             time.sleep(0.5)
         [deployment] = found
         assert deployment["schedules"][0]["schedule"]["cron"] == "0 3 * * *"
