@@ -20,7 +20,12 @@ from extract.voipms.errors import AccessError, PermanentError, TransientError
 from extract.voipms.redaction import redact_registered
 from extract.voipms.windows import Window, split_range, uncovered_windows
 from flows.api_client import api_client
-from flows.media_step import MediaOutcome, download_pending, pending_items
+from flows.media_step import (
+    MediaOutcome,
+    download_pending,
+    pending_items,
+    requeue_missing_files,
+)
 from flows.orchestration import prefect_wanted
 from flows.progress import Tracker
 from flows.run_progress import RunProgress, run_progress
@@ -129,7 +134,9 @@ def merge(
 def download_media(
     con: duckdb.DuckDBPyConnection, settings: Settings, progress: RunProgress
 ) -> MediaOutcome:
-    """Download every media file the archive still lacks (counted in `progress` too)."""
+    """Download every media file the archive still lacks (counted in `progress` too), those
+    recorded as stored whose file has gone missing included."""
+    requeue_missing_files(con, settings.media_dir)
     items = pending_items(con)
     if not items:
         # Under the writer lock, anything in media/.tmp is a killed run's leftover.

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
-from extract.media import MediaItem, MediaResult, download_media, flush_to_disk
+from extract.media import MediaItem, MediaResult, download_media, flush_to_disk, stored_names
 from extract.media.records import HOST_NOT_ALLOWED, host_trouble
 from extract.media.result_frame import results_frame
 from extract.media.url_policy import url_host
-from warehouse import pending_media, record_media_results
+from warehouse import pending_media, record_media_results, requeue_missing_media, stored_media
 
 logger = logging.getLogger("smsarchive")
 
@@ -58,6 +59,29 @@ class MediaOutcome:
     def total(self) -> int:
         """Every media item tried."""
         return self.stored + self.expired + self.failed
+
+
+def requeue_missing_files(con: duckdb.DuckDBPyConnection, media_dir: Path) -> int:
+    """Attachments recorded as stored whose file is not in `media_dir` are pending again
+    (downloaded anew, or found expired), with a warning naming the folder: a media disk not
+    mounted, files deleted or moved by hand. Returns how many."""
+    stored = stored_media(con)
+    if stored.height == 0:
+        return 0
+    present = stored_names(media_dir)
+    missing = stored.filter(~pl.col("sha256").is_in(list(present)))
+    if missing.height == 0:
+        return 0
+    count = requeue_missing_media(con, missing)
+    logger.warning(
+        "media: %d of the %d files recorded as stored are not in %s%s; they are downloaded "
+        "again (those the provider has let expire are marked expired)",
+        count,
+        stored.height,
+        media_dir,
+        " (none is: is the disk that holds it mounted?)" if not present else "",
+    )
+    return count
 
 
 def pending_items(con: duckdb.DuckDBPyConnection) -> list[MediaItem[MediaKey]]:

@@ -25,7 +25,13 @@ from warehouse.landing_files import (
     landing_path,
     read_landed_answer,
 )
-from warehouse.media_queue import MAX_MEDIA_ATTEMPTS, pending_media, record_media_results
+from warehouse.media_queue import (
+    MAX_MEDIA_ATTEMPTS,
+    pending_media,
+    record_media_results,
+    requeue_missing_media,
+    stored_media,
+)
 from warehouse.merge import MergeResult, WindowFrames, merge_window, merge_windows
 from warehouse.migrate import apply_migrations
 from warehouse.notices import NoticeRow, record_notices
@@ -68,9 +74,11 @@ __all__ = [
     "record_landing",
     "record_media_results",
     "record_notices",
+    "requeue_missing_media",
     "settled_windows",
     "snapshot_derived_columns",
     "start_run",
+    "stored_media",
     "writer_alive",
     "writer_lock",
 ]

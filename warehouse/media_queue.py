@@ -70,3 +70,25 @@ def record_media_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame) 
             con.rollback()
             raise
     return int(row[0]) if row is not None else 0
+
+
+def stored_media(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Attachments recorded as stored: the media key and the sha256 naming the file."""
+    return query_frame(con, "select_stored_media")
+
+
+def requeue_missing_media(con: duckdb.DuckDBPyConnection, missing: pl.DataFrame) -> int:
+    """Make stored attachments whose file is gone (`missing`: media keys) pending again, with
+    last_error 'file_missing'; returns how many rows changed."""
+    batch = dedupe(missing.select(MEDIA_KEY), MEDIA_KEY)
+    if batch.height == 0:
+        return 0
+    with registered(con, {"batch_missing_media": batch}):
+        con.begin()
+        try:
+            row = query_row(con, "requeue_missing_media")
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    return int(row[0]) if row is not None else 0

@@ -6,7 +6,13 @@
 from extract.media.download import download_media
 from extract.media.records import MediaItem, MediaResult, MediaState
 from extract.media.sniffing import is_expired_marker, sniff_content_type
-from extract.media.storage import clean_stale_temp, flush_to_disk, is_stored, stored_path
+from extract.media.storage import (
+    clean_stale_temp,
+    flush_to_disk,
+    is_stored,
+    stored_names,
+    stored_path,
+)
 from extract.media.url_policy import UrlPolicy
 
 __all__ = [
@@ -20,5 +26,6 @@ __all__ = [
     "is_expired_marker",
     "is_stored",
     "sniff_content_type",
+    "stored_names",
     "stored_path",
 ]

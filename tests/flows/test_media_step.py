@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from flows.media_step import (
     FAILURES_IN_A_ROW,
@@ -13,6 +14,7 @@ from flows.media_step import (
     describe_media,
     download_pending,
     pending_items,
+    requeue_missing_files,
 )
 from tests.media import media_server as srv
 from tests.media.media_server import MediaServer
@@ -105,3 +107,35 @@ def test_files_of_a_host_the_settings_do_not_allow_are_named_with_the_setting(
     assert outcome.refused == {server.host: 3}
     line = describe_media(vars(outcome))
     assert f"VOIPMS_MEDIA_HOSTS does not allow {server.host} (3)" in line
+
+
+def test_stored_files_gone_from_the_store_are_downloaded_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with MediaServer() as server:
+        urls = [
+            server.add(srv.body(b"GIF89a" + bytes([n]), content_type="image/gif")) for n in range(3)
+        ]
+        _, states = _download(tmp_path, urls, server.host)
+        assert states == {"stored": 3}
+        media_dir = tmp_path / "media"
+        con = open_warehouse(tmp_path / "archive.duckdb")
+        try:
+            assert requeue_missing_files(con, media_dir) == 0  # all there: nothing to do
+            gone = next(p for p in media_dir.rglob("*") if p.is_file() and ".tmp" not in p.parts)
+            gone.unlink()  # deleted by hand, or on a disk that is not mounted
+            assert requeue_missing_files(con, media_dir) == 1
+            assert f"1 of the 3 files recorded as stored are not in {media_dir}" in caplog.text
+            assert _states(con) == {"stored": 2, "pending": 1}
+            again = download_pending(
+                con,
+                pending_items(con),
+                media_dir=media_dir,
+                allowed_hosts=[server.host],
+                user_agent="smsarchive-tests/1",
+            )
+            assert again.stored == 1
+            assert gone.is_file()
+            assert _states(con) == {"stored": 3}
+        finally:
+            con.close()
