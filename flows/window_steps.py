@@ -287,7 +287,8 @@ class ZoneWarning:
         way = "late" if hours > 0 else "early"
         logger.warning(
             "the API's dates are not in VOIPMS_ACCOUNT_TIMEZONE=%s: read in it, sent_at comes "
-            "%g h %s against the instants in the MMS media links. Set it to the zone the API "
+            "%g h %s against the instants in the MMS media links. Messages already archived "
+            "keep their sent_at; new ones are archived as read. Set it to the zone the API "
             "writes dates in (America/New_York unless VoIP.ms says otherwise), then run "
             "`smsarchive replay` to correct what is archived",
             self.timezone,
@@ -343,7 +344,13 @@ def _merged_with_notices(
 
 
 def _window_frames(
-    start: date, end: date, frames: Reconciled, *, sms_rows: int, mms_rows: int
+    start: date,
+    end: date,
+    frames: Reconciled,
+    *,
+    sms_rows: int,
+    mms_rows: int,
+    zone_off_by: timedelta | None,
 ) -> WindowFrames:
     return WindowFrames(
         window_start=start,
@@ -353,6 +360,7 @@ def _window_frames(
         rejected=frames.rejected,
         sms_rows=sms_rows,
         mms_rows=mms_rows,
+        sent_at_in_doubt=zone_off_by is not None,
     )
 
 
@@ -384,6 +392,7 @@ def merge_prepared_windows(
                     window.frames,
                     sms_rows=window.sms_rows,
                     mms_rows=window.mms_rows,
+                    zone_off_by=window.zone_off_by,
                 ),
                 window.notices,
             )
@@ -441,12 +450,14 @@ def replay_window(
     reconciled, notices = reconcile_answers(
         answers[GETSMS], answers[GETMMS], account=landed.account, timezone=timezone
     )
+    zone_off_by = zone_disagreement(reconciled.messages, reconciled.media)
     merging = _window_frames(
         landed.window_start,
         landed.window_end,
         reconciled,
         sms_rows=rows[GETSMS],
         mms_rows=rows[GETMMS],
+        zone_off_by=zone_off_by,
     )
     ((merged, new),) = _merged_with_notices(
         con,
@@ -456,5 +467,4 @@ def replay_window(
         seen_at=landed.landed_at,
         replay=True,
     )
-    zone_off_by = zone_disagreement(reconciled.messages, reconciled.media)
     return merged, reconciled.rejected.height, new, zone_off_by

@@ -47,6 +47,9 @@ class WindowFrames:
     rejected: pl.DataFrame
     sms_rows: int
     mms_rows: int
+    sent_at_in_doubt: bool = False
+    """The window's dates disagree with its MMS media links (`transform.api_zone`): the zone
+    they were read in is wrong, so archived messages keep their sent_at."""
 
 
 WINDOW_INDEX = "window_index"
@@ -117,6 +120,9 @@ def merge_windows(
       batch's sent_at is a guess between the two instants of a repeated autumn hour
       (`sent_at_second_pass`, optional, names the other one) and the archive holds that
       other one, the archive's stands: an earlier answer had the evidence this one lacks.
+      And where a window's dates disagree with its media links (`sent_at_in_doubt`: the zone
+      they were read in is wrong), archived messages keep their sent_at: a wrong setting
+      adds messages at wrong instants (the run warns) but never moves the ones archived.
     - media: new attachments are inserted as 'pending'. Known ones are left alone, except
       that a not-yet-stored one whose URL changed takes the new URL and fresh attempts.
     - rejected: inserted once each, keyed by a hash of source, record and reason, with the
@@ -147,7 +153,17 @@ def merge_windows(
                 f"window_start {window.window_start} is after window_end {window.window_end}"
             )
     batch_messages = dedupe(
-        _batch([w.messages for w in windows], MESSAGE_COLUMNS, "messages", MESSAGE_DEFAULTS),
+        _batch(
+            [
+                w.messages.with_columns(sent_at_in_doubt=pl.lit(True))
+                if w.sent_at_in_doubt
+                else w.messages
+                for w in windows
+            ],
+            MESSAGE_COLUMNS,
+            "messages",
+            MESSAGE_DEFAULTS,
+        ),
         MESSAGE_KEY,
     )
     batch_media = dedupe(_batch([w.media for w in windows], MEDIA_COLUMNS, "media"), MEDIA_KEY)

@@ -6,12 +6,14 @@ import logging
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import PlainSteps, archive
 from flows.replay_run import replay_archive
+from flows.settings import Settings
 from tests.conftest import serving
 from tests.flows.conftest import sandbox_settings
 
@@ -50,3 +52,33 @@ def test_a_wrong_zone_is_told_once_a_run_and_a_right_one_not_at_all(
     caplog.clear()
     replay_archive(right)
     assert _zone_warnings(caplog) == []
+
+
+def _sent_at(settings: Settings) -> dict[tuple[str, str], object]:
+    con = duckdb.connect(str(settings.archive_path), read_only=True)
+    try:
+        rows = con.execute("SELECT kind, message_id, sent_at FROM messages").fetchall()
+    finally:
+        con.close()
+    return {(kind, message_id): sent_at for kind, message_id, sent_at in rows}
+
+
+def test_a_wrong_zone_never_moves_the_messages_archived(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    account = SandboxAccount.generate(
+        AccountSpec(seed=31, messages=300, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.3)
+    )
+    caplog.set_level(logging.WARNING, logger="smsarchive")
+    with serving(account) as server:
+        right = sandbox_settings(server, tmp_path / "data")
+        archive(right, "backfill", *SPAN, PlainSteps())
+        before = _sent_at(right)
+        # the setting changed to the user's own zone: every window fetched again, then replayed
+        wrong = sandbox_settings(server, tmp_path / "data", voipms_account_timezone="Europe/Paris")
+        summary = archive(wrong, "backfill", *SPAN, PlainSteps(), refetch=True)
+        assert _zone_warnings(caplog)
+        assert summary.updated == 0
+        assert _sent_at(wrong) == before
+    replay_archive(wrong)
+    assert _sent_at(wrong) == before

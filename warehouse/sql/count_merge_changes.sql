@@ -20,6 +20,7 @@ compared AS (
             OR (
                 b.sent_at IS DISTINCT FROM m.sent_at
                 AND m.sent_at IS DISTINCT FROM b.sent_at_second_pass
+                AND NOT b.sent_at_in_doubt
             )
             OR b.sent_at_local IS DISTINCT FROM m.sent_at_local
             OR b.body IS DISTINCT FROM m.body
