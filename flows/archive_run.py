@@ -382,12 +382,16 @@ def archive(
                 summary.media = steps.media(con, settings, progress)
             except BaseException as exc:
                 stopped = isinstance(exc, KeyboardInterrupt)  # Ctrl-C, or SIGTERM (the CLI)
-                finish_run(
-                    con,
-                    run_id,
-                    outcome="interrupted" if stopped else "failed",
-                    detail=type(exc).__name__ if stopped else failure_detail(exc),
-                )
+                try:
+                    finish_run(
+                        con,
+                        run_id,
+                        outcome="interrupted" if stopped else "failed",
+                        detail=type(exc).__name__ if stopped else failure_detail(exc),
+                    )
+                except duckdb.Error as unrecorded:  # a full disk refuses this too: the first
+                    # error is the one to tell (the next run finds the run 'interrupted')
+                    logger.warning("the run's end could not be recorded: %s", unrecorded)
                 raise
             summary.api_calls = client.stats().total_calls
             if summary.failed_windows:

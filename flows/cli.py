@@ -209,8 +209,13 @@ def _damage_line(exc: BaseException, archive: Path | None) -> str | None:
             f"{which} is damaged ({said}); keep a copy of it, then restore it from a backup, "
             "or move it aside and backfill again"
         )
-    if isinstance(exc, duckdb.IOException):  # the archive, or an export's files in --out
-        return f"DuckDB could not read or write a file ({said})"
+    if isinstance(exc, duckdb.IOException) or "Could not write file" in said:
+        # the archive, or an export's files in --out; a commit that could not write its log
+        # (a full disk) is a TransactionException naming the file
+        full = " (free some space: nothing archived is lost, the next run goes on)"
+        return f"DuckDB could not read or write a file ({said})" + (
+            full if "No space left" in said else ""
+        )
     return None
 
 

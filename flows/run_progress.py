@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -88,6 +89,8 @@ class RunProgress:
                 os.replace(temp, self.path)
             except OSError as exc:  # a full disk must not stop the run this only describes
                 logger.debug("progress not written to %s: %s", self.path, exc)
+                with contextlib.suppress(OSError):
+                    temp.unlink(missing_ok=True)
 
 
 @dataclass

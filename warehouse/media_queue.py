@@ -9,6 +9,7 @@ import polars as pl
 
 from warehouse.batches import MEDIA_KEY, MEDIA_RESULT_COLUMNS, conform, dedupe, registered
 from warehouse.queries import query_frame, query_row
+from warehouse.transactions import roll_back
 
 MAX_MEDIA_ATTEMPTS = 5
 """A failed attachment is retried by every run until it has this many attempts..."""
@@ -67,7 +68,7 @@ def record_media_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame) 
             row = query_row(con, "update_media_results")
             con.commit()
         except BaseException:
-            con.rollback()
+            roll_back(con)
             raise
     return int(row[0]) if row is not None else 0
 
@@ -89,6 +90,6 @@ def requeue_missing_media(con: duckdb.DuckDBPyConnection, missing: pl.DataFrame)
             row = query_row(con, "requeue_missing_media")
             con.commit()
         except BaseException:
-            con.rollback()
+            roll_back(con)
             raise
     return int(row[0]) if row is not None else 0

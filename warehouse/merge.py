@@ -23,6 +23,7 @@ from warehouse.batches import (
 )
 from warehouse.memory_limit import raise_memory_limit
 from warehouse.queries import read_query
+from warehouse.transactions import roll_back
 
 
 @dataclass(frozen=True)
@@ -213,13 +214,13 @@ def merge_windows(
                 con.commit()
                 return results
             except duckdb.OutOfMemoryException:
-                con.rollback()
+                roll_back(con)
                 days = f"{windows[0].window_start}..{windows[-1].window_end}"
                 why = f"merging {batch_messages.height:,} messages of {days}"
                 if not raise_memory_limit(con, why):
                     raise
             except BaseException:
-                con.rollback()
+                roll_back(con)
                 raise
 
 

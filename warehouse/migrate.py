@@ -10,6 +10,7 @@ import duckdb
 
 from warehouse.errors import MigrationError, PendingMigrationsError
 from warehouse.queries import migration_dir, query_row, read_query
+from warehouse.transactions import roll_back
 
 _MIGRATION_FILE = re.compile(r"^(?P<version>\d{3,})_(?P<label>[a-z0-9_]+)\.sql$")
 
@@ -101,10 +102,10 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
             )
             con.commit()
         except duckdb.Error as exc:
-            con.rollback()
+            roll_back(con)
             raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
         except BaseException:
-            con.rollback()
+            roll_back(con)
             raise
     return [migration.name for migration in pending]
 

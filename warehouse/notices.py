@@ -8,6 +8,7 @@ from datetime import datetime
 import duckdb
 
 from warehouse.queries import read_query
+from warehouse.transactions import roll_back
 
 NoticeRow = tuple[str, str, str | None]
 """kind ('unknown_field', 'changed_type', 'unmapped_status', 'unknown_error'), subject, example."""
@@ -48,6 +49,6 @@ def record_notices(
                 con.execute(read_query("update_provider_notice"), params)
         con.commit()
     except BaseException:
-        con.rollback()
+        roll_back(con)
         raise
     return new

@@ -9,6 +9,7 @@ from typing import Literal
 import duckdb
 
 from warehouse.queries import query_row, read_query
+from warehouse.transactions import roll_back
 
 RunKind = Literal["backfill", "sync"]
 RunOutcome = Literal["ok", "failed", "interrupted"]
@@ -59,7 +60,7 @@ def start_run(
         )
         con.commit()
     except BaseException:
-        con.rollback()
+        roll_back(con)
         raise
     assert row is not None
     flow_runs = tuple(sorted({str(value) for (value,) in dead if value is not None}))

@@ -320,7 +320,18 @@ def test_duckdb_failing_to_write_its_file_is_one_line_and_a_bug_is_not_hidden(
         raise full
     assert stopped.value.exit_code == 1
     (line,) = _error_lines(capsys.readouterr().err)
-    assert line == f"error: DuckDB could not read or write a file ({full})"
+    assert line == (
+        f"error: DuckDB could not read or write a file ({full}) (free some space: nothing "
+        "archived is lost, the next run goes on)"
+    )
+    # a commit that could not write its log comes as a TransactionException
+    commit = duckdb.TransactionException(
+        'Failed to commit: Could not write file "/d/archive.duckdb.wal": No space left on device'
+    )
+    with pytest.raises(typer.Exit), friendly_errors():
+        raise commit
+    (line,) = _error_lines(capsys.readouterr().err)
+    assert line.startswith(f"error: DuckDB could not read or write a file ({commit}) (free")
     with pytest.raises(duckdb.BinderException), friendly_errors():
         duckdb.connect().execute("SELECT no_such_column")
 
