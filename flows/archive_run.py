@@ -51,6 +51,7 @@ from warehouse import (
     start_run,
     writer_lock,
 )
+from warehouse.accounts import archived_accounts
 
 logger = logging.getLogger("smsarchive")
 
@@ -339,6 +340,15 @@ def archive(
             settings.archive_path, wait=wait, memory_limit=settings.smsarchive_duckdb_memory_limit
         )
         try:
+            others = archived_accounts(con)
+            if others and account not in others:
+                logger.warning(
+                    "the archive holds messages of %s but none of %s yet: if that is the same "
+                    "VoIP.ms account under a new login e-mail, its messages are archived a "
+                    "second time under the new name (the archive keeps accounts apart by name)",
+                    ", ".join(others),
+                    account,
+                )
             if kind == "sync":
                 end = account_today(settings)
                 newest = newest_archived_day(

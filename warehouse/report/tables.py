@@ -8,6 +8,7 @@ from typing import Final
 import duckdb
 import polars as pl
 
+from warehouse.accounts import archived_accounts
 from warehouse.errors import UnknownAccountError, UnknownDidError
 from warehouse.queries import query_frame, read_query
 from warehouse.report.params import ReportScope
@@ -101,9 +102,7 @@ def report_tables(con: duckdb.DuckDBPyConnection, scope: ReportScope) -> dict[st
     no message of (an empty report of a mistyped one would look like a quiet number).
     """
     if scope.account is not None:
-        accounts = [
-            str(row[0]) for row in con.execute(read_query("select_archived_accounts")).fetchall()
-        ]
+        accounts = archived_accounts(con)
         if scope.account not in accounts:
             raise UnknownAccountError(
                 f"the archive holds no message of account {scope.account}; "

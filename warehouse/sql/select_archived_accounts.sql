@@ -1,4 +1,4 @@
--- The accounts the archive holds messages of, for a report asked about another one.
+-- The accounts the archive holds messages of.
 SELECT DISTINCT account
 FROM messages
 ORDER BY account;
