@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -15,7 +16,12 @@ from warehouse.errors import (
     WarehouseBusyError,
     WarehouseError,
 )
-from warehouse.migrate import apply_migrations, check_migrations
+from warehouse.migrate import (
+    apply_migrations,
+    check_migrations,
+    known_migrations,
+    pending_migrations,
+)
 from warehouse.queries import read_query
 from warehouse.writer_lock import writer_lock
 
@@ -68,6 +74,8 @@ def open_warehouse(
         if read_only:
             check_migrations(con)
         else:
+            if not new_file:
+                keep_before_upgrade(con, path)
             apply_migrations(con)
     except PendingMigrationsError:
         con.close()
@@ -81,6 +89,28 @@ def open_warehouse(
         con.close()
         raise
     return con
+
+
+def keep_before_upgrade(con: duckdb.DuckDBPyConnection, path: Path) -> Path | None:
+    """Before migrating an archive an older smsarchive made, copy it beside itself as
+    `<name>.before-<first migration>` (an older smsarchive cannot open the upgraded one, so
+    this is the way back); the copy's path, or None when nothing is to be migrated."""
+    pending = pending_migrations(con)
+    if not pending or len(pending) == len(known_migrations()):
+        return None  # up to date, or a file no migration ever touched
+    con.execute(read_query("checkpoint"))  # the file holds everything: its log is empty
+    kept = path.with_name(f"{path.name}.before-{pending[0].name}")
+    shutil.copyfile(path, kept)
+    kept.chmod(0o600)
+    logger.warning(
+        "%s is upgraded to this smsarchive's schema (%s); the archive as it was is kept at %s, "
+        "the way back to the smsarchive that made it, which cannot open the upgraded one; "
+        "delete the copy once you are sure",
+        path,
+        ", ".join(migration.name for migration in pending),
+        kept,
+    )
+    return kept
 
 
 def _connect(

@@ -82,6 +82,19 @@ def test_an_old_archive_is_migrated_in_place_without_loss(fixture: Path, tmp_pat
         # Columns may be added by later migrations; none of the old ones change or go.
         assert_frame_equal(after[name].select(frame.columns), frame, check_row_order=True)
 
+    # The archive as it was is kept beside it, the way back to the version that made it.
+    kept = sorted(archive.parent.glob("archive.duckdb.before-*"))
+    if _version(fixture) == known_migrations()[-1].version:
+        assert kept == []
+    else:
+        first = next(m for m in known_migrations() if m.version > _version(fixture))
+        assert [path.name for path in kept] == [f"archive.duckdb.before-{first.name}"]
+        assert kept[0].stat().st_mode & 0o777 == 0o600
+        as_it_was = _contents(kept[0])
+        assert as_it_was.keys() == before.keys()
+        for name, frame in before.items():
+            assert_frame_equal(as_it_was[name], frame)
+
     # Opening again migrates nothing and the read-only paths accept the archive.
     open_warehouse(archive).close()
     read_only = open_warehouse(archive, read_only=True)

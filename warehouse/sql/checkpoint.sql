@@ -1,0 +1,2 @@
+-- Write everything the write-ahead log holds into the database file.
+CHECKPOINT;
