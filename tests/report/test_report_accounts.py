@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.report.archive_rows import CONVERSATIONS, MEDIA, TZ, build_archive
 from warehouse import open_warehouse
-from warehouse.errors import UnknownAccountError
+from warehouse.errors import UnknownAccountError, UnknownDidError
 from warehouse.report import ReportScope, report_tables
 
 ME, OTHER = "me@example.com", "other@example.com"
@@ -33,3 +34,18 @@ def test_a_report_counts_one_account_or_all_of_them(tmp_path: Path) -> None:
     assert mine["totals"]["messages"].to_list() == [messages]
     assert mine["media_states"]["files"].sum() == len(MEDIA)
     assert every["media_states"]["files"].sum() == 2 * len(MEDIA)
+
+
+def test_a_did_of_another_account_is_refused_not_reported_empty(tmp_path: Path) -> None:
+    path = build_archive(tmp_path / "archive.duckdb", CONVERSATIONS, MEDIA)
+    con = open_warehouse(path)
+    try:
+        theirs = "+15559990000"
+        copy = "SELECT * REPLACE ($other AS account, $did AS did) FROM"
+        con.execute(f"INSERT INTO messages {copy} messages", {"other": OTHER, "did": theirs})
+        assert report_tables(con, ReportScope(TZ, did=theirs))["totals"]["messages"][0] > 0
+        refused = re.escape(f"no message on DID {theirs} of account {ME}")
+        with pytest.raises(UnknownDidError, match=refused):
+            report_tables(con, ReportScope(TZ, did=theirs, account=ME))
+    finally:
+        con.close()

@@ -109,11 +109,17 @@ def report_tables(con: duckdb.DuckDBPyConnection, scope: ReportScope) -> dict[st
                 f"its accounts: {', '.join(accounts) or 'none yet'}"
             )
     if scope.did is not None:
-        dids = [str(row[0]) for row in con.execute(read_query("select_archived_dids")).fetchall()]
+        of_account = {"account": scope.account}
+        dids = [
+            str(row[0])
+            for row in con.execute(read_query("select_archived_dids"), of_account).fetchall()
+        ]
         if scope.did not in dids:
+            whose = f"account {scope.account}'s" if scope.account is not None else "its"
             raise UnknownDidError(
-                f"the archive holds no message on DID {scope.did}; "
-                f"its DIDs: {', '.join(dids) or 'none yet'}"
+                f"the archive holds no message on DID {scope.did}"
+                + (f" of account {scope.account}" if scope.account is not None else "")
+                + f"; {whose} DIDs: {', '.join(dids) or 'none yet'}"
             )
     prepare(con, scope)
     try:
