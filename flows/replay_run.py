@@ -44,6 +44,8 @@ class ReplaySummary:
     failed_windows: list[str] = field(default_factory=list)
     failed_days: list[tuple[date, date]] = field(default_factory=list)
     """The first and last day of each window in `failed_windows`."""
+    remedies: list[str] = field(default_factory=list)
+    """What fetches and lands each of `failed_windows` again (the command, as which account)."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values, for printing."""
@@ -131,7 +133,7 @@ def replay_archive(
             con.close()
     if summary.failed_windows:
         failed = len(summary.failed_windows)
-        remedies = "; ".join(dict.fromkeys(_refetch(days) for days in summary.failed_days))
+        remedies = "; ".join(dict.fromkeys(summary.remedies))
         raise ReplayFailedError(
             f"{failed} of {summary.windows} landed windows could not be replayed "
             f"({'; '.join(summary.failed_windows)}), the rest were. To fetch and land them "
@@ -140,9 +142,13 @@ def replay_archive(
     return summary
 
 
-def _refetch(days: tuple[date, date]) -> str:
-    """The command that fetches and lands a window's answers again."""
-    return f"`smsarchive backfill --start {days[0]} --end {days[1]} --refetch`"
+def _refetch(days: tuple[date, date], account: str) -> str:
+    """The command that fetches and lands a window's answers again, and as which account (an
+    archive may hold several: the backfill fetches the one its settings log in as)."""
+    return (
+        f"`smsarchive backfill --start {days[0]} --end {days[1]} --refetch` "
+        f"with VOIPMS_API_USERNAME={account}"
+    )
 
 
 def _replay_one(
@@ -165,7 +171,8 @@ def _replay_one(
     except LandingChangedError as exc:
         summary.failed_windows.append(f"{days}: {exc}")
         summary.failed_days.append((window.window_start, window.window_end))
-        remedy = _refetch((window.window_start, window.window_end))
+        remedy = _refetch((window.window_start, window.window_end), window.account)
+        summary.remedies.append(remedy)
         logger.error("window %s not replayed: %s; %s fetches and lands it again", days, exc, remedy)
         tracker.advance(f"{days} failed")
         return set()

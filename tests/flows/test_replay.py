@@ -102,6 +102,7 @@ def test_replay_corrects_derived_columns_and_records_nothing_twice(settings: Set
         "notices": [],  # what the runs met is announced once, by them, not again
         "failed_windows": [],
         "failed_days": [],
+        "remedies": [],
     }
     notices = table(settings, "SELECT kind, subject FROM provider_notices")
     assert notices.rows() == [("unmapped_status", NEW_STATUS)]  # known, so not announced
@@ -143,7 +144,10 @@ def test_a_changed_landing_is_reported_and_the_other_windows_are_replayed(
         ReplayFailedError, match=r"1 of 2 landed windows .*2024-01-01\.\.2024-04-01"
     ) as failed:
         replay(settings)
-    remedy = "`smsarchive backfill --start 2024-01-01 --end 2024-04-01 --refetch`"
+    remedy = (
+        "`smsarchive backfill --start 2024-01-01 --end 2024-04-01 --refetch` "
+        f"with VOIPMS_API_USERNAME={settings.voipms_api_username}"
+    )
     assert str(failed.value).endswith(f"the rest were. To fetch and land them again: {remedy}")
 
     bodies = table(
