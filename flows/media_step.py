@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from extract.media import MediaItem, MediaResult, download_media, flush_to_disk, stored_names
-from extract.media.records import HOST_NOT_ALLOWED, host_trouble
+from extract.media.records import HOST_NOT_ALLOWED, STORAGE_ERROR, host_trouble
 from extract.media.result_frame import results_frame
 from extract.media.url_policy import url_host
 from warehouse import pending_media, record_media_results, requeue_missing_media, stored_media
@@ -35,6 +35,12 @@ expired or refused for a reason of its own between them, after which the media h
 taken to be down: the run stops its downloads and leaves the rest pending for the next run,
 instead of grinding through the whole backlog (an hour for 15,000 files) and marking every
 file failed."""
+
+
+STORAGE_FAILURES_IN_A_ROW = 8
+"""Downloads that could not be written into the media folder one after another (a full disk,
+a folder that cannot be written), after which the run stops its downloads as for a host that
+is down: every file of the backlog would be fetched only to fail the same way."""
 
 
 class _MediaHostDown(Exception):
@@ -112,6 +118,7 @@ def download_pending(
     batch: list[MediaResult[MediaKey]] = []
     flushed_at = time.monotonic()
     failed_in_a_row = 0
+    unwritten_in_a_row = 0
 
     def flush() -> None:
         nonlocal flushed_at
@@ -123,7 +130,7 @@ def download_pending(
             batch.clear()
 
     def done(result: MediaResult[MediaKey]) -> None:
-        nonlocal failed_in_a_row
+        nonlocal failed_in_a_row, unwritten_in_a_row
         setattr(outcome, result.state, getattr(outcome, result.state) + 1)
         if result.state == "failed" and result.error == HOST_NOT_ALLOWED:
             host = url_host(result.url)
@@ -133,6 +140,12 @@ def download_pending(
             flush()
         if on_result is not None:
             on_result(result)
+        unwritten_in_a_row = unwritten_in_a_row + 1 if result.error == STORAGE_ERROR else 0
+        if unwritten_in_a_row >= STORAGE_FAILURES_IN_A_ROW:
+            raise _MediaHostDown(
+                f"the last {unwritten_in_a_row} files could not be written into {media_dir} "
+                "(a full disk, or a folder that cannot be written)"
+            )
         if result.state != "failed" or not host_trouble(result.error):
             failed_in_a_row = 0  # the host answered (a 403, a file too large: that file's own)
         else:

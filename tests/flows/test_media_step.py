@@ -10,6 +10,7 @@ import pytest
 
 from flows.media_step import (
     FAILURES_IN_A_ROW,
+    STORAGE_FAILURES_IN_A_ROW,
     MediaOutcome,
     describe_media,
     download_pending,
@@ -139,3 +140,20 @@ def test_stored_files_gone_from_the_store_are_downloaded_again(
             assert _states(con) == {"stored": 3}
         finally:
             con.close()
+
+
+def test_downloads_stop_when_the_media_folder_cannot_be_written(tmp_path: Path) -> None:
+    media_dir = tmp_path / "media"
+    media_dir.mkdir()
+    (media_dir / ".tmp").write_text("")  # where downloads are written first: not a folder
+    files = STORAGE_FAILURES_IN_A_ROW + 12
+    with MediaServer() as server:
+        urls = [
+            server.add(srv.body(b"GIF89a" + bytes([n]), content_type="image/gif"))
+            for n in range(files)
+        ]
+        outcome, states = _download(tmp_path, urls, server.host)
+    assert outcome.failed == STORAGE_FAILURES_IN_A_ROW
+    assert outcome.left == files - STORAGE_FAILURES_IN_A_ROW
+    assert f"could not be written into {media_dir}" in outcome.stopped
+    assert states == {"failed": STORAGE_FAILURES_IN_A_ROW, "pending": outcome.left}
