@@ -183,13 +183,25 @@ def render_status(
                 )
             )
     if not status.last_runs.is_empty():
+        # an archive of several accounts: each one's runs, named
+        several = status.last_runs["account"].n_unique() > 1
         console.print(
             _table(
                 "last runs",
-                ["run", "outcome", "days", "started", "finished", "new", "changed"],
+                [
+                    "run",
+                    *(["account"] if several else []),
+                    "outcome",
+                    "days",
+                    "started",
+                    "finished",
+                    "new",
+                    "changed",
+                ],
                 [
                     (
                         r["kind"],
+                        *([r["account"]] if several else []),
                         _outcome(r["outcome"], writer_alive),
                         f"{r['window_start']} .. {r['window_end']}",
                         _when(r["started_at"]),
@@ -203,7 +215,9 @@ def render_status(
         )
         for r in status.last_runs.iter_rows(named=True):
             if r["outcome"] == "failed" and r["detail"]:
+                whose = f" of {_plain(r['account'])}" if several else ""
                 console.print(
-                    f"{_plain(r['kind'])} of {_when(r['started_at'])} failed: {_plain(r['detail'])}"
+                    f"{_plain(r['kind'])}{whose} of {_when(r['started_at'])} failed: "
+                    f"{_plain(r['detail'])}"
                 )
     console.print(f"schema version {status.schema_version}")

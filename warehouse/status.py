@@ -19,8 +19,8 @@ class ArchiveStatus:
     - windows: provider, account, windows, first_day, last_day, last_completed_at
     - archived_days: provider, account, first_day, last_day; one row per run of consecutive
       local days the windows cover (two rows for an account: days between never archived)
-    - last_runs: the latest run of each kind (kind, run_id, ..., started_at, finished_at,
-      outcome, windows_merged, messages_inserted, messages_updated, detail)
+    - last_runs: the latest run of each kind of each account (kind, run_id, ..., started_at,
+      finished_at, outcome, windows_merged, messages_inserted, messages_updated, detail)
     - media: provider, account, state, files, bytes (all four states, zero when none), why
       (for failed: each last_error with its count)
     - rejected: provider, account, source, reason, records

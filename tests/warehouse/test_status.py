@@ -380,3 +380,31 @@ def test_text_from_the_provider_is_shown_as_text(tmp_path: Path) -> None:
     assert "\x07" not in text
     assert "[/]\\x1b[2J\\x1b]0;title\\x07[bold]x" in text  # the rejected reason, as it is
     assert "failed: [/]\\x1b[2J" in text
+
+
+def test_each_accounts_last_runs_are_shown_a_failure_not_hidden_by_anothers_success(
+    tmp_path: Path,
+) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+    from warehouse import start_run
+
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        alice = start_run(con, "sync", account="alice@example.com", started_at=at(1, month=3))
+        finish_run(con, alice.run_id, outcome="failed", detail="invalid_credentials")
+        bob = start_run(con, "sync", account="bob@example.com", started_at=at(2, month=3))
+        finish_run(con, bob.run_id, outcome="ok")
+        status = archive_status(con)
+    finally:
+        con.close()
+    assert status.last_runs.select("account", "outcome").rows() == [
+        ("alice@example.com", "failed"),
+        ("bob@example.com", "ok"),
+    ]
+    console = Console(record=True, width=200)
+    render_status(status, console, writer_alive=False)
+    shown = console.export_text()
+    assert "sync of alice@example.com of " in shown
+    assert "failed: invalid_credentials" in shown

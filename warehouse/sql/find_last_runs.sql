@@ -1,4 +1,4 @@
--- The latest run of each kind ('backfill', 'sync').
+-- The latest run of each kind ('backfill', 'sync') of each account.
 SELECT
     kind,
     run_id,
@@ -14,5 +14,7 @@ SELECT
     messages_updated,
     detail
 FROM sync_runs
-QUALIFY row_number() OVER (PARTITION BY kind ORDER BY started_at DESC, run_id DESC) = 1
-ORDER BY kind;
+QUALIFY row_number() OVER (
+    PARTITION BY provider, account, kind ORDER BY started_at DESC, run_id DESC
+) = 1
+ORDER BY provider, account, kind;
