@@ -77,12 +77,20 @@ def open_warehouse(
             if not new_file:
                 keep_before_upgrade(con, path)
             apply_migrations(con)
-    except PendingMigrationsError:
+    except PendingMigrationsError as pending:
         con.close()
         if not upgrade:
             raise
-        with writer_lock(path.parent, wait=wait):
-            open_warehouse(path, wait=wait, memory_limit=memory_limit).close()
+        try:
+            with writer_lock(path.parent, wait=wait):
+                open_warehouse(path, wait=wait, memory_limit=memory_limit).close()
+        except OSError as exc:  # a read-only disk, a folder of another account's
+            raise WarehouseError(
+                f"{path} was made by an older smsarchive: upgrading it to this version's "
+                f"schema writes it, and {exc.filename or path.parent} cannot be written "
+                f"({exc.strerror or exc}); copy the data dir somewhere writable, or read it "
+                "with the smsarchive that made it"
+            ) from pending
         logger.info("%s migrated to this version's schema", path)
         return open_warehouse(path, read_only=True, wait=wait, memory_limit=memory_limit)
     except BaseException:

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from warehouse import archive_status, open_warehouse, settled_windows
+from warehouse import WarehouseError, archive_status, open_warehouse, settled_windows
 from warehouse.export import export_archive
 from warehouse.migrate import known_migrations
 
@@ -116,3 +116,17 @@ def test_an_old_archive_keeps_its_windows_settled(fixture: Path, tmp_path: Path)
     finally:
         con.close()
     assert (date(2024, 1, 1), date(2024, 4, 1)) in settled
+
+
+def test_an_old_archive_whose_folder_cannot_be_written_is_one_clear_error(
+    tmp_path: Path,
+) -> None:
+    archive = _unpacked(SHIPPED[0], tmp_path)
+    # as root no file mode stops a write: a lock path that is a folder does, as a read-only
+    # disk would
+    (archive.parent / ".writer.lock").mkdir()
+    with pytest.raises(WarehouseError, match="was made by an older smsarchive") as refused:
+        open_warehouse(archive, read_only=True, upgrade=True)
+    assert "cannot be written (Is a directory); copy the data dir somewhere writable" in str(
+        refused.value
+    )
