@@ -30,27 +30,19 @@ def run_report(
         raise WarehouseError(
             f"no archive at {settings.archive_path}: run `smsarchive backfill` first"
         )
+    asked: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "did": did,
+        "grain": grain,
+        "out": out,
+        "account": account,
+        "timezone": timezone,
+    }
     if not prefect_wanted():
-        return make_report(
-            settings,
-            start=start,
-            end=end,
-            did=did,
-            grain=grain,
-            out=out,
-            account=account,
-            timezone=timezone,
-        ).result
+        return make_report(settings, **asked).result
     from flows.report_flow import report
 
     with use_settings(settings):
-        result: dict[str, Any] = report(
-            start=start,
-            end=end,
-            did=did,
-            grain=grain,
-            out=out,
-            account=account,
-            timezone=timezone,
-        )
+        result: dict[str, Any] = report(**asked)
     return result

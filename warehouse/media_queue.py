@@ -60,17 +60,7 @@ def record_media_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame) 
         conform(results, MEDIA_RESULT_COLUMNS, "media results", defaults={"attempts": 1}),
         MEDIA_KEY,
     )
-    if batch.height == 0:
-        return 0
-    with registered(con, {"batch_media_results": batch}):
-        con.begin()
-        try:
-            row = query_row(con, "update_media_results")
-            con.commit()
-        except BaseException:
-            roll_back(con)
-            raise
-    return int(row[0]) if row is not None else 0
+    return _update(con, "update_media_results", {"batch_media_results": batch})
 
 
 def stored_media(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -82,12 +72,17 @@ def requeue_missing_media(con: duckdb.DuckDBPyConnection, missing: pl.DataFrame)
     """Make stored attachments whose file is gone (`missing`: media keys) pending again, with
     last_error 'file_missing'; returns how many rows changed."""
     batch = dedupe(missing.select(MEDIA_KEY), MEDIA_KEY)
-    if batch.height == 0:
+    return _update(con, "requeue_missing_media", {"batch_missing_media": batch})
+
+
+def _update(con: duckdb.DuckDBPyConnection, query: str, batch: dict[str, pl.DataFrame]) -> int:
+    """Run the update `query` over the registered `batch` in one transaction; rows changed."""
+    if all(frame.height == 0 for frame in batch.values()):
         return 0
-    with registered(con, {"batch_missing_media": batch}):
+    with registered(con, batch):
         con.begin()
         try:
-            row = query_row(con, "requeue_missing_media")
+            row = query_row(con, query)
             con.commit()
         except BaseException:
             roll_back(con)
