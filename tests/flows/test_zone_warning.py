@@ -21,6 +21,13 @@ SPAN = (date(2024, 1, 1), date(2024, 6, 30))
 WARNING = "the API's dates are not in VOIPMS_ACCOUNT_TIMEZONE"
 
 
+def _account(seed: int) -> SandboxAccount:
+    """Six months of 300 messages on two DIDs, a third of them MMS (whose links tell the zone)."""
+    return SandboxAccount.generate(
+        AccountSpec(seed=seed, messages=300, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.3)
+    )
+
+
 def _zone_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if WARNING in r.getMessage()]
 
@@ -28,11 +35,8 @@ def _zone_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_a_wrong_zone_is_told_once_a_run_and_a_right_one_not_at_all(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    account = SandboxAccount.generate(
-        AccountSpec(seed=29, messages=300, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.3)
-    )
     caplog.set_level(logging.WARNING, logger="smsarchive")
-    with serving(account) as server:
+    with serving(_account(seed=29)) as server:
         right = sandbox_settings(server, tmp_path / "right")
         archive(right, "backfill", *SPAN, PlainSteps())
         assert _zone_warnings(caplog) == []
@@ -66,11 +70,8 @@ def _sent_at(settings: Settings) -> dict[tuple[str, str], object]:
 def test_a_wrong_zone_never_moves_the_messages_archived(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    account = SandboxAccount.generate(
-        AccountSpec(seed=31, messages=300, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.3)
-    )
     caplog.set_level(logging.WARNING, logger="smsarchive")
-    with serving(account) as server:
+    with serving(_account(seed=31)) as server:
         right = sandbox_settings(server, tmp_path / "data")
         archive(right, "backfill", *SPAN, PlainSteps())
         before = _sent_at(right)
