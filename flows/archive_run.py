@@ -22,9 +22,9 @@ from extract.voipms.windows import Window, split_range, uncovered_windows
 from flows.api_client import api_client
 from flows.media_step import (
     MediaOutcome,
+    check_stored_files,
     download_pending,
     pending_items,
-    requeue_missing_files,
 )
 from flows.orchestration import prefect_wanted
 from flows.progress import Tracker
@@ -137,7 +137,10 @@ def download_media(
 ) -> MediaOutcome:
     """Download every media file the archive still lacks (counted in `progress` too), those
     recorded as stored whose file has gone missing included."""
-    requeue_missing_files(con, settings.media_dir)
+    refused = check_stored_files(con, settings.media_dir)
+    if refused is not None:
+        logger.warning("media: %s", refused)
+        return MediaOutcome(stopped=refused, left=len(pending_items(con)))
     items = pending_items(con)
     if not items:
         # Under the writer lock, anything in media/.tmp is a killed run's leftover.

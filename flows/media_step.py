@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import polars as pl
 
-from extract.media import MediaItem, MediaResult, download_media, flush_to_disk, stored_names
+from extract.media import MediaItem, MediaResult, absent_files, download_media, flush_to_disk
 from extract.media.records import HOST_NOT_ALLOWED, STORAGE_ERROR, host_trouble
 from extract.media.result_frame import results_frame
 from extract.media.url_policy import url_host
@@ -67,27 +66,40 @@ class MediaOutcome:
         return self.stored + self.expired + self.failed
 
 
-def requeue_missing_files(con: duckdb.DuckDBPyConnection, media_dir: Path) -> int:
-    """Attachments recorded as stored whose file is not in `media_dir` are pending again
-    (downloaded anew, or found expired), with a warning naming the folder: a media disk not
-    mounted, files deleted or moved by hand. Returns how many."""
+MOST_MISSING = 0.5
+"""More than this share of the stored files missing from media/ says the folder is not the
+one they were stored in (a disk not mounted, a data dir moved without it) rather than that
+some were deleted: nothing is then requeued or downloaded (see `check_stored_files`)."""
+
+
+def check_stored_files(con: duckdb.DuckDBPyConnection, media_dir: Path) -> str | None:
+    """Make attachments recorded as stored whose file is not in `media_dir` pending again
+    (downloaded anew, or found expired), warning with the folder's name; None then. When most
+    are missing, changes nothing and returns why the media step is not to run: downloading
+    into an empty mount point would fill the disk under it, and the files expired since they
+    were stored would lose their record of being kept."""
     stored = stored_media(con)
-    if stored.height == 0:
-        return 0
-    present = stored_names(media_dir)
-    missing = stored.filter(~pl.col("sha256").is_in(list(present)))
-    if missing.height == 0:
-        return 0
-    count = requeue_missing_media(con, missing)
+    if stored.is_empty():
+        return None
+    missing = absent_files(media_dir, stored)
+    if missing.is_empty():
+        return None
+    if missing.len() > MOST_MISSING * stored.len():
+        return (
+            f"{missing.len():,} of the {stored.len():,} files recorded as stored are not in "
+            f"{media_dir}: is the disk that holds it mounted? No media are downloaded until "
+            "they are back (if they are lost for good, restore the folder from a backup)"
+        )
+    rows = requeue_missing_media(con, missing)
     logger.warning(
-        "media: %d of the %d files recorded as stored are not in %s%s; they are downloaded "
-        "again (those the provider has let expire are marked expired)",
-        count,
-        stored.height,
+        "media: %d of the %d files recorded as stored are not in %s (%d attachments); they "
+        "are downloaded again (those the provider has let expire are marked expired)",
+        missing.len(),
+        stored.len(),
         media_dir,
-        " (none is: is the disk that holds it mounted?)" if not present else "",
+        rows,
     )
-    return count
+    return None
 
 
 def pending_items(con: duckdb.DuckDBPyConnection) -> list[MediaItem[MediaKey]]:

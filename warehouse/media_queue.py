@@ -63,15 +63,15 @@ def record_media_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame) 
     return _update(con, "update_media_results", {"batch_media_results": batch})
 
 
-def stored_media(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Attachments recorded as stored: the media key and the sha256 naming the file."""
-    return query_frame(con, "select_stored_media")
+def stored_media(con: duckdb.DuckDBPyConnection) -> pl.Series:
+    """The sha256 of the files attachments recorded as stored name, each once, sorted."""
+    return query_frame(con, "select_stored_media").get_column("sha256")
 
 
-def requeue_missing_media(con: duckdb.DuckDBPyConnection, missing: pl.DataFrame) -> int:
-    """Make stored attachments whose file is gone (`missing`: media keys) pending again, with
-    last_error 'file_missing'; returns how many rows changed."""
-    batch = dedupe(missing.select(MEDIA_KEY), MEDIA_KEY)
+def requeue_missing_media(con: duckdb.DuckDBPyConnection, missing: pl.Series) -> int:
+    """Make stored attachments whose file is gone (`missing`: their sha256) pending again,
+    with last_error 'file_missing'; returns how many rows changed."""
+    batch = missing.unique().rename("sha256").to_frame()
     return _update(con, "requeue_missing_media", {"batch_missing_media": batch})
 
 

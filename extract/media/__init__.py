@@ -7,10 +7,10 @@ from extract.media.download import download_media
 from extract.media.records import MediaItem, MediaResult, MediaState
 from extract.media.sniffing import is_expired_marker, sniff_content_type
 from extract.media.storage import (
+    absent_files,
     clean_stale_temp,
     flush_to_disk,
     is_stored,
-    stored_names,
     stored_path,
 )
 from extract.media.url_policy import UrlPolicy
@@ -20,12 +20,12 @@ __all__ = [
     "MediaResult",
     "MediaState",
     "UrlPolicy",
+    "absent_files",
     "clean_stale_temp",
     "download_media",
     "flush_to_disk",
     "is_expired_marker",
     "is_stored",
     "sniff_content_type",
-    "stored_names",
     "stored_path",
 ]

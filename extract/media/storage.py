@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 from extract.media.sniffing import HEAD_BYTES
 
 TEMP_DIR_NAME = ".tmp"
@@ -57,23 +59,20 @@ def is_stored(media_dir: Path, sha256: str, size_bytes: int, *, rehash: bool = F
         return False
 
 
-def stored_names(media_dir: Path) -> set[str]:
-    """The sha256 names of the files in the store (a listing of its folders, far cheaper than
-    a stat of each file; an empty set when media_dir is not there)."""
-    names: set[str] = set()
-    try:
-        folders = list(os.scandir(media_dir))
-    except FileNotFoundError:
-        return names
-    for folder in folders:
-        if len(folder.name) != 2 or not folder.is_dir(follow_symlinks=False):
-            continue
-        names.update(
-            entry.name
-            for entry in os.scandir(folder.path)
-            if entry.name.startswith(folder.name) and _SHA256.fullmatch(entry.name)
-        )
-    return names
+def absent_files(media_dir: Path, sha256s: pl.Series) -> pl.Series:
+    """Those of `sha256s` (sorted) whose file is not in the store: each folder is listed once
+    (far cheaper than a stat of each file) and only one folder's names are held at a time."""
+    frame = sha256s.rename("sha256").to_frame()
+    absent = []
+    for (prefix,), part in frame.group_by(pl.col("sha256").str.head(2), maintain_order=True):
+        try:
+            names = os.listdir(media_dir / str(prefix))
+        except (FileNotFoundError, NotADirectoryError):
+            names = []
+        absent.append(part.filter(~pl.col("sha256").is_in(names)))
+    if not absent:
+        return frame.get_column("sha256").clear()
+    return pl.concat(absent).get_column("sha256")
 
 
 def temp_dir(media_dir: Path) -> Path:

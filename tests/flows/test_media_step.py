@@ -12,10 +12,10 @@ from flows.media_step import (
     FAILURES_IN_A_ROW,
     STORAGE_FAILURES_IN_A_ROW,
     MediaOutcome,
+    check_stored_files,
     describe_media,
     download_pending,
     pending_items,
-    requeue_missing_files,
 )
 from tests.media import media_server as srv
 from tests.media.media_server import MediaServer
@@ -122,10 +122,11 @@ def test_stored_files_gone_from_the_store_are_downloaded_again(
         media_dir = tmp_path / "media"
         con = open_warehouse(tmp_path / "archive.duckdb")
         try:
-            assert requeue_missing_files(con, media_dir) == 0  # all there: nothing to do
+            assert check_stored_files(con, media_dir) is None  # all there: nothing to do
+            assert _states(con) == {"stored": 3}
             gone = next(p for p in media_dir.rglob("*") if p.is_file() and ".tmp" not in p.parts)
-            gone.unlink()  # deleted by hand, or on a disk that is not mounted
-            assert requeue_missing_files(con, media_dir) == 1
+            gone.unlink()  # deleted by hand
+            assert check_stored_files(con, media_dir) is None
             assert f"1 of the 3 files recorded as stored are not in {media_dir}" in caplog.text
             assert _states(con) == {"stored": 2, "pending": 1}
             again = download_pending(
@@ -157,3 +158,23 @@ def test_downloads_stop_when_the_media_folder_cannot_be_written(tmp_path: Path) 
     assert outcome.left == files - STORAGE_FAILURES_IN_A_ROW
     assert f"could not be written into {media_dir}" in outcome.stopped
     assert states == {"failed": STORAGE_FAILURES_IN_A_ROW, "pending": outcome.left}
+
+
+def test_a_media_folder_not_there_changes_nothing_and_downloads_nothing(tmp_path: Path) -> None:
+    with MediaServer() as server:
+        urls = [
+            server.add(srv.body(b"GIF89a" + bytes([n]), content_type="image/gif")) for n in range(3)
+        ]
+        _download(tmp_path, urls, server.host)
+    (tmp_path / "media").rename(tmp_path / "elsewhere")  # a disk that did not mount
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        refused = check_stored_files(con, tmp_path / "media")
+        assert refused is not None
+        assert refused.startswith(
+            f"3 of the 3 files recorded as stored are not in {tmp_path / 'media'}"
+        )
+        assert "is the disk that holds it mounted?" in refused
+        assert _states(con) == {"stored": 3}  # nothing requeued: the files are elsewhere
+    finally:
+        con.close()

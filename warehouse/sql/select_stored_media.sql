@@ -1,4 +1,6 @@
--- Attachments recorded as stored, with the sha256 that names their file in the media store.
-SELECT provider, account, message_id, position, sha256
+-- The sha256 of every attachment recorded as stored (each naming one file of the media store),
+-- in order: a media store's folder (the first two hex digits) is one run of them.
+SELECT DISTINCT sha256
 FROM media
-WHERE state = 'stored';
+WHERE state = 'stored'
+ORDER BY sha256;
