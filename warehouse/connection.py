@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import time
@@ -108,8 +109,7 @@ def keep_before_upgrade(con: duckdb.DuckDBPyConnection, path: Path) -> Path | No
         return None  # up to date, or a file no migration ever touched
     con.execute(read_query("checkpoint"))  # the file holds everything: its log is empty
     kept = path.with_name(f"{path.name}.before-{pending[0].name}")
-    shutil.copyfile(path, kept)
-    kept.chmod(0o600)
+    _copy_privately(path, kept)
     logger.warning(
         "%s is upgraded to this smsarchive's schema (%s); the archive as it was is kept at %s, "
         "the way back to the smsarchive that made it, which cannot open the upgraded one; "
@@ -119,6 +119,23 @@ def keep_before_upgrade(con: duckdb.DuckDBPyConnection, path: Path) -> Path | No
         kept,
     )
     return kept
+
+
+def _copy_privately(source: Path, target: Path) -> None:
+    """Copy `source` to `target` (mode 600 from its first byte, synced) through a temp name:
+    a copy cut short (a full disk) never stands under the name of a way back."""
+    temp = target.with_name(f".{target.name}.tmp")
+    temp.unlink(missing_ok=True)
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        with os.fdopen(os.open(temp, flags, 0o600), "wb") as sink, source.open("rb") as data:
+            shutil.copyfileobj(data, sink, 1 << 20)
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def _connect(

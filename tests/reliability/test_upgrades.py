@@ -90,6 +90,7 @@ def test_an_old_archive_is_migrated_in_place_without_loss(fixture: Path, tmp_pat
         first = next(m for m in known_migrations() if m.version > _version(fixture))
         assert [path.name for path in kept] == [f"archive.duckdb.before-{first.name}"]
         assert kept[0].stat().st_mode & 0o777 == 0o600
+        assert not list(archive.parent.glob(".archive.duckdb.before-*"))  # no temp left
         as_it_was = _contents(kept[0])
         assert as_it_was.keys() == before.keys()
         for name, frame in before.items():
