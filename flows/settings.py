@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -29,12 +30,14 @@ SCHEDULED_BUSY_WAIT_SECONDS = 1800.0
 
 
 def known_zone(name: str) -> bool:
-    """True for a time zone name the IANA database on this machine knows."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    """True for an IANA time zone name both Python and DuckDB read: not `localtime` (the
+    machine's own, a file DuckDB knows no zone of), nor the `posix/` and `right/` copies."""
+    return name in _zone_names()
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones() - {"localtime"})
 
 
 class Settings(BaseSettings):
