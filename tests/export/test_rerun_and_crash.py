@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -19,7 +20,7 @@ from tests.export.frames import read_with_duckdb, read_with_polars
 from warehouse import WarehouseBusyError
 from warehouse.errors import ForeignExportFolderError
 from warehouse.export import EXPORT_TABLES, TableExport, export_archive
-from warehouse.export.layout import write_file_atomically
+from warehouse.export.layout import next_snapshot_id, write_file_atomically
 from warehouse.export.single_exporter import export_lock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -234,3 +235,10 @@ def test_a_reader_that_listed_files_before_an_export_never_reads_the_next_ones_b
         # through `current` the old names are gone, not the new snapshot's files under them
         assert not path.exists(), path
     assert sorted((tmp_path / "current").rglob("*.parquet")) != listed
+
+
+def test_snapshot_ids_only_grow_even_when_the_clock_went_back(tmp_path: Path) -> None:
+    (tmp_path / "snapshots" / "20300101T000000000000Z").mkdir(parents=True)  # made "later"
+    now = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
+    assert next_snapshot_id(tmp_path, now) == "20300101T000000000001Z"
+    assert next_snapshot_id(tmp_path / "fresh", now) == "20261206T050000000000Z"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -34,6 +34,21 @@ _OWN_TEMP: Final = re.compile(
 def snapshot_id(when: datetime) -> str:
     """A sortable name for a snapshot taken at `when` (UTC), e.g. `20240105T101500123456Z`."""
     return when.strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def next_snapshot_id(out_dir: Path, when: datetime) -> str:
+    """`snapshot_id(when)`, or just after the newest snapshot there when the clock went back:
+    ids only grow, which is what telling the newest snapshots from older ones relies on."""
+    wanted = snapshot_id(when)
+    root = out_dir / SNAPSHOTS
+    names = (
+        [p.name for p in root.iterdir() if SNAPSHOT_ID.fullmatch(p.name)] if root.is_dir() else []
+    )
+    newest = max(names, default="")
+    if wanted > newest:
+        return wanted
+    after = datetime.strptime(newest, "%Y%m%dT%H%M%S%fZ") + timedelta(microseconds=1)
+    return snapshot_id(after)
 
 
 def temp_dir(out_dir: Path, snapshot: str) -> Path:

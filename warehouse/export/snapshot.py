@@ -18,11 +18,11 @@ from warehouse.export.layout import (
     fsync_path,
     fsync_tree,
     never_current_snapshots,
+    next_snapshot_id,
     point_current_at,
     prune_snapshots,
     remove_tree,
     snapshot_dir,
-    snapshot_id,
     stale_temp_entries,
     temp_dir,
     write_file_atomically,
@@ -72,7 +72,7 @@ def export_archive(
         for stale in [*stale_temp_entries(out_dir), *never_current_snapshots(out_dir)]:
             remove_tree(stale)
         exported_at = datetime.now(UTC)
-        snapshot = snapshot_id(exported_at)
+        snapshot = next_snapshot_id(out_dir, exported_at)
         temp = temp_dir(out_dir, snapshot)
         final = snapshot_dir(out_dir, snapshot)
         temp.mkdir()
