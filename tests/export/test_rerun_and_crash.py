@@ -200,27 +200,21 @@ def test_a_snapshot_that_never_became_current_does_not_push_out_the_one_before(
 
 
 def test_an_old_snapshot_that_cannot_be_deleted_leaves_the_export_done(
-    archive: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+    archive: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     first = export_archive(archive.archive_path, tmp_path)
     export_archive(archive.archive_path, tmp_path)
     stuck = tmp_path / "snapshots" / first.snapshot
-    real_rmtree = shutil.rmtree
-
-    def refuse(path: object, *args: object, **kwargs: object) -> None:
-        # these tests run as root, which no file mode stops: the refusal is the OS's answer to
-        # another account's files, stood in for here
-        if Path(str(path)) == stuck:
-            raise PermissionError(13, "Permission denied", str(path))
-        real_rmtree(path, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(shutil, "rmtree", refuse)
-    third = export_archive(archive.archive_path, tmp_path)
+    pinned = next(stuck.rglob("*.parquet"))
+    # immutable: not even root may delete it, as another account's file is for us
+    if subprocess.run(["chattr", "+i", str(pinned)], check=False).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        third = export_archive(archive.archive_path, tmp_path)
+    finally:
+        subprocess.run(["chattr", "-i", str(pinned)], check=True)
     assert os.readlink(tmp_path / "current") == f"snapshots/{third.snapshot}"
-    assert stuck.is_dir()
+    assert pinned.is_file()
     assert f"could not delete the old {stuck}" in caplog.text
 
 
