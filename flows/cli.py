@@ -575,7 +575,8 @@ def export(
 
     Each export is a whole snapshot under DIR/snapshots/, made current in one atomic step:
     readers never see half an export, and rerunning is safe. The current snapshot and the
-    one before it are kept; older ones are deleted. A DIR holding anything an export did not
+    one before it are kept; older ones are deleted (one that cannot be is left, with a
+    warning). A DIR holding anything an export did not
     make is refused, untouched.
     """
 

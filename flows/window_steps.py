@@ -287,8 +287,9 @@ class ZoneWarning:
         way = "late" if hours > 0 else "early"
         logger.warning(
             "the API's dates are not in VOIPMS_ACCOUNT_TIMEZONE=%s: read in it, sent_at comes "
-            "%g h %s against the instants in the MMS media links. Messages already archived "
-            "keep their sent_at; new ones are archived as read. Set it to the zone the API "
+            "%g h %s against the instants in the MMS media links. In windows whose links show "
+            "it, messages already archived keep their sent_at (in windows without MMS they "
+            "are read anew); new ones are archived as read. Set it to the zone the API "
             "writes dates in (America/New_York unless VoIP.ms says otherwise), then run "
             "`smsarchive replay` to correct what is archived",
             self.timezone,

@@ -12,7 +12,7 @@ from warehouse.queries import query_frame, query_row
 
 @dataclass(frozen=True)
 class ArchiveStatus:
-    """The archive at a glance; every frame is per provider/account except `last_runs`.
+    """The archive at a glance; every frame is per provider/account.
 
     - messages: provider, account, kind, direction, messages
     - span: provider, account, messages, first_sent_at, last_sent_at

@@ -39,7 +39,8 @@ SECTIONS: Final[tuple[Section, ...]] = (
         "When",
         "Messages per local hour of day and weekday, and the days a DID sent 80 or more SMS "
         "(the API allows 100 a day); the reference does not say whether per DID or per "
-        "account, so days an account's DIDs sent that many together are listed too (DID '*').",
+        "account, so days an account's DIDs sent that many together are listed too (DID '*'). "
+        "Days are the report's local days: the provider's own day may start at another hour.",
         ("hour_by_weekday", "near_send_limit"),
         ("near_send_limit",),
     ),

@@ -1,4 +1,4 @@
-"""What a report covers: local days, one DID or all, the time grain and the account's zone."""
+"""What a report covers: local days, one DID or all, the time grain and the report's zone."""
 
 from __future__ import annotations
 
