@@ -8,18 +8,17 @@ from datetime import date
 from typing import Any, cast
 
 import duckdb
-from prefect import Task, flow, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import State, TaskRun
 from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from extract.voipms.client import VoipMsClient
-from extract.voipms.errors import TransientError
 from extract.voipms.windows import Window
 from flows.archive_run import archive, download_media, merge, prepare
 from flows.dead_flow_runs import close_dead_flow_runs
+from flows.logging_setup import send_logs_to_prefect
 from flows.media_step import MediaOutcome
 from flows.run_progress import RunProgress
 from flows.runtime import current_settings
@@ -27,17 +26,12 @@ from flows.settings import Settings
 from flows.window_steps import PreparedWindow, WindowOutcome
 
 
-def _transient_only(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Prefect retries a window only after a transient failure (the client has retried too)."""
-    return isinstance(state.data, TransientError)
-
-
+# No task is retried by Prefect: the client already tries each call VOIPMS_MAX_ATTEMPTS times
+# and the media step each file, so a run does the same with and without Prefect.
 @task(
     name="prepare-window",
+    task_run_name="prepare-window {window.start}..{window.end}",
     cache_policy=NO_CACHE,
-    retries=1,
-    retry_delay_seconds=10,
-    retry_condition_fn=_transient_only,
 )
 def prepare_window_task(
     client: VoipMsClient, window: Window, dids: Sequence[str], settings: Settings, account: str
@@ -54,7 +48,7 @@ def merge_windows_task(
     return merge(con, prepared, account)
 
 
-@task(name="download-media", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
+@task(name="download-media", cache_policy=NO_CACHE)
 def media_task(
     con: duckdb.DuckDBPyConnection, settings: Settings, progress: RunProgress
 ) -> MediaOutcome:
@@ -119,10 +113,11 @@ def _task_runner() -> TaskRunner[PrefectFuture[Any]]:
     return cast("TaskRunner[PrefectFuture[Any]]", runner)
 
 
-@flow(name="backfill", log_prints=False)
+@flow(name="backfill", flow_run_name="backfill {start}..{end}", log_prints=False)
 def backfill(start: date, end: date, refetch: bool = False) -> dict[str, Any]:
     """Archive every message between two local days (inclusive); settled windows are skipped
     unless `refetch`."""
+    send_logs_to_prefect()
     steps = PrefectSteps()
     return archive(current_settings(), "backfill", start, end, steps, refetch=refetch).as_dict()
 
@@ -130,6 +125,7 @@ def backfill(start: date, end: date, refetch: bool = False) -> dict[str, Any]:
 @flow(name="sync", log_prints=False)
 def sync() -> dict[str, Any]:
     """Fetch again from the newest archived day minus the lookback to today."""
+    send_logs_to_prefect()
     return archive(current_settings(), "sync", None, None, PrefectSteps()).as_dict()
 
 

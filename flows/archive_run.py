@@ -287,6 +287,13 @@ DETAIL_CHARACTERS = 300
 """At most this much of a failure's text is kept in sync_runs.detail."""
 
 
+def stopped_from_outside(exc: BaseException) -> bool:
+    """Whether the run was stopped rather than failed: Ctrl-C or SIGTERM (KeyboardInterrupt
+    in the CLI), or a signal Prefect raises in a flow run it cancels or that is terminated
+    (TerminationSignal), neither of them an Exception."""
+    return not isinstance(exc, Exception)
+
+
 def failure_detail(exc: BaseException) -> str:
     """What `status` shows of a failed run: the error's class and first line, secrets blanked."""
     lines = str(exc).strip().splitlines()
@@ -394,7 +401,7 @@ def archive(
                 )
                 summary.media = steps.media(con, settings, progress)
             except BaseException as exc:
-                stopped = isinstance(exc, KeyboardInterrupt)  # Ctrl-C, or SIGTERM (the CLI)
+                stopped = stopped_from_outside(exc)
                 try:
                     finish_run(
                         con,

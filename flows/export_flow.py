@@ -9,6 +9,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.export_run import default_export_dir, export_now, export_summary
+from flows.logging_setup import send_logs_to_prefect
 from flows.runtime import current_settings
 from warehouse.export import ExportResult
 
@@ -22,6 +23,7 @@ def export_task(archive_path: Path, out_dir: Path) -> ExportResult:
 @flow(name="export", log_prints=False)
 def export(out: str | None = None) -> dict[str, Any]:
     """Export messages, media and carrier_status_history to `out` (default: data dir/export)."""
+    send_logs_to_prefect()
     settings = current_settings()
     out_dir = Path(out) if out else default_export_dir(settings)
     return export_summary(export_task(settings.archive_path, out_dir))

@@ -24,3 +24,29 @@ def configure_logging(*, verbose: bool) -> None:
         logger.handlers = [handler]
         logger.propagate = False
         logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+class _InARun(logging.Filter):
+    """Passes the records made inside a Prefect flow or task run (the API takes no other)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from prefect.context import FlowRunContext, TaskRunContext
+
+        return FlowRunContext.get() is not None or TaskRunContext.get() is not None
+
+
+def send_logs_to_prefect() -> None:
+    """Our loggers' INFO and above, made inside a flow run, also go to the Prefect API: the
+    UI's log of a run then says what it archived, as the terminal does. Called by each flow
+    as it starts (once is enough; again changes nothing)."""
+    from prefect.logging.handlers import APILogHandler
+
+    for name in OUR_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(handler, APILogHandler) for handler in logger.handlers):
+            handler = APILogHandler()
+            handler.setLevel(logging.INFO)
+            handler.addFilter(_InARun())
+            logger.addHandler(handler)
+        if logger.level == logging.NOTSET or logger.level > logging.INFO:
+            logger.setLevel(logging.INFO)  # a `serve` run's loggers: WARNING by the root's

@@ -11,6 +11,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.logging_setup import send_logs_to_prefect
 from flows.report_run import make_report, read_tables, write_files
 from flows.runtime import current_settings
 from warehouse.report import Grain, ReportFiles, ReportScope
@@ -47,6 +48,7 @@ def report(
     Without `out` it goes to `<data dir>/reports/<UTC timestamp>/` and `reports/latest` is
     pointed at it. Returns the folder, the page and the summary lines.
     """
+    send_logs_to_prefect()
     run = make_report(
         current_settings(),
         start=start,

@@ -11,6 +11,7 @@ from prefect.schedules import Cron, Schedule
 
 from flows.archive_run import run_sync
 from flows.export_run import run_export
+from flows.logging_setup import send_logs_to_prefect
 from flows.report_flow import report
 from flows.runtime import current_settings, use_settings
 from flows.settings import SCHEDULED_BUSY_WAIT_SECONDS, Settings
@@ -24,7 +25,13 @@ ONE_AT_A_TIME = ConcurrencyLimitConfig(
 """A run due while another still runs is cancelled (skipped), never started beside it."""
 
 
-@flow(name="nightly", log_prints=False)
+NIGHTLY_TIMEOUT_SECONDS = 6 * 3600
+"""A nightly run still going after this is stopped: with one run at a time, a run that hung
+would otherwise have every later one cancelled (a sync waits for the archive at most
+SCHEDULED_BUSY_WAIT_SECONDS, and the API client's calls are bounded, so this is a net)."""
+
+
+@flow(name="nightly", log_prints=False, timeout_seconds=NIGHTLY_TIMEOUT_SECONDS)
 def nightly() -> dict[str, Any]:
     """Sync the archive, then write the report and the parquet export from it.
 
@@ -33,6 +40,7 @@ def nightly() -> dict[str, Any]:
     has the archive open makes the sync wait (at least SCHEDULED_BUSY_WAIT_SECONDS, saying
     which process it waits for) rather than fail at once.
     """
+    send_logs_to_prefect()
     with use_settings(scheduled_settings(current_settings())):
         return {"sync": run_sync(), "report": report(), "export": run_export()}
 

@@ -102,6 +102,33 @@ def test_rerunning_backfill_changes_nothing(archived: Archived) -> None:
         assert_frame_equal(after[name], frame, check_row_order=True)
 
 
+def test_a_flow_runs_log_in_prefect_says_what_it_did(archived: Archived) -> None:
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()  # the log worker sends in batches: wait for them
+    runs = table(
+        archived.settings.archive_path,
+        "SELECT flow_run_id FROM sync_runs WHERE kind = 'backfill' ORDER BY run_id LIMIT 1",
+    )
+    flow_run_id = UUID(runs["flow_run_id"][0])
+    with get_client(sync_client=True) as client:
+        run: FlowRun = client.read_flow_run(flow_run_id)
+        logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+        )
+        tasks = client.read_task_runs()
+    assert run.name == f"backfill {SPAN[0]}..{SPAN[1]}"
+    ours = [log.message for log in logs if log.name.split(".")[0] in {"smsarchive", "flows"}]
+    assert any(message.startswith("windows: ") for message in ours), ours
+    named = {task.name for task in tasks if task.flow_run_id == flow_run_id}
+    assert f"prepare-window {SPAN[0]}..{SPAN[0].replace(month=4, day=1)}" in named, named
+
+
 def test_sync_archives_new_messages_and_keeps_status_changes(
     archived: Archived, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -122,3 +122,13 @@ def test_a_failed_runs_detail_is_its_first_line_without_the_password() -> None:
     assert "second line" not in detail
     assert failure_detail(KeyError()) == "KeyError"
     assert len(failure_detail(ValueError("x" * 1000))) == DETAIL_CHARACTERS
+
+
+def test_a_run_stopped_from_outside_is_told_from_one_that_failed() -> None:
+    from prefect.exceptions import TerminationSignal
+
+    from flows.archive_run import stopped_from_outside
+
+    assert stopped_from_outside(KeyboardInterrupt())
+    assert stopped_from_outside(TerminationSignal(signal=15))  # a cancelled Prefect flow run
+    assert not stopped_from_outside(RuntimeError("a bug"))
