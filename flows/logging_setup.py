@@ -36,9 +36,10 @@ class _InARun(logging.Filter):
 
 
 def send_logs_to_prefect() -> None:
-    """Our loggers' INFO and above, made inside a flow run, also go to the Prefect API: the
-    UI's log of a run then says what it archived, as the terminal does. Called by each flow
-    as it starts (once is enough; again changes nothing)."""
+    """Our loggers' records made inside a flow run, INFO and above, also go to the Prefect
+    API: the UI's log of a run then says what it archived, as the terminal does. Called by
+    each flow as it starts (once is enough; again changes nothing). The loggers' levels are
+    the CLI's (`configure_logging`), or `log_info_in_scheduled_runs`'."""
     from prefect.logging.handlers import APILogHandler
 
     for name in OUR_LOGGERS:
@@ -48,5 +49,12 @@ def send_logs_to_prefect() -> None:
             handler.setLevel(logging.INFO)
             handler.addFilter(_InARun())
             logger.addHandler(handler)
-        if logger.level == logging.NOTSET or logger.level > logging.INFO:
-            logger.setLevel(logging.INFO)  # a `serve` run's loggers: WARNING by the root's
+
+
+def log_info_in_scheduled_runs() -> None:
+    """In a run `serve` starts (its own process, whose logging the CLI did not set up), our
+    loggers make INFO records, not only the root's WARNING and above."""
+    for name in OUR_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)

@@ -11,7 +11,7 @@ from prefect.schedules import Cron, Schedule
 
 from flows.archive_run import run_sync
 from flows.export_run import run_export
-from flows.logging_setup import send_logs_to_prefect
+from flows.logging_setup import log_info_in_scheduled_runs, send_logs_to_prefect
 from flows.report_flow import report
 from flows.runtime import current_settings, use_settings
 from flows.settings import SCHEDULED_BUSY_WAIT_SECONDS, Settings
@@ -40,6 +40,7 @@ def nightly() -> dict[str, Any]:
     has the archive open makes the sync wait (at least SCHEDULED_BUSY_WAIT_SECONDS, saying
     which process it waits for) rather than fail at once.
     """
+    log_info_in_scheduled_runs()
     send_logs_to_prefect()
     with use_settings(scheduled_settings(current_settings())):
         return {"sync": run_sync(), "report": report(), "export": run_export()}

@@ -49,11 +49,15 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
     )
     server = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
     settings = sandbox_settings(server, tmp_path_factory.mktemp("archive"))
+    ours = logging.getLogger("smsarchive")
+    level = ours.level
+    ours.setLevel(logging.INFO)  # as the CLI sets it (configure_logging)
     try:
         with use_settings(settings):
             summary = run_backfill(*SPAN)
         yield Archived(account, server, settings, summary)
     finally:
+        ours.setLevel(level)
         server.stop()
 
 
