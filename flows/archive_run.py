@@ -46,6 +46,7 @@ from warehouse import (
     finish_run,
     newest_archived_day,
     open_warehouse,
+    pending_media,
     record_notices,
     settled_windows,
     start_run,
@@ -140,7 +141,7 @@ def download_media(
     refused = check_stored_files(con, settings.media_dir)
     if refused is not None:
         logger.warning("media: %s", refused)
-        return MediaOutcome(stopped=refused, left=len(pending_items(con)))
+        return MediaOutcome(stopped=refused, left=pending_media(con).height)
     items = pending_items(con)
     if not items:
         # Under the writer lock, anything in media/.tmp is a killed run's leftover.
@@ -350,13 +351,13 @@ def archive(
             settings.archive_path, wait=wait, memory_limit=settings.smsarchive_duckdb_memory_limit
         )
         try:
-            others = archived_accounts(con)
-            if others and account not in others:
+            accounts = archived_accounts(con)
+            if accounts and account not in accounts:
                 logger.warning(
                     "the archive holds messages of %s but none of %s yet: if that is the same "
                     "VoIP.ms account under a new login e-mail, its messages are archived a "
                     "second time under the new name (the archive keeps accounts apart by name)",
-                    ", ".join(others),
+                    ", ".join(accounts),
                     account,
                 )
             if kind == "sync":
