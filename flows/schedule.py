@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 from prefect import flow
@@ -15,6 +16,8 @@ from flows.logging_setup import log_info_in_scheduled_runs, send_logs_to_prefect
 from flows.report_flow import report
 from flows.runtime import current_settings, use_settings
 from flows.settings import SCHEDULED_BUSY_WAIT_SECONDS, Settings
+
+logger = logging.getLogger("smsarchive")
 
 DEPLOYMENT_PREFIX = "smsarchive-nightly"
 """What the deployments `smsarchive serve` creates are named from (see deployment_name)."""
@@ -36,14 +39,24 @@ def nightly() -> dict[str, Any]:
     """Sync the archive, then write the report and the parquet export from it.
 
     Takes no parameters: settings are read inside the flows (Prefect stores parameters).
-    A failed sync fails the run before the report and export are touched. A notebook that
-    has the archive open makes the sync wait (at least SCHEDULED_BUSY_WAIT_SECONDS, saying
-    which process it waits for) rather than fail at once.
+    A failed sync fails the run before the report and export are touched. A failed report
+    does not stop the export (it is the archive's copy, the report only a view of it): the
+    export is written, then the run fails with the report's error. A notebook that has the
+    archive open makes the sync wait (at least SCHEDULED_BUSY_WAIT_SECONDS, saying which
+    process it waits for) rather than fail at once.
     """
     log_info_in_scheduled_runs()
     send_logs_to_prefect()
     with use_settings(scheduled_settings(current_settings())):
-        return {"sync": run_sync(), "report": report(), "export": run_export()}
+        done: dict[str, Any] = {"sync": run_sync()}
+        try:
+            done["report"] = report()
+        except Exception as failed:
+            logger.error("nightly: the report failed (%s); the export is written anyway", failed)
+            done["export"] = run_export()
+            raise
+        done["export"] = run_export()
+        return done
 
 
 def scheduled_settings(settings: Settings) -> Settings:
