@@ -13,11 +13,11 @@ from warehouse.report.page import table_html
 from warehouse.report.summary import summary_lines
 
 
-def test_floats_are_shown_in_full_with_up_to_four_decimals() -> None:
+def test_floats_are_shown_in_full_with_up_to_four_decimals_and_rates_in_percent() -> None:
     frame = pl.DataFrame(
         {
             "did": ["+13058377113", "*"],
-            "reply_rate": [0.6667, 1.0],
+            "reply_rate": [0.6667, None],
             "median_minutes": [4524.72, 0.5],
             "p90_minutes": [15299.28, 123456.0],
             "turns": [12345, 7],
@@ -25,8 +25,8 @@ def test_floats_are_shown_in_full_with_up_to_four_decimals() -> None:
     )
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", table_html("reply_stats", frame))
     assert cells == [
-        "+13058377113", "0.6667", "4,524.72", "15,299.28", "12,345",
-        "*", "1", "0.5", "123,456", "7",
+        "+13058377113", "66.67%", "4,524.72", "15,299.28", "12,345",
+        "*", "", "0.5", "123,456", "7",
     ]  # fmt: skip
 
 

@@ -99,16 +99,25 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _percent(value: object) -> str:
+    # a rate as the summary and the charts give it; the CSV keeps the fraction
+    return f"{value:.2%}" if isinstance(value, float) and math.isfinite(value) else _cell(value)
+
+
 def table_html(name: str, frame: pl.DataFrame) -> str:
-    """A frame as an escaped HTML table (at most `MAX_HTML_ROWS` rows; the CSV has them all)."""
+    """A frame as an escaped HTML table (at most `MAX_HTML_ROWS` rows; the CSV has them all).
+
+    Rates (columns named `…_rate`, fractions in the CSV) are shown as percentages.
+    """
     head = "".join(f"<th>{html.escape(column)}</th>" for column in frame.columns)
     text_columns = {c for c, t in frame.schema.items() if t == pl.Utf8}
+    shown = {c: _percent if c.endswith("_rate") else _cell for c in frame.columns}
     rows = []
     for row in frame.head(MAX_HTML_ROWS).iter_rows(named=True):
         cells = "".join(
-            f'<td class="text">{html.escape(_cell(v))}</td>'
+            f'<td class="text">{html.escape(shown[c](v))}</td>'
             if c in text_columns
-            else f"<td>{html.escape(_cell(v))}</td>"
+            else f"<td>{html.escape(shown[c](v))}</td>"
             for c, v in row.items()
         )
         rows.append(f"<tr>{cells}</tr>")
