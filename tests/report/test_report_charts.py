@@ -88,3 +88,48 @@ def test_weeks_without_messages_keep_their_place_on_the_axis(
         assert x["scale"]["domain"][: len(weeks)] == weeks, name
         svg = vl_convert.vegalite_to_svg(specs[name])
         assert ">2024-01-15<" in svg, name  # an axis label of its own
+
+
+def _legend_labels(node: object) -> list[str]:
+    """The texts of a drawn chart's legend labels (vl-convert's scenegraph)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("role") == "legend-label":
+            found += [item["text"] for item in node.get("items", [])]
+        for value in node.values():
+            found += _legend_labels(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _legend_labels(value)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("accounts", "labels"),
+    [
+        (["a@example.com"], ["+15145550001", "all DIDs"]),
+        (
+            ["a@example.com", "b@example.com"],
+            ["+15145550001", "all DIDs of a@example.com", "all DIDs of b@example.com"],
+        ),
+    ],
+)
+def test_each_accounts_all_dids_days_are_a_series_of_their_own(
+    conversations: duckdb.DuckDBPyConnection, accounts: list[str], labels: list[str]
+) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    day = date(2024, 1, 3)
+    rows = [("a@example.com", "+15145550001", 85)] + [(a, "*", 90) for a in accounts]
+    tables["near_send_limit"] = pl.DataFrame(
+        {
+            "account": [account for account, _, _ in rows],
+            "did": [did for _, did, _ in rows],
+            "local_day": [day] * len(rows),
+            "outbound_sms": [sms for _, _, sms in rows],
+            "headroom": [100 - sms for _, _, sms in rows],
+        }
+    )
+    spec = chart_specs(tables, scope)["near_send_limit"]
+    graph = vl_convert.vegalite_to_scenegraph(spec)
+    assert sorted(_legend_labels(graph)) == labels

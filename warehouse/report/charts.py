@@ -239,6 +239,16 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
     if near.height > WIDTH:
         near = busiest_day_per_week(near)
         title += " (busiest day of each week per DID)"
+    # each account's '*' is a series of its own: one colour for two accounts' totals would
+    # read as one line of days
+    accounts = near["account"].n_unique()
+    near = near.with_columns(
+        series=pl.when(pl.col("did") != "*")
+        .then(pl.col("did"))
+        .when(accounts > 1)
+        .then(pl.format("all DIDs of {}", pl.col("account")))
+        .otherwise(pl.lit("all DIDs"))
+    )
     busiest = near["outbound_sms"].max()
     # room for every point: the API's limit is 100 a day, the archive may hold more
     top = max(110, int(busiest) + 10) if isinstance(busiest, int) else 110
@@ -248,8 +258,9 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
         "encoding": {
             "x": channel("local_day:T", title="local day", timeUnit="yearmonthdate", **days),
             "y": channel("outbound_sms:Q", title="outbound SMS", scale={"domain": [0, top]}),
-            "color": channel("did:N", title="DID"),
+            "color": channel("series:N", title="DID"),
             "tooltip": [
+                channel("account:N"),
                 channel("did:N"),
                 channel("local_day:T", timeUnit="yearmonthdate"),
                 channel("outbound_sms:Q"),
