@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -31,6 +33,8 @@ from tests.flows.conftest import SPAN, sandbox_settings
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
+SPEC = AccountSpec(seed=11, messages=2500, start=SPAN[0], end=SPAN[1], dids=3, mms_share=0.2)
+
 
 @dataclass
 class Archived:
@@ -44,9 +48,8 @@ class Archived:
 
 @pytest.fixture(scope="module")
 def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
-    account = SandboxAccount.generate(
-        AccountSpec(seed=11, messages=2500, start=SPAN[0], end=SPAN[1], dids=3, mms_share=0.2)
-    )
+    """One backfill, shared by the module: tests only read it (`own_copy` is for changing)."""
+    account = SandboxAccount.generate(SPEC)
     server = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
     settings = sandbox_settings(server, tmp_path_factory.mktemp("archive"))
     ours = logging.getLogger("smsarchive")
@@ -58,6 +61,20 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
         yield Archived(account, server, settings, summary)
     finally:
         ours.setLevel(level)
+        server.stop()
+
+
+@pytest.fixture
+def own_copy(archived: Archived, tmp_path: Path) -> Iterator[Archived]:
+    """The backfilled data dir copied, against a sandbox of its own (the same account): a test
+    that runs more, or changes the account, leaves `archived` as every other test expects."""
+    account = SandboxAccount.generate(SPEC)
+    server = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
+    data_dir = tmp_path / "data"
+    shutil.copytree(archived.settings.smsarchive_data_dir, data_dir)
+    try:
+        yield Archived(account, server, sandbox_settings(server, data_dir), archived.summary)
+    finally:
         server.stop()
 
 
@@ -88,20 +105,20 @@ def test_backfill_lands_raw_answers_and_checkpoints_every_window(archived: Archi
     )
 
 
-def test_rerunning_backfill_changes_nothing(archived: Archived) -> None:
-    before = stable_snapshot(archived.settings.archive_path)
-    archived.server.reset_counts()
-    with use_settings(archived.settings):
+def test_rerunning_backfill_changes_nothing(own_copy: Archived) -> None:
+    before = stable_snapshot(own_copy.settings.archive_path)
+    own_copy.server.reset_counts()
+    with use_settings(own_copy.settings):
         again = run_backfill(*SPAN)
     assert again["windows_skipped"] == again["windows"]
     assert again["inserted"] == again["updated"] == 0
-    assert set(archived.server.call_counts()) <= {"getDIDsInfo"}
+    assert set(own_copy.server.call_counts()) <= {"getDIDsInfo"}
     # Other window boundaries force every message to be fetched and merged again.
-    with use_settings(archived.settings):
+    with use_settings(own_copy.settings):
         shifted = run_backfill(date(2024, 2, 15), SPAN[1])
     assert shifted["inserted"] == 0
     assert shifted["status_changes"] == 0
-    after = stable_snapshot(archived.settings.archive_path)
+    after = stable_snapshot(own_copy.settings.archive_path)
     for name, frame in before.items():
         assert_frame_equal(after[name], frame, check_row_order=True)
 
@@ -134,9 +151,9 @@ def test_a_flow_runs_log_in_prefect_says_what_it_did(archived: Archived) -> None
 
 
 def test_sync_archives_new_messages_and_keeps_status_changes(
-    archived: Archived, caplog: pytest.LogCaptureFixture
+    own_copy: Archived, caplog: pytest.LogCaptureFixture
 ) -> None:
-    account, settings = archived.account, archived.settings
+    account, settings = own_copy.account, own_copy.settings
     recent = (
         account.truth()
         .filter(
