@@ -65,13 +65,16 @@ def prefect_server() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def _undo_cli_side_effects() -> Iterator[None]:
-    """A CLI run in-process sets logger handlers and PREFECT_* variables; undo them after."""
+@contextmanager
+def _logging_and_environment_kept() -> Iterator[None]:
+    """Whatever a CLI run or a flow run in-process changed undone after the block: new
+    environment variables, and the handlers, level and `propagate` of our loggers, Prefect's
+    and the root logger (where Prefect's logging set-up replaces pytest's handlers)."""
     from flows.logging_setup import OUR_LOGGERS
 
     environ = dict(os.environ)
-    loggers = [logging.getLogger(name) for name in OUR_LOGGERS]
+    loggers = [logging.getLogger(name) for name in (*OUR_LOGGERS, "prefect")]
+    loggers.append(logging.getLogger())
     saved = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
     try:
         yield
@@ -81,6 +84,21 @@ def _undo_cli_side_effects() -> Iterator[None]:
         os.environ.update(environ)
         for lg, handlers, level, propagate in saved:
             lg.handlers, lg.level, lg.propagate = handlers, level, propagate
+
+
+@pytest.fixture(autouse=True)
+def _undo_cli_side_effects() -> Iterator[None]:
+    """A CLI run in-process sets logger handlers and PREFECT_* variables; undo them after."""
+    with _logging_and_environment_kept():
+        yield
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _undo_module_fixtures_side_effects() -> Iterator[None]:
+    """The same for a module's fixtures (a flow run in a module-scoped fixture adds Prefect's
+    API handler to our loggers): the next module starts as this one did."""
+    with _logging_and_environment_kept():
+        yield
 
 
 def api_answer_times(caplog: pytest.LogCaptureFixture) -> list[float]:
