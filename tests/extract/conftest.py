@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from extract.voipms.client import VoipMsClient
 from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.drift import DriftConfig
 from extract.voipms.sandbox.faults import FaultConfig
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
@@ -44,13 +45,16 @@ def api_server() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def server(api_server: SandboxServer) -> Iterator[SandboxServer]:
-    """The module's sandbox with no faults and zeroed counts; faults are undone afterwards."""
+    """The module's sandbox with no faults or drift and zeroed counts; faults and drift are
+    undone afterwards."""
     api_server.set_faults(FaultConfig())
+    api_server.set_drift(DriftConfig())
     api_server.reset_counts()
     try:
         yield api_server
     finally:
         api_server.set_faults(FaultConfig())
+        api_server.set_drift(DriftConfig())
 
 
 @pytest.fixture

@@ -67,6 +67,10 @@ def _error_days(value: object) -> tuple[date, date] | None:
     return _day(value[0]), _day(value[1])
 
 
+ECHOED_PASSWORD = "{api_password}"  # noqa: S105 (a placeholder, not a password)
+"""Written in `DriftConfig.error_code`, it stands for the password of the call refused."""
+
+
 @dataclass(frozen=True, slots=True)
 class DriftConfig:
     """How the sandbox's answers differ from the reference (the API changed under us).
@@ -81,7 +85,9 @@ class DriftConfig:
     numeric_fields: tuple[str, ...] = ()
     """Row fields rendered as JSON numbers when their value is all ASCII digits ("id", "type")."""
     error_code: str | None = None
-    """The status answered (HTTP 200) instead, by calls whose days touch `error_days`."""
+    """The status answered (HTTP 200) instead, by calls whose days touch `error_days`.
+    `ECHOED_PASSWORD` in it is replaced by the password the call sent: a provider that
+    repeats its request in an error (what the client must never pass on)."""
     error_days: tuple[date, date] | None = None
     """Inclusive local days; None with `error_code` set means every getSMS/getMMS call."""
     stray_rows: tuple[object, ...] = ()

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from extract.voipms.sandbox.access import AccessConfig
 from extract.voipms.sandbox.account import MessageQuery, SandboxAccount, classify_number
-from extract.voipms.sandbox.drift import DriftConfig
+from extract.voipms.sandbox.drift import ECHOED_PASSWORD, DriftConfig
 from extract.voipms.sandbox.media_files import EXT_BY_MIME
 from extract.voipms.sandbox.render import normalise_number
 from extract.voipms.sandbox.spec import ACCOUNT_TIMEZONE
@@ -173,7 +173,7 @@ def drifted(ctx: CallContext, params: Mapping[str, str], method: str, answer: An
         today = _today(ctx)
         refusal = drift.refusal(_day(params.get("from"), today), _day(params.get("to"), today))
     if refusal is not None:
-        return {"status": refusal}
+        return {"status": refusal.replace(ECHOED_PASSWORD, params.get("api_password", ""))}
     if row_list:
         rows_out: list[object] = [drift.rewrite_row(row) for row in row_list]
         if len(rows_out) + len(drift.stray_rows) < _limit(params.get("limit")):
