@@ -370,10 +370,10 @@ def test_concurrent_calls_never_exceed_the_bound(
 
 
 def test_backoff_does_not_hold_a_concurrency_slot(
-    server: SandboxServer, make_client: ClientFactory
+    server: SandboxServer, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     server.set_faults(FaultConfig(maintenance=1.0))
-    client = make_client(max_concurrency=1, max_attempts=3, backoff_base=0.5, backoff_max=0.5)
+    client = make_client(max_concurrency=1, max_attempts=2, backoff_base=2.0, backoff_max=2.0)
     failed: list[VoipMsError] = []
 
     def failing() -> None:
@@ -382,13 +382,18 @@ def test_backoff_does_not_hold_a_concurrency_slot(
         except VoipMsError as error:
             failed.append(error)
 
+    caplog.set_level(logging.INFO, logger="extract.voipms.client")
     worker = threading.Thread(target=failing)
     worker.start()
-    time.sleep(0.15)  # the worker is now sleeping between attempts
+    deadline = time.monotonic() + 10
+    while not any("retrying" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    # the worker is now in its 2 s backoff: a slot it held would make this call wait for it
     server.set_faults(FaultConfig())
     started = time.monotonic()
     assert client.get_ip() == "127.0.0.1"
-    assert time.monotonic() - started < 0.4  # did not wait for the backing-off worker
+    assert time.monotonic() - started < 1.0
     server.set_faults(FaultConfig(maintenance=1.0))
     worker.join()
     assert [e.code for e in failed] == ["method_maintenance"]
