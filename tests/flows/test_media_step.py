@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -93,9 +94,15 @@ def test_files_refused_one_by_one_do_not_stop_the_downloads(tmp_path: Path) -> N
     assert states == {"failed": files}
 
 
-def test_the_host_down_rule_is_the_one_the_readme_gives() -> None:
-    """README: when 32 downloads in a row fail for the host's sake, the run stops downloading."""
-    assert FAILURES_IN_A_ROW == 32
+def test_the_stop_rules_are_the_ones_the_readme_gives() -> None:
+    """README: when N downloads in a row fail for the host's sake, or M files in a row cannot
+    be written, the run stops downloading."""
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    host = re.search(r"When (\d+) downloads in a row fail for want of a host", readme)
+    disk = re.search(r"so it does when (\d+) files in a row cannot be written", readme)
+    assert host is not None
+    assert disk is not None
+    assert (int(host[1]), int(disk[1])) == (FAILURES_IN_A_ROW, STORAGE_FAILURES_IN_A_ROW)
 
 
 def test_files_of_a_host_the_settings_do_not_allow_are_named_with_the_setting(
