@@ -498,6 +498,8 @@ def _run_windows(
             ready = {first, *steps.done_now(list(in_flight))}
             fetched = sorted(((in_flight.pop(f), f) for f in ready), key=lambda pair: pair[0].start)
             merger.archive(fetched)
+        # and when every window was skipped: a refusal (a wrong password) is never passed over
+        dids.wait()
     summary.notices = [notice.describe() for notice in sorted(merger.notices)]
     for line in summary.notices:
         logger.warning("the API sent %s (new to this archive; `smsarchive status` lists all)", line)

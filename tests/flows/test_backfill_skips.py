@@ -8,14 +8,21 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from extract.voipms.errors import PermanentError
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import PlainSteps, archive
 from flows.runtime import use_settings
 from tests.conftest import serving
-from tests.flows.archive_checks import archived_messages, assert_matches_truth, truth_messages
+from tests.flows.archive_checks import (
+    archived_messages,
+    assert_matches_truth,
+    table,
+    truth_messages,
+)
 from tests.flows.conftest import sandbox_settings
 
 SPAN = (date(2024, 1, 1), date(2024, 6, 30))
@@ -65,3 +72,17 @@ def test_a_first_sync_says_the_history_needs_a_backfill(
         f"nothing of {server.username} is archived yet: sync fetches the last 7 days only; "
         "`smsarchive backfill --start YYYY-MM-DD` fetches the history"
     ]
+
+
+def test_a_wrong_password_fails_the_run_though_every_window_is_archived(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    settings = sandbox_settings(server, tmp_path / "data")
+    with use_settings(settings):
+        archive(settings, "backfill", *SPAN, PlainSteps())
+    wrong = settings.model_copy(update={"voipms_api_password": SecretStr("not-the-password")})
+    with use_settings(wrong), pytest.raises(PermanentError) as refused:
+        archive(wrong, "backfill", *SPAN, PlainSteps())
+    assert refused.value.code == "invalid_credentials"
+    runs = table(settings.archive_path, "SELECT outcome FROM sync_runs ORDER BY run_id")
+    assert runs["outcome"].to_list() == ["ok", "failed"]
