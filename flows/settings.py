@@ -148,7 +148,11 @@ class Settings(BaseSettings):
     @field_validator("smsarchive_data_dir", mode="before")
     @classmethod
     def _empty_is_the_default(cls, value: object) -> object:
-        return Path("data") if isinstance(value, str) and not value.strip() else value
+        if isinstance(value, str) and not value.strip():
+            return Path("data")
+        # `~/archive` as .env writes it (no shell expands it there): the home folder, as
+        # DuckDB would read it, not a folder named `~` beside us
+        return Path(value).expanduser() if isinstance(value, str | Path) else value
 
     @field_validator(
         "voipms_requests_per_minute",

@@ -83,6 +83,17 @@ def test_an_empty_data_dir_is_the_default_not_the_current_folder(
     assert Settings(_env_file=None).smsarchive_data_dir == Path("data")  # type: ignore[call-arg]
 
 
+def test_a_data_dir_under_home_written_with_a_tilde_is_under_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # as a .env line writes it: no shell expands the `~` there
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".env").write_text("SMSARCHIVE_DATA_DIR=~/texts\n")
+    settings = Settings(_env_file=tmp_path / ".env")  # type: ignore[call-arg]
+    assert settings.smsarchive_data_dir == tmp_path / "texts"
+    assert settings.archive_path == tmp_path / "texts" / "archive.duckdb"
+
+
 def test_env_example_names_every_setting_and_reads_back() -> None:
     example = Path(__file__).parents[2] / ".env.example"
     names = {
