@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import inspect
 import signal
 import sys
@@ -187,10 +188,17 @@ def _query_interrupted(exc: BaseException) -> bool:
     )
 
 
-def _os_error_line(exc: OSError) -> str:
+FULL_DISK = "free some space: nothing archived is lost, the next run goes on"
+
+
+def _os_error_line(exc: OSError, archive: Path | None = None) -> str:
     """A file system error as one line naming the path (e.g. SMSARCHIVE_DATA_DIR's)."""
     if isinstance(exc, FileExistsError) and exc.filename:
         return f"cannot make the folder {exc.filename}: a file of that name is in the way"
+    if exc.errno == errno.ENOSPC:  # a write that fills the disk names no file
+        where = exc.filename or (archive.parent if archive is not None else None)
+        disk = f"the disk of {where}" if where is not None else "the disk"
+        return f"{disk} is full ({exc.strerror or exc}): {FULL_DISK}"
     where = f"cannot use {exc.filename}: " if exc.filename else ""
     return f"{where}{exc.strerror or exc}"
 
@@ -203,7 +211,8 @@ def _damage_line(exc: BaseException, archive: Path | None) -> str | None:
     if not isinstance(exc, duckdb.Error):
         return None
     said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if "Corrupt database file" in said:  # only the archive is a DuckDB database here
+    # only the archive is a DuckDB database here; one cut short reads past its end
+    if "Corrupt database file" in said or "Could not read enough bytes from file" in said:
         which = f"the archive {archive}" if archive is not None else "the archive"
         return (
             f"{which} is damaged ({said}); keep a copy of it, then restore it from a backup, "
@@ -212,7 +221,7 @@ def _damage_line(exc: BaseException, archive: Path | None) -> str | None:
     if isinstance(exc, duckdb.IOException) or "Could not write file" in said:
         # the archive, or an export's files in --out; a commit that could not write its log
         # (a full disk) is a TransactionException naming the file
-        full = " (free some space: nothing archived is lost, the next run goes on)"
+        full = f" ({FULL_DISK})"
         return f"DuckDB could not read or write a file ({said})" + (
             full if "No space left" in said else ""
         )
@@ -290,7 +299,7 @@ def friendly_errors(*, sigterm_stops: bool = True, archive: Path | None = None) 
             raise
         traceback.clear_frames(exc.__traceback__)
     except OSError as exc:  # a data dir or output folder that cannot be made or written
-        message = _os_error_line(exc)
+        message = _os_error_line(exc, archive)
         traceback.clear_frames(exc.__traceback__)
     if message is not None:
         fail(_without_secrets(message), code=code)

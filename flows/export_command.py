@@ -26,6 +26,8 @@ def run_export_command(settings: Settings, out: Path | None) -> dict[str, object
         with use_settings(settings):
             summary = run_export(out_dir)
     except (OSError, duckdb.IOException) as exc:
+        if settings.archive_path.name in str(exc):
+            raise  # reading the archive failed, not writing the export: said as such
         raise WarehouseError(f"could not write the export into {out_dir}: {exc}") from exc
     typer.echo(f"exported to {summary['current']} (snapshot {summary['snapshot']})")
     rows: dict[str, int] = summary["rows"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import socket
@@ -226,9 +227,8 @@ def test_a_damaged_archive_is_one_error_line_for_every_command(tmp_path: Path) -
         assert "restore it from a backup" in line
 
 
-def test_a_block_damaged_inside_the_archive_is_one_error_line(tmp_path: Path) -> None:
-    # the file opens; a block of messages fails its checksum only once it is read
-    archive = tmp_path / "archive.duckdb"
+def _archive_of_many_messages(archive: Path) -> None:
+    """An archive of 200,000 messages, written to its file (blocks of data to damage)."""
     con = open_warehouse(archive)
     con.execute(
         "INSERT INTO messages (provider, account, kind, message_id, direction, sent_at, "
@@ -240,6 +240,12 @@ def test_a_block_damaged_inside_the_archive_is_one_error_line(tmp_path: Path) ->
     )
     con.execute("CHECKPOINT")
     con.close()
+
+
+def test_a_block_damaged_inside_the_archive_is_one_error_line(tmp_path: Path) -> None:
+    # the file opens; a block of messages fails its checksum only once it is read
+    archive = tmp_path / "archive.duckdb"
+    _archive_of_many_messages(archive)
     size = archive.stat().st_size
     with archive.open("r+b") as file:  # the headers and the metadata at the end are spared
         file.seek(size // 5)
@@ -255,6 +261,38 @@ def test_a_block_damaged_inside_the_archive_is_one_error_line(tmp_path: Path) ->
         (line,) = _error_lines(result.stderr)
         assert f"the archive {archive} is damaged (Corrupt database file" in line, command
         assert "restore it from a backup" in line
+
+
+def test_an_archive_cut_short_is_said_to_be_damaged(tmp_path: Path) -> None:
+    # a copy that stopped midway, a disk that lost the file's end
+    archive = tmp_path / "archive.duckdb"
+    _archive_of_many_messages(archive)
+    os.truncate(archive, archive.stat().st_size // 2)
+    env = {
+        "SMSARCHIVE_DATA_DIR": str(tmp_path),
+        "VOIPMS_API_USERNAME": "me@example.com",
+        "VOIPMS_API_PASSWORD": "pw",
+    }
+    for command in (["status"], ["report"], ["export", "--out", str(tmp_path / "out")]):
+        result = _plain(env, *command)
+        assert result.returncode == 1, (command, result.stderr)
+        (line,) = _error_lines(result.stderr)
+        assert f"the archive {archive} is damaged (IO Error: Could not read enough" in line, command
+        assert "restore it from a backup" in line
+
+
+def test_a_full_disk_without_a_file_name_names_the_data_dir_and_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "data" / "archive.duckdb"
+    with pytest.raises(typer.Exit) as stopped, friendly_errors(archive=archive):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert stopped.value.exit_code == 1
+    (line,) = _error_lines(capsys.readouterr().err)
+    assert line == (
+        f"error: the disk of {archive.parent} is full (No space left on device): free some "
+        "space: nothing archived is lost, the next run goes on"
+    )
 
 
 def test_a_data_dir_that_is_a_file_is_one_error_line(tmp_path: Path) -> None:
