@@ -261,7 +261,7 @@ def friendly_errors(*, sigterm_stops: bool = True, archive: Path | None = None) 
     import duckdb
     import httpx
 
-    from extract.voipms.errors import VoipMsError
+    from extract.voipms.errors import TransientError, VoipMsError
     from flows.api_client import MissingCredentialsError
     from flows.archive_run import WindowsFailedError
     from flows.replay_run import ReplayFailedError
@@ -281,6 +281,8 @@ def friendly_errors(*, sigterm_stops: bool = True, archive: Path | None = None) 
         ValueError,
     ) as exc:
         message = str(exc)
+        if isinstance(exc, TransientError):  # the API down or unreachable: it may come back
+            message += f"; {NOTHING_LOST}"
         # The traceback's frames hold the run's DuckDB connection; let it go before exit.
         traceback.clear_frames(exc.__traceback__)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)

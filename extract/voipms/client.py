@@ -471,10 +471,12 @@ class VoipMsClient:
         except httpx.UnsupportedProtocol as exc:
             return UnexpectedAnswerError("invalid_url", method, self._describe(exc))
         except httpx.TransportError as exc:
+            # named: a wrong VOIPMS_API_URL, or a sandbox no longer running, is told apart
+            # from voip.ms being down
             return ConnectionFailedError(
                 "connection_error",
                 method,
-                f"{transient_note('connection_error')} ({self._describe(exc)})",
+                f"{transient_note('connection_error')} at {self.url} ({self._describe(exc)})",
             )
 
     def _decode(self, method: str, response: Answer) -> dict[str, Any]:

@@ -144,6 +144,10 @@ def test_the_commands_end_as_they_should(faulty_run: FaultyRun) -> None:
     assert failed.returncode == 1, failed.tail()
     # the error the person sees, and the exception Prefect recorded (its text and traceback)
     assert b"error: VoIP.ms getDIDsInfo: connection_error" in failed.output, failed.tail()
+    # it names where it tried, and that a rerun loses nothing
+    (line,) = [ln for ln in failed.output.splitlines() if ln.startswith(b"error: ")]
+    assert f"failed at {faulty_run.server.url} (".encode() in line
+    assert line.endswith(b"; nothing is lost, rerun to continue")
     assert b"Traceback" in failed.output
     assert b"Failed(" in failed.output
 
