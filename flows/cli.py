@@ -19,7 +19,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 from typer._click.core import Context, Parameter
-from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption, UsageError
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from extract.voipms.sandbox.spec import AccountSpec
@@ -55,7 +55,14 @@ app = typer.Typer(
     cls=FlagsBareGroup,
     help=(
         "Archive every SMS and MMS of a VoIP.ms account into DuckDB, and report on it.\n\n"
-        "Settings come from the environment or a .env file (see .env.example and README.md)."
+        "Start with `smsarchive demo` (no account needed); then `smsarchive backfill --start "
+        "YYYY-MM-DD` for the history, and `smsarchive sync` (or `serve`, nightly) to keep up.\n\n"
+        "Settings come from the environment or a .env file in the current folder (the "
+        "environment wins): VOIPMS_API_USERNAME (the account e-mail) and VOIPMS_API_PASSWORD "
+        "(the API password of the portal's SOAP & REST/JSON API page) for the commands that "
+        "call the API; SMSARCHIVE_DATA_DIR, where the archive, media, reports and export are "
+        "(default ./data). .env.example lists every setting; README.md says more.\n\n"
+        "-v goes before the command: `smsarchive -v sync`."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -459,6 +466,9 @@ def backfill(
     Days already archived by a window merged after its last day was over are not asked
     again, whatever start the earlier run had, so a rerun only does what is missing; an
     interrupted run loses nothing and duplicates nothing.
+
+    Calls the API as VOIPMS_API_USERNAME with VOIPMS_API_PASSWORD; archives into
+    SMSARCHIVE_DATA_DIR (default ./data), media files included.
     """
     from flows.archive_run import FutureDayError, account_today, refuse_future_end, run_backfill
     from flows.progress import Reporter
@@ -487,8 +497,12 @@ def sync(
 ) -> None:
     """Fetch the recent past again: new messages and carrier status changes.
 
-    Runs from the newest archived day minus SMSARCHIVE_SYNC_LOOKBACK_DAYS to today; every
-    change of carrier status is kept in carrier_status_history.
+    Runs from the newest archived day minus SMSARCHIVE_SYNC_LOOKBACK_DAYS (default 7) to
+    today; every change of carrier status is kept in carrier_status_history. With nothing
+    archived yet it fetches only those last days: `backfill` fetches the history.
+
+    Calls the API as VOIPMS_API_USERNAME with VOIPMS_API_PASSWORD; archives into
+    SMSARCHIVE_DATA_DIR (default ./data).
     """
     from flows.archive_run import run_sync
     from flows.progress import Reporter
@@ -538,7 +552,11 @@ def replay(
 
 @app.command(cls=FlagsBare)
 def status() -> None:
-    """Show what the archive holds: messages, windows, runs, media, rejected rows, statuses."""
+    """Show what the archive holds: messages, windows, runs, media, rejected rows, statuses.
+
+    Reads the archive of SMSARCHIVE_DATA_DIR (default ./data) read-only; while a run writes
+    it, shows that run's progress instead.
+    """
     from rich.console import Console
 
     from flows.run_progress import describe_run_progress, running_run_progress
@@ -603,11 +621,11 @@ def export(
 def report(
     start: Annotated[
         date | None,
-        day_option("first local day (default: the first)"),
+        day_option("first local day (default: the archive's first)"),
     ] = None,
     end: Annotated[
         date | None,
-        day_option("last local day (default: the last)"),
+        day_option("last local day (default: the archive's last)"),
     ] = None,
     did: Annotated[
         str | None,
@@ -688,6 +706,9 @@ def serve() -> None:
     never overlap (one due while another runs is cancelled). Uses PREFECT_API_URL; when it is
     unset, starts a local Prefect server on 127.0.0.1 (port 4200 when free) and stops it on
     exit. Stop with Ctrl-C.
+
+    The first run is at the cron's next time, not when serve starts: `smsarchive sync` runs
+    one now.
     """
     from flows.schedule import nightly_schedule
     from flows.serve_command import serve_nightly
@@ -731,7 +752,10 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "smsarchive"
-        typer.secho(f"error: {exc.format_message()} (see {where} --help)", err=True, fg="red")
+        said = exc.format_message()
+        if isinstance(exc, NoSuchOption) and exc.option_name in {"-v", "--verbose"}:
+            said += " (it goes before the command: smsarchive -v …)"
+        typer.secho(f"error: {said} (see {where} --help)", err=True, fg="red")
         sys.exit(exc.exit_code)
     except ClickException as exc:
         exc.show()

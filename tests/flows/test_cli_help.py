@@ -81,3 +81,21 @@ def test_command_help_is_wrapped_to_the_terminal_not_the_source(name: str) -> No
         for line, following in itertools.pairwise(paragraph):
             next_word = following.split()[0]
             assert len(line) + 1 + len(next_word) > 80 - 2, (line, following)
+
+
+def test_the_top_level_help_names_what_a_first_run_needs() -> None:
+    result = CliRunner().invoke(app, ["--help"], terminal_width=200)
+    assert result.exit_code == 0
+    said = " ".join(result.output.split())
+    for needed in ("smsarchive demo", "VOIPMS_API_USERNAME", "VOIPMS_API_PASSWORD"):
+        assert needed in said, said
+    assert "SMSARCHIVE_DATA_DIR, where the archive" in said
+
+
+def test_verbose_after_the_command_says_where_it_goes() -> None:
+    exe = Path(sys.executable).parent / "smsarchive"
+    result = subprocess.run(
+        [str(exe), "status", "--verbose"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    assert "No such option: --verbose (it goes before the command: smsarchive -v" in (result.stderr)
