@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,6 +26,7 @@ from warehouse.report import (
     point_latest,
     prune_reports,
     report_tables,
+    staging_folder,
     summary_lines,
     summary_markdown,
     write_report,
@@ -46,6 +50,28 @@ def write_files(
 ) -> ReportFiles:
     """Charts, page, PNGs and CSVs into `folder`."""
     return write_report(folder, tables, chart_specs(tables, scope), scope, made_at)
+
+
+def _write_whole(
+    folder: Path,
+    tables: dict[str, pl.DataFrame],
+    scope: ReportScope,
+    made_at: datetime,
+    write: WriteReport,
+) -> ReportFiles:
+    """Write the report into `folder` (claimed, empty) by way of a hidden folder beside it,
+    renamed over it once whole: a report stopped midway (Ctrl-C, a chart that fails) leaves
+    neither a folder that looks like a report nor its name claimed."""
+    staging = staging_folder(folder)
+    try:
+        files = write(staging, tables, scope, made_at)
+        os.rename(staging, folder)  # over the empty folder: atomic
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+        raise
+    return files.moved_to(folder)
 
 
 @dataclass(frozen=True)
@@ -87,9 +113,12 @@ def make_report(
     # unmapped text are the transform's
     tables["unmapped_statuses"] = unmapped_only(tables["unmapped_statuses"])
     # claimed once the tables are read: a refused report (an unknown DID) leaves no folder
-    folder = out if out is not None else default_folder(settings.smsarchive_data_dir, made_at)
-    files = write(folder, tables, scope, made_at)
-    if out is None:
+    if out is not None:
+        files = write(out, tables, scope, made_at)
+    else:
+        files = _write_whole(
+            default_folder(settings.smsarchive_data_dir, made_at), tables, scope, made_at, write
+        )
         point_latest(files.folder, files.folder.parent / "latest")
         prune_reports(files.folder.parent)
     return ReportRun(

@@ -14,6 +14,7 @@ from flows.settings import Settings
 from tests.report.archive_rows import CONVERSATIONS, TZ, build_archive
 from warehouse.errors import UnknownDidError
 from warehouse.report import (
+    ReportFiles,
     ReportScope,
     chart_specs,
     default_folder,
@@ -21,6 +22,7 @@ from warehouse.report import (
     report_tables,
     write_report,
 )
+from warehouse.report.png_drawing import ChartDrawingError
 from warehouse.report.report_files import spreadsheet_safe
 
 
@@ -63,6 +65,34 @@ def test_a_refused_report_leaves_no_folder(tmp_path: Path) -> None:
     with pytest.raises(UnknownDidError):
         make_report(settings, did="+15559999999")
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+def test_a_report_that_fails_midway_leaves_no_folder_and_latest_as_it_was(
+    tmp_path: Path,
+) -> None:
+    build_archive(tmp_path / "archive.duckdb", CONVERSATIONS)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, smsarchive_data_dir=tmp_path, voipms_account_timezone=TZ
+    )
+    first = Path(make_report(settings).result["folder"])
+    written: list[Path] = []
+
+    def with_a_chart_vega_cannot_draw(
+        folder: Path, tables: dict[str, pl.DataFrame], scope: ReportScope, made_at: datetime
+    ) -> ReportFiles:
+        written.append(folder)
+        specs = {**chart_specs(tables, scope), "broken": {"mark": "no-such-mark"}}
+        return write_report(folder, tables, specs, scope, made_at)
+
+    with pytest.raises(ChartDrawingError):  # its CSVs were written by then
+        make_report(settings, write=with_a_chart_vega_cannot_draw)
+    assert written
+    assert not written[0].exists()
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(
+        [first.name, "latest"]
+    )
+    assert (tmp_path / "reports" / "latest").resolve() == first.resolve()
+    assert (first / "report.html").is_file()
 
 
 def test_a_report_replaces_files_and_links_in_its_folder_never_writes_through_them(

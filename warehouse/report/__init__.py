@@ -8,6 +8,7 @@ from warehouse.report.report_files import (
     default_folder,
     point_latest,
     prune_reports,
+    staging_folder,
     write_report,
 )
 from warehouse.report.summary import summary_lines, summary_markdown
@@ -28,6 +29,7 @@ __all__ = [
     "report_html",
     "report_table",
     "report_tables",
+    "staging_folder",
     "summary_lines",
     "summary_markdown",
     "write_report",

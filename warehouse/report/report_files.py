@@ -33,6 +33,19 @@ class ReportFiles:
     charts: dict[str, Path] = field(default_factory=dict)
     tables: dict[str, Path] = field(default_factory=dict)
 
+    def moved_to(self, folder: Path) -> ReportFiles:
+        """The same files once their folder was renamed `folder`."""
+
+        def moved(path: Path) -> Path:
+            return folder / path.relative_to(self.folder)
+
+        return ReportFiles(
+            folder=folder,
+            html=moved(self.html),
+            charts={name: moved(path) for name, path in self.charts.items()},
+            tables={name: moved(path) for name, path in self.tables.items()},
+        )
+
 
 def write_report(
     folder: Path,
@@ -96,6 +109,12 @@ def prune_reports(reports: Path, keep: int = KEEP_REPORTS) -> list[str]:
     latest = reports / "latest"
     spare = latest.resolve().name if latest.is_symlink() else None
     return prune_named_folders(reports, _DEFAULT_NAME, keep=keep, spare=spare)
+
+
+def staging_folder(folder: Path) -> Path:
+    """Where the report for `folder` is written before it is renamed `folder`: hidden beside
+    it, so a report stopped midway leaves no folder that looks whole."""
+    return folder.with_name(f".{folder.name}.writing")
 
 
 def default_folder(data_dir: Path, made_at: datetime) -> Path:
