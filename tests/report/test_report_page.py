@@ -13,7 +13,7 @@ from warehouse.report.page import table_html
 from warehouse.report.summary import summary_lines
 
 
-def test_floats_are_shown_in_full_with_up_to_four_decimals_and_rates_in_percent() -> None:
+def test_floats_are_shown_in_full_rates_in_percent_and_long_latencies_in_days_too() -> None:
     frame = pl.DataFrame(
         {
             "did": ["+13058377113", "*"],
@@ -25,8 +25,8 @@ def test_floats_are_shown_in_full_with_up_to_four_decimals_and_rates_in_percent(
     )
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", table_html("reply_stats", frame))
     assert cells == [
-        "+13058377113", "66.67%", "4,524.72", "15,299.28", "12,345",
-        "*", "", "0.5", "123,456", "7",
+        "+13058377113", "66.67%", "4,524.72 (3.1 days)", "15,299.28 (10.6 days)", "12,345",
+        "*", "", "0.5", "123,456 (85.7 days)", "7",
     ]  # fmt: skip
 
 
@@ -48,3 +48,13 @@ def test_the_summary_counts_turns_and_gives_long_latencies_in_hours_or_days(
     assert summary_lines(tables)["reply rate"] == (
         "93.3% of 968 inbound turns, 81.0% within a day; median 9.1 min, p90 5.9 days"
     )
+
+
+def test_the_summary_counts_one_did_as_one(conversations: duckdb.DuckDBPyConnection) -> None:
+    tables = report_tables(conversations, ReportScope(TZ))
+    several = summary_lines(tables)["contacts"]
+    totals = tables["totals"].row(0, named=True)
+    assert several == f"{totals['contacts']:,} contacts on {totals['dids']:,} DIDs"
+    assert totals["dids"] > 1
+    tables["totals"] = tables["totals"].with_columns(contacts=pl.lit(1), dids=pl.lit(1))
+    assert summary_lines(tables)["contacts"] == "1 contact on 1 DID"

@@ -15,6 +15,7 @@ import polars as pl
 from warehouse.report.bundle_cache import vega_bundle
 from warehouse.report.charts import Spec
 from warehouse.report.params import ReportScope
+from warehouse.report.summary import latency_text
 
 
 @dataclass(frozen=True)
@@ -104,14 +105,25 @@ def _percent(value: object) -> str:
     return f"{value:.2%}" if isinstance(value, float) and math.isfinite(value) else _cell(value)
 
 
+def _latency(value: object) -> str:
+    # minutes, as in the CSV, and past two hours as the summary says them (30.8 days)
+    if not isinstance(value, float) or not math.isfinite(value) or value < 120:
+        return _cell(value)
+    return f"{_cell(value)} ({latency_text(value)})"
+
+
 def table_html(name: str, frame: pl.DataFrame) -> str:
     """A frame as an escaped HTML table (at most `MAX_HTML_ROWS` rows; the CSV has them all).
 
-    Rates (columns named `…_rate`, fractions in the CSV) are shown as percentages.
+    Rates (columns named `…_rate`, fractions in the CSV) are shown as percentages, and
+    latencies (`…_minutes`) of two hours or more in hours or days too.
     """
     head = "".join(f"<th>{html.escape(column)}</th>" for column in frame.columns)
     text_columns = {c for c, t in frame.schema.items() if t == pl.Utf8}
-    shown = {c: _percent if c.endswith("_rate") else _cell for c in frame.columns}
+    shown = {
+        c: _percent if c.endswith("_rate") else _latency if c.endswith("_minutes") else _cell
+        for c in frame.columns
+    }
     rows = []
     for row in frame.head(MAX_HTML_ROWS).iter_rows(named=True):
         cells = "".join(

@@ -51,7 +51,7 @@ class ReportScope:
 
     def describe(self) -> str:
         """One line saying what is covered, for titles and summaries."""
-        days = f"{self.start or 'first day'} to {self.end or 'last day'}"
+        days = f"{self.start or 'the first day archived'} to {self.end or 'the last'}"
         who = self.did or "all DIDs"
         if self.account:
             who = f"{self.account}, {who}"

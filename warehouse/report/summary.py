@@ -14,11 +14,16 @@ def _all_row(frame: pl.DataFrame) -> dict[str, object]:
     return rows[0] if rows else {}
 
 
+def _counted(number: int, noun: str) -> str:
+    """`1 DID`, `2 DIDs`."""
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
 def _share(value: object) -> str:
     return f"{value:.1%}" if isinstance(value, float) else "n/a"
 
 
-def _minutes(value: object) -> str:
+def latency_text(value: object) -> str:
     """A latency in minutes as a reader takes it in: minutes, hours past two, days past two."""
     if not isinstance(value, float):
         return "n/a"
@@ -49,7 +54,9 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
             f"{totals['sms']:,} SMS, {totals['mms']:,} MMS; {totals['segments']:,} SMS segments)"
         ),
         "span": f"{totals['first_day'] or '-'} to {totals['last_day'] or '-'}",
-        "contacts": f"{totals['contacts']:,} contacts on {totals['dids']:,} DIDs",
+        "contacts": (
+            f"{_counted(totals['contacts'], 'contact')} on {_counted(totals['dids'], 'DID')}"
+        ),
         "delivery rate": (
             f"{_share(delivery.get('delivery_rate'))} "
             f"({delivery.get('delivered', 0):,} delivered, {delivery.get('failed', 0):,} failed, "
@@ -58,8 +65,8 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
         "reply rate": (
             f"{_share(replies.get('reply_rate'))} of {replies.get('turns', 0):,} inbound turns, "
             f"{_share(replies.get('within_day_rate'))} within a day; "
-            f"median {_minutes(replies.get('median_minutes'))}, "
-            f"p90 {_minutes(replies.get('p90_minutes'))}"
+            f"median {latency_text(replies.get('median_minutes'))}, "
+            f"p90 {latency_text(replies.get('p90_minutes'))}"
         ),
         "media": (
             f"{files:,} files, {stored_bytes / 1_000_000:,.1f} MB stored, "
