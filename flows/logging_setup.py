@@ -12,8 +12,11 @@ OUR_LOGGERS = ("smsarchive", "extract", "transform", "warehouse", "flows")
 
 def configure_logging(*, verbose: bool) -> None:
     """Set up handlers once, before Prefect sets up its own (it reads these variables then)."""
-    # A temporary Prefect server must not try to phone home from an offline machine.
+    # A temporary Prefect server must not try to phone home from an offline machine, nor
+    # Prefect's client send usage data (or print its first-run notice) for an archive of
+    # private messages: DO_NOT_TRACK=0 in the environment turns it back on.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(QUIET_PREFECT_CONFIG))
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")

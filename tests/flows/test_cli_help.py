@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import subprocess
 import sys
@@ -99,3 +100,21 @@ def test_verbose_after_the_command_says_where_it_goes() -> None:
     )
     assert result.returncode == 2
     assert "No such option: --verbose (it goes before the command: smsarchive -v" in (result.stderr)
+
+
+def test_the_cli_turns_prefects_usage_data_off_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect._internal.analytics.enabled import is_telemetry_enabled
+
+    from flows.logging_setup import configure_logging
+
+    monkeypatch.delenv("PREFECT_SERVER_ANALYTICS_ENABLED", raising=False)
+    monkeypatch.setenv("DO_NOT_TRACK", "0")
+    configure_logging(verbose=False)  # the user's own choice stands
+    assert os.environ["DO_NOT_TRACK"] == "0"
+    monkeypatch.delenv("DO_NOT_TRACK")
+    configure_logging(verbose=False)
+    assert os.environ["DO_NOT_TRACK"] == "1"
+    assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert not is_telemetry_enabled()
