@@ -76,6 +76,8 @@ class RunSummary:
     media: MediaOutcome = field(default_factory=MediaOutcome)
     notices: list[str] = field(default_factory=list)
     failed_windows: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What the person must mend though the run went through (a wrong zone setting)."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values, for printing and for Prefect's flow result."""
@@ -430,7 +432,9 @@ def archive(
                     - len(summary.failed_windows),
                     messages_inserted=summary.inserted,
                     messages_updated=summary.updated,
-                    detail=f"{len(summary.failed_windows)} windows failed",
+                    detail="; ".join(
+                        [f"{len(summary.failed_windows)} windows failed", *summary.warnings]
+                    ),
                 )
                 raise failed
             finish_run(
@@ -440,6 +444,7 @@ def archive(
                 windows_merged=summary.windows - summary.windows_skipped,
                 messages_inserted=summary.inserted,
                 messages_updated=summary.updated,
+                detail="; ".join(summary.warnings) or None,  # `status` shows it
             )
             return summary
         finally:
@@ -501,6 +506,8 @@ def _run_windows(
         # and when every window was skipped: a refusal (a wrong password) is never passed over
         dids.wait()
     summary.notices = [notice.describe() for notice in sorted(merger.notices)]
+    if merger.zone.line is not None:
+        summary.warnings.append(merger.zone.line)
     for line in summary.notices:
         logger.warning("the API sent %s (new to this archive; `smsarchive status` lists all)", line)
 

@@ -214,10 +214,11 @@ def render_status(
             )
         )
         for r in status.last_runs.iter_rows(named=True):
-            if r["outcome"] == "failed" and r["detail"]:
+            if r["outcome"] in {"failed", "ok"} and r["detail"]:
                 whose = f" of {_plain(r['account'])}" if several else ""
+                ended = "failed" if r["outcome"] == "failed" else "went through, but"
                 console.print(
-                    f"{_plain(r['kind'])}{whose} of {_when(r['started_at'])} failed: "
+                    f"{_plain(r['kind'])}{whose} of {_when(r['started_at'])} {ended}: "
                     f"{_plain(r['detail'])}"
                 )
     console.print(f"schema version {status.schema_version}")

@@ -23,4 +23,6 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         f"{_count(summary['api_calls'], 'API call')}; {describe_media(summary['media'])}",
     ]
     lines.extend(f"note: the API sent {line}" for line in summary["notices"])
+    # last, where a glance at the end of the output finds it (the log said it when it was met)
+    lines.extend(f"warning: {line}" for line in summary.get("warnings", []))
     return lines

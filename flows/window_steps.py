@@ -277,6 +277,8 @@ class ZoneWarning:
     timezone: str
     """VOIPMS_ACCOUNT_TIMEZONE, named in the warning."""
     said: bool = False
+    line: str | None = None
+    """Once said, the warning in short: for the run's summary, its sync_runs row and status."""
 
     def check(self, off_by: timedelta | None) -> None:
         """Warn, the first time, when a window's `zone_disagreement` was not None."""
@@ -285,6 +287,11 @@ class ZoneWarning:
         self.said = True
         hours = off_by / timedelta(hours=1)
         way = "late" if hours > 0 else "early"
+        self.line = (
+            f"VOIPMS_ACCOUNT_TIMEZONE={self.timezone} reads the API's dates {abs(hours):g} h "
+            f"{way} (the MMS media links say so): set the API's zone, then run `smsarchive "
+            "replay`"
+        )
         logger.warning(
             "the API's dates are not in VOIPMS_ACCOUNT_TIMEZONE=%s: read in it, sent_at comes "
             "%g h %s against the instants in the MMS media links. In windows whose links show "

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import PlainSteps, archive
+from flows.cli import app
 from flows.replay_run import replay_archive
 from flows.settings import Settings
+from flows.summary_lines import summary_lines
 from tests.conftest import serving
 from tests.flows.conftest import sandbox_settings
 
@@ -44,11 +47,20 @@ def test_a_wrong_zone_is_told_once_a_run_and_a_right_one_not_at_all(
         wrong = sandbox_settings(
             server, tmp_path / "wrong", voipms_account_timezone="America/Chicago"
         )
-        archive(wrong, "backfill", *SPAN, PlainSteps())  # two windows, one warning
+        summary = archive(wrong, "backfill", *SPAN, PlainSteps())  # two windows, one warning
         (said,) = _zone_warnings(caplog)
         assert "VOIPMS_ACCOUNT_TIMEZONE=America/Chicago" in said
         assert "sent_at comes 1 h late" in said
         assert "smsarchive replay" in said
+        # also where it is found after the log has scrolled away: the summary's last line,
+        # and the run's row, which `status` shows
+        short = (
+            "VOIPMS_ACCOUNT_TIMEZONE=America/Chicago reads the API's dates 1 h late (the MMS "
+            "media links say so): set the API's zone, then run `smsarchive replay`"
+        )
+        assert summary_lines(summary.as_dict())[-1] == f"warning: {short}"
+        assert _run_details(wrong) == [short]
+        assert _run_details(right) == [None]
 
     caplog.clear()
     replay_archive(wrong)
@@ -56,6 +68,19 @@ def test_a_wrong_zone_is_told_once_a_run_and_a_right_one_not_at_all(
     caplog.clear()
     replay_archive(right)
     assert _zone_warnings(caplog) == []
+    # (last: the CLI sets up its own logging)
+    status = CliRunner().invoke(
+        app, ["status"], env={"SMSARCHIVE_DATA_DIR": str(wrong.smsarchive_data_dir)}
+    )
+    assert f"went through, but: {short}" in " ".join(status.output.split()), status.output
+
+
+def _run_details(settings: Settings) -> list[object]:
+    con = duckdb.connect(str(settings.archive_path), read_only=True)
+    try:
+        return [row[0] for row in con.execute("SELECT detail FROM sync_runs").fetchall()]
+    finally:
+        con.close()
 
 
 def _sent_at(settings: Settings) -> dict[tuple[str, str], object]:
