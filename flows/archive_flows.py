@@ -11,12 +11,12 @@ import duckdb
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from extract.voipms.client import VoipMsClient
 from extract.voipms.windows import Window
-from flows.archive_run import archive, download_media, merge, prepare
+from flows.archive_run import archive, download_media, first_done, merge, prepare
 from flows.dead_flow_runs import close_dead_flow_runs
 from flows.logging_setup import send_logs_to_prefect
 from flows.media_step import MediaOutcome
@@ -76,8 +76,10 @@ class PrefectSteps:
         return prepare_window_task.submit(client, window, dids, settings, account)
 
     def next_done(self, futures: list[Any]) -> Any:
-        """The first task future to finish."""
-        return next(as_completed(futures))
+        """The first task future to finish (waited for on the thread pool's futures they
+        wrap, in short steps, as the plain run does)."""
+        wrapped = [future.wrapped_future for future in futures]
+        return futures[wrapped.index(first_done(wrapped))]
 
     def done_now(self, futures: list[Any]) -> list[Any]:
         """The task futures already finished (asked of the thread pool's futures they wrap,

@@ -263,7 +263,8 @@ class VoipMsClient:
         self._failures: Counter[str] = Counter()
         self._in_flight = 0
         self._max_in_flight = 0
-        self._closed = False
+        self._closed = False  # no more calls (`stop`, `close`)
+        self._released = False  # the password no longer blanked from logs (`close`)
 
         protect_secret(password)
         self._http = httpx.Client(
@@ -288,13 +289,21 @@ class VoipMsClient:
     ) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Close the HTTP connections and stop blanking this password from logs."""
+    def stop(self) -> None:
+        """Take no more calls and close the HTTP connections, cutting the calls in flight
+        short: a run that stops (Ctrl-C, an error) does not wait for its windows in flight to
+        fetch on. The password stays blanked from logs until `close`."""
         with self._lock:
-            if self._closed:
-                return
             self._closed = True
         self._http.close()
+
+    def close(self) -> None:
+        """`stop`, and stop blanking this password from logs."""
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+        self.stop()
         release_secret(self._password)
 
     def __repr__(self) -> str:

@@ -1,0 +1,59 @@
+"""A run told to stop (Ctrl-C) while windows are being fetched stops them, not waits for them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from extract.voipms.sandbox.faults import FaultConfig
+from extract.voipms.sandbox.spec import AccountSpec
+from flows.archive_run import PlainSteps, archive
+from tests.conftest import serving
+from tests.flows.conftest import sandbox_settings
+
+SPAN = (date(2024, 1, 1), date(2024, 12, 31))
+
+
+def _api_calls(counts: dict[str, int]) -> int:
+    return sum(n for method, n in counts.items() if method != "media")
+
+
+def test_ctrl_c_while_windows_are_fetched_stops_their_calls_at_once(tmp_path: Path) -> None:
+    # four windows of ~1,000 messages in pages of 50, each call 0.2 s: ~8 s of calls apiece
+    spec = AccountSpec(seed=5, messages=4000, start=SPAN[0], end=SPAN[1], dids=2)
+    with serving(spec) as server:
+        server.set_faults(FaultConfig(latency_s=0.2))
+        settings = sandbox_settings(server, tmp_path / "data", voipms_page_limit=50)
+        at_interrupt: list[int] = []
+
+        def ctrl_c() -> None:
+            at_interrupt.append(_api_calls(server.call_counts()))
+            os.kill(os.getpid(), signal.SIGINT)  # as the terminal sends it: to the process
+
+        timer = threading.Timer(1.5, ctrl_c)
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                archive(settings, "backfill", *SPAN, PlainSteps())
+        finally:
+            timer.cancel()
+        after = _api_calls(server.call_counts())
+    # only the calls already on their way when it was said (at most the 4 in flight, and
+    # one more that got its slot meanwhile): the windows in flight asked nothing further
+    assert at_interrupt
+    assert at_interrupt[0] > 4  # the windows were well under way
+    assert after - at_interrupt[0] <= 6, (at_interrupt, after)
+    con = duckdb.connect(str(settings.archive_path), read_only=True)
+    try:
+        assert con.execute("SELECT outcome FROM sync_runs").fetchall() == [("interrupted",)]
+        assert con.execute("SELECT count(*) FROM raw_landing").fetchone() == (0,)
+    finally:
+        con.close()
+    landing = settings.smsarchive_data_dir / "landing"
+    assert [p for p in landing.rglob("*") if p.is_file()] == []  # no temp file left behind
