@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from extract.voipms.windows import DEFAULT_MAX_LIMIT
@@ -144,6 +144,30 @@ class Settings(BaseSettings):
             shown = without_login(value.strip())
             raise ValueError(f"must be an http(s) URL such as {DEFAULT_API_URL}, not {shown!r}")
         return value.strip()
+
+    @field_validator(
+        "voipms_api_url",
+        "voipms_account_timezone",
+        "voipms_page_limit",
+        "voipms_max_concurrency",
+        "voipms_max_attempts",
+        "voipms_timeout_seconds",
+        "voipms_backoff_seconds",
+        "smsarchive_sync_lookback_days",
+        "smsarchive_media_concurrency",
+        "smsarchive_media_processes",
+        "smsarchive_busy_wait_seconds",
+        "smsarchive_schedule_cron",
+        "smsarchive_duckdb_memory_limit",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_its_default(cls, value: object, info: ValidationInfo) -> object:
+        # `VOIPMS_PAGE_LIMIT=` left empty in .env means "the default", as an empty data dir
+        # does; where empty means something else (no cap, no host, unset) it says so
+        if isinstance(value, str) and not value.strip() and info.field_name is not None:
+            return cls.model_fields[info.field_name].default
+        return value
 
     @field_validator("smsarchive_data_dir", mode="before")
     @classmethod

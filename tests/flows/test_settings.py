@@ -83,6 +83,27 @@ def test_an_empty_data_dir_is_the_default_not_the_current_folder(
     assert Settings(_env_file=None).smsarchive_data_dir == Path("data")  # type: ignore[call-arg]
 
 
+def test_a_setting_left_empty_is_its_default_where_empty_means_nothing_else(
+    tmp_path: Path,
+) -> None:
+    names = [
+        "VOIPMS_API_URL", "VOIPMS_ACCOUNT_TIMEZONE", "VOIPMS_PAGE_LIMIT",
+        "VOIPMS_MAX_CONCURRENCY", "VOIPMS_MAX_ATTEMPTS", "VOIPMS_TIMEOUT_SECONDS",
+        "VOIPMS_BACKOFF_SECONDS", "SMSARCHIVE_SYNC_LOOKBACK_DAYS", "SMSARCHIVE_MEDIA_CONCURRENCY",
+        "SMSARCHIVE_MEDIA_PROCESSES", "SMSARCHIVE_BUSY_WAIT_SECONDS", "SMSARCHIVE_SCHEDULE_CRON",
+        "SMSARCHIVE_DUCKDB_MEMORY_LIMIT", "SMSARCHIVE_DATA_DIR",
+    ]  # fmt: skip
+    (tmp_path / ".env").write_text("".join(f"{name}=\n" for name in names))
+    empty = Settings(_env_file=tmp_path / ".env")  # type: ignore[call-arg]
+    default = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert empty.model_dump() == default.model_dump()
+    # where empty means something of its own, it keeps meaning it
+    (tmp_path / ".env").write_text("VOIPMS_REQUESTS_PER_MINUTE=\nVOIPMS_MEDIA_HOSTS=\n")
+    own = Settings(_env_file=tmp_path / ".env")  # type: ignore[call-arg]
+    assert own.voipms_requests_per_minute is None  # no cap
+    assert own.voipms_media_hosts == []  # no host
+
+
 def test_a_data_dir_under_home_written_with_a_tilde_is_under_home(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
