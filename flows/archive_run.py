@@ -505,9 +505,9 @@ def _run_windows(
         try:
             _fetch_and_merge(queue, dids, client, settings, steps, merger)
         except BaseException:
-            # the windows in flight stop at once instead of fetching on, unmerged (on the
-            # real API, minutes): Ctrl-C or an error ends the run now; leaving `fetching`
-            # then only waits for their threads to see it
+            # the windows in flight make no further call instead of fetching on, unmerged
+            # (on the real API, minutes): leaving `fetching` then waits only for the calls
+            # already sent
             client.stop()
             raise
     summary.notices = [notice.describe() for notice in sorted(merger.notices)]

@@ -290,20 +290,21 @@ class VoipMsClient:
         self.close()
 
     def stop(self) -> None:
-        """Take no more calls and close the HTTP connections, cutting the calls in flight
-        short: a run that stops (Ctrl-C, an error) does not wait for its windows in flight to
-        fetch on. The password stays blanked from logs until `close`."""
+        """Take no more calls (nor retries): a run that stops (Ctrl-C, an error) does not wait
+        for its windows in flight to fetch on. A call already sent is let finish (at most
+        `timeout`): closing its connection under it would not wake a thread blocked reading
+        it. The password stays blanked from logs until `close`."""
         with self._lock:
             self._closed = True
-        self._http.close()
 
     def close(self) -> None:
-        """`stop`, and stop blanking this password from logs."""
+        """`stop`, close the HTTP connections and stop blanking this password from logs."""
         with self._lock:
             if self._released:
                 return
             self._released = True
         self.stop()
+        self._http.close()
         release_secret(self._password)
 
     def __repr__(self) -> str:
