@@ -53,7 +53,10 @@ def nightly() -> dict[str, Any]:
             done["report"] = report()
         except Exception as failed:
             logger.error("nightly: the report failed (%s); the export is written anyway", failed)
-            done["export"] = run_export()
+            try:
+                run_export()
+            except Exception as also:  # the run fails with the first error, this one said
+                logger.error("nightly: the export failed too (%s)", also)
             raise
         done["export"] = run_export()
         return done
