@@ -213,8 +213,13 @@ def render_status(
                 ],
             )
         )
+        newest: dict[object, object] = {}  # each account's newest run: its warning stands
         for r in status.last_runs.iter_rows(named=True):
-            if r["outcome"] in {"failed", "ok"} and r["detail"]:
+            if r["account"] not in newest or r["started_at"] > newest[r["account"]]:
+                newest[r["account"]] = r["started_at"]
+        for r in status.last_runs.iter_rows(named=True):
+            still_said = r["outcome"] == "ok" and r["started_at"] == newest[r["account"]]
+            if (r["outcome"] == "failed" or still_said) and r["detail"]:
                 whose = f" of {_plain(r['account'])}" if several else ""
                 ended = "failed" if r["outcome"] == "failed" else "went through, but"
                 console.print(
