@@ -198,12 +198,13 @@ def _query_interrupted(exc: BaseException) -> bool:
 FULL_DISK = "free some space: nothing archived is lost, the next run goes on"
 
 
-def _os_error_line(exc: OSError, archive: Path | None = None) -> str:
-    """A file system error as one line naming the path (e.g. SMSARCHIVE_DATA_DIR's)."""
+def _os_error_line(exc: OSError, writes: Path | None = None) -> str:
+    """A file system error as one line naming the path (e.g. SMSARCHIVE_DATA_DIR's); a full
+    disk that names no file is said to be `writes`'s, the folder the command writes into."""
     if isinstance(exc, FileExistsError) and exc.filename:
         return f"cannot make the folder {exc.filename}: a file of that name is in the way"
     if exc.errno == errno.ENOSPC:  # a write that fills the disk names no file
-        where = exc.filename or (archive.parent if archive is not None else None)
+        where = exc.filename or writes
         disk = f"the disk of {where}" if where is not None else "the disk"
         return f"{disk} is full ({exc.strerror or exc}): {FULL_DISK}"
     where = f"cannot use {exc.filename}: " if exc.filename else ""
@@ -259,11 +260,14 @@ def _prefect_unreachable_line(exc: BaseException) -> str | None:
 
 
 @contextmanager
-def friendly_errors(*, sigterm_stops: bool = True, archive: Path | None = None) -> Iterator[None]:
+def friendly_errors(
+    *, sigterm_stops: bool = True, archive: Path | None = None, writes: Path | None = None
+) -> Iterator[None]:
     """Turn the errors a person can act on into one line and a non-zero exit.
 
     With `sigterm_stops`, SIGTERM meanwhile stops the command as Ctrl-C does (exit 143).
-    `archive` is the command's archive, named when DuckDB finds it damaged.
+    `archive` is the command's archive, named when DuckDB finds it damaged; `writes` the
+    folder it writes into (default: the archive's), named when a disk is full.
     """
     import duckdb
     import httpx
@@ -308,7 +312,7 @@ def friendly_errors(*, sigterm_stops: bool = True, archive: Path | None = None) 
             raise
         traceback.clear_frames(exc.__traceback__)
     except OSError as exc:  # a data dir or output folder that cannot be made or written
-        message = _os_error_line(exc, archive)
+        message = _os_error_line(exc, writes or (archive.parent if archive else None))
         traceback.clear_frames(exc.__traceback__)
     if message is not None:
         fail(_without_secrets(message), code=code)
@@ -681,7 +685,8 @@ def report(
     refuse_reversed_days(start, end)
     settings = load_settings()
     refuse_while_a_run_writes(settings, "report")
-    with friendly_errors(archive=settings.archive_path):
+    folder = Path(out) if out else settings.smsarchive_data_dir / "reports"
+    with friendly_errors(archive=settings.archive_path, writes=folder):
         result = run_report(
             settings,
             start=start,

@@ -283,6 +283,12 @@ def test_a_full_disk_without_a_file_name_names_the_data_dir_and_what_to_do(
         f"error: the disk of {archive.parent} is full (No space left on device): free some "
         "space: nothing archived is lost, the next run goes on"
     )
+    # a command writing elsewhere (report --out) names that folder's disk
+    usb = tmp_path / "usb" / "reports"
+    with pytest.raises(typer.Exit), friendly_errors(archive=archive, writes=usb):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    (line,) = _error_lines(capsys.readouterr().err)
+    assert line.startswith(f"error: the disk of {usb} is full")
 
 
 def test_a_data_dir_that_is_a_file_is_one_error_line(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from warehouse.report import (
     default_folder,
     prune_reports,
     report_tables,
+    staging_folder,
     write_report,
 )
 from warehouse.report.png_drawing import ChartDrawingError
@@ -47,6 +49,24 @@ def test_only_the_newest_report_folders_it_named_are_kept(tmp_path: Path) -> Non
     assert sorted(deleted) == sorted([*named[1:4], "20240101T030000Z-2"])
     left = sorted(p.name for p in reports.iterdir())
     assert left == sorted([*named[4:], named[0], "my notes", "latest"])
+
+
+def test_the_hidden_folders_of_reports_killed_midway_are_removed_a_day_on(
+    tmp_path: Path,
+) -> None:
+    reports = tmp_path / "reports"
+    stale = staging_folder(default_folder(tmp_path, datetime(2024, 1, 1, tzinfo=UTC)))
+    fresh = staging_folder(default_folder(tmp_path, datetime(2024, 1, 2, tzinfo=UTC)))
+    for folder in (stale, fresh):
+        folder.mkdir()
+        (folder / "totals.csv").write_text("messages\n1\n")
+    a_day_and_more = (datetime.now(UTC) - timedelta(days=1, minutes=1)).timestamp()
+    os.utime(stale, (a_day_and_more, a_day_and_more))
+    (reports / ".notes").mkdir()  # not one of ours
+    os.utime(reports / ".notes", (a_day_and_more, a_day_and_more))
+    assert prune_reports(reports) == [stale.name]
+    assert fresh.is_dir()  # a report may be writing it now
+    assert (reports / ".notes").is_dir()
 
 
 def test_by_default_the_newest_60_are_kept_as_the_readme_says(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ import itertools
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -101,14 +102,32 @@ KEEP_REPORTS: Final = 60
 """Report folders `default_folder` named that are kept: two months of nightly reports."""
 
 _DEFAULT_NAME: Final = re.compile(r"\d{8}T\d{6}Z(?:-\d+)?")
+_STAGING_NAME: Final = re.compile(rf"\.{_DEFAULT_NAME.pattern}\.writing")
+
+
+STALE_STAGING: Final = timedelta(days=1)
+"""A report's hidden folder (`staging_folder`) untouched this long was left by a report
+killed outright (SIGKILL, power loss): no report takes that long to write."""
 
 
 def prune_reports(reports: Path, keep: int = KEEP_REPORTS) -> list[str]:
     """Delete all but the newest `keep` folders in `reports` that `default_folder` named
-    (never the one `latest` names, nor anything else); the names deleted."""
+    (never the one `latest` names, nor anything else), and the hidden folders of reports
+    killed while they were written (untouched for STALE_STAGING); the names deleted."""
     latest = reports / "latest"
     spare = latest.resolve().name if latest.is_symlink() else None
-    return prune_named_folders(reports, _DEFAULT_NAME, keep=keep, spare=spare)
+    deleted = prune_named_folders(reports, _DEFAULT_NAME, keep=keep, spare=spare)
+    cutoff = time.time() - STALE_STAGING.total_seconds()
+    for path in reports.iterdir() if reports.is_dir() else ():
+        if (
+            _STAGING_NAME.fullmatch(path.name)
+            and path.is_dir()
+            and not path.is_symlink()
+            and path.stat().st_mtime < cutoff
+        ):
+            shutil.rmtree(path, ignore_errors=True)  # what it holds never became a report
+            deleted.append(path.name)
+    return deleted
 
 
 def staging_folder(folder: Path) -> Path:
