@@ -15,16 +15,7 @@ from rich.table import Table
 from extract.printable import printable
 from transform.status import unmapped_only
 from warehouse import ArchiveStatus
-
-
-def _size(size: int | None) -> str:
-    """Bytes in decimal units (1 MB = 1,000,000 bytes), as the report counts them."""
-    value = float(size or 0)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000:
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
-        value /= 1000
-    return f"{value:,.1f} TB"
+from warehouse.byte_sizes import size_text
 
 
 def _archived_days(runs: pl.DataFrame) -> str:
@@ -143,7 +134,7 @@ def render_status(
                 "media",
                 ["state", "files", "size", "why"],
                 [
-                    (r["state"], r["files"], _size(r["bytes"]), r["why"] or "")
+                    (r["state"], r["files"], size_text(r["bytes"]), r["why"] or "")
                     for r in media.iter_rows(named=True)
                 ],
             )

@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 
 from tests.report.archive_rows import TZ
+from warehouse.byte_sizes import size_text
 from warehouse.report import ReportScope, report_tables
 from warehouse.report.page import table_html
 from warehouse.report.summary import summary_lines
@@ -58,3 +59,9 @@ def test_the_summary_counts_one_did_as_one(conversations: duckdb.DuckDBPyConnect
     assert totals["dids"] > 1
     tables["totals"] = tables["totals"].with_columns(contacts=pl.lit(1), dids=pl.lit(1))
     assert summary_lines(tables)["contacts"] == "1 contact on 1 DID"
+
+
+def test_sizes_read_as_status_reads_them() -> None:
+    assert [size_text(n) for n in (0, 999, 166_400, 2_500_000, 3_200_000_000)] == [
+        "0 B", "999 B", "166.4 kB", "2.5 MB", "3.2 GB",
+    ]  # fmt: skip

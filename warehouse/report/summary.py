@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
+from warehouse.byte_sizes import size_text
 from warehouse.report.params import ReportScope
 
 
@@ -69,7 +70,7 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
             f"p90 {latency_text(replies.get('p90_minutes'))}"
         ),
         "media": (
-            f"{files:,} files, {stored_bytes / 1_000_000:,.1f} MB stored, "
+            f"{files:,} files, {size_text(stored_bytes)} stored, "
             f"{_share(media.get('expired', {}).get('share'))} expired"
         ),
         "near send limit": _near_limit(tables["near_send_limit"]),
