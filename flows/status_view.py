@@ -18,6 +18,23 @@ from warehouse import ArchiveStatus
 from warehouse.byte_sizes import size_text
 
 
+def _runs_worth_showing(status: ArchiveStatus) -> tuple[pl.DataFrame, list[str]]:
+    """The last runs, without those of accounts that hold no message and ran only before the
+    newest run that went through (a login typed wrong once would stay listed for ever); and
+    the accounts so left out."""
+    runs = status.last_runs
+    went_through = runs.filter(pl.col("outcome") == "ok")["started_at"].max()
+    if went_through is None:
+        return runs, []
+    holding = set(status.span["account"].to_list())
+    stale = (
+        runs.group_by("account")
+        .agg(pl.col("started_at").max().alias("latest"))
+        .filter(~pl.col("account").is_in(list(holding)) & (pl.col("latest") < went_through))
+    )["account"].to_list()
+    return runs.filter(~pl.col("account").is_in(stale)), sorted(str(a) for a in stale)
+
+
 def _archived_days(runs: pl.DataFrame) -> str:
     """The days archived, and the days between them that never were."""
     if runs.is_empty():
@@ -173,9 +190,10 @@ def render_status(
                     ],
                 )
             )
-    if not status.last_runs.is_empty():
+    last_runs, stale = _runs_worth_showing(status)
+    if not last_runs.is_empty():
         # an archive of several accounts: each one's runs, named
-        several = status.last_runs["account"].n_unique() > 1
+        several = last_runs["account"].n_unique() > 1
         console.print(
             _table(
                 "last runs",
@@ -200,15 +218,15 @@ def render_status(
                         r["messages_inserted"],
                         r["messages_updated"],
                     )
-                    for r in status.last_runs.iter_rows(named=True)
+                    for r in last_runs.iter_rows(named=True)
                 ],
             )
         )
         newest: dict[object, object] = {}  # each account's newest run: its warning stands
-        for r in status.last_runs.iter_rows(named=True):
+        for r in last_runs.iter_rows(named=True):
             if r["account"] not in newest or r["started_at"] > newest[r["account"]]:
                 newest[r["account"]] = r["started_at"]
-        for r in status.last_runs.iter_rows(named=True):
+        for r in last_runs.iter_rows(named=True):
             still_said = r["outcome"] == "ok" and r["started_at"] == newest[r["account"]]
             if (r["outcome"] == "failed" or still_said) and r["detail"]:
                 whose = f" of {_plain(r['account'])}" if several else ""
@@ -217,4 +235,10 @@ def render_status(
                     f"{_plain(r['kind'])}{whose} of {_when(r['started_at'])} {ended}: "
                     f"{_plain(r['detail'])}"
                 )
+    if stale:
+        console.print(
+            f"(left out: the runs of {', '.join(stale)}, which "
+            f"{'holds' if len(stale) == 1 else 'hold'} nothing and ran only before the last run "
+            "that went through: a login typed wrong, say; sync_runs keeps them)"
+        )
     console.print(f"schema version {status.schema_version}")

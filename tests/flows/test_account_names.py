@@ -7,11 +7,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from extract.voipms.errors import PermanentError
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import PlainSteps, archive
+from flows.cli import app
+from flows.settings import Settings
 from tests.conftest import SANDBOX_PASSWORD
 from tests.flows.conftest import sandbox_settings
 
@@ -39,3 +43,33 @@ def test_a_new_login_for_the_same_messages_is_named_before_they_are_archived_aga
         "yet: if that is the same VoIP.ms account under a new login e-mail, its messages are "
         "archived a second time under the new name (the archive keeps accounts apart by name)"
     ]
+
+
+def test_a_login_typed_wrong_once_leaves_status_after_the_next_good_run(tmp_path: Path) -> None:
+    account = SandboxAccount.generate(
+        AccountSpec(seed=7, messages=60, start=SPAN[0], end=SPAN[1], dids=1, mms_share=0.0)
+    )
+    server = SandboxServer(account, username="alice@example.com", password=SANDBOX_PASSWORD)
+    server.start()
+    try:
+        good = sandbox_settings(server, tmp_path / "data")
+        archive(good, "backfill", *SPAN, PlainSteps())
+        typo = good.model_copy(update={"voipms_api_username": "alcie@example.com"})
+        with pytest.raises(PermanentError):
+            archive(typo, "backfill", *SPAN, PlainSteps())
+        just_failed = _status(good)  # the newest run: shown, with why it failed
+        archive(good, "sync", None, None, PlainSteps())
+    finally:
+        server.stop()
+    assert "alcie@example.com" in just_failed
+    assert "invalid_credentials" in just_failed
+    later = _status(good)
+    assert "left out: the runs of alcie@example.com, which holds nothing" in later
+    assert "invalid_credentials" not in later
+
+
+def _status(settings: Settings) -> str:
+    env = {"SMSARCHIVE_DATA_DIR": str(settings.smsarchive_data_dir)}
+    shown = CliRunner().invoke(app, ["status"], env=env, terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    return " ".join(shown.output.split())
