@@ -320,13 +320,15 @@ def friendly_errors(
 
 def _without_secrets(text: str) -> str:
     """`text` with the configured API password blanked, whatever form it came in."""
+    from extract.voipms.errors import OWN_TEXTS
     from extract.voipms.redaction import redact
 
     try:
         password = Settings().voipms_api_password
     except ValidationError:
         return text
-    return text if password is None else redact(text, [password.get_secret_value()])
+    secrets = [password.get_secret_value()] if password is not None else []
+    return redact(text, secrets, keep=OWN_TEXTS)
 
 
 def print_summary(summary: dict[str, Any]) -> None:

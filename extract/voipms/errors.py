@@ -130,8 +130,8 @@ def hint_for(code: str) -> str:
     if code in _HINTS:
         return _HINTS[code]
     if code.startswith(("invalid_", "missing_")):
-        return "the API rejected a parameter of this call"
-    return "the API answered with a status this client does not handle"
+        return GENERIC_HINTS[0]
+    return GENERIC_HINTS[1]
 
 
 def error_for_status(code: str, method: str) -> VoipMsError:
@@ -171,6 +171,16 @@ def error_for_http_status(
         method,
         f"HTTP {status}: check the API URL; a 403 may mean the request was blocked upstream",
     )
+
+
+GENERIC_HINTS = (
+    "the API rejected a parameter of this call",
+    "the API answered with a status this client does not handle",
+)
+
+OWN_TEXTS: tuple[str, ...] = (*_HINTS.values(), *_TRANSIENT_NOTES.values(), *GENERIC_HINTS)
+"""Every text of ours an error may carry: a password that happens to be a word in them
+("API") is not blanked out of them, which would garble them and show where it was."""
 
 
 def transient_note(code: str) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import traceback
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from urllib.parse import quote, quote_plus
 
@@ -36,12 +37,34 @@ def secret_variants(secret: str) -> list[str]:
     return sorted((v for v in variants if v), key=len, reverse=True)
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    """`text` with every variant of every secret replaced by a mask."""
+def redact(text: str, secrets: list[str], keep: Iterable[str] = ()) -> str:
+    """`text` with every variant of every secret replaced by a mask, except where it lies
+    wholly inside one of the texts of `keep` (our own, which hold no secret)."""
+    kept = [
+        (found.start(), found.end())
+        for phrase in set(keep)
+        if phrase
+        for found in re.finditer(re.escape(phrase), text)
+    ]
+    masked: list[tuple[int, int]] = []
     for secret in secrets:
         for variant in secret_variants(secret):
-            text = text.replace(variant, MASK)
-    return text
+            start = text.find(variant)
+            while start != -1:
+                end = start + len(variant)
+                if not any(low <= start and end <= high for low, high in kept):
+                    masked.append((start, end))
+                start = text.find(variant, start + 1)
+    out, at = [], 0
+    for start, end in sorted(masked):
+        if end <= at:
+            continue  # inside a span already masked
+        out.append(text[at:start] if start > at else "")
+        if start >= at:
+            out.append(MASK)
+        at = end
+    out.append(text[at:])
+    return "".join(out)
 
 
 class SecretRedactingFilter(logging.Filter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from urllib.parse import quote_plus
 
 import pytest
 from pydantic import SecretStr
@@ -13,6 +14,7 @@ from extract.voipms.redaction import (
     MASK,
     SecretRedactingFilter,
     protect_secret,
+    redact,
     release_secret,
     secret_protected,
 )
@@ -77,3 +79,19 @@ def test_protection_is_counted_and_attached_to_guarded_loggers(
     assert all("s3cr3t-for-counting" not in t for t in texts[:-1])
     assert len(texts) == len(GUARDED_LOGGERS) + 1
     assert "s3cr3t-for-counting" in texts[-1]  # released: no longer blanked
+
+
+def test_redact_keeps_our_own_texts_whole_but_never_a_secret_that_runs_into_them() -> None:
+    hint = "the API user name or API password is wrong"
+    assert redact(f"invalid_credentials: {hint}", ["API"], keep=[hint]) == (
+        f"invalid_credentials: {hint}"
+    )
+    # the same word outside our text is blanked
+    assert redact(f"API: {hint}", ["API"], keep=[hint]) == f"{MASK}: {hint}"
+    # a secret that begins before our text and ends inside it is blanked whole
+    assert redact(f"pw=X: {hint}", ["X: the API"], keep=[hint]) == (
+        f"pw={MASK} user name or API password is wrong"
+    )
+    # overlapping and repeated occurrences, and the URL-encoded form
+    assert redact("aaaa b", ["aa"]) == f"{MASK} b"
+    assert redact(f"{SECRET} and {quote_plus(SECRET)}", [SECRET]) == f"{MASK} and {MASK}"

@@ -19,6 +19,7 @@ import typer
 from prefect.settings import PREFECT_API_URL
 from typer.testing import CliRunner, Result
 
+from extract.voipms.errors import error_for_status
 from extract.voipms.sandbox.server import SandboxServer
 from flows import sandbox_command
 from flows.cli import app, friendly_errors
@@ -411,3 +412,22 @@ def test_an_error_line_never_shows_the_configured_password(
     (line,) = _error_lines(capsys.readouterr().err)
     assert "ss+w" not in line
     assert "ss%2B" not in line
+
+
+def test_a_password_that_is_a_word_of_our_hints_leaves_them_whole(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # blanked out of "the API user name", it would garble the line and show where it was
+    monkeypatch.setenv("VOIPMS_API_PASSWORD", "API")
+    refused = error_for_status("invalid_credentials", "getSMS")
+    with pytest.raises(typer.Exit), friendly_errors():
+        raise refused
+    (line,) = _error_lines(capsys.readouterr().err)
+    assert line == f"error: {refused}"
+    assert "the API user name or API password is wrong" in line
+    # the API's own words are still blanked, even run into a hint of ours
+    echoed = error_for_status("bad_request API", "getSMS")
+    with pytest.raises(typer.Exit), friendly_errors():
+        raise echoed
+    (line,) = _error_lines(capsys.readouterr().err)
+    assert line.startswith("error: VoIP.ms getSMS: bad_request **********: the API answered")
