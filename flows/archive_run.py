@@ -27,6 +27,7 @@ from flows.media_step import (
     pending_items,
 )
 from flows.orchestration import prefect_wanted
+from flows.prefect_results import prefect_results_in
 from flows.progress import Tracker
 from flows.run_progress import RunProgress, run_progress
 from flows.runtime import current_reporter, current_settings
@@ -277,21 +278,24 @@ class PlainSteps:
 
 def run_backfill(start: date, end: date, *, refetch: bool = False) -> dict[str, Any]:
     """Backfill with the current settings: a Prefect flow when Prefect is configured."""
+    settings = current_settings()
     if prefect_wanted():
         from flows.archive_flows import run_backfill_flow
 
-        return run_backfill_flow(start, end, refetch=refetch)
-    settings = current_settings()
+        with prefect_results_in(settings.smsarchive_data_dir):
+            return run_backfill_flow(start, end, refetch=refetch)
     return archive(settings, "backfill", start, end, PlainSteps(), refetch=refetch).as_dict()
 
 
 def run_sync() -> dict[str, Any]:
     """Sync with the current settings: a Prefect flow when Prefect is configured."""
+    settings = current_settings()
     if prefect_wanted():
         from flows.archive_flows import run_sync_flow
 
-        return run_sync_flow()
-    return archive(current_settings(), "sync", None, None, PlainSteps()).as_dict()
+        with prefect_results_in(settings.smsarchive_data_dir):
+            return run_sync_flow()
+    return archive(settings, "sync", None, None, PlainSteps()).as_dict()
 
 
 def account_today(settings: Settings) -> date:

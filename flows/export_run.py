@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.orchestration import prefect_wanted
+from flows.prefect_results import prefect_results_in
 from flows.runtime import current_settings
 from flows.settings import Settings
 from warehouse.export import CURRENT, ExportResult, TableExport, export_archive
@@ -44,12 +45,13 @@ def export_summary(result: ExportResult) -> dict[str, Any]:
 
 def run_export(out_dir: Path | None = None) -> dict[str, Any]:
     """Export with the current settings (the `export` flow when Prefect is configured)."""
+    settings = current_settings()
     if prefect_wanted():
         from flows.export_flow import export
 
-        result: dict[str, Any] = export(str(out_dir) if out_dir is not None else None)
+        with prefect_results_in(settings.smsarchive_data_dir):
+            result: dict[str, Any] = export(str(out_dir) if out_dir is not None else None)
         return result
-    settings = current_settings()
     return export_summary(
         export_now(settings.archive_path, out_dir or default_export_dir(settings))
     )

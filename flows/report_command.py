@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.orchestration import prefect_wanted
+from flows.prefect_results import prefect_results_in
 from flows.report_run import make_report
 from flows.runtime import use_settings
 from flows.settings import Settings
@@ -43,6 +44,6 @@ def run_report(
         return make_report(settings, **asked).result
     from flows.report_flow import report
 
-    with use_settings(settings):
+    with use_settings(settings), prefect_results_in(settings.smsarchive_data_dir):
         result: dict[str, Any] = report(**asked)
     return result

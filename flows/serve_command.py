@@ -20,6 +20,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.types.entrypoint import EntrypointType
 
 from flows.logging_setup import OUR_LOGGERS
+from flows.prefect_results import results_folder
 from flows.schedule import ONE_AT_A_TIME, deployment_name, nightly, nightly_schedule
 from flows.settings import Settings
 
@@ -48,6 +49,10 @@ def serve_nightly(settings: Settings) -> None:
     # skipped, what the API sent that was new, media left for later) go to the Prefect API,
     # so a scheduled run's log in the UI says what the run said on a terminal.
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", ",".join(OUR_LOGGERS))
+    # and what Prefect records of a failed run stays in the data dir (flows.prefect_results)
+    os.environ.setdefault(
+        "PREFECT_LOCAL_STORAGE_PATH", str(results_folder(settings.smsarchive_data_dir))
+    )
     name = deployment_name(settings)
     with prefect_api(settings.smsarchive_data_dir) as api_url:
         typer.echo(

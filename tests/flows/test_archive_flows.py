@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from pydantic import SecretStr
 
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.server import SandboxServer
@@ -189,3 +191,25 @@ def test_sync_archives_new_messages_and_keeps_status_changes(
         assert history == [row["carrier_status"], "Delivered"]
     runs = table(settings.archive_path, "SELECT kind, outcome FROM sync_runs")
     assert ("sync", "ok") in runs.rows()
+
+
+def test_what_prefect_records_of_a_failed_run_stays_in_the_data_dir(
+    archived: Archived, tmp_path: Path
+) -> None:
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
+
+    from extract.voipms.errors import PermanentError
+
+    elsewhere = Path(PREFECT_LOCAL_STORAGE_PATH.value())
+    before = set(os.listdir(elsewhere)) if elsewhere.is_dir() else set()
+    wrong = sandbox_settings(
+        archived.server, tmp_path / "data", voipms_api_password=SecretStr("not-it")
+    )
+    with use_settings(wrong), pytest.raises(PermanentError):
+        run_backfill(*SPAN)
+    kept = wrong.smsarchive_data_dir / "prefect-results"
+    assert [p.name for p in kept.iterdir()]  # the failed flow run's exception, pickled
+    assert kept.stat().st_mode & 0o777 == 0o700
+    assert wrong.smsarchive_data_dir.stat().st_mode & 0o777 == 0o700
+    after = set(os.listdir(elsewhere)) if elsewhere.is_dir() else set()
+    assert after == before
