@@ -576,6 +576,9 @@ def status() -> None:
         typer.echo(describe_run_progress(running))
         typer.echo("the archive itself is shown once that run ends")
         return
+    data_dir = settings.smsarchive_data_dir
+    if data_dir.exists() and not data_dir.is_dir():
+        fail(f"SMSARCHIVE_DATA_DIR {data_dir} is a file, not a folder", code=1)
     if not settings.archive_path.exists():
         fail(f"no archive at {settings.archive_path}: run `smsarchive backfill` first", code=1)
     with friendly_errors(archive=settings.archive_path):

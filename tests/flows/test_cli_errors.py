@@ -304,6 +304,11 @@ def test_a_data_dir_that_is_a_file_is_one_error_line(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     (line,) = _error_lines(result.stderr)
     assert f"cannot make the folder {in_the_way}: a file of that name is in the way" in line
+    shown = _plain(env, "status")
+    assert shown.returncode == 1, shown.stderr
+    assert _error_lines(shown.stderr) == [
+        f"error: SMSARCHIVE_DATA_DIR {in_the_way} is a file, not a folder"
+    ]
 
 
 def test_ctrl_c_while_duckdb_runs_a_query_is_the_interrupted_line() -> None:
