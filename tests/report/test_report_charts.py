@@ -133,3 +133,36 @@ def test_each_accounts_all_dids_days_are_a_series_of_their_own(
     spec = chart_specs(tables, scope)["near_send_limit"]
     graph = vl_convert.vegalite_to_scenegraph(spec)
     assert sorted(_legend_labels(graph)) == labels
+
+
+def _cell_fills(node: object) -> list[str]:
+    """The fill of every drawn rect of a heatmap (vl-convert's scenegraph)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("marktype") == "rect" and node.get("role") == "mark":
+            found += [item["fill"] for item in node.get("items", [])]
+        for value in node.values():
+            found += _cell_fills(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _cell_fills(value)
+    return found
+
+
+def test_an_hour_without_messages_is_the_palest_cell_even_when_no_hour_has_any(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    busy = tables["hour_by_weekday"]
+    assert busy["messages"].min() == 0
+    assert busy["messages"].max() > 0
+    fills = _cell_fills(
+        vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["hour_by_weekday"])
+    )
+    quiet_fill = fills[busy["messages"].to_list().index(0)]
+    tables["hour_by_weekday"] = busy.with_columns(messages=pl.lit(0, busy["messages"].dtype))
+    empty = _cell_fills(
+        vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["hour_by_weekday"])
+    )
+    assert set(empty) == {quiet_fill}

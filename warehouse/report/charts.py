@@ -190,6 +190,10 @@ def top_contacts(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
 def hour_by_weekday(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
     """Messages per local hour and weekday, as a heatmap."""
     days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    # from 0: an hour without messages is the palest, even where no hour has any (Vega's
+    # own domain, [0, 0] then, would paint the whole grid mid-blue, as if it were data)
+    busiest = tables["hour_by_weekday"]["messages"].max()
+    top = max(1, int(busiest)) if isinstance(busiest, int | float) else 1
     return chart(
         "hour_by_weekday",
         tables["hour_by_weekday"],
@@ -198,7 +202,7 @@ def hour_by_weekday(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
         encoding={
             "x": channel("hour:O", title="hour of day"),
             "y": channel("weekday_name:O", title=None, sort=days),
-            "color": channel("messages:Q", scale={"scheme": "blues"}),
+            "color": channel("messages:Q", scale={"scheme": "blues", "domain": [0, top]}),
             "tooltip": tooltip("weekday_name:N", "hour:O", "messages:Q"),
         },
         width=WIDTH,
