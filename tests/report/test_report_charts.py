@@ -166,3 +166,40 @@ def test_an_hour_without_messages_is_the_palest_cell_even_when_no_hour_has_any(
         vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["hour_by_weekday"])
     )
     assert set(empty) == {quiet_fill}
+
+
+def _axis_labels(node: object) -> list[str]:
+    """The texts of a drawn chart's axis labels (vl-convert's scenegraph)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("role") == "axis-label":
+            found += [item["text"] for item in node.get("items", [])]
+        for value in node.values():
+            found += _axis_labels(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _axis_labels(value)
+    return found
+
+
+def test_the_latency_axis_is_labelled_in_minutes_hours_and_days(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    tables["reply_stats"] = pl.DataFrame(
+        {
+            "did": ["+15145550001", "*"],
+            "turns": [10, 10],
+            "replied": [9, 9],
+            "reply_rate": [0.9, 0.9],
+            "within_day_rate": [0.8, 0.8],
+            "median_minutes": [11.0, 11.0],
+            "p90_minutes": [8537.81, 8537.81],  # 5.9 days
+        }
+    )
+    graph = vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["reply_latency"])
+    labels = _axis_labels(graph)
+    for label in ("1 min", "10 min", "1 h", "6 h", "1 d", "7 d"):
+        assert label in labels, labels
+    assert "30 d" not in labels  # past the longest bar's tick

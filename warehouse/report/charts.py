@@ -338,18 +338,37 @@ def delivery_rate(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
     )
 
 
+LATENCY_TICKS: Final = (0, 1, 10, 60, 360, 1440, 10080, 43200, 525600)
+"""Where the latency axis is labelled, in minutes: a minute, ten, an hour, six, a day, a
+week, thirty days, a year. On a symlog scale Vega's own ticks leave the minutes unlabelled."""
+
+LATENCY_LABEL: Final = (
+    "datum.value < 60 ? datum.value + ' min' : datum.value < 1440 ? datum.value / 60 + ' h' "
+    ": datum.value / 1440 + ' d'"
+)
+
+
 def reply_latency(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
     """Median and p90 reply latency per DID and for all ('*')."""
+    longest = tables["reply_stats"]["p90_minutes"].max()
+    top = float(longest) if isinstance(longest, int | float) else 0.0
+    # the ticks up to the first at or past the longest bar, which sets the axis's end
+    ticks = [t for t in LATENCY_TICKS if t <= top] + [t for t in LATENCY_TICKS if t > top][:1]
     return chart(
         "reply_latency",
         tables["reply_stats"],
-        "Reply latency (minutes)",
+        "Reply latency",
         transform=[{"fold": ["median_minutes", "p90_minutes"], "as": ["measure", "minutes"]}],
         mark={"type": "bar"},
         encoding={
             "y": channel("did:N", title="DID", sort=None),
             "yOffset": channel("measure:N"),
-            "x": channel("minutes:Q", title="minutes (symlog scale)", scale={"type": "symlog"}),
+            "x": channel(
+                "minutes:Q",
+                title="latency (symlog scale)",
+                scale={"type": "symlog", "domain": [0, ticks[-1]]},
+                axis={"values": ticks, "labelExpr": LATENCY_LABEL},
+            ),
             "color": channel("measure:N"),
             "tooltip": tooltip(
                 "did:N", "turns:Q", "replied:Q", "reply_rate:Q", "within_day_rate:Q", "minutes:Q"
