@@ -59,10 +59,21 @@ def media_task(
 class PrefectSteps:
     """The run's steps as Prefect tasks of the current flow run."""
 
+    def __init__(self) -> None:
+        # the thread pool runner's futures (`wrapped_future`), as `done_now` reads them
+        self._submitted: list[Any] = []
+
     @contextmanager
     def fetching(self, workers: int) -> Iterator[object]:
-        """The flow's task runner is already sized (see `_task_runner`)."""
-        yield None
+        """The flow's task runner is already sized (see `_task_runner`). Leaving the block
+        waits for the prepare tasks submitted in it, as the plain run's pool does: on a
+        failure (the client stopped) they end before the flow run does, not after it."""
+        try:
+            yield None
+        finally:
+            submitted, self._submitted = self._submitted, []
+            for future in submitted:
+                future.wait()
 
     def submit_prepare(
         self,
@@ -73,7 +84,11 @@ class PrefectSteps:
         account: str,
     ) -> PrefectFuture[PreparedWindow]:
         """Submit the prepare task."""
-        return prepare_window_task.submit(client, window, dids, settings, account)
+        future = prepare_window_task.submit(client, window, dids, settings, account)
+        # only those still running are kept: a finished one holds its window's frames
+        self._submitted = [f for f in self._submitted if not f.wrapped_future.done()]
+        self._submitted.append(future)
+        return future
 
     def next_done(self, futures: list[Any]) -> Any:
         """The first task future to finish (waited for on the thread pool's futures they

@@ -57,3 +57,36 @@ def test_ctrl_c_while_windows_are_fetched_stops_their_calls_at_once(tmp_path: Pa
         con.close()
     landing = settings.smsarchive_data_dir / "landing"
     assert [p for p in landing.rglob("*") if p.is_file()] == []  # no temp file left behind
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_prefect_run_that_fails_waits_for_its_windows_in_flight_to_end(tmp_path: Path) -> None:
+    from prefect import flow
+
+    from extract.voipms.client import VoipMsClient
+    from extract.voipms.windows import Window
+    from flows.api_client import api_client
+    from flows.archive_flows import PrefectSteps
+
+    spec = AccountSpec(seed=5, messages=200, start=SPAN[0], end=SPAN[1], dids=1)
+    with serving(spec) as server:
+        server.set_faults(FaultConfig(latency_s=1.0))
+        settings = sandbox_settings(server, tmp_path / "data")
+        futures: list[object] = []
+
+        def fail_while_fetching(steps: PrefectSteps, client: VoipMsClient) -> None:
+            with steps.fetching(1):
+                window = Window(SPAN[0], date(2024, 3, 31))
+                futures.append(steps.submit_prepare(client, window, [], settings, client.username))
+                raise RuntimeError("a merge failed")
+
+        @flow
+        def failing_midway() -> None:
+            with api_client(settings) as client:
+                with pytest.raises(RuntimeError, match="a merge failed"):
+                    fail_while_fetching(PrefectSteps(), client)
+                # the window's task ended before the client closed under it
+                assert all(f.wrapped_future.done() for f in futures)  # type: ignore[attr-defined]
+
+        failing_midway()
+    assert len(futures) == 1
