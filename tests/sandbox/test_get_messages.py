@@ -74,7 +74,7 @@ def test_union_of_windows_is_the_truth(sandbox: SandboxServer, truth: pl.DataFra
         seen: list[dict[str, Any]] = []
         first = date(2023, 11, 1)
         while first <= date(2024, 12, 31):
-            last = min(first + timedelta(days=92), date(2024, 12, 31))
+            last = min(first + timedelta(days=91), date(2024, 12, 31))  # 92 days
             seen += window(sandbox, method, first.isoformat(), last.isoformat())
             first = last + timedelta(days=1)
         got = pl.DataFrame(seen).select(
@@ -285,8 +285,8 @@ def test_no_sms_and_parameter_errors(sandbox: SandboxServer) -> None:
 @pytest.mark.parametrize(
     ("first", "last", "ok"),
     [
-        ("2024-01-01", "2024-04-02", True),  # to - from = 92 days
-        ("2024-01-01", "2024-04-03", False),  # 93
+        ("2024-01-01", "2024-04-01", True),  # 92 days, both ends counted
+        ("2024-01-01", "2024-04-02", False),  # 93
         ("2024-03-02", "2024-03-01", False),  # from after to
         ("2024-03-01", "2024-03-01", True),
     ],

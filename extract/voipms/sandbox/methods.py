@@ -114,7 +114,9 @@ def get_messages(ctx: CallContext, params: Mapping[str, str], method: str) -> An
     last = _day(params.get("to"), today)
     if first is None or last is None:
         return {"status": "invalid_date"}
-    if message_id is None and (first > last or (last - first).days > MAX_RANGE_DAYS):
+    # the strict reading of "92-day blocks": 92 days counting both ends (a client right
+    # under it is right under the lenient one too)
+    if message_id is None and (first > last or (last - first).days + 1 > MAX_RANGE_DAYS):
         return {"status": "invalid_daterange"}
     type_value = params.get("type", "").strip()
     mtype = int(type_value) if type_value in ("0", "1") else None
