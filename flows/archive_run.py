@@ -139,13 +139,15 @@ def merge(
 def download_media(
     con: duckdb.DuckDBPyConnection, settings: Settings, progress: RunProgress
 ) -> MediaOutcome:
-    """Download every media file the archive still lacks (counted in `progress` too), those
-    recorded as stored whose file has gone missing included."""
+    """Download every media file the run's account still lacks (counted in `progress` too),
+    those recorded as stored whose file has gone missing included. Another account's media
+    are its own runs' business: its hosts may be other ones, and its tries its own."""
+    account = settings.voipms_api_username
     refused = check_stored_files(con, settings.media_dir)
     if refused is not None:
         logger.warning("media: %s", refused)
-        return MediaOutcome(stopped=refused, left=pending_media(con).height)
-    items = pending_items(con)
+        return MediaOutcome(stopped=refused, left=pending_media(con, PROVIDER, account).height)
+    items = pending_items(con, provider=PROVIDER, account=account)
     if not items:
         # Under the writer lock, anything in media/.tmp is a killed run's leftover.
         clean_stale_temp(settings.media_dir, older_than=0)

@@ -102,9 +102,11 @@ def check_stored_files(con: duckdb.DuckDBPyConnection, media_dir: Path) -> str |
     return None
 
 
-def pending_items(con: duckdb.DuckDBPyConnection) -> list[MediaItem[MediaKey]]:
-    """The media the archive still lacks, as download items."""
-    pending = pending_media(con)
+def pending_items(
+    con: duckdb.DuckDBPyConnection, *, provider: str | None = None, account: str | None = None
+) -> list[MediaItem[MediaKey]]:
+    """The media the archive still lacks (of one account, when given), as download items."""
+    pending = pending_media(con, provider, account)
     return [
         MediaItem(
             key=(row["provider"], row["account"], row["message_id"], row["position"]),

@@ -6,6 +6,7 @@ import logging
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -73,3 +74,43 @@ def _status(settings: Settings) -> str:
     shown = CliRunner().invoke(app, ["status"], env=env, terminal_width=200)
     assert shown.exit_code == 0, shown.output
     return " ".join(shown.output.split())
+
+
+def test_a_run_downloads_and_tries_only_its_own_accounts_media(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    runs: dict[str, Settings] = {}
+    for seed, login in ((7, "alice@example.com"), (8, "bob@example.com")):
+        account = SandboxAccount.generate(
+            AccountSpec(seed=seed, messages=80, start=SPAN[0], end=SPAN[1], dids=1, mms_share=0.5)
+        )
+        server = SandboxServer(account, username=login, password=SANDBOX_PASSWORD).start()
+        try:
+            runs[login] = sandbox_settings(server, data_dir)
+            archive(runs[login], "backfill", *SPAN, PlainSteps())
+        finally:
+            server.stop()
+    # bob's media host was down: his attachments wait for his next run
+    with duckdb.connect(str(data_dir / "archive.duckdb")) as con:
+        con.execute(
+            "UPDATE media SET state = 'pending', attempts = 0, sha256 = NULL "
+            "WHERE account = 'bob@example.com'"
+        )
+        waiting = con.execute("SELECT count(*) FROM media WHERE state = 'pending'").fetchone()
+    assert waiting is not None
+    assert waiting[0] > 0
+    # alice's run (her sandbox again; bob's is gone) neither tries them nor counts them
+    account = SandboxAccount.generate(
+        AccountSpec(seed=7, messages=80, start=SPAN[0], end=SPAN[1], dids=1, mms_share=0.5)
+    )
+    server = SandboxServer(account, username="alice@example.com", password=SANDBOX_PASSWORD)
+    server.start()
+    try:
+        summary = archive(sandbox_settings(server, data_dir), "backfill", *SPAN, PlainSteps())
+    finally:
+        server.stop()
+    assert (summary.media.failed, summary.media.left) == (0, 0)
+    with duckdb.connect(str(data_dir / "archive.duckdb"), read_only=True) as con:
+        bobs = con.execute(
+            "SELECT DISTINCT state, attempts FROM media WHERE account = 'bob@example.com'"
+        ).fetchall()
+    assert bobs == [("pending", 0)]
