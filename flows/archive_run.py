@@ -437,10 +437,16 @@ def archive(
                 raise
             summary.api_calls = client.stats().total_calls
             if summary.failed_windows:
+                fetched = summary.windows - summary.windows_skipped
+                others = (
+                    "every other window and its media are archived, and a rerun fetches only "
+                    "what is missing"
+                    if fetched > len(summary.failed_windows)
+                    else "a rerun fetches them again"
+                )
                 failed = WindowsFailedError(
                     f"{len(summary.failed_windows)} of {summary.windows} windows could not be "
-                    f"archived ({'; '.join(summary.failed_windows)}); every other window and "
-                    "its media are archived, and a rerun fetches only what is missing"
+                    f"archived ({'; '.join(summary.failed_windows)}); {others}"
                 )
                 finish_run(
                     con,
@@ -451,9 +457,8 @@ def archive(
                     - len(summary.failed_windows),
                     messages_inserted=summary.inserted,
                     messages_updated=summary.updated,
-                    detail="; ".join(
-                        [f"{len(summary.failed_windows)} windows failed", *summary.warnings]
-                    ),
+                    # which windows and why, as status shows it (secrets blanked, cut short)
+                    detail=failure_detail(failed) + "".join(f"; {w}" for w in summary.warnings),
                 )
                 raise failed
             finish_run(

@@ -18,9 +18,9 @@ from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.drift import DriftConfig
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
-from flows.archive_run import run_backfill
+from flows.archive_run import PlainSteps, WindowsFailedError, archive, run_backfill
 from flows.runtime import use_settings
-from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME, serving
 from tests.flows.archive_checks import (
     archived_messages,
     assert_matches_truth,
@@ -103,6 +103,11 @@ def test_a_new_error_code_spoils_only_its_window_and_says_so(drifted: DriftedRun
     runs = table(drifted.data_dir / "archive.duckdb", "SELECT * FROM sync_runs ORDER BY run_id")
     assert runs["outcome"].to_list() == ["failed", "ok"]
     assert runs["windows_merged"].to_list()[0] == 3
+    # what status shows of it: which window, and why
+    detail = runs["detail"].to_list()[0]
+    assert detail.startswith("WindowsFailedError: 1 of 4 windows could not be archived")
+    assert f"{BROKEN_WINDOW[0]}..{BROKEN_WINDOW[1]}: " in detail
+    assert "sms_archive_paused" in detail
 
 
 def test_the_run_tells_what_it_met_once(drifted: DriftedRun) -> None:
@@ -152,3 +157,18 @@ def test_after_the_provider_recovers_the_archive_is_whole(drifted: DriftedRun) -
     # The unknown field is not lost: every landed row keeps it as received.
     landed = list((drifted.data_dir / "landing").rglob("*"))
     assert any(p.is_file() and b'"billing_code"' in p.read_bytes() for p in landed)
+
+
+def test_when_every_window_failed_the_error_does_not_say_others_were_archived(
+    tmp_path: Path,
+) -> None:
+    spec = AccountSpec(seed=3, messages=50, start=date(2024, 1, 1), end=date(2024, 1, 31))
+    with serving(spec) as server:
+        server.set_drift(DriftConfig(error_code="sms_archive_paused"))
+        settings = sandbox_settings(server, tmp_path / "data")
+        with use_settings(settings), pytest.raises(WindowsFailedError) as failed:
+            archive(settings, "backfill", date(2024, 1, 1), date(2024, 1, 31), PlainSteps())
+    said = str(failed.value)
+    assert said.startswith("1 of 1 windows could not be archived (2024-01-01..2024-01-31: ")
+    assert said.endswith("; a rerun fetches them again")
+    assert "every other window" not in said
