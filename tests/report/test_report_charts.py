@@ -90,6 +90,19 @@ def test_weeks_without_messages_keep_their_place_on_the_axis(
         assert ">2024-01-15<" in svg, name  # an axis label of its own
 
 
+def test_quiet_periods_at_the_scopes_ends_are_on_the_axis_too(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    # the scope's days run from a Wednesday before the first message to well after the last
+    scope = ReportScope(TZ, start=date(2023, 12, 27), end=date(2024, 2, 21))
+    specs = chart_specs(report_tables(conversations, scope), scope)
+    for name in ("volume_by_direction", "volume_by_kind", "status_by_period"):
+        domain = specs[name]["encoding"]["x"]["scale"]["domain"]
+        assert domain[0] == "2023-12-25", name  # the week holding the scope's first day
+        assert domain[-1] == "2024-02-19", name  # and its last
+        assert len(domain) == 9, name
+
+
 def _legend_labels(node: object) -> list[str]:
     """The texts of a drawn chart's legend labels (vl-convert's scenegraph)."""
     found: list[str] = []

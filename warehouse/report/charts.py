@@ -101,21 +101,32 @@ def labelled_periods(periods: list[str]) -> list[str]:
     return periods[::step]
 
 
-def every_period(periods: list[str], grain: str) -> list[str]:
-    """Every period from the first to the last of `periods` (ISO days), those without
-    messages too: a quiet week is a gap on the axis, not two bars side by side."""
-    if not periods:
-        return []
-    first, last = min(periods), max(periods)
+def every_period(
+    periods: list[str], grain: str, start: date | None = None, end: date | None = None
+) -> list[str]:
+    """Every period (ISO days, as the report's SQL truncates them) from the one holding `start`,
+    else the first of `periods`, to the one holding `end`, else the last: a quiet week is a
+    gap on the axis, not two bars side by side, and quiet days at the scope's ends are days
+    on it, not days left out."""
     interval = {"day": "1d", "week": "1w", "month": "1mo"}[grain]
-    days = pl.date_range(date.fromisoformat(first), date.fromisoformat(last), interval, eager=True)
+    ends = [date.fromisoformat(p) for p in periods]
+    first = _period_of(start, interval) if start is not None else min(ends, default=None)
+    last = _period_of(end, interval) if end is not None else max(ends, default=None)
+    if first is None or last is None or first > last:
+        return sorted(set(periods))
+    days = pl.date_range(first, last, interval, eager=True)
     return days.cast(pl.Utf8).to_list()
+
+
+def _period_of(day: date, interval: str) -> date:
+    """The first day of `day`'s period (weeks from Monday, as DuckDB's date_trunc)."""
+    return pl.Series([day]).dt.truncate(interval).item()  # type: ignore[no-any-return]
 
 
 def _period_axis(scope: ReportScope, frame: pl.DataFrame) -> Spec:
     # ordinal, so a bar is as wide as its period whatever the grain; its domain lists every
-    # period, so that periods without messages keep their place
-    periods = every_period(frame["period"].to_list(), scope.grain)
+    # period of the scope, so that periods without messages keep their place
+    periods = every_period(frame["period"].to_list(), scope.grain, scope.start, scope.end)
     return channel(
         "period:O",
         title=f"{scope.grain} (local)",
