@@ -164,7 +164,11 @@ def _fetch(run: _Run, item: MediaItem[K], url: httpx.URL) -> MediaResult[K]:
 def _log(result: MediaResult[K]) -> None:
     if result.state == "failed":
         where = describe_url(result.url)
-        logger.info("media %s failed after %d attempt(s): %s", where, result.attempts, result.error)
+        if result.attempts:
+            tries = "1 try" if result.attempts == 1 else f"{result.attempts} tries"
+            logger.info("media %s failed after %s: %s", where, tries, result.error)
+        else:  # refused before any request (a host VOIPMS_MEDIA_HOSTS does not allow)
+            logger.info("media %s not fetched: %s", where, result.error)
     elif logger.isEnabledFor(logging.DEBUG):  # describing a URL parses it: not for nothing
         logger.debug("media %s %s", describe_url(result.url), result.state)
 

@@ -216,3 +216,4 @@ def test_the_latency_axis_is_labelled_in_minutes_hours_and_days(
     for label in ("1 min", "10 min", "1 h", "6 h", "1 d", "7 d"):
         assert label in labels, labels
     assert "30 d" not in labels  # past the longest bar's tick
+    assert sorted(set(_legend_labels(graph))) == ["median", "p90"]  # not the CSV's columns

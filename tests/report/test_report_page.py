@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import duckdb
 import polars as pl
@@ -59,6 +60,20 @@ def test_the_summary_counts_one_did_as_one(conversations: duckdb.DuckDBPyConnect
     assert totals["dids"] > 1
     tables["totals"] = tables["totals"].with_columns(contacts=pl.lit(1), dids=pl.lit(1))
     assert summary_lines(tables)["contacts"] == "1 contact on 1 DID"
+    one = {"account": ["me@example.com"], "local_day": [date(2024, 1, 3)], "headroom": [10]}
+    tables["near_send_limit"] = pl.DataFrame({**one, "did": ["*"], "outbound_sms": [90]})
+    tables["unmapped_statuses"] = pl.DataFrame({"carrier_status": ["odd"], "messages": [1]})
+    lines = summary_lines(tables)
+    assert lines["near send limit"] == (
+        "0 DID-days with 80+ SMS sent, 1 account-day (DIDs together)"
+    )
+    assert lines["unmapped"] == "1 message"
+
+
+def test_shares_are_shown_in_percent_like_rates() -> None:
+    frame = pl.DataFrame({"state": ["stored", "expired"], "files": [27, 3], "share": [0.9, 0.1]})
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table_html("media_states", frame))
+    assert cells == ["stored", "27", "90.00%", "expired", "3", "10.00%"]
 
 
 def test_sizes_read_as_status_reads_them() -> None:

@@ -369,7 +369,11 @@ def reply_latency(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
         "reply_latency",
         tables["reply_stats"],
         "Reply latency",
-        transform=[{"fold": ["median_minutes", "p90_minutes"], "as": ["measure", "minutes"]}],
+        transform=[
+            {"fold": ["median_minutes", "p90_minutes"], "as": ["column", "minutes"]},
+            # the legend says what a bar is, not the CSV's column name
+            {"calculate": "datum.column == 'median_minutes' ? 'median' : 'p90'", "as": "measure"},
+        ],
         mark={"type": "bar"},
         encoding={
             "y": channel("did:N", title="DID", sort=None),

@@ -115,13 +115,18 @@ def _latency(value: object) -> str:
 def table_html(name: str, frame: pl.DataFrame) -> str:
     """A frame as an escaped HTML table (at most `MAX_HTML_ROWS` rows; the CSV has them all).
 
-    Rates (columns named `…_rate`, fractions in the CSV) are shown as percentages, and
+    Rates and shares (columns `…_rate`, `share`: fractions in the CSV) are shown as
+    percentages, and
     latencies (`…_minutes`) of two hours or more in hours or days too.
     """
     head = "".join(f"<th>{html.escape(column)}</th>" for column in frame.columns)
     text_columns = {c for c, t in frame.schema.items() if t == pl.Utf8}
     shown = {
-        c: _percent if c.endswith("_rate") else _latency if c.endswith("_minutes") else _cell
+        c: _percent
+        if c.endswith("_rate") or c == "share"
+        else _latency
+        if c.endswith("_minutes")
+        else _cell
         for c in frame.columns
     }
     rows = []

@@ -37,8 +37,9 @@ def latency_text(value: object) -> str:
 
 def _near_limit(near: pl.DataFrame) -> str:
     account_days = near.filter(pl.col("did") == "*").height
-    text = f"{near.height - account_days:,} DID-days with 80+ SMS sent"
-    return f"{text}, {account_days:,} account-days (DIDs together)" if account_days else text
+    text = f"{_counted(near.height - account_days, 'DID-day')} with 80+ SMS sent"
+    together = f"{_counted(account_days, 'account-day')} (DIDs together)"
+    return f"{text}, {together}" if account_days else text
 
 
 def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
@@ -74,7 +75,7 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
             f"{_share(media.get('expired', {}).get('share'))} expired"
         ),
         "near send limit": _near_limit(tables["near_send_limit"]),
-        "unmapped": f"{tables['unmapped_statuses']['messages'].sum():,} messages",
+        "unmapped": _counted(int(tables["unmapped_statuses"]["messages"].sum()), "message"),
     }
 
 
