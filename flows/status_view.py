@@ -17,22 +17,35 @@ from transform.status import unmapped_only
 from warehouse import ArchiveStatus
 from warehouse.byte_sizes import size_text
 
+FORGOTTEN_AFTER = timedelta(days=7)
+"""An account that holds nothing and has not run for this long before the archive's newest
+run (a login typed wrong once, say) is left out of the last runs."""
+
 
 def _runs_worth_showing(status: ArchiveStatus) -> tuple[pl.DataFrame, list[str]]:
-    """The last runs, without those of accounts that hold no message and ran only before the
-    newest run that went through (a login typed wrong once would stay listed for ever); and
-    the accounts so left out."""
+    """The last runs, without those of accounts that hold no message and ran no later than
+    FORGOTTEN_AFTER before the archive's newest run (a login typed wrong would otherwise stay
+    listed for ever; an account whose runs keep failing stays, being recent); and the
+    accounts so left out."""
     runs = status.last_runs
-    went_through = runs.filter(pl.col("outcome") == "ok")["started_at"].max()
-    if went_through is None:
+    if runs.is_empty():
         return runs, []
+    newest: datetime = runs["started_at"].max()  # type: ignore[assignment]
     holding = set(status.span["account"].to_list())
-    stale = (
-        runs.group_by("account")
-        .agg(pl.col("started_at").max().alias("latest"))
-        .filter(~pl.col("account").is_in(list(holding)) & (pl.col("latest") < went_through))
-    )["account"].to_list()
-    return runs.filter(~pl.col("account").is_in(stale)), sorted(str(a) for a in stale)
+    latest: dict[str | None, datetime] = {}
+    for row in runs.iter_rows(named=True):
+        account, started = row["account"], row["started_at"]
+        if account not in latest or started > latest[account]:
+            latest[account] = started
+    stale = {
+        account
+        for account, started in latest.items()
+        if account is not None and account not in holding and started < newest - FORGOTTEN_AFTER
+    }
+    if not stale:
+        return runs, []
+    kept = [row["account"] not in stale for row in runs.iter_rows(named=True)]
+    return runs.filter(pl.Series(kept)), sorted(str(account) for account in stale)
 
 
 def _archived_days(runs: pl.DataFrame) -> str:
@@ -238,7 +251,7 @@ def render_status(
     if stale:
         console.print(
             f"(left out: the runs of {', '.join(stale)}, which "
-            f"{'holds' if len(stale) == 1 else 'hold'} nothing and ran only before the last run "
-            "that went through: a login typed wrong, say; sync_runs keeps them)"
+            f"{'holds' if len(stale) == 1 else 'hold'} nothing and ran last over a week before "
+            "the newest run: a login typed wrong, say; sync_runs keeps them)"
         )
     console.print(f"schema version {status.schema_version}")

@@ -46,7 +46,7 @@ def test_a_new_login_for_the_same_messages_is_named_before_they_are_archived_aga
     ]
 
 
-def test_a_login_typed_wrong_once_leaves_status_after_the_next_good_run(tmp_path: Path) -> None:
+def test_a_login_typed_wrong_once_leaves_status_a_week_on(tmp_path: Path) -> None:
     account = SandboxAccount.generate(
         AccountSpec(seed=7, messages=60, start=SPAN[0], end=SPAN[1], dids=1, mms_share=0.0)
     )
@@ -58,12 +58,17 @@ def test_a_login_typed_wrong_once_leaves_status_after_the_next_good_run(tmp_path
         typo = good.model_copy(update={"voipms_api_username": "alcie@example.com"})
         with pytest.raises(PermanentError):
             archive(typo, "backfill", *SPAN, PlainSteps())
-        just_failed = _status(good)  # the newest run: shown, with why it failed
         archive(good, "sync", None, None, PlainSteps())
+        recent = _status(good)  # an account failing of late is shown, whatever others did
+        with duckdb.connect(str(good.archive_path)) as con:  # ... and a week goes by
+            con.execute(
+                "UPDATE sync_runs SET started_at = started_at - INTERVAL 8 DAY, "
+                "finished_at = finished_at - INTERVAL 8 DAY WHERE account = 'alcie@example.com'"
+            )
     finally:
         server.stop()
-    assert "alcie@example.com" in just_failed
-    assert "invalid_credentials" in just_failed
+    assert "alcie@example.com" in recent
+    assert "invalid_credentials" in recent
     later = _status(good)
     assert "left out: the runs of alcie@example.com, which holds nothing" in later
     assert "invalid_credentials" not in later
