@@ -141,9 +141,18 @@ def describe_run_progress(state: dict[str, Any]) -> str:
     )
     return (
         f"{state.get('title', 'a run')} is running (process {state.get('pid', '?')}, since "
-        f"{state.get('started_at', '?')}): {stages or 'starting'} (as of "
-        f"{state.get('updated_at', '?')})"
+        f"{_shown(state.get('started_at'))}): {stages or 'starting'} (as of "
+        f"{_shown(state.get('updated_at'))})"
     )
+
+
+def _shown(moment: object) -> str:
+    """A moment of the progress file as status writes moments (2026-12-06 08:41:18 UTC)."""
+    try:
+        at = datetime.fromisoformat(str(moment))
+    except ValueError:
+        return str(moment) if moment is not None else "?"
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _now() -> str:

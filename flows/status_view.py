@@ -84,8 +84,16 @@ def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]])
     for index, header in enumerate(headers):
         table.add_column(header, justify="left" if index == 0 else "right")
     for row in rows:
-        table.add_row(*("—" if value is None else _plain(value) for value in row))
+        table.add_row(*(_cell(value) for value in row))
     return table
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"  # as the headlines count: 4,080
+    return _plain(value)
 
 
 def _accounts(status: ArchiveStatus) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,6 +48,9 @@ def test_progress_is_written_as_it_moves_and_removed_at_the_end(tmp_path: Path) 
         line = describe_run_progress(state)
         assert line.startswith(f"sync 2024-01-01..2024-01-31 is running (process {os.getpid()}")
         assert "windows 2/2" in line
+        # its moments read as status writes them, not as ISO timestamps
+        assert re.search(r", since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)", line), line
+        assert re.search(r"\(as of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$", line), line
     assert inner.notes == ["2024-01-01..2024-01-31", ""]  # the wrapped tracker saw each one
     assert not (tmp_path / PROGRESS_NAME).exists()
     assert read_run_progress(tmp_path) is None

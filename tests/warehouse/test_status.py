@@ -408,3 +408,15 @@ def test_each_accounts_last_runs_are_shown_a_failure_not_hidden_by_anothers_succ
     shown = console.export_text()
     assert "sync of alice@example.com of " in shown
     assert "failed: invalid_credentials" in shown
+
+
+def test_counts_in_statuss_tables_have_thousands_separators() -> None:
+    from rich.console import Console
+
+    from flows.status_view import _table
+
+    console = Console(record=True, width=80)
+    console.print(_table("messages", ["kind", "messages"], [("sms", 1824), ("mms", None)]))
+    text = console.export_text()
+    assert "1,824" in text
+    assert "—" in text
