@@ -103,18 +103,31 @@ def test_quiet_periods_at_the_scopes_ends_are_on_the_axis_too(
         assert len(domain) == 9, name
 
 
-def _legend_labels(node: object) -> list[str]:
-    """The texts of a drawn chart's legend labels (vl-convert's scenegraph)."""
+def _drawn(node: object, field: str, **match: str) -> list[str]:
+    """`field` of every item of the scenegraph nodes (vl-convert's) whose keys match `match`:
+    role="legend-label" for the legend's texts, marktype="rect" for a heatmap's cells."""
     found: list[str] = []
     if isinstance(node, dict):
-        if node.get("role") == "legend-label":
-            found += [item["text"] for item in node.get("items", [])]
+        if all(node.get(key) == value for key, value in match.items()):
+            found += [item[field] for item in node.get("items", [])]
         for value in node.values():
-            found += _legend_labels(value)
+            found += _drawn(value, field, **match)
     elif isinstance(node, list):
         for value in node:
-            found += _legend_labels(value)
+            found += _drawn(value, field, **match)
     return found
+
+
+def _legend_labels(graph: object) -> list[str]:
+    return _drawn(graph, "text", role="legend-label")
+
+
+def _axis_labels(graph: object) -> list[str]:
+    return _drawn(graph, "text", role="axis-label")
+
+
+def _cell_fills(graph: object) -> list[str]:
+    return _drawn(graph, "fill", marktype="rect", role="mark")
 
 
 @pytest.mark.parametrize(
@@ -148,20 +161,6 @@ def test_each_accounts_all_dids_days_are_a_series_of_their_own(
     assert sorted(_legend_labels(graph)) == labels
 
 
-def _cell_fills(node: object) -> list[str]:
-    """The fill of every drawn rect of a heatmap (vl-convert's scenegraph)."""
-    found: list[str] = []
-    if isinstance(node, dict):
-        if node.get("marktype") == "rect" and node.get("role") == "mark":
-            found += [item["fill"] for item in node.get("items", [])]
-        for value in node.values():
-            found += _cell_fills(value)
-    elif isinstance(node, list):
-        for value in node:
-            found += _cell_fills(value)
-    return found
-
-
 def test_an_hour_without_messages_is_the_palest_cell_even_when_no_hour_has_any(
     conversations: duckdb.DuckDBPyConnection,
 ) -> None:
@@ -179,20 +178,6 @@ def test_an_hour_without_messages_is_the_palest_cell_even_when_no_hour_has_any(
         vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["hour_by_weekday"])
     )
     assert set(empty) == {quiet_fill}
-
-
-def _axis_labels(node: object) -> list[str]:
-    """The texts of a drawn chart's axis labels (vl-convert's scenegraph)."""
-    found: list[str] = []
-    if isinstance(node, dict):
-        if node.get("role") == "axis-label":
-            found += [item["text"] for item in node.get("items", [])]
-        for value in node.values():
-            found += _axis_labels(value)
-    elif isinstance(node, list):
-        for value in node:
-            found += _axis_labels(value)
-    return found
 
 
 def test_the_latency_axis_is_labelled_in_minutes_hours_and_days(
