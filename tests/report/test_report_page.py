@@ -68,6 +68,7 @@ def test_the_summary_counts_one_did_as_one(conversations: duckdb.DuckDBPyConnect
         "0 DID-days with 80+ SMS sent, 1 account-day (DIDs together)"
     )
     assert lines["unmapped"] == "1 message"
+    assert lines["media"].startswith(f"{tables['media_states']['files'].sum():,} attachment")
 
 
 def test_shares_are_shown_in_percent_like_rates() -> None:

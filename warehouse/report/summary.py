@@ -71,7 +71,8 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
             f"p90 {latency_text(replies.get('p90_minutes'))}"
         ),
         "media": (
-            f"{files:,} files, {size_text(stored_bytes)} stored, "
+            # attachments, not files: an expired one has none
+            f"{_counted(files, 'attachment')}, {size_text(stored_bytes)} stored, "
             f"{_share(media.get('expired', {}).get('share'))} expired"
         ),
         "near send limit": _near_limit(tables["near_send_limit"]),
