@@ -27,6 +27,6 @@ def test_no_news_and_an_explicit_unknown_are_not_unmapped(tmp_path: Path) -> Non
         _env_file=None, smsarchive_data_dir=tmp_path, voipms_account_timezone=TZ
     )
     run = make_report(settings, out=tmp_path / "report")
-    assert run.result["summary"]["unmapped"] == "1 messages"
+    assert run.result["summary"]["unmapped"] == "1 message"
     listed = pl.read_csv(tmp_path / "report" / "unmapped_statuses.csv")
     assert listed.select("carrier_status", "messages").rows() == [("ERR_UNKNOWN 0x1F", 1)]
