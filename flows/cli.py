@@ -658,8 +658,8 @@ def report(
         str | None,
         typer.Option(
             metavar="EMAIL",
-            help="one account of the archive (default: every account it holds, counted "
-            "together; `status` lists them)",
+            help="one account of the archive, its e-mail in any case (default: every account "
+            "it holds, counted together; `status` lists them)",
         ),
     ] = None,
     tz: Annotated[

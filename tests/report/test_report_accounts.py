@@ -25,6 +25,7 @@ def test_a_report_counts_one_account_or_all_of_them(tmp_path: Path) -> None:
         con.execute(f"INSERT INTO media {copy} media", {"other": OTHER})
         every = report_tables(con, ReportScope(TZ))
         mine = report_tables(con, ReportScope(TZ, account=ME))
+        typed = report_tables(con, ReportScope(TZ, account=" Me@Example.COM"))  # as typed
         with pytest.raises(UnknownAccountError, match=f"its accounts: {ME}, {OTHER}"):
             report_tables(con, ReportScope(TZ, account="typo@example.com"))
     finally:
@@ -32,6 +33,7 @@ def test_a_report_counts_one_account_or_all_of_them(tmp_path: Path) -> None:
     messages = len(CONVERSATIONS)
     assert every["totals"]["messages"].to_list() == [2 * messages]
     assert mine["totals"]["messages"].to_list() == [messages]
+    assert typed["totals"].equals(mine["totals"])
     assert mine["media_states"]["files"].sum() == len(MEDIA)
     assert every["media_states"]["files"].sum() == 2 * len(MEDIA)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Final
 
 import duckdb
@@ -103,7 +104,11 @@ def report_tables(con: duckdb.DuckDBPyConnection, scope: ReportScope) -> dict[st
     """
     if scope.account is not None:
         accounts = archived_accounts(con)
-        if scope.account not in accounts:
+        # an e-mail typed in other case (or with spaces) is the account it names, if just one
+        named = [a for a in accounts if a.strip().casefold() == scope.account.strip().casefold()]
+        if scope.account not in accounts and len(named) == 1:
+            scope = replace(scope, account=named[0])
+        if scope.account not in accounts and len(named) != 1:
             raise UnknownAccountError(
                 f"the archive holds no message of account {scope.account}; "
                 f"its accounts: {', '.join(accounts) or 'none yet'}"
