@@ -15,7 +15,7 @@ from rich.table import Table
 from extract.printable import printable
 from transform.status import unmapped_only
 from warehouse import ArchiveStatus
-from warehouse.byte_sizes import size_text
+from warehouse.plain_numbers import size_text
 
 FORGOTTEN_AFTER = timedelta(days=7)
 """An account that holds nothing and has not run for this long before the archive's newest

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from tests.report.archive_rows import TZ
-from warehouse.byte_sizes import size_text
+from warehouse.plain_numbers import size_text
 from warehouse.report import ReportScope, report_tables
 from warehouse.report.page import table_html
 from warehouse.report.summary import summary_lines

@@ -6,18 +6,13 @@ from pathlib import Path
 
 import polars as pl
 
-from warehouse.byte_sizes import size_text
+from warehouse.plain_numbers import counted, size_text
 from warehouse.report.params import ReportScope
 
 
 def _all_row(frame: pl.DataFrame) -> dict[str, object]:
     rows = frame.filter(pl.col("did") == "*").to_dicts()
     return rows[0] if rows else {}
-
-
-def _counted(number: int, noun: str) -> str:
-    """`1 DID`, `2 DIDs`."""
-    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 def _share(value: object) -> str:
@@ -37,8 +32,8 @@ def latency_text(value: object) -> str:
 
 def _near_limit(near: pl.DataFrame) -> str:
     account_days = near.filter(pl.col("did") == "*").height
-    text = f"{_counted(near.height - account_days, 'DID-day')} with 80+ SMS sent"
-    together = f"{_counted(account_days, 'account-day')} (DIDs together)"
+    text = f"{counted(near.height - account_days, 'DID-day')} with 80+ SMS sent"
+    together = f"{counted(account_days, 'account-day')} (DIDs together)"
     return f"{text}, {together}" if account_days else text
 
 
@@ -57,7 +52,7 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
         ),
         "span": f"{totals['first_day'] or '-'} to {totals['last_day'] or '-'}",
         "contacts": (
-            f"{_counted(totals['contacts'], 'contact')} on {_counted(totals['dids'], 'DID')}"
+            f"{counted(totals['contacts'], 'contact')} on {counted(totals['dids'], 'DID')}"
         ),
         "delivery rate": (
             f"{_share(delivery.get('delivery_rate'))} "
@@ -72,11 +67,11 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
         ),
         "media": (
             # attachments, not files: an expired one has none
-            f"{_counted(files, 'attachment')}, {size_text(stored_bytes)} stored, "
+            f"{counted(files, 'attachment')}, {size_text(stored_bytes)} stored, "
             f"{_share(media.get('expired', {}).get('share'))} expired"
         ),
         "near send limit": _near_limit(tables["near_send_limit"]),
-        "unmapped": _counted(int(tables["unmapped_statuses"]["messages"].sum()), "message"),
+        "unmapped": counted(int(tables["unmapped_statuses"]["messages"].sum()), "message"),
     }
 
 
