@@ -22,6 +22,16 @@ FORGOTTEN_AFTER = timedelta(days=7)
 run (a login typed wrong once, say) is left out of the last runs."""
 
 
+def _newest_run_of_each_account(runs: pl.DataFrame) -> dict[str | None, datetime]:
+    """When each account's newest run started (the last runs hold one per kind)."""
+    latest: dict[str | None, datetime] = {}
+    for row in runs.iter_rows(named=True):
+        account, started = row["account"], row["started_at"]
+        if account not in latest or started > latest[account]:
+            latest[account] = started
+    return latest
+
+
 def _runs_worth_showing(status: ArchiveStatus) -> tuple[pl.DataFrame, list[str]]:
     """The last runs, without those of accounts that hold no message and ran no later than
     FORGOTTEN_AFTER before the archive's newest run (a login typed wrong would otherwise stay
@@ -32,11 +42,7 @@ def _runs_worth_showing(status: ArchiveStatus) -> tuple[pl.DataFrame, list[str]]
         return runs, []
     newest: datetime = runs["started_at"].max()  # type: ignore[assignment]
     holding = set(status.span["account"].to_list())
-    latest: dict[str | None, datetime] = {}
-    for row in runs.iter_rows(named=True):
-        account, started = row["account"], row["started_at"]
-        if account not in latest or started > latest[account]:
-            latest[account] = started
+    latest = _newest_run_of_each_account(runs)
     stale = {
         account
         for account, started in latest.items()
@@ -243,10 +249,7 @@ def render_status(
                 ],
             )
         )
-        newest: dict[object, object] = {}  # each account's newest run: its warning stands
-        for r in last_runs.iter_rows(named=True):
-            if r["account"] not in newest or r["started_at"] > newest[r["account"]]:
-                newest[r["account"]] = r["started_at"]
+        newest = _newest_run_of_each_account(last_runs)  # its warning stands
         for r in last_runs.iter_rows(named=True):
             still_said = r["outcome"] == "ok" and r["started_at"] == newest[r["account"]]
             if (r["outcome"] == "failed" or still_said) and r["detail"]:
