@@ -705,7 +705,7 @@ def report(
     for label, value in result["summary"].items():
         typer.echo(f"{label:>16}: {value}")
     typer.echo(f"{'report':>16}: {result['html']}")
-    if str(result["summary"].get("messages", "")).startswith("0 ") and (start or end or did):
+    if result["messages"] == 0 and (start or end or did):
         # a year typed wrong looks like a quiet year: say so rather than leave it to the zeros
         typer.echo(
             "note: no message of the archive is in this scope; `smsarchive status` shows the "

@@ -127,6 +127,7 @@ def make_report(
             "html": str(files.html),
             "charts": len(files.charts),
             "tables": len(files.tables),
+            "messages": int(tables["totals"]["messages"][0]),
             "summary": summary_lines(tables),
         },
         markdown=summary_markdown(tables, scope, files.folder),
