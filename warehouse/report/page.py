@@ -6,6 +6,7 @@ import html
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
@@ -112,23 +113,23 @@ def _latency(value: object) -> str:
     return f"{_cell(value)} ({latency_text(value)})"
 
 
+def _shown_as(column: str) -> Callable[[object], str]:
+    if column.endswith("_rate") or column == "share":
+        return _percent
+    if column.endswith("_minutes"):
+        return _latency
+    return _cell
+
+
 def table_html(name: str, frame: pl.DataFrame) -> str:
     """A frame as an escaped HTML table (at most `MAX_HTML_ROWS` rows; the CSV has them all).
 
     Rates and shares (columns `…_rate`, `share`: fractions in the CSV) are shown as
-    percentages, and
-    latencies (`…_minutes`) of two hours or more in hours or days too.
+    percentages, and latencies (`…_minutes`) of two hours or more in hours or days too.
     """
     head = "".join(f"<th>{html.escape(column)}</th>" for column in frame.columns)
     text_columns = {c for c, t in frame.schema.items() if t == pl.Utf8}
-    shown = {
-        c: _percent
-        if c.endswith("_rate") or c == "share"
-        else _latency
-        if c.endswith("_minutes")
-        else _cell
-        for c in frame.columns
-    }
+    shown = {c: _shown_as(c) for c in frame.columns}
     rows = []
     for row in frame.head(MAX_HTML_ROWS).iter_rows(named=True):
         cells = "".join(
