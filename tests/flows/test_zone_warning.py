@@ -11,8 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
-from flows.archive_run import PlainSteps, archive
+from flows.archive_run import PlainSteps, RunSummary, archive
 from flows.cli import app
 from flows.replay_run import replay_archive
 from flows.settings import Settings
@@ -31,6 +32,15 @@ def _account(seed: int) -> SandboxAccount:
     )
 
 
+def _backfill(
+    server: SandboxServer, data_dir: Path, *, refetch: bool = False, **settings: object
+) -> tuple[Settings, RunSummary]:
+    """A backfill of SPAN into `data_dir` from `server`, with these settings: them, and what
+    it did."""
+    chosen = sandbox_settings(server, data_dir, **settings)
+    return chosen, archive(chosen, "backfill", *SPAN, PlainSteps(), refetch=refetch)
+
+
 def _zone_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if WARNING in r.getMessage()]
 
@@ -40,14 +50,13 @@ def test_a_wrong_zone_is_told_once_a_run_and_a_right_one_not_at_all(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="smsarchive")
     with serving(_account(seed=29)) as server:
-        right = sandbox_settings(server, tmp_path / "right")
-        archive(right, "backfill", *SPAN, PlainSteps())
+        right, _ = _backfill(server, tmp_path / "right")
         assert _zone_warnings(caplog) == []
 
-        wrong = sandbox_settings(
+        # two windows, one warning
+        wrong, summary = _backfill(
             server, tmp_path / "wrong", voipms_account_timezone="America/Chicago"
         )
-        summary = archive(wrong, "backfill", *SPAN, PlainSteps())  # two windows, one warning
         (said,) = _zone_warnings(caplog)
         assert "VOIPMS_ACCOUNT_TIMEZONE=America/Chicago" in said
         assert "sent_at comes 1 h late" in said
@@ -106,12 +115,12 @@ def test_a_wrong_zone_never_moves_the_messages_archived(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="smsarchive")
     with serving(_account(seed=31)) as server:
-        right = sandbox_settings(server, tmp_path / "data")
-        archive(right, "backfill", *SPAN, PlainSteps())
+        right, _ = _backfill(server, tmp_path / "data")
         before = _sent_at(right)
         # the setting changed to the user's own zone: every window fetched again, then replayed
-        wrong = sandbox_settings(server, tmp_path / "data", voipms_account_timezone="Europe/Paris")
-        summary = archive(wrong, "backfill", *SPAN, PlainSteps(), refetch=True)
+        wrong, summary = _backfill(
+            server, tmp_path / "data", refetch=True, voipms_account_timezone="Europe/Paris"
+        )
         assert _zone_warnings(caplog)
         assert summary.updated == 0
         assert _sent_at(wrong) == before
