@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from tests.report.archive_rows import CONVERSATIONS, MEDIA, TZ, build_archive
 from warehouse import open_warehouse
 from warehouse.errors import UnknownAccountError, UnknownDidError
-from warehouse.report import ReportScope, report_tables
+from warehouse.report import ReportScope, report_html, report_tables, summary_lines
 
 ME, OTHER = "me@example.com", "other@example.com"
 
@@ -36,6 +37,13 @@ def test_a_report_counts_one_account_or_all_of_them(tmp_path: Path) -> None:
     assert typed["totals"].equals(mine["totals"])
     assert mine["media_states"]["files"].sum() == len(MEDIA)
     assert every["media_states"]["files"].sum() == 2 * len(MEDIA)
+    # a report of both says so, in its summary and on its page; a report of one does not
+    together = "2 accounts counted together (report one with --account)"
+    assert summary_lines(every)["contacts"].endswith(f"; {together}")
+    assert "accounts" not in summary_lines(mine)["contacts"]
+    made = datetime(2024, 6, 1, tzinfo=UTC)
+    assert together in report_html(every, {}, ReportScope(TZ), made)
+    assert "counted together" not in report_html(mine, {}, ReportScope(TZ, account=ME), made)
 
 
 def test_a_did_of_another_account_is_refused_not_reported_empty(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def test_totals(conversations: duckdb.DuckDBPyConnection) -> None:
     expect(
         conversations, "totals", ALL,
         messages=[11], inbound=[5], outbound=[6], sms=[9], mms=[2], segments=[10],
-        contacts=[3], dids=[2], first_day=[JAN1], last_day=[FEB1],
+        contacts=[3], dids=[2], accounts=[1], first_day=[JAN1], last_day=[FEB1],
     )  # fmt: skip
 
 
@@ -56,7 +56,7 @@ def test_local_days_decide_the_scope(conversations: duckdb.DuckDBPyConnection) -
     one_did = report_table(
         conversations, "totals", ReportScope(TZ, start=JAN8, end=date(2024, 1, 31), did=B)
     )
-    assert one_did.row(0) == (3, 1, 2, 3, 0, 3, 2, 1, JAN8, JAN9)
+    assert one_did.row(0) == (3, 1, 2, 3, 0, 3, 2, 1, 1, JAN8, JAN9)
 
 
 def test_volume_by_week(conversations: duckdb.DuckDBPyConnection) -> None:

@@ -16,7 +16,7 @@ import polars as pl
 from warehouse.report.bundle_cache import vega_bundle
 from warehouse.report.charts import Spec
 from warehouse.report.params import ReportScope
-from warehouse.report.summary import latency_text
+from warehouse.report.summary import accounts_together, latency_text
 
 
 @dataclass(frozen=True)
@@ -159,6 +159,12 @@ def _script_safe(text: str) -> str:
     return _SCRIPT_END.sub(r"<\\/\1", text).replace("<!--", "<\\!--")
 
 
+def _accounts_line(tables: dict[str, pl.DataFrame]) -> str:
+    totals = tables["totals"].row(0, named=True) if tables["totals"].height else {}
+    note = accounts_together(totals)
+    return f"; {note}" if note else ""
+
+
 def report_html(
     tables: dict[str, pl.DataFrame], specs: dict[str, Spec], scope: ReportScope, made_at: datetime
 ) -> str:
@@ -190,7 +196,7 @@ def report_html(
             f"<script>{_script_safe(vega_bundle())}</script>",
             "</head><body>",
             "<h1>smsarchive report</h1>",
-            f'<p class="scope">{html.escape(scope.describe())}; '
+            f'<p class="scope">{html.escape(scope.describe() + _accounts_line(tables))}; '
             f"made {made_at:%Y-%m-%d %H:%M %Z}</p>",
             *body,
             f"<script>{_script_safe(embed)}</script>",

@@ -37,6 +37,14 @@ def _near_limit(near: pl.DataFrame) -> str:
     return f"{text}, {together}" if account_days else text
 
 
+def accounts_together(totals: dict[str, object]) -> str | None:
+    """What a report of several accounts says beside its figures: that it counts them together."""
+    accounts = totals.get("accounts")
+    if not isinstance(accounts, int) or accounts < 2:
+        return None
+    return f"{accounts:,} accounts counted together (report one with --account)"
+
+
 def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
     """Headline figures by label: volume, delivery, replies, media, limits, unmapped statuses."""
     totals = tables["totals"].row(0, named=True)
@@ -51,8 +59,13 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
             f"{totals['sms']:,} SMS, {totals['mms']:,} MMS; {totals['segments']:,} SMS segments)"
         ),
         "span": f"{totals['first_day'] or '-'} to {totals['last_day'] or '-'}",
-        "contacts": (
-            f"{counted(totals['contacts'], 'contact')} on {counted(totals['dids'], 'DID')}"
+        "contacts": "; ".join(
+            part
+            for part in (
+                f"{counted(totals['contacts'], 'contact')} on {counted(totals['dids'], 'DID')}",
+                accounts_together(totals),
+            )
+            if part
         ),
         "delivery rate": (
             f"{_share(delivery.get('delivery_rate'))} "

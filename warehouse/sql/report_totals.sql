@@ -1,5 +1,5 @@
 -- The report's headline numbers: messages by direction and kind, SMS segments, contacts, DIDs,
--- span.
+-- accounts (several are counted together unless the scope names one), span.
 WITH
 
 counted AS (
@@ -12,6 +12,7 @@ counted AS (
         -- SMS are billed by segment, MMS are not: an MMS text's count says what it would take
         coalesce(sum(segments) FILTER (WHERE kind = 'sms'), 0)::BIGINT AS segments,
         count(DISTINCT did) AS dids,
+        count(DISTINCT account) AS accounts,
         min(local_day) AS first_day,
         max(local_day) AS last_day
     FROM temp.report_messages
@@ -33,6 +34,7 @@ final AS (
         c.segments,
         k.contacts,
         c.dids,
+        c.accounts,
         c.first_day,
         c.last_day
     FROM counted AS c
