@@ -10,6 +10,7 @@ from typing import Any, Final
 import polars as pl
 
 from warehouse.report.params import ReportScope
+from warehouse.report.partial_periods import period_start
 
 Spec = dict[str, Any]
 
@@ -110,17 +111,12 @@ def every_period(
     on it, not days left out."""
     interval = {"day": "1d", "week": "1w", "month": "1mo"}[grain]
     ends = [date.fromisoformat(p) for p in periods]
-    first = _period_of(start, interval) if start is not None else min(ends, default=None)
-    last = _period_of(end, interval) if end is not None else max(ends, default=None)
+    first = period_start(start, grain) if start is not None else min(ends, default=None)
+    last = period_start(end, grain) if end is not None else max(ends, default=None)
     if first is None or last is None or first > last:
         return sorted(set(periods))
     days = pl.date_range(first, last, interval, eager=True)
     return days.cast(pl.Utf8).to_list()
-
-
-def _period_of(day: date, interval: str) -> date:
-    """The first day of `day`'s period (weeks from Monday, as DuckDB's date_trunc)."""
-    return pl.Series([day]).dt.truncate(interval).item()  # type: ignore[no-any-return]
 
 
 def _period_axis(scope: ReportScope, frame: pl.DataFrame) -> Spec:

@@ -9,13 +9,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
 from warehouse.report.bundle_cache import vega_bundle
 from warehouse.report.charts import Spec
 from warehouse.report.params import ReportScope
+from warehouse.report.partial_periods import partial_periods_note
 from warehouse.report.summary import accounts_together, latency_text
 
 
@@ -27,6 +28,8 @@ class Section:
     note: str
     charts: tuple[str, ...]
     tables: tuple[str, ...]
+    by_period: bool = False
+    """Its charts have a bar per period: a period the report's days cut short is named."""
 
 
 SECTIONS: Final[tuple[Section, ...]] = (
@@ -36,6 +39,7 @@ SECTIONS: Final[tuple[Section, ...]] = (
         "by encoding (GSM-7 or UCS-2).",
         ("volume_by_direction", "volume_by_kind", "volume_by_did", "top_contacts"),
         ("totals", "volume_by_period", "volume_by_did", "top_contacts", "segments_by_encoding"),
+        by_period=True,
     ),
     Section(
         "When",
@@ -54,6 +58,7 @@ SECTIONS: Final[tuple[Section, ...]] = (
         "'Information not available' is no news, not unmapped).",
         ("status_by_period", "status_by_did", "delivery_rate"),
         ("delivery_rate", "status_by_did", "failures", "unmapped_statuses", "status_by_period"),
+        by_period=True,
     ),
     Section(
         "Conversations",
@@ -159,9 +164,12 @@ def _script_safe(text: str) -> str:
     return _SCRIPT_END.sub(r"<\\/\1", text).replace("<!--", "<\\!--")
 
 
+def _totals(tables: dict[str, pl.DataFrame]) -> dict[str, Any]:
+    return tables["totals"].row(0, named=True) if tables["totals"].height else {}
+
+
 def _accounts_line(tables: dict[str, pl.DataFrame]) -> str:
-    totals = tables["totals"].row(0, named=True) if tables["totals"].height else {}
-    note = accounts_together(totals)
+    note = accounts_together(_totals(tables))
     return f"; {note}" if note else ""
 
 
@@ -169,10 +177,14 @@ def report_html(
     tables: dict[str, pl.DataFrame], specs: dict[str, Spec], scope: ReportScope, made_at: datetime
 ) -> str:
     """The whole report page; charts draw from inlined specs with the inlined libraries."""
+    totals = _totals(tables)
+    partial = partial_periods_note(scope, totals.get("first_day"), totals.get("last_day"))
     body: list[str] = []
     for section in SECTIONS:
         body.append(f"<section><h2>{html.escape(section.title)}</h2>")
         body.append(f'<p class="note">{html.escape(section.note)}</p>')
+        if section.by_period and partial:
+            body.append(f'<p class="note">{html.escape(partial)}</p>')
         body.extend(
             f'<div class="chart" id="chart-{name}" data-chart="{name}"></div>'
             for name in section.charts

@@ -1,0 +1,54 @@
+"""Which periods at a report's ends hold only part of their days, said in words for the page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from warehouse.report.params import ReportScope
+
+
+def period_start(day: date, grain: str) -> date:
+    """The first day of `day`'s period: itself, its week's Monday (as DuckDB's date_trunc), or
+    the first of its month."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next_period_start(day: date, grain: str) -> date:
+    first = period_start(day, grain)
+    if grain == "week":
+        return first + timedelta(days=7)
+    if grain == "month":
+        return (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first + timedelta(days=1)
+
+
+def partial_periods_note(
+    scope: ReportScope, first_day: date | None, last_day: date | None
+) -> str | None:
+    """A sentence naming the first and last periods when the scope (its days, else the days
+    holding messages) starts or ends inside them: their bars count fewer days than the others.
+    None when both are whole, or the grain is a day."""
+    start = scope.start or first_day
+    end = scope.end or last_day
+    if scope.grain == "day" or start is None or end is None or start > end:
+        return None
+    grain = scope.grain
+    first, last = period_start(start, grain), period_start(end, grain)
+    cut_start = start != first
+    cut_end = end + timedelta(days=1) != _next_period_start(end, grain)
+    if first == last:
+        if not (cut_start or cut_end):
+            return None
+        return f"A partial period: the only {grain} ({first}) counts {start} to {end} alone."
+    parts = []
+    if cut_start:
+        parts.append(f"the first {grain} ({first}) counts from {start}")
+    if cut_end:
+        parts.append(f"the last ({last}) to {end}")
+    if not parts:
+        return None
+    return f"Partial periods: {' and '.join(parts)}; their bars hold fewer days."
