@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import queue
 import subprocess
@@ -28,6 +29,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from extract.media.records import K, MediaItem, MediaResult
+
+logger = logging.getLogger(__name__)
 
 MIN_ITEMS_PER_PROCESS = 1000
 """A child costs about a third of a second to start; fewer items than this run on threads."""
@@ -111,6 +114,9 @@ def _result(item: MediaItem[K], fields: list[Any]) -> MediaResult[K]:
     )
 
 
+_RESULT_FIELDS = 8
+"""A result line: the item's index, then the seven fields `_result` reads."""
+
 _Lines = queue.SimpleQueue[tuple[int, list[Any] | None]]
 """(child number, a parsed result line, or None when the child's output has ended)."""
 
@@ -150,10 +156,26 @@ class _Child:
         self._reader.start()
 
     def _read(self, stdout: IO[str], lines: _Lines) -> None:
-        with stdout:
-            for line in stdout:
-                lines.put((self.number, json.loads(line)))
-        lines.put((self.number, None))  # the child's end of the pipe is closed
+        # Whatever happens here, the parent hears of the end of this child's output: it waits
+        # for that, with the writer lock held.
+        try:
+            with stdout:
+                for line in stdout:
+                    fields = _result_line(line)
+                    if fields is None:
+                        # a library in the child printing to stdout: not a reason to stop
+                        logger.warning(
+                            "media download process %d wrote a line that is not a result "
+                            "(%d characters); it was skipped",
+                            self.number + 1,
+                            len(line),
+                        )
+                        continue
+                    lines.put((self.number, fields))
+        except Exception as exc:  # an output that cannot be read at all (not UTF-8)
+            lines.put((self.number, ["error", f"its output could not be read ({exc})"]))
+        finally:
+            lines.put((self.number, None))  # the child's end of the pipe is closed
 
     def stop(self) -> None:
         """Tell the child to stop, let it end its downloads in flight, then reap it."""
@@ -165,6 +187,20 @@ class _Child:
             self.process.kill()
             self.process.wait()
         self._reader.join()
+
+
+def _result_line(line: str) -> list[Any] | None:
+    """A child's output line as the list it wrote (a result, `["done"]` or `["error", text]`),
+    or None when it is not one of those."""
+    try:
+        fields = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(fields, list) or not fields:
+        return None
+    if fields[0] in ("done", "error") or (type(fields[0]) is int and len(fields) == _RESULT_FIELDS):
+        return fields
+    return None
 
 
 def _import_path() -> str:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -171,3 +172,66 @@ def test_a_child_downloads_its_share_slice_by_slice(server: MediaServer, tmp_pat
     assert lines[-1] == ["done"]
     assert sorted(line[0] for line in lines[:-1]) == list(range(8))  # three slices: 3, 3, 2
     assert {line[1] for line in lines[:-1]} == {"stored"}
+
+
+def _ended_within(seconds: float, run: Callable[[], None]) -> BaseException | None:
+    """What `run` raised (None: nothing), failing the test if it has not ended in `seconds`."""
+    outcome: list[BaseException | None] = []
+
+    def target() -> None:
+        try:
+            run()
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout=seconds)
+    assert not thread.is_alive(), "still waiting for the children's output"
+    return outcome[0]
+
+
+def _child_startup(monkeypatch: pytest.MonkeyPatch, folder: Path, code: str) -> None:
+    """Every child runs `code` as it starts (a library printing to stdout, say)."""
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(code)
+    monkeypatch.setenv("PYTHONPATH", str(folder))
+
+
+def test_a_stray_line_on_a_childs_output_is_skipped(
+    server: MediaServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _child_startup(monkeypatch, tmp_path / "site", "print('hello from a library')\nprint('[1]')\n")
+    items = [MediaItem(key=n, url=server.add(srv.body(png() + bytes([n])))) for n in range(4)]
+    finished: dict[int, str] = {}
+    failure = _ended_within(
+        60,
+        lambda: run_in_processes(
+            items,
+            _settings(server, tmp_path / "media"),
+            2,
+            lambda index, result: finished.update({index: result.state}),
+        ),
+    )
+    assert failure is None
+    assert finished == dict.fromkeys(range(4), "stored")
+    skipped = [r for r in caplog.records if "that is not a result" in r.getMessage()]
+    assert len(skipped) == 4  # two lines from each child
+
+
+def test_a_childs_unreadable_output_fails_the_downloads_not_hangs_them(
+    server: MediaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = "import sys\nsys.stdout.buffer.write(b'\\xff\\xfe\\n'); sys.stdout.buffer.flush()\n"
+    _child_startup(monkeypatch, tmp_path / "site", code)
+    items = [MediaItem(key=n, url=server.add(srv.body(png() + bytes([n])))) for n in range(4)]
+    failure = _ended_within(
+        60,
+        lambda: run_in_processes(items, _settings(server, tmp_path / "media"), 2, lambda *_: None),
+    )
+    assert isinstance(failure, MediaWorkerError)
+    assert "its output could not be read" in str(failure)
