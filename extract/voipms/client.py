@@ -256,7 +256,13 @@ class VoipMsClient:
         self.user_agent = user_agent
 
         self._slots = threading.BoundedSemaphore(max_concurrency)
-        self._pacer = RequestPacer(requests_per_minute) if requests_per_minute else None
+        # set by `stop`: it wakes the calls waiting for their turn or to try again
+        self._stopping = threading.Event()
+        self._pacer = (
+            RequestPacer(requests_per_minute, sleep=self._stopping.wait)
+            if requests_per_minute
+            else None
+        )
         self._lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._retries: Counter[str] = Counter()
@@ -296,6 +302,7 @@ class VoipMsClient:
         it. The password stays blanked from logs until `close`."""
         with self._lock:
             self._closed = True
+        self._stopping.set()
 
     def close(self) -> None:
         """`stop`, close the HTTP connections and stop blanking this password from logs."""
@@ -363,6 +370,7 @@ class VoipMsClient:
             # instead of retrying, and logging that it does, against a closed client
             retry=retry_if_exception(self._worth_retrying),
             before_sleep=lambda state: self._on_retry(method, state),
+            sleep=self._pause,
             reraise=True,
         )
         try:
@@ -373,6 +381,11 @@ class VoipMsClient:
                 self._failures[error.code] += 1
             logger.debug("%s", error)
             raise
+
+    def _pause(self, seconds: float) -> None:
+        """Wait `seconds` before trying again, or less when `stop` is called meanwhile (the
+        next try is then refused by `_attempt`)."""
+        self._stopping.wait(seconds)
 
     def _worth_retrying(self, error: BaseException) -> bool:
         return isinstance(error, TransientError) and not self._closed
@@ -399,6 +412,8 @@ class VoipMsClient:
             if self._pacer is not None:
                 self._pacer.wait()
             with self._lock:
+                if self._closed:  # stopped while this call waited for its slot or its turn
+                    raise RuntimeError("this VoipMsClient is closed")
                 self._calls[method] += 1
                 self._in_flight += 1
                 self._max_in_flight = max(self._max_in_flight, self._in_flight)
@@ -511,10 +526,10 @@ class VoipMsClient:
                 "unexpected_answer", method, f"a JSON {type(answer).__name__}, not an object"
             )
         status = answer.get("status")
-        if status == "success" or status in EMPTY_STATUSES:
-            return answer
         if not isinstance(status, str) or not status:
             raise UnexpectedAnswerError("unexpected_answer", method, "the answer has no status")
+        if status == "success" or status in EMPTY_STATUSES:
+            return answer
         raise error_for_status(self._status_shown(status), method)
 
     def _status_shown(self, status: str) -> str:

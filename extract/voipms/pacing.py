@@ -10,6 +10,9 @@ from collections.abc import Callable
 class RequestPacer:
     """Hands out start times at least `60 / requests_per_minute` seconds apart, first come first.
 
+    `sleep` may return early (an event's `wait`, set when the caller stops): the start time
+    it reserved is then left unused.
+
     Each caller reserves the next free start time under a lock and sleeps outside it, so
     waiting threads queue in order and none busy-waits. Evenly spaced starts mean no 60-second
     span ever holds more than `requests_per_minute` starts (plus the one at its very edge).
@@ -20,7 +23,7 @@ class RequestPacer:
         requests_per_minute: int,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         if requests_per_minute < 1:
             raise ValueError(f"requests_per_minute must be at least 1, not {requests_per_minute}")

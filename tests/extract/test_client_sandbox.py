@@ -404,7 +404,7 @@ def test_a_call_in_flight_when_the_client_closes_stops_retrying(
 ) -> None:
     # a run that ended (and closed its client) while a window's call was still failing
     server.set_faults(FaultConfig(http_500=1.0))
-    client = make_client(max_attempts=6, backoff_base=0.5, backoff_max=0.5)
+    client = make_client(max_attempts=6, backoff_base=30, backoff_max=30)
     outcome: list[BaseException] = []
 
     def call() -> None:
@@ -420,9 +420,39 @@ def test_a_call_in_flight_when_the_client_closes_stops_retrying(
     while not any("retrying" in r.getMessage() for r in caplog.records):
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    client.close()  # during the first backoff
-    worker.join(timeout=10)
+    client.close()  # during the first backoff, which it cuts short
+    worker.join(timeout=5)
     assert not worker.is_alive()
     assert [str(e) for e in outcome] == ["this VoipMsClient is closed"]
     assert server.call_counts()["getDIDsInfo"] == 1  # not the six tries a live client makes
     assert sum("retrying" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_calls_waiting_for_their_turn_when_the_client_stops_are_not_sent(
+    server: SandboxServer, make_client: ClientFactory
+) -> None:
+    # a run stopped (Ctrl-C, an error) while its windows' next calls wait for the pacer
+    client = make_client(requests_per_minute=30, max_concurrency=4)  # one start per 2 s
+    outcome: list[BaseException | None] = []
+
+    def call() -> None:
+        try:
+            client.get_dids_info()
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    workers = [threading.Thread(target=call) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + 10
+    while server.call_counts().get("getDIDsInfo", 0) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    client.stop()  # the other two wait for their turn, 2 s and 4 s after the first
+    stopped = time.monotonic()
+    for worker in workers:
+        worker.join(timeout=10)
+    assert server.call_counts()["getDIDsInfo"] == 1
+    assert sorted(str(e) for e in outcome if e is not None) == ["this VoipMsClient is closed"] * 2
+    assert time.monotonic() - stopped < 1  # woken, not left to sleep out their turn
