@@ -93,6 +93,7 @@ class LandingWriter:
         self._handle = os.fdopen(fd, "wb")
         self._sha = hashlib.sha256()
         self.rows = 0
+        self._finished = False
         self._put(b"[")
 
     def _put(self, chunk: bytes) -> None:
@@ -121,12 +122,16 @@ class LandingWriter:
         except BaseException:
             self.abandon()
             raise
+        self._finished = True
         return LandedFile(path=self.relative, rows=self.rows, sha256=self._sha.hexdigest())
 
     def abandon(self) -> None:
-        """Drop what was written (the answer could not be had whole)."""
+        """Drop what was written (the answer could not be had whole), even once `finish`ed:
+        a window's two answers are landed together or not at all."""
         self._handle.close()
         self._temp.unlink(missing_ok=True)
+        if self._finished:
+            self._target.unlink(missing_ok=True)
 
 
 def _landed_bytes(data_dir: Path, relative_path: str, sha256: str) -> bytes:
