@@ -22,10 +22,15 @@ class AccountDids(Sequence[str]):
 
     def __init__(self, answer: Future[list[dict[str, Any]]]) -> None:
         self._answer = answer
+        self._numbers: tuple[str, ...] | None = None
 
-    def wait(self) -> list[str]:
-        """The DIDs, once getDIDsInfo has answered."""
-        return did_numbers(self._answer.result())
+    def wait(self) -> tuple[str, ...]:
+        """The DIDs, once getDIDsInfo has answered (read from its answer once: a split by DID
+        goes through them one by one)."""
+        if self._numbers is None:
+            # two threads may both read it: they get equal tuples, and either may be kept
+            self._numbers = tuple(did_numbers(self._answer.result()))
+        return self._numbers
 
     @overload
     def __getitem__(self, index: int) -> str: ...

@@ -54,6 +54,7 @@ def test_the_dids_wait_for_their_answer_and_carry_its_error() -> None:
     answer.set_result([{"did": "5145550100"}, {"did": ""}, {"description": "no did"}])
     assert list(dids) == ["5145550100"]
     assert len(dids) == 1
+    assert dids.wait() is dids.wait()  # read from the answer once, not at every index
 
     failed: Future[list[dict[str, object]]] = Future()
     failed.set_exception(PermissionError("invalid credentials"))

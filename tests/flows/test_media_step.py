@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows import media_step
 from flows.media_step import (
     FAILURES_IN_A_ROW,
     STORAGE_FAILURES_IN_A_ROW,
@@ -20,6 +21,7 @@ from flows.media_step import (
 )
 from tests.media import media_server as srv
 from tests.media.media_server import MediaServer
+from tests.media.samples import png
 from tests.warehouse.builders import (
     PROVIDER,
     SEEN,
@@ -32,7 +34,9 @@ from tests.warehouse.builders import (
 from warehouse import merge_window, open_warehouse
 
 
-def _download(tmp_path: Path, urls: list[str], host: str) -> tuple[MediaOutcome, dict[str, int]]:
+def _download(
+    tmp_path: Path, urls: list[str], *hosts: str, concurrency: int = 8
+) -> tuple[MediaOutcome, dict[str, int]]:
     """Archive one media row per URL, download them all; the outcome and rows by state."""
     con = open_warehouse(tmp_path / "archive.duckdb")
     try:
@@ -55,8 +59,9 @@ def _download(tmp_path: Path, urls: list[str], host: str) -> tuple[MediaOutcome,
             con,
             pending_items(con),
             media_dir=tmp_path / "media",
-            allowed_hosts=[host],
+            allowed_hosts=list(hosts),
             user_agent="smsarchive-tests/1",
+            concurrency=concurrency,
         )
         return outcome, _states(con)
     finally:
@@ -81,6 +86,25 @@ def test_downloads_stop_when_the_media_host_is_down(tmp_path: Path) -> None:
     assert states == {"failed": FAILURES_IN_A_ROW, "pending": files - FAILURES_IN_A_ROW}
     line = describe_media(vars(outcome))
     assert f"{files - FAILURES_IN_A_ROW} left for the next run" in line
+
+
+def test_host_failures_between_good_downloads_do_not_stop_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a host that fails every other download is not down: only failures in a row stop them
+    # (the rule with 2 for 32: each failure takes its retries, one download at a time)
+    monkeypatch.setattr(media_step, "FAILURES_IN_A_ROW", 2)
+    with socket.socket() as gone:
+        gone.bind(("127.0.0.1", 0))
+        down = f"127.0.0.1:{gone.getsockname()[1]}"
+    with MediaServer() as server:
+        urls = [
+            f"http://{down}/media/{n}.jpg" if n % 2 else server.add(srv.body(png() + bytes([n])))
+            for n in range(6)
+        ]
+        outcome, states = _download(tmp_path, urls, down, server.host, concurrency=1)
+    assert (outcome.failed, outcome.left, outcome.stopped) == (3, 0, "")
+    assert states == {"failed": 3, "stored": 3}
 
 
 def test_files_refused_one_by_one_do_not_stop_the_downloads(tmp_path: Path) -> None:
