@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -94,6 +95,21 @@ def test_explore_export_runs_on_a_fresh_export(archive_dir: Path, kernel_env: st
     assert "  messages: " in printed  # the manifest's tables and their rows
     assert "  carrier_status_history: " in printed
     assert "image/" in printed
+    assert "year (UTC)" in printed
+    # attachments by their MMS's direction: each counted once, by the documented join
+    shown = next(
+        text_outputs(cell) for cell in notebook.cells if "attachments = (" in "".join(cell.source)
+    )
+    with duckdb.connect(str(archive_dir / "archive.duckdb"), read_only=True) as con:
+        counts = con.execute(
+            "SELECT direction, count(*) FROM media JOIN messages USING (provider, account, "
+            "message_id) WHERE kind = 'mms' GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        attachments = con.execute("SELECT count(*) FROM media").fetchone()
+    assert attachments is not None
+    assert sum(n for _, n in counts) == attachments[0] > 0
+    rows = [line.split("┆") for line in shown.splitlines() if "bound" in line]
+    assert [(r[0].strip(' │"'), int(r[1].strip())) for r in rows] == counts
 
 
 def test_explore_archive_runs_on_an_archive_with_no_messages(

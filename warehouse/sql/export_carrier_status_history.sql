@@ -1,5 +1,5 @@
 -- The carrier_status_history export for one partition: every column cast to its declared type,
--- the rows whose seen_at (the row's own event time; the table only grows, so old years stay put)
+-- the rows whose seen_at (when a run saw the status; the table only grows, so old years stay put)
 -- is in the UTC year $from (inclusive) to $to (exclusive). No ORDER BY: rows come in no set order.
 SELECT
     CAST(provider AS VARCHAR)        AS provider,
