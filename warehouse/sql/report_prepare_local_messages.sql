@@ -9,7 +9,12 @@ offsets AS (
         s.tz AS scope_tz,
         s.first_day AS scope_first_day,
         s.last_day AS scope_last_day,
-        s.offsets[(epoch_us(m.sent_at) - s.first_hour_us) // 3600000000 + 1] AS offset_us
+        -- NULL outside the hours the scope holds offsets for (a negative index would count
+        -- from the list's end)
+        CASE
+            WHEN epoch_us(m.sent_at) >= s.first_hour_us
+                THEN s.offsets[(epoch_us(m.sent_at) - s.first_hour_us) // 3600000000 + 1]
+        END AS offset_us
     FROM main.messages AS m
     CROSS JOIN temp.report_scope AS s
     WHERE (s.did IS NULL OR m.did = s.did) AND (s.account IS NULL OR m.account = s.account)

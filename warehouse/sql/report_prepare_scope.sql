@@ -3,11 +3,17 @@
 -- is its instant plus a looked-up offset, not a time zone conversion per message (the costliest
 -- step of a report over millions of rows). An hour in which the offset changes (a transition off
 -- the hour, which few zones have) holds NULL, and its messages are converted one by one.
+-- The hours are those from 2000 to two days from now at most: one message dated 1970 or 2999
+-- (a provider's bad date) would otherwise make millions of them. Messages outside are
+-- converted one by one too.
 CREATE OR REPLACE TEMP TABLE report_scope AS
 WITH
 
 span AS (
-    SELECT epoch_us(min(sent_at)) AS first_us, epoch_us(max(sent_at)) AS last_us
+    SELECT
+        greatest(epoch_us(min(sent_at)), epoch_us(TIMESTAMPTZ '2000-01-01 00:00:00+00'))
+            AS first_us,
+        least(epoch_us(max(sent_at)), epoch_us(now()) + 2 * 86400000000) AS last_us
     FROM main.messages
 ),
 
