@@ -75,8 +75,6 @@ logger = logging.getLogger(__name__)
 Row = dict[str, Any]
 ParamValue = str | int | date | None
 
-DEFAULT_URL: Final = "https://voip.ms/api/v1/rest.php"
-
 
 def _default_user_agent() -> str:
     try:

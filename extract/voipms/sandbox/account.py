@@ -25,7 +25,7 @@ from extract.voipms.sandbox.generate import (
     media_path,
     media_token,
 )
-from extract.voipms.sandbox.media_files import EXT_BY_MIME, MEDIA_TYPES, media_bytes
+from extract.voipms.sandbox.media_files import EXPIRED_BODY, EXT_BY_MIME, MEDIA_TYPES, media_bytes
 from extract.voipms.sandbox.render import (
     E164,
     NANPA,
@@ -238,7 +238,7 @@ class SandboxAccount:
         if entry is None:
             return None
         if entry.expired:
-            return MediaFile("text/html; charset=UTF-8", b"Not found", expired=True)
+            return MediaFile("text/html; charset=UTF-8", EXPIRED_BODY, expired=True)
         return MediaFile(entry.mime, self._file_bytes(entry.mime, entry.content_key), expired=False)
 
     def _file_bytes(self, mime: str, content_key: int) -> bytes:

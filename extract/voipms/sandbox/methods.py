@@ -313,7 +313,6 @@ _HANDLERS: dict[str, Callable[[CallContext, Mapping[str, str]], Answer]] = {
     "setSMS": set_sms,
 }
 
-METHODS = frozenset(_HANDLERS)
 MESSAGE_METHODS = frozenset({"getSMS", "getMMS"})
 """The methods DriftConfig applies to."""
 
