@@ -9,7 +9,7 @@ import polars as pl
 
 from warehouse.batches import MEDIA_KEY, MEDIA_RESULT_COLUMNS, conform, dedupe, registered
 from warehouse.queries import query_frame, query_row
-from warehouse.transactions import roll_back
+from warehouse.transactions import transaction
 
 MAX_MEDIA_ATTEMPTS = 5
 """A failed attachment is retried by every run until it has this many attempts..."""
@@ -79,12 +79,6 @@ def _update(con: duckdb.DuckDBPyConnection, query: str, batch: dict[str, pl.Data
     """Run the update `query` over the registered `batch` in one transaction; rows changed."""
     if all(frame.height == 0 for frame in batch.values()):
         return 0
-    with registered(con, batch):
-        con.begin()
-        try:
-            row = query_row(con, query)
-            con.commit()
-        except BaseException:
-            roll_back(con)
-            raise
+    with registered(con, batch), transaction(con):
+        row = query_row(con, query)
     return int(row[0]) if row is not None else 0

@@ -23,7 +23,7 @@ from warehouse.batches import (
 )
 from warehouse.memory_limit import raise_memory_limit
 from warehouse.queries import read_query
-from warehouse.transactions import roll_back
+from warehouse.transactions import transaction
 
 
 @dataclass(frozen=True)
@@ -199,29 +199,23 @@ def merge_windows(
     }
     with registered(con, frames):
         while True:
-            con.begin()
             try:
-                results = _merge(
-                    con,
-                    provider=provider,
-                    account=account,
-                    windows=windows,
-                    seen_at=seen_at,
-                    batch_rows=batch_messages.height,
-                    rejected=[rejected_counts.get(index, 0) for index in range(len(windows))],
-                    replay=replay,
-                )
-                con.commit()
-                return results
+                with transaction(con):
+                    return _merge(
+                        con,
+                        provider=provider,
+                        account=account,
+                        windows=windows,
+                        seen_at=seen_at,
+                        batch_rows=batch_messages.height,
+                        rejected=[rejected_counts.get(index, 0) for index in range(len(windows))],
+                        replay=replay,
+                    )
             except duckdb.OutOfMemoryException:
-                roll_back(con)
                 days = f"{windows[0].window_start}..{windows[-1].window_end}"
                 why = f"merging {batch_messages.height:,} messages of {days}"
                 if not raise_memory_limit(con, why):
                     raise
-            except BaseException:
-                roll_back(con)
-                raise
 
 
 def _merge(

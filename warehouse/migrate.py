@@ -10,7 +10,7 @@ import duckdb
 
 from warehouse.errors import MigrationError, PendingMigrationsError
 from warehouse.queries import migration_dir, query_row, read_query
-from warehouse.transactions import roll_back
+from warehouse.transactions import transaction
 
 _MIGRATION_FILE = re.compile(r"^(?P<version>\d{3,})_(?P<label>[a-z0-9_]+)\.sql$")
 
@@ -89,24 +89,19 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     con.execute(read_query("create_schema_migrations"))
     pending = pending_migrations(con)
     for migration in pending:
-        con.begin()
         try:
-            con.execute(migration.sql)
-            con.execute(
-                read_query("record_migration"),
-                {
-                    "version": migration.version,
-                    "name": migration.name,
-                    "checksum": migration.checksum,
-                },
-            )
-            con.commit()
+            with transaction(con):
+                con.execute(migration.sql)
+                con.execute(
+                    read_query("record_migration"),
+                    {
+                        "version": migration.version,
+                        "name": migration.name,
+                        "checksum": migration.checksum,
+                    },
+                )
         except duckdb.Error as exc:
-            roll_back(con)
             raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
-        except BaseException:
-            roll_back(con)
-            raise
     return [migration.name for migration in pending]
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import duckdb
 
 from warehouse.queries import read_query
-from warehouse.transactions import roll_back
+from warehouse.transactions import transaction
 
 NoticeRow = tuple[str, str, str | None]
 """kind ('unknown_field', 'changed_type', 'unmapped_status', 'unknown_error'), subject, example."""
@@ -30,8 +30,7 @@ def record_notices(
     new: list[NoticeRow] = []
     if not unique:
         return new
-    con.begin()
-    try:
+    with transaction(con):
         for kind, subject, example in unique:
             params = {
                 "provider": provider,
@@ -47,8 +46,4 @@ def record_notices(
                 new.append((kind, subject, example))
             else:
                 con.execute(read_query("update_provider_notice"), params)
-        con.commit()
-    except BaseException:
-        roll_back(con)
-        raise
     return new

@@ -9,7 +9,7 @@ from typing import Literal
 import duckdb
 
 from warehouse.queries import query_row, read_query
-from warehouse.transactions import roll_back
+from warehouse.transactions import transaction
 
 RunKind = Literal["backfill", "sync"]
 RunOutcome = Literal["ok", "failed", "interrupted"]
@@ -42,8 +42,7 @@ def start_run(
     died, and is marked 'interrupted'.
     """
     _require_aware(started_at, "started_at")
-    con.begin()
-    try:
+    with transaction(con):
         dead = con.execute(read_query("interrupt_running_runs")).fetchall()
         row = query_row(
             con,
@@ -58,10 +57,6 @@ def start_run(
                 "flow_run_id": flow_run_id,
             },
         )
-        con.commit()
-    except BaseException:
-        roll_back(con)
-        raise
     assert row is not None
     flow_runs = tuple(sorted({str(value) for (value,) in dead if value is not None}))
     return StartedRun(run_id=int(row[0]), dead_flow_runs=flow_runs)
