@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import duckdb
 import polars as pl
@@ -45,6 +45,19 @@ def record_landing(
     )
 
 
+ANSWER_METHODS = ("getSMS", "getMMS")
+"""The answers a fetch of a window lands: replayable only with both."""
+
+
+def fetch_of(path: str) -> str:
+    """Which fetch of its window a landed answer is from: the fetch stamp its name holds
+    (`getSMS.<stamp>.json`, `landing_path`), the same for both answers of one fetch; "" for
+    a name without one (`getSMS.json`, as versions before 2026-12-06 landed a window's one
+    answer per method, recorded at times a few microseconds apart)."""
+    parts = PurePosixPath(path).name.split(".")
+    return parts[1] if len(parts) == 3 else ""
+
+
 def forget_unreadable_landings(
     con: duckdb.DuckDBPyConnection,
     data_dir: Path,
@@ -54,11 +67,12 @@ def forget_unreadable_landings(
     window_start: date,
     window_end: date,
 ) -> list[str]:
-    """Drop from the ledger the window's fetches one of whose answers is missing or changed.
+    """Drop from the ledger the window's fetches one of whose answers is missing, changed or
+    not listed.
 
-    For a window being landed again (`--refetch`, the remedy a failed replay names; called
-    before the new fetch is recorded, so only earlier ones are read back): such a fetch
-    could never be replayed (getSMS without its getMMS would take MMS for SMS), and
+    For a window being landed again (called before the new fetch is recorded, so only
+    earlier ones are read back; `--refetch` is the remedy a failed replay names): such a
+    fetch could never be replayed (getSMS without its getMMS would take MMS for SMS), and
     the one just landed stands for it. Intact earlier fetches are kept: they may hold
     messages the provider has forgotten since. Files are left on disk. Returns the paths
     dropped from the ledger.
@@ -70,12 +84,16 @@ def forget_unreadable_landings(
         "window_end": window_end,
     }
     answers = query_frame(con, "select_window_landings", window).rows()
-    broken = {
-        landed_at
-        for path, sha256, landed_at in answers
+    methods: dict[str, set[str]] = {}
+    for method, path, _ in answers:
+        methods.setdefault(fetch_of(path), set()).add(method)
+    broken = {fetch for fetch, listed in methods.items() if len(listed) < len(ANSWER_METHODS)}
+    broken |= {
+        fetch_of(path)
+        for _, path, sha256 in answers
         if not landed_file_intact(data_dir, path, sha256)
     }
-    dropped = [path for path, _, landed_at in answers if landed_at in broken]
+    dropped = [path for _, path, _ in answers if fetch_of(path) in broken]
     for path in dropped:
         con.execute(read_query("delete_raw_landing"), {"path": path})
     return dropped
@@ -132,10 +150,11 @@ def landed_windows(
     later sync's), or in two fetches of one window, then ends with the newest reading the
     API gave of it.
     """
-    windows: dict[tuple[str, str, date, date, datetime], LandedWindow] = {}
+    windows: dict[tuple[str, str, date, date, str], LandedWindow] = {}
     for row in landed_files(con, provider, account).iter_rows(named=True):
         window_key = (row["provider"], row["account"], row["window_start"], row["window_end"])
-        window = windows.setdefault((*window_key, row["landed_at"]), LandedWindow(*window_key))
+        fetch = fetch_of(row["path"])
+        window = windows.setdefault((*window_key, fetch), LandedWindow(*window_key))
         window.answers[row["method"]] = LandedAnswer(
             method=row["method"],
             path=row["path"],

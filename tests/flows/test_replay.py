@@ -182,6 +182,49 @@ def test_the_refetch_a_failed_replay_names_mends_the_window(settings: Settings) 
     assert replay(settings).replayed == 3  # the intact earlier fetch and both new ones
 
 
+def _as_landed_before_2026_12_06(settings: Settings) -> None:
+    """Turn the archive's landing into what versions before 2026-12-06 left: one answer per
+    window and method, named `<method>.json`, each recorded at a time of its own."""
+    with duckdb.connect(str(settings.archive_path)) as con:
+        for (path,) in con.execute("SELECT path FROM raw_landing").fetchall():
+            old = str(Path(path).with_name(Path(path).name.split(".")[0] + ".json"))
+            (settings.smsarchive_data_dir / path).rename(settings.smsarchive_data_dir / old)
+            con.execute(
+                "UPDATE raw_landing SET path = $old, landed_at = landed_at + CASE method "
+                "WHEN 'getMMS' THEN INTERVAL 37 MICROSECONDS ELSE INTERVAL 0 SECONDS END "
+                "WHERE path = $path",
+                {"old": old, "path": path},
+            )
+
+
+def test_answers_landed_by_versions_before_2026_12_06_are_replayed(settings: Settings) -> None:
+    _as_landed_before_2026_12_06(settings)
+    messages = table(settings, MESSAGES)
+    execute(settings, "UPDATE messages SET body = 'garbled'")
+
+    summary = replay(settings)
+
+    assert (summary.windows, summary.replayed, summary.failed_windows) == (2, 2, [])
+    # as they were, but seen last when the later of the two answers was recorded
+    assert_frame_equal(
+        table(settings, MESSAGES).drop("last_seen_at"), messages.drop("last_seen_at")
+    )
+
+
+def test_a_fetch_with_one_answer_listed_is_mended_by_the_refetch_named(
+    settings: Settings,
+) -> None:
+    execute(
+        settings, "DELETE FROM raw_landing WHERE method = 'getMMS' AND window_start = '2024-01-01'"
+    )
+    with pytest.raises(ReplayFailedError, match="has no landed getMMS answer"):
+        replay(settings)
+    with use_settings(settings):
+        archive(settings, "backfill", *SPAN, PlainSteps(), refetch=True)
+    # the half-listed fetch left the ledger; the refetch's two answers stand for it
+    assert replay(settings).failed_windows == []
+
+
 def test_a_refetch_keeps_the_earlier_answer_of_messages_the_provider_forgot(
     tmp_path: Path,
 ) -> None:

@@ -1,5 +1,5 @@
 -- The landed answers of one window of one account, every fetch of it, the earliest first.
-SELECT path, sha256, landed_at
+SELECT method, path, sha256
 FROM raw_landing
 WHERE provider = $provider
     AND account = $account
