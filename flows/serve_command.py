@@ -100,6 +100,10 @@ def prefect_api(data_dir: Path) -> Iterator[str]:
             [*SERVER_ARGV, "--port", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
+            # out of the terminal's process group: a Ctrl-C there reaches every process of
+            # the group at once, and a server gone before `serve` has paused its schedule
+            # left it stuck retrying a refused connection. It is stopped below, last.
+            start_new_session=True,
         )
     try:
         _wait_until_healthy(api_url, server, log_path)

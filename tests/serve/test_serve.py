@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import httpx
+import psutil
 import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import (
@@ -222,6 +223,7 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # a group of its own, as a terminal's foreground job
         )
     try:
         api_url = None
@@ -242,8 +244,17 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
             time.sleep(0.5)
         [deployment] = found
         assert deployment["schedules"][0]["schedule"]["cron"] == "0 3 * * *"
+        # the server is out of reach of the terminal's Ctrl-C, which serve passes on last
+        [server] = [
+            child
+            for child in psutil.Process(process.pid).children()
+            if "server" in child.cmdline() and "start" in child.cmdline()
+        ]
+        assert os.getsid(server.pid) != os.getsid(process.pid)
     finally:
-        process.send_signal(signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: every process of the group gets it
         process.wait(timeout=60)
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{api_url}/health", timeout=2)
+    said = log_path.read_text(errors="replace")
+    assert "ConnectionRefusedError" not in said  # the server outlived the schedule's pause
