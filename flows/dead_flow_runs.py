@@ -8,7 +8,15 @@ from uuid import UUID
 
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterParentFlowRunId,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.states import Crashed
 
@@ -59,3 +67,53 @@ def _with_parents(client: SyncPrefectClient, flow_run_id: UUID) -> Iterator[Flow
             return
         parent_task = client.read_task_run(run.parent_task_run_id)
         run = client.read_flow_run(parent_task.flow_run_id) if parent_task.flow_run_id else None
+
+
+STOPPED_SERVE = "serve was stopped while it ran (found when serve started again)"
+
+_UNFINISHED = [StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
+"""States a run holds the deployment's one slot in (Scheduled and Late runs hold none)."""
+
+
+def close_runs_of_a_stopped_serve(deployment: str) -> int:
+    """Mark Crashed every unfinished flow run of `deployment` (`flow/name`), and its subflows.
+
+    Called as `serve` starts, before its runner takes any run: a run then still Running or
+    Pending was left by a `serve` stopped while it ran (its process was killed with it). Left
+    so, it would keep the deployment's concurrency slot, and every later scheduled run would
+    be cancelled. Returns how many flow runs were marked.
+    """
+    with get_client(sync_client=True) as client:
+        try:
+            found = client.read_deployment_by_name(deployment)
+        except ObjectNotFound:
+            return 0  # never served yet
+        left = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_UNFINISHED))
+            ),
+        )
+        marked = 0
+        for run in left:
+            for each in [run, *_unfinished_subflows(client, run.id)]:
+                client.set_flow_run_state(each.id, Crashed(message=STOPPED_SERVE), force=True)
+                marked += 1
+    if marked:
+        logger.warning(
+            "%d Prefect flow runs left running when serve last stopped marked Crashed "
+            "(the archive's own record of a sync stopped so is closed by the next sync)",
+            marked,
+        )
+    return marked
+
+
+def _unfinished_subflows(client: SyncPrefectClient, flow_run_id: UUID) -> list[FlowRun]:
+    """The unfinished flow runs run inside `flow_run_id`, and inside those, and so on."""
+    children = client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(
+            parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[flow_run_id]),
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_UNFINISHED)),
+        )
+    )
+    return [run for child in children for run in [child, *_unfinished_subflows(client, child.id)]]

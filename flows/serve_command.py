@@ -19,6 +19,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.types.entrypoint import EntrypointType
 
+from flows.dead_flow_runs import close_runs_of_a_stopped_serve
 from flows.logging_setup import OUR_LOGGERS
 from flows.prefect_results import results_folder
 from flows.schedule import ONE_AT_A_TIME, deployment_name, nightly, nightly_schedule
@@ -60,6 +61,8 @@ def serve_nightly(settings: Settings) -> None:
             f"'{settings.smsarchive_schedule_cron}' ({settings.voipms_account_timezone}); "
             f"Prefect API {api_url}; Ctrl-C stops"
         )
+        # a run the last serve was stopped in would hold the one slot: no run would start
+        close_runs_of_a_stopped_serve(f"{nightly.name}/{name}")
         # Served as a deployment, not `nightly.serve()`: a runner holding the flow object
         # pickles it into each run's process, and a pickled flow function loses the module
         # globals its string annotations name (`report`'s `date`); this way each run imports

@@ -9,9 +9,9 @@ import pytest
 from prefect import flow, task
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.objects import StateType
-from prefect.states import Completed, Running
+from prefect.states import Completed, Pending, Running
 
-from flows.dead_flow_runs import close_dead_flow_runs
+from flows.dead_flow_runs import close_dead_flow_runs, close_runs_of_a_stopped_serve
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -71,3 +71,40 @@ def test_dead_flow_runs_and_their_parents_are_marked_crashed(
         assert _state(client, finished) == StateType.COMPLETED
     # one Prefect does not know is said, not raised
     assert "could not be marked crashed" in caplog.text
+
+
+def test_runs_a_stopped_serve_left_are_crashed_and_free_the_deployments_slot(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with get_client(sync_client=True) as client:
+        deployment = client.create_deployment(
+            flow_id=client.create_flow(parent),
+            name="stopped-serve",
+            concurrency_limit=1,
+            concurrency_options={"collision_strategy": "CANCEL_NEW"},
+        )
+        # the run serve was stopped in, in its report subflow, with its slot taken
+        left = client.create_flow_run_from_deployment(deployment)
+        for state in (Pending(), Running()):
+            client.set_flow_run_state(left.id, state)
+        wrapper = client.create_task_run(subflow_task, flow_run_id=left.id, dynamic_key="0")
+        client.set_task_run_state(wrapper.id, Running(), force=True)
+        report = _running(client, parent_task_run_id=wrapper.id)
+        done = client.create_flow_run_from_deployment(deployment)
+        client.set_flow_run_state(done.id, Completed(), force=True)
+        other = _running(client)  # a run of no deployment: not serve's
+
+        with caplog.at_level(logging.WARNING, logger="smsarchive"):
+            marked = close_runs_of_a_stopped_serve("dead-flow-runs-parent/stopped-serve")
+
+        assert marked == 2
+        assert (_state(client, left.id), _state(client, report)) == (StateType.CRASHED,) * 2
+        assert _state(client, done.id) == StateType.COMPLETED
+        assert _state(client, other) == StateType.RUNNING
+        assert "left running when serve last stopped" in caplog.text
+        # the next scheduled run is let run, not cancelled for want of the slot
+        following = client.create_flow_run_from_deployment(deployment)
+        for state in (Pending(), Running()):
+            client.set_flow_run_state(following.id, state)
+        assert _state(client, following.id) == StateType.RUNNING
+    assert close_runs_of_a_stopped_serve("dead-flow-runs-parent/never-served") == 0
