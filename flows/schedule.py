@@ -48,7 +48,12 @@ def nightly() -> dict[str, Any]:
     log_info_in_scheduled_runs()
     send_logs_to_prefect()
     with use_settings(scheduled_settings(current_settings())):
-        done: dict[str, Any] = {"sync": run_sync()}
+        try:
+            done: dict[str, Any] = {"sync": run_sync()}
+        except Exception as failed:
+            # said here, on serve's terminal too: Prefect's own record of it goes to its API
+            logger.error("nightly: the sync failed (%s); no report or export this run", failed)
+            raise
         try:
             done["report"] = report()
         except Exception as failed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from extract.voipms.sandbox.server import SandboxServer
 from flows.runtime import use_settings
@@ -29,3 +30,21 @@ def test_a_failed_report_still_leaves_the_export_then_fails_the_run(
         and "export is written anyway" in record.getMessage()
         for record in caplog.records
     ), [record.getMessage() for record in caplog.records]
+
+
+def test_a_failed_sync_is_said_and_nothing_after_it_runs(
+    sandbox: SandboxServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data_dir = tmp_path / "data"
+    settings = sandbox_settings(sandbox, data_dir).model_copy(
+        update={"voipms_api_password": SecretStr("not-the-password")}
+    )
+    with use_settings(settings), pytest.raises(Exception, match="invalid_credentials"):
+        nightly()
+    said = [record.getMessage() for record in caplog.records if record.name == "smsarchive"]
+    assert any(
+        line.startswith("nightly: the sync failed (") and "no report or export" in line
+        for line in said
+    ), said
+    assert not (data_dir / "export").exists()
+    assert "not-the-password" not in caplog.text
