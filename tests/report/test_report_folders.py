@@ -51,21 +51,26 @@ def test_only_the_newest_report_folders_it_named_are_kept(tmp_path: Path) -> Non
     assert left == sorted([*named[4:], named[0], "my notes", "latest"])
 
 
-def test_the_hidden_folders_of_reports_killed_midway_are_removed_a_day_on(
-    tmp_path: Path,
-) -> None:
+def test_what_reports_killed_midway_left_is_removed_a_day_on(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
-    stale = staging_folder(default_folder(tmp_path, datetime(2024, 1, 1, tzinfo=UTC)))
+    claimed = default_folder(tmp_path, datetime(2024, 1, 1, tzinfo=UTC))
+    stale = staging_folder(claimed)
     fresh = staging_folder(default_folder(tmp_path, datetime(2024, 1, 2, tzinfo=UTC)))
     for folder in (stale, fresh):
         folder.mkdir()
         (folder / "totals.csv").write_text("messages\n1\n")
+    full = default_folder(tmp_path, datetime(2023, 12, 31, tzinfo=UTC))  # a whole report
+    (full / "report.html").write_text("<html></html>\n")
     a_day_and_more = (datetime.now(UTC) - timedelta(days=1, minutes=1)).timestamp()
-    os.utime(stale, (a_day_and_more, a_day_and_more))
+    for old in (stale, claimed, full):
+        os.utime(old, (a_day_and_more, a_day_and_more))
     (reports / ".notes").mkdir()  # not one of ours
     os.utime(reports / ".notes", (a_day_and_more, a_day_and_more))
-    assert prune_reports(reports) == [stale.name]
+    # the hidden folder and the empty folder it was to be renamed over, as a kill leaves them
+    assert sorted(prune_reports(reports)) == sorted([stale.name, claimed.name])
     assert fresh.is_dir()  # a report may be writing it now
+    assert fresh.with_name(fresh.name[1:].removesuffix(".writing")).is_dir()  # and claimed it
+    assert (full / "report.html").is_file()
     assert (reports / ".notes").is_dir()
 
 

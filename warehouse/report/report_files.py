@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -112,21 +113,24 @@ killed outright (SIGKILL, power loss): no report takes that long to write."""
 
 def prune_reports(reports: Path, keep: int = KEEP_REPORTS) -> list[str]:
     """Delete all but the newest `keep` folders in `reports` that `default_folder` named
-    (never the one `latest` names, nor anything else), and the hidden folders of reports
-    killed while they were written (untouched for STALE_STAGING); the names deleted."""
+    (never the one `latest` names, nor anything else), and what reports killed while they
+    were written left (untouched for STALE_STAGING): their hidden folders, and the empty
+    folders they had claimed; the names deleted."""
     latest = reports / "latest"
     spare = latest.resolve().name if latest.is_symlink() else None
-    deleted = prune_named_folders(reports, _DEFAULT_NAME, keep=keep, spare=spare)
     cutoff = time.time() - STALE_STAGING.total_seconds()
+    deleted: list[str] = []
     for path in reports.iterdir() if reports.is_dir() else ():
-        if (
-            _STAGING_NAME.fullmatch(path.name)
-            and path.is_dir()
-            and not path.is_symlink()
-            and path.stat().st_mtime < cutoff
-        ):
+        if not path.is_dir() or path.is_symlink() or path.stat().st_mtime >= cutoff:
+            continue
+        if _STAGING_NAME.fullmatch(path.name):
             shutil.rmtree(path, ignore_errors=True)  # what it holds never became a report
             deleted.append(path.name)
+        elif _DEFAULT_NAME.fullmatch(path.name) and path.name != spare:
+            with contextlib.suppress(OSError):  # claimed, never filled: not a report
+                path.rmdir()
+                deleted.append(path.name)
+    deleted += prune_named_folders(reports, _DEFAULT_NAME, keep=keep, spare=spare)
     return deleted
 
 
