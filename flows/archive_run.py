@@ -382,19 +382,7 @@ def archive(
                     account,
                 )
             if kind == "sync":
-                end = account_today(settings)
-                newest = newest_archived_day(
-                    con, PROVIDER, account, settings.voipms_account_timezone
-                )
-                lookback = timedelta(days=settings.smsarchive_sync_lookback_days)
-                start = (newest if newest is not None and newest <= end else end) - lookback
-                if newest is None:
-                    logger.warning(
-                        "nothing of %s is archived yet: sync fetches the last %d days only; "
-                        "`smsarchive backfill --start YYYY-MM-DD` fetches the history",
-                        account,
-                        lookback.days,
-                    )
+                start, end = _sync_days(con, settings, account)
             if start is None or end is None:
                 raise ValueError("a backfill needs a start and an end day")
             progress.retitle(f"{kind} {start}..{end}")
@@ -436,43 +424,59 @@ def archive(
                     logger.warning("the run's end could not be recorded: %s", unrecorded)
                 raise
             summary.api_calls = client.stats().total_calls
-            if summary.failed_windows:
-                fetched = summary.windows - summary.windows_skipped
-                others = (
-                    "every other window and its media are archived, and a rerun fetches only "
-                    "what is missing"
-                    if fetched > len(summary.failed_windows)
-                    else "a rerun fetches them again"
-                )
-                failed = WindowsFailedError(
-                    f"{len(summary.failed_windows)} of {summary.windows} windows could not be "
-                    f"archived ({'; '.join(summary.failed_windows)}); {others}"
-                )
-                finish_run(
-                    con,
-                    run_id,
-                    outcome="failed",
-                    windows_merged=summary.windows
-                    - summary.windows_skipped
-                    - len(summary.failed_windows),
-                    messages_inserted=summary.inserted,
-                    messages_updated=summary.updated,
-                    # which windows and why, as status shows it (secrets blanked, cut short)
-                    detail=failure_detail(failed) + "".join(f"; {w}" for w in summary.warnings),
-                )
-                raise failed
-            finish_run(
-                con,
-                run_id,
-                outcome="ok",
-                windows_merged=summary.windows - summary.windows_skipped,
-                messages_inserted=summary.inserted,
-                messages_updated=summary.updated,
-                detail="; ".join(summary.warnings) or None,  # `status` shows it
-            )
+            _record_end(con, run_id, summary)
             return summary
         finally:
             con.close()
+
+
+def _sync_days(
+    con: duckdb.DuckDBPyConnection, settings: Settings, account: str
+) -> tuple[date, date]:
+    """The days a sync fetches: from the newest archived day less the lookback to today."""
+    end = account_today(settings)
+    newest = newest_archived_day(con, PROVIDER, account, settings.voipms_account_timezone)
+    lookback = timedelta(days=settings.smsarchive_sync_lookback_days)
+    if newest is None:
+        logger.warning(
+            "nothing of %s is archived yet: sync fetches the last %d days only; "
+            "`smsarchive backfill --start YYYY-MM-DD` fetches the history",
+            account,
+            lookback.days,
+        )
+    return (newest if newest is not None and newest <= end else end) - lookback, end
+
+
+def _record_end(con: duckdb.DuckDBPyConnection, run_id: int, summary: RunSummary) -> None:
+    """Record in sync_runs how a run that went through its windows ended; then raise
+    WindowsFailedError when some windows could not be archived."""
+    failed = None
+    if summary.failed_windows:
+        fetched = summary.windows - summary.windows_skipped
+        others = (
+            "every other window and its media are archived, and a rerun fetches only what is "
+            "missing"
+            if fetched > len(summary.failed_windows)
+            else "a rerun fetches them again"
+        )
+        failed = WindowsFailedError(
+            f"{len(summary.failed_windows)} of {summary.windows} windows could not be "
+            f"archived ({'; '.join(summary.failed_windows)}); {others}"
+        )
+    # which windows failed and why, as status shows it (secrets blanked, cut short), and
+    # what the run warned of
+    detail = [failure_detail(failed)] if failed is not None else []
+    finish_run(
+        con,
+        run_id,
+        outcome="ok" if failed is None else "failed",
+        windows_merged=summary.windows - summary.windows_skipped - len(summary.failed_windows),
+        messages_inserted=summary.inserted,
+        messages_updated=summary.updated,
+        detail="; ".join([*detail, *summary.warnings]) or None,
+    )
+    if failed is not None:
+        raise failed
 
 
 def _run_windows(
