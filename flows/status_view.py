@@ -207,12 +207,19 @@ def render_status(
             )
         notices = _of(status.notices, provider, account)
         if not notices.is_empty():
+            # only a changed type has an example (an unknown field's value is not kept)
+            examples = notices["example"].drop_nulls().len() > 0
             console.print(
                 _table(
                     "what the API sent that this version did not expect (provider_notices)",
-                    ["kind", "what", "example", "last seen"],
+                    ["kind", "what", *(["example"] if examples else []), "last seen"],
                     [
-                        (r["kind"], r["subject"], r["example"] or "", _when(r["last_seen_at"]))
+                        (
+                            r["kind"],
+                            r["subject"],
+                            *([r["example"] or ""] if examples else []),
+                            _when(r["last_seen_at"]),
+                        )
                         for r in notices.iter_rows(named=True)
                     ],
                 )
