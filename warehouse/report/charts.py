@@ -25,6 +25,18 @@ STATUS_COLOURS: Final = {
     "received": "#1f77b4",
     "unknown": "#7f7f7f",
 }
+SPLIT_COLOURS: Final[dict[str, dict[str, str]]] = {
+    "direction": {"inbound": "#1f77b4", "outbound": "#ff7f0e"},
+    "kind": {"sms": "#1f77b4", "mms": "#9467bd"},
+    "state": {
+        "stored": "#2ca02c",
+        "expired": "#7f7f7f",
+        "failed": "#d62728",
+        "pending": "#ffbb78",
+    },
+}
+"""One colour per value, whatever values a report holds: an archive of SMS alone would
+otherwise draw them in the colour other reports give MMS."""
 WIDTH: Final = 640
 LABEL_SPACING: Final = 50
 """Pixels a slanted date label needs along the axis (Vega hides the overlapping ones)."""
@@ -85,6 +97,16 @@ def _status_colour(title: str = "status") -> Spec:
     )
 
 
+def split_colour(field: str, **options: Any) -> Spec:
+    """A colour channel for `field` (direction, kind, state) with its fixed colours."""
+    colours = SPLIT_COLOURS[field]
+    return channel(
+        f"{field}:N",
+        scale={"domain": list(colours), "range": list(colours.values())},
+        **options,
+    )
+
+
 def _with_text_period(frame: pl.DataFrame) -> pl.DataFrame:
     # a Date would reach Vega as a midnight timestamp string
     return frame.with_columns(pl.col("period").cast(pl.Utf8))
@@ -141,7 +163,7 @@ def _volume(tables: dict[str, pl.DataFrame], scope: ReportScope, split: str) -> 
         encoding={
             "x": _period_axis(scope, frame),
             "y": channel("sum(messages):Q", title="messages"),
-            "color": channel(f"{split}:N", title=split),
+            "color": split_colour(split, title=split),
             "tooltip": tooltip("period:N", f"{split}:N", "sum(messages):Q", "sum(segments):Q"),
         },
         width=WIDTH,
@@ -169,8 +191,9 @@ def volume_by_did(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
         encoding={
             "y": channel("did:N", title="DID"),
             "x": channel("sum(messages):Q", title="messages"),
-            "color": channel("direction:N"),
-            "tooltip": tooltip("did:N", "direction:N", "kind:N", "messages:Q", "segments:Q"),
+            "color": split_colour("direction"),
+            # aggregated as the bar is: a field left whole would split it into one per kind
+            "tooltip": tooltip("did:N", "direction:N", "sum(messages):Q", "sum(segments):Q"),
         },
         width=WIDTH,
     )
@@ -187,7 +210,7 @@ def top_contacts(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
         encoding={
             "y": channel("contact:N", sort={"field": "messages", "order": "descending"}),
             "x": channel("count:Q", title="messages"),
-            "color": channel("direction:N"),
+            "color": split_colour("direction"),
             "tooltip": tooltip("contact:N", "messages:Q", "inbound:Q", "outbound:Q", "dids:Q"),
         },
         width=WIDTH,
@@ -209,7 +232,10 @@ def hour_by_weekday(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
         encoding={
             "x": channel("hour:O", title="hour of day"),
             "y": channel("weekday_name:O", title=None, sort=days),
-            "color": channel("messages:Q", scale={"scheme": "blues", "domain": [0, top]}),
+            # white for none: the scheme's palest blue would read as a few messages
+            "color": channel(
+                "messages:Q", scale={"range": ["#ffffff", "#08306b"], "domain": [0, top]}
+            ),
             "tooltip": tooltip("weekday_name:N", "hour:O", "messages:Q"),
         },
         width=WIDTH,
@@ -338,7 +364,13 @@ def delivery_rate(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
         mark={"type": "bar", "color": "#2ca02c"},
         encoding={
             "y": channel("did:N", title="DID", sort=None),
-            "x": channel("delivery_rate:Q", title="delivery rate", axis={"format": "%"}),
+            # 0 to 100% whatever the rates: an axis ending at the highest one makes 85% look full
+            "x": channel(
+                "delivery_rate:Q",
+                title="delivery rate",
+                axis={"format": "%"},
+                scale={"domain": [0, 1]},
+            ),
             "tooltip": tooltip("did:N", "outbound:Q", "delivered:Q", "failed:Q", "not_final:Q"),
         },
         width=WIDTH,
@@ -399,7 +431,7 @@ def media_by_type(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
         encoding={
             "y": channel("content_type:N", title=None, sort="-x"),
             "x": channel("sum(files):Q", title="files"),
-            "color": channel("state:N"),
+            "color": split_colour("state"),
             "tooltip": tooltip("content_type:N", "state:N", "files:Q", "bytes:Q"),
         },
         width=WIDTH,
