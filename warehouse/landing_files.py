@@ -119,10 +119,10 @@ class LandingWriter:
             os.fsync(self._handle.fileno())
             self._handle.close()
             os.replace(self._temp, self._target)
+            self._finished = True  # in place: `abandon` now removes it, not the temp file
         except BaseException:
             self.abandon()
             raise
-        self._finished = True
         return LandedFile(path=self.relative, rows=self.rows, sha256=self._sha.hexdigest())
 
     def abandon(self) -> None:

@@ -258,7 +258,8 @@ def download_media(
             concurrency,
         )
         run_in_processes(items, settings, processes, finish)
-        return [result for result in results if result is not None]  # every slot is filled
+        # a slot whose result line could not be read stays None: its file stays pending
+        return [result for result in results if result is not None]
 
     pending: list[tuple[int, MediaItem[K], httpx.URL]] = []
     for index, item in enumerate(items):

@@ -133,6 +133,7 @@ class _Child:
     ) -> None:
         self.number = number
         self.finished = False
+        self.results = 0  # result lines read
         self.process = subprocess.Popen(
             [sys.executable, "-m", "extract.media.download_worker"],
             stdin=subprocess.PIPE,
@@ -198,7 +199,9 @@ def _result_line(line: str) -> list[Any] | None:
         return None
     if not isinstance(fields, list) or not fields:
         return None
-    if fields[0] in ("done", "error") or (type(fields[0]) is int and len(fields) == _RESULT_FIELDS):
+    if fields == ["done"] or (fields[0] == "error" and len(fields) == 2):
+        return fields
+    if type(fields[0]) is int and len(fields) == _RESULT_FIELDS:
         return fields
     return None
 
@@ -247,9 +250,19 @@ def run_in_processes(
                     )
             elif fields[0] == "done":
                 child.finished = True
+                if child.results < len(shares[number]):
+                    # a result line run into other output: its file stays pending
+                    logger.warning(
+                        "media download process %d sent %d results of %d; the others are "
+                        "left for the next run",
+                        number + 1,
+                        child.results,
+                        len(shares[number]),
+                    )
             elif fields[0] == "error":
                 raise MediaWorkerError(f"media download process {number + 1} failed: {fields[1]}")
             else:
+                child.results += 1
                 finish(fields[0], _result(items[fields[0]], fields))
     finally:
         for child in children:

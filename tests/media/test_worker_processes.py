@@ -235,3 +235,27 @@ def test_a_childs_unreadable_output_fails_the_downloads_not_hangs_them(
     )
     assert isinstance(failure, MediaWorkerError)
     assert "its output could not be read" in str(failure)
+
+
+def test_a_result_run_into_other_output_is_left_pending_and_said(
+    server: MediaServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # written to the file descriptor, with no line end: the child's first result is glued to it
+    _child_startup(monkeypatch, tmp_path / "site", "import os\nos.write(1, b'noise')\n")
+    items = [MediaItem(key=n, url=server.add(srv.body(png() + bytes([n])))) for n in range(4)]
+    finished: dict[int, str] = {}
+    failure = _ended_within(
+        60,
+        lambda: run_in_processes(
+            items,
+            _settings(server, tmp_path / "media"),
+            1,
+            lambda index, result: finished.update({index: result.state}),
+        ),
+    )
+    assert failure is None
+    assert sorted(finished.values()) == ["stored"] * 3
+    assert "media download process 1 sent 3 results of 4" in caplog.text

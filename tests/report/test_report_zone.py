@@ -72,3 +72,20 @@ def test_messages_with_outlying_dates_keep_their_local_days_and_cost_no_hours(
     ]
     assert str(volume["period"].min()) == "1970-01-01"
     assert hours < 24 * 366 * 30  # from 2000 to now at most, not the 9 million from 1970 to 2999
+
+
+def test_an_empty_archive_makes_no_hourly_offsets(tmp_path: Path) -> None:
+    from warehouse import open_warehouse
+    from warehouse.report.params import ReportScope
+    from warehouse.report.tables import clean_up, prepare
+
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        prepare(con, ReportScope(TZ))
+        ((hours,),) = con.execute(
+            "SELECT coalesce(len(offsets), 0) FROM temp.report_scope"
+        ).fetchall()
+        clean_up(con)
+    finally:
+        con.close()
+    assert hours == 0

@@ -10,10 +10,14 @@ CREATE OR REPLACE TEMP TABLE report_scope AS
 WITH
 
 span AS (
+    -- (greatest and least skip NULLs: an empty archive would span 2000 to now without the CASE)
     SELECT
-        greatest(epoch_us(min(sent_at)), epoch_us(TIMESTAMPTZ '2000-01-01 00:00:00+00'))
-            AS first_us,
-        least(epoch_us(max(sent_at)), epoch_us(now()) + 2 * 86400000000) AS last_us
+        CASE WHEN min(sent_at) IS NOT NULL THEN greatest(
+            epoch_us(min(sent_at)), epoch_us(TIMESTAMPTZ '2000-01-01 00:00:00+00')
+        ) END AS first_us,
+        CASE WHEN max(sent_at) IS NOT NULL THEN least(
+            epoch_us(max(sent_at)), epoch_us(now()) + 2 * 86400000000
+        ) END AS last_us
     FROM main.messages
 ),
 
