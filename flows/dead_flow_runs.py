@@ -78,26 +78,38 @@ _UNFINISHED = [StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
 def close_runs_of_a_stopped_serve(deployment: str) -> int:
     """Mark Crashed every unfinished flow run of `deployment` (`flow/name`), and its subflows.
 
-    Called as `serve` starts, before its runner takes any run: a run then still Running or
-    Pending was left by a `serve` stopped while it ran (its process was killed with it). Left
-    so, it would keep the deployment's concurrency slot, and every later scheduled run would
-    be cancelled. Returns how many flow runs were marked.
+    Called as `serve` starts, holding the archive's serve lock and before its runner takes
+    any run: a run then still Running or Pending was left by a `serve` stopped while it ran
+    (its process was killed with it). Left so, it would keep the deployment's concurrency
+    slot, and every later scheduled run would be cancelled. Returns how many flow runs were
+    marked; what Prefect refuses is said, never raised (serve starts all the same).
     """
+    marked = 0
     with get_client(sync_client=True) as client:
         try:
             found = client.read_deployment_by_name(deployment)
         except ObjectNotFound:
             return 0  # never served yet
+        except (PrefectHTTPStatusError, httpx.HTTPError) as exc:
+            logger.warning("the runs of %s could not be read: %s", deployment, exc)
+            return 0
         left = client.read_flow_runs(
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
             flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_UNFINISHED))
             ),
         )
-        marked = 0
         for run in left:
             for each in [run, *_unfinished_subflows(client, run.id)]:
-                client.set_flow_run_state(each.id, Crashed(message=STOPPED_SERVE), force=True)
+                try:
+                    client.set_flow_run_state(each.id, Crashed(message=STOPPED_SERVE), force=True)
+                    if each.parent_task_run_id is not None:
+                        client.set_task_run_state(
+                            each.parent_task_run_id, Crashed(message=STOPPED_SERVE), force=True
+                        )
+                except (ObjectNotFound, PrefectHTTPStatusError, httpx.HTTPError) as exc:
+                    logger.warning("flow run %s could not be marked crashed: %s", each.id, exc)
+                    continue
                 marked += 1
     if marked:
         logger.warning(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import httpx
 import typer
@@ -24,6 +26,7 @@ from flows.logging_setup import OUR_LOGGERS
 from flows.prefect_results import results_folder
 from flows.schedule import ONE_AT_A_TIME, deployment_name, nightly, nightly_schedule
 from flows.settings import Settings
+from warehouse.writer_lock import serve_lock
 
 logger = logging.getLogger("smsarchive")
 
@@ -55,7 +58,11 @@ def serve_nightly(settings: Settings) -> None:
         "PREFECT_LOCAL_STORAGE_PATH", str(results_folder(settings.smsarchive_data_dir))
     )
     name = deployment_name(settings)
-    with prefect_api(settings.smsarchive_data_dir) as api_url:
+    with (
+        serve_lock(settings.smsarchive_data_dir),
+        _hangup_as_interrupt(),
+        prefect_api(settings.smsarchive_data_dir) as api_url,
+    ):
         typer.echo(
             f"serving nightly/{name} (sync, report, export) on "
             f"'{settings.smsarchive_schedule_cron}' ({settings.voipms_account_timezone}); "
@@ -80,6 +87,21 @@ def serve_nightly(settings: Settings) -> None:
             entrypoint_type=EntrypointType.MODULE_PATH,
         )
         serve(deployment, limit=1, print_starting_message=False)
+
+
+@contextmanager
+def _hangup_as_interrupt() -> Iterator[None]:
+    """A closed terminal (SIGHUP) stops serve as Ctrl-C does, so that the Prefect server it
+    started, which is out of the terminal's reach, is stopped with it."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGHUP, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""One writer at a time: an OS lock on `<data dir>/.writer.lock` naming its holder."""
+"""One writer at a time, and one `serve`: OS locks in the data dir naming their holders."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pathlib import Path
 from warehouse.errors import WarehouseBusyError
 
 LOCK_NAME = ".writer.lock"
+SERVE_LOCK_NAME = ".serve.lock"
 _POLL_SECONDS = 0.05
 _NOTE_EVERY_SECONDS = 60.0
 
@@ -93,7 +94,30 @@ def _write_holder(fd: int) -> None:
     os.pwrite(fd, data, 0)
 
 
-def _busy(path: Path, wait: float) -> WarehouseBusyError:
+@contextlib.contextmanager
+def serve_lock(data_dir: Path) -> Iterator[Path]:
+    """Hold `<data dir>/.serve.lock` for the block, or raise `WarehouseBusyError` at once
+    naming the `serve` that holds it: one schedule per archive, so that whatever of its
+    deployment is left unfinished when a `serve` starts was left by one that stopped."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = data_dir / SERVE_LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _busy(path, 0, doing="serving this archive's schedule") from None
+        try:
+            _write_holder(fd)
+            yield path
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _busy(path: Path, wait: float, *, doing: str = "writing to this archive") -> WarehouseBusyError:
     pid: int | None = None
     since: str | None = None
     host: str | None = None
@@ -112,7 +136,7 @@ def _busy(path: Path, wait: float) -> WarehouseBusyError:
         who += f", running since {since}"
     waited = f" (waited {wait:g} s)" if wait > 0 else ""
     return WarehouseBusyError(
-        f"another smsarchive run is writing to this archive: {who}{waited}. "
+        f"another smsarchive run is {doing}: {who}{waited}. "
         f"Let it finish or stop it; the lock is {path}",
         pid=pid,
         since=since,

@@ -99,6 +99,9 @@ def test_runs_a_stopped_serve_left_are_crashed_and_free_the_deployments_slot(
 
         assert marked == 2
         assert (_state(client, left.id), _state(client, report)) == (StateType.CRASHED,) * 2
+        task_state = client.read_task_run(wrapper.id).state  # the report's task in nightly
+        assert task_state is not None
+        assert task_state.type == StateType.CRASHED
         assert _state(client, done.id) == StateType.COMPLETED
         assert _state(client, other) == StateType.RUNNING
         assert "left running when serve last stopped" in caplog.text

@@ -251,8 +251,22 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
             if "server" in child.cmdline() and "start" in child.cmdline()
         ]
         assert os.getsid(server.pid) != os.getsid(process.pid)
+        # a second serve of the same archive is refused: one schedule, one runner
+        second = subprocess.run(
+            [str(Path(sys.executable).with_name("smsarchive")), "serve"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode != 0
+        assert "another smsarchive run is serving this archive's schedule" in second.stderr
+        assert f"process {process.pid}" in second.stderr
     finally:
-        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: every process of the group gets it
+        # the terminal closed: its group gets SIGHUP, and serve stops its server as it goes
+        os.killpg(process.pid, signal.SIGHUP)
         process.wait(timeout=60)
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{api_url}/health", timeout=2)
