@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import polars as pl
 
 from tests.report.archive_rows import TZ
 from warehouse.plain_numbers import size_text
-from warehouse.report import ReportScope, report_tables
+from warehouse.report import REPORT_TABLES, ReportScope, report_html, report_tables
 from warehouse.report.page import table_html
 from warehouse.report.summary import summary_lines
 
@@ -81,3 +81,26 @@ def test_sizes_read_as_status_reads_them() -> None:
     assert [size_text(n) for n in (0, 999, 166_400, 2_500_000, 3_200_000_000)] == [
         "0 B", "999 B", "166.4 kB", "2.5 MB", "3.2 GB",
     ]  # fmt: skip
+
+
+def test_a_long_time_series_shows_its_newest_periods_on_the_page() -> None:
+    weeks = [date(2023, 1, 2) + timedelta(weeks=n) for n in range(70)]
+    frame = pl.DataFrame({"period": weeks, "messages": list(range(70))})
+    shown = table_html("volume_by_period", frame)
+    periods = re.findall(r"<td>(\d{4}-\d\d-\d\d)</td>", shown)
+    assert periods[:2] == [str(weeks[-1]), str(weeks[-2])]
+    assert len(periods) == 60
+    assert "10 older rows in volume_by_period.csv" in shown
+    assert "newest first" in shown
+
+
+def test_a_scope_without_messages_says_so_on_the_page() -> None:
+    made = datetime(2024, 6, 1, tzinfo=UTC)
+    tables = {name: pl.DataFrame() for name in REPORT_TABLES}
+    empty = "No message of the archive is in this scope"
+    tables["totals"] = pl.DataFrame({"messages": [0], "first_day": [None], "last_day": [None]})
+    assert empty in report_html(tables, {}, ReportScope(TZ, start=date(2031, 1, 1)), made)
+    tables["totals"] = pl.DataFrame(
+        {"messages": [3], "first_day": [date(2024, 1, 1)], "last_day": [date(2024, 1, 2)]}
+    )
+    assert empty not in report_html(tables, {}, ReportScope(TZ), made)

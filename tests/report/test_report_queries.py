@@ -173,8 +173,8 @@ def test_near_send_limit_counts_outbound_sms_per_did_and_local_day(
     # inbound that do not count; D: 100 on Mar 7
     expect(
         busy, "near_send_limit", ALL,
-        account=[ACCOUNT, ACCOUNT], did=[C, D], local_day=[date(2024, 3, 5), date(2024, 3, 7)],
-        outbound_sms=[80, 100], headroom=[20, 0],
+        account=[ACCOUNT, ACCOUNT], did=[D, C], local_day=[date(2024, 3, 7), date(2024, 3, 5)],
+        outbound_sms=[100, 80], headroom=[0, 20],  # the busiest first
     )  # fmt: skip
     only_d = report_table(busy, "near_send_limit", ReportScope(TZ, did=D))
     assert only_d["did"].to_list() == [D]

@@ -132,6 +132,9 @@ def table_html(name: str, frame: pl.DataFrame) -> str:
     Rates and shares (columns `…_rate`, `share`: fractions in the CSV) are shown as
     percentages, and latencies (`…_minutes`) of two hours or more in hours or days too.
     """
+    if "period" in frame.columns:
+        # a time series: the page shows the newest periods (the CSV keeps time order)
+        frame = frame.sort("period", descending=True, maintain_order=True)
     head = "".join(f"<th>{html.escape(column)}</th>" for column in frame.columns)
     text_columns = {c for c, t in frame.schema.items() if t == pl.Utf8}
     shown = {c: _shown_as(c) for c in frame.columns}
@@ -146,12 +149,15 @@ def table_html(name: str, frame: pl.DataFrame) -> str:
         rows.append(f"<tr>{cells}</tr>")
     if frame.is_empty():
         rows.append(f'<tr><td class="text" colspan="{frame.width}">none</td></tr>')
+    newest = "period" in frame.columns
     more = (
-        f'<p class="more">{frame.height - MAX_HTML_ROWS:,} more rows in {name}.csv</p>'
+        f'<p class="more">{frame.height - MAX_HTML_ROWS:,} {"older" if newest else "more"} '
+        f"rows in {name}.csv</p>"
         if frame.height > MAX_HTML_ROWS
         else ""
     )
-    caption = f"<caption>{html.escape(name)} ({name}.csv)</caption>"
+    order = ", newest first" if newest else ""
+    caption = f"<caption>{html.escape(name)} ({name}.csv{order})</caption>"
     body = "".join(rows)
     return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
@@ -180,6 +186,13 @@ def report_html(
     totals = _totals(tables)
     partial = partial_periods_note(scope, totals.get("first_day"), totals.get("last_day"))
     body: list[str] = []
+    if not totals.get("messages"):
+        # a year typed wrong looks like a quiet year: say so rather than leave it to the zeros
+        body.append(
+            '<p class="note empty">No message of the archive is in this scope: every chart '
+            "and table below is empty (<code>smsarchive status</code> shows the days it "
+            "holds).</p>"
+        )
     for section in SECTIONS:
         body.append(f"<section><h2>{html.escape(section.title)}</h2>")
         body.append(f'<p class="note">{html.escape(section.note)}</p>')

@@ -24,5 +24,7 @@ final AS (
     WHERE outbound_sms >= 80
 )
 
+-- each DID's days first, then the accounts' ('*'), the busiest first: the page shows the
+-- first rows only, and days of DIDs together can be hundreds
 SELECT * FROM final
-ORDER BY local_day, account, did = '*', did;
+ORDER BY did = '*', outbound_sms DESC, local_day, account, did;
