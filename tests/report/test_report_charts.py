@@ -12,7 +12,7 @@ import vl_convert
 
 from tests.report.archive_rows import TZ
 from warehouse.report import ReportScope, report_tables
-from warehouse.report.charts import channel, chart_specs, values
+from warehouse.report.charts import SPLIT_COLOURS, channel, chart_specs, values
 
 
 def test_a_table_of_sixteen_years_of_days_charts_whole(
@@ -202,3 +202,63 @@ def test_the_latency_axis_is_labelled_in_minutes_hours_and_days(
         assert label in labels, labels
     assert "30 d" not in labels  # past the longest bar's tick
     assert sorted(set(_legend_labels(graph))) == ["median", "p90"]  # not the CSV's columns
+
+
+def test_an_hour_without_messages_is_white(conversations: duckdb.DuckDBPyConnection) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    tables["hour_by_weekday"] = tables["hour_by_weekday"].with_columns(
+        messages=pl.lit(0, tables["hour_by_weekday"]["messages"].dtype)
+    )
+    graph = vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["hour_by_weekday"])
+    assert set(_cell_fills(graph)) == {"rgb(255, 255, 255)"}
+
+
+def _bar_fills(spec: dict[str, object]) -> list[str]:
+    return _cell_fills(vl_convert.vegalite_to_scenegraph(spec))
+
+
+def test_sms_are_drawn_in_one_colour_whether_or_not_a_report_holds_mms(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    mixed = chart_specs(tables, scope)["volume_by_kind"]
+    sms_only = dict(tables)
+    sms_only["volume_by_period"] = tables["volume_by_period"].filter(pl.col("kind") == "sms")
+    alone = chart_specs(sms_only, scope)["volume_by_kind"]
+    assert set(_bar_fills(alone)) == {SPLIT_COLOURS["kind"]["sms"]}
+    assert set(_bar_fills(mixed)) == set(SPLIT_COLOURS["kind"].values())
+
+
+def test_each_dids_bar_is_one_per_direction_and_rates_run_to_a_hundred(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    specs = chart_specs(tables, scope)
+    pairs = tables["volume_by_did"].select("did", "direction").unique().height
+    assert tables["volume_by_did"].height > pairs  # a DID sends SMS and MMS both
+    assert len(_bar_fills(specs["volume_by_did"])) == pairs  # not split by kind
+    rates = _axis_labels(vl_convert.vegalite_to_scenegraph(specs["delivery_rate"]))
+    assert "100%" in rates
+
+
+def test_a_single_days_near_limit_chart_has_a_time_axis(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    day = date(2024, 1, 3)
+    scope = ReportScope(TZ, start=day, end=day)
+    tables = report_tables(conversations, scope)
+    tables["totals"] = tables["totals"].with_columns(first_day=pl.lit(day), last_day=pl.lit(day))
+    tables["near_send_limit"] = pl.DataFrame(
+        {
+            "account": ["a@example.com"],
+            "did": ["+15145550001"],
+            "local_day": [day],
+            "outbound_sms": [114],
+            "headroom": [-14],
+        }
+    )
+    graph = vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["near_send_limit"])
+    assert any("Jan 03" in label or "2024-01-03" in label for label in _axis_labels(graph))

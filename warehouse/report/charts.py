@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 
 import polars as pl
@@ -234,7 +234,9 @@ def hour_by_weekday(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
             "y": channel("weekday_name:O", title=None, sort=days),
             # white for none: the scheme's palest blue would read as a few messages
             "color": channel(
-                "messages:Q", scale={"range": ["#ffffff", "#08306b"], "domain": [0, top]}
+                "messages:Q",
+                # in RGB: Vega's HCL would tint white blue
+                scale={"range": ["#ffffff", "#08306b"], "interpolate": "rgb", "domain": [0, top]},
             ),
             "tooltip": tooltip("weekday_name:N", "hour:O", "messages:Q"),
         },
@@ -269,7 +271,10 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
     # days as local midnight, and away from UTC the points would slide off the plot
     days: Spec = {}
     if totals["first_day"] is not None:
-        ends = pl.DataFrame({"day": [totals["first_day"], totals["last_day"]]})
+        first, last = totals["first_day"], totals["last_day"]
+        if first == last:  # one day: a domain of no width has no axis to label
+            first, last = first - timedelta(days=1), last + timedelta(days=1)
+        ends = pl.DataFrame({"day": [first, last]})
         days = {"scale": {"domain": [row["day"] for row in values(ends)]}}
     near = tables["near_send_limit"]
     title = "Days near the 100-SMS daily send limit"
@@ -312,7 +317,7 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
     return whole_chart(
         title,
         {"send_limits": limits, "near_send_limit": near},
-        layer=[rules, points],
+        layer=[points, rules],  # the limits drawn over the days, not hidden under them
         width=WIDTH,
         height=200,
     )
