@@ -13,6 +13,7 @@ import vl_convert
 from tests.report.archive_rows import TZ
 from warehouse.report import ReportScope, report_tables
 from warehouse.report.charts import SPLIT_COLOURS, channel, chart_specs, values
+from warehouse.report.report_files import png_spec
 
 
 def test_a_table_of_sixteen_years_of_days_charts_whole(
@@ -262,3 +263,15 @@ def test_a_single_days_near_limit_chart_has_a_time_axis(
     )
     graph = vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["near_send_limit"])
     assert any("Jan 03" in label or "2024-01-03" in label for label in _axis_labels(graph))
+
+
+def test_a_png_says_what_it_covers_under_its_title(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ, did="+15550000001", grain="month")
+    tables = report_tables(conversations, scope)
+    spec = chart_specs(tables, scope)["volume_by_direction"]
+    graph = vl_convert.vegalite_to_scenegraph(png_spec(spec, scope))
+    texts = _drawn(graph, "text", role="title-subtitle")
+    assert texts == [scope.describe()]
+    assert _drawn(vl_convert.vegalite_to_scenegraph(spec), "text", role="title-subtitle") == []

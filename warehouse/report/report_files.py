@@ -49,6 +49,11 @@ class ReportFiles:
         )
 
 
+def png_spec(spec: Spec, scope: ReportScope) -> Spec:
+    """A chart's spec as its PNG is drawn: its title with the report's scope under it."""
+    return {**spec, "title": {"text": spec["title"], "subtitle": scope.describe()}}
+
+
 def write_report(
     folder: Path,
     tables: dict[str, pl.DataFrame],
@@ -63,7 +68,11 @@ def write_report(
         table_paths[name] = folder / f"{name}.csv"
         write_new_file(table_paths[name], spreadsheet_safe(frame).write_csv().encode("utf-8"))
     chart_paths = {name: folder / f"{name}.png" for name in specs}
-    draw_pngs({chart_paths[name]: spec for name, spec in specs.items()}, scale=PNG_SCALE)
+    # a PNG travels alone: its subtitle says what it covers, which the page says once on top
+    draw_pngs(
+        {chart_paths[name]: png_spec(spec, scope) for name, spec in specs.items()},
+        scale=PNG_SCALE,
+    )
     page = folder / "report.html"
     write_new_file(page, report_html(tables, specs, scope, made_at).encode("utf-8"))
     return ReportFiles(folder=folder, html=page, charts=chart_paths, tables=table_paths)
