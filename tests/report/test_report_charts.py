@@ -12,7 +12,7 @@ import vl_convert
 
 from tests.report.archive_rows import TZ
 from warehouse.report import ReportScope, report_tables
-from warehouse.report.charts import SPLIT_COLOURS, channel, chart_specs, values
+from warehouse.report.charts import SPLIT_COLOURS, STATUS_COLOURS, channel, chart_specs, values
 from warehouse.report.report_files import png_spec
 
 
@@ -275,3 +275,15 @@ def test_a_png_says_what_it_covers_under_its_title(
     texts = _drawn(graph, "text", role="title-subtitle")
     assert texts == [scope.describe()]
     assert _drawn(vl_convert.vegalite_to_scenegraph(spec), "text", role="title-subtitle") == []
+
+
+def test_status_charts_count_outbound_messages_and_leave_received_out(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    assert "received" in tables["status_by_did"]["status"].to_list()
+    for name in ("status_by_did", "status_by_period"):
+        graph = vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)[name])
+        assert "received" not in _legend_labels(graph), name
+        assert STATUS_COLOURS["received"] not in _bar_fills(chart_specs(tables, scope)[name])

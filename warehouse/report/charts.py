@@ -89,11 +89,13 @@ def chart(name: str, frame: pl.DataFrame, title: str, **spec: Any) -> Spec:
     return whole_chart(title, {name: frame}, data={"name": name}, **spec)
 
 
-def _status_colour(title: str = "status") -> Spec:
+def _outbound_status_colour() -> Spec:
+    """Statuses in their fixed colours, for charts of outbound messages: no 'received'."""
+    outbound = {status: colour for status, colour in STATUS_COLOURS.items() if status != "received"}
     return channel(
         "status:N",
-        title=title,
-        scale={"domain": list(STATUS_COLOURS), "range": list(STATUS_COLOURS.values())},
+        title="status",
+        scale={"domain": list(outbound), "range": list(outbound.values())},
     )
 
 
@@ -335,7 +337,7 @@ def status_by_period(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spe
         encoding={
             "x": _period_axis(scope, frame.filter(pl.col("direction") == "outbound")),
             "y": channel("sum(messages):Q", title="outbound messages"),
-            "color": _status_colour(),
+            "color": _outbound_status_colour(),
             "tooltip": tooltip("period:N", "status:N", "sum(messages):Q"),
         },
         width=WIDTH,
@@ -344,17 +346,18 @@ def status_by_period(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spe
 
 
 def status_by_did(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
-    """Messages per DID by canonical status."""
+    """Outbound messages per DID by canonical status (inbound ones are all 'received')."""
     return chart(
         "status_by_did",
         tables["status_by_did"],
-        "Status per DID",
+        "Outbound status per DID",
+        transform=[{"filter": "(datum.direction === 'outbound')"}],
         mark={"type": "bar"},
         encoding={
             "y": channel("did:N", title="DID"),
-            "x": channel("sum(messages):Q", title="messages"),
-            "color": _status_colour(),
-            "tooltip": tooltip("did:N", "direction:N", "status:N", "messages:Q"),
+            "x": channel("sum(messages):Q", title="outbound messages"),
+            "color": _outbound_status_colour(),
+            "tooltip": tooltip("did:N", "status:N", "sum(messages):Q"),
         },
         width=WIDTH,
     )
