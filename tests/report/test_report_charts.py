@@ -287,3 +287,18 @@ def test_status_charts_count_outbound_messages_and_leave_received_out(
         graph = vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)[name])
         assert "received" not in _legend_labels(graph), name
         assert STATUS_COLOURS["received"] not in _bar_fills(chart_specs(tables, scope)[name])
+
+
+def test_every_did_together_is_labelled_in_words_and_a_long_latency_stays_on_the_axis(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    tables["reply_stats"] = tables["reply_stats"].with_columns(p90_minutes=pl.lit(2 * 525600.0))
+    specs = chart_specs(tables, scope)
+    for name in ("delivery_rate", "reply_latency"):
+        labels = _axis_labels(vl_convert.vegalite_to_scenegraph(specs[name]))
+        assert "all DIDs" in labels, name
+        assert "*" not in labels, name
+    domain = specs["reply_latency"]["encoding"]["x"]["scale"]["domain"]
+    assert domain == [0, 2 * 525600.0]

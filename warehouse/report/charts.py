@@ -369,9 +369,10 @@ def delivery_rate(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
         "delivery_rate",
         tables["delivery_rate"],
         "Delivery rate (delivered / final outbound)",
+        transform=[DID_LABEL],
         mark={"type": "bar", "color": "#2ca02c"},
         encoding={
-            "y": channel("did:N", title="DID", sort=None),
+            "y": channel("did_label:N", title="DID", sort=None),
             # 0 to 100% whatever the rates: an axis ending at the highest one makes 85% look full
             "x": channel(
                 "delivery_rate:Q",
@@ -384,6 +385,9 @@ def delivery_rate(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
         width=WIDTH,
     )
 
+
+DID_LABEL: Final = {"calculate": "datum.did === '*' ? 'all DIDs' : datum.did", "as": "did_label"}
+"""The DID as a chart labels it: the tables' '*' (every DID together) in words."""
 
 LATENCY_TICKS: Final = (0, 1, 10, 60, 360, 1440, 10080, 43200, 525600)
 """Where the latency axis is labelled, in minutes: a minute, ten, an hour, six, a day, a
@@ -409,15 +413,17 @@ def reply_latency(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
             {"fold": ["median_minutes", "p90_minutes"], "as": ["column", "minutes"]},
             # the legend says what a bar is, not the CSV's column name
             {"calculate": "datum.column == 'median_minutes' ? 'median' : 'p90'", "as": "measure"},
+            DID_LABEL,
         ],
         mark={"type": "bar"},
         encoding={
-            "y": channel("did:N", title="DID", sort=None),
+            "y": channel("did_label:N", title="DID", sort=None),
             "yOffset": channel("measure:N"),
             "x": channel(
                 "minutes:Q",
                 title="latency (symlog scale)",
-                scale={"type": "symlog", "domain": [0, ticks[-1]]},
+                # past the last tick (a year), the axis ends at the longest bar
+                scale={"type": "symlog", "domain": [0, max(ticks[-1], top)]},
                 axis={"values": ticks, "labelExpr": LATENCY_LABEL},
             ),
             "color": channel("measure:N"),
