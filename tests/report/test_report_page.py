@@ -77,6 +77,12 @@ def test_shares_are_shown_in_percent_like_rates() -> None:
     assert cells == ["stored", "27", "90.00%", "expired", "3", "10.00%"]
 
 
+def test_bytes_on_the_page_say_their_size_too() -> None:
+    frame = pl.DataFrame({"state": ["stored", "expired"], "bytes": [87_678_660, 0]})
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table_html("media_states", frame))
+    assert cells == ["stored", "87,678,660 (87.7 MB)", "expired", "0"]
+
+
 def test_sizes_read_as_status_reads_them() -> None:
     assert [size_text(n) for n in (0, 999, 166_400, 2_500_000, 3_200_000_000)] == [
         "0 B", "999 B", "166.4 kB", "2.5 MB", "3.2 GB",

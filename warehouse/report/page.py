@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from warehouse.plain_numbers import size_text
 from warehouse.report.bundle_cache import vega_bundle
 from warehouse.report.charts import Spec
 from warehouse.report.params import ReportScope
@@ -118,11 +119,20 @@ def _latency(value: object) -> str:
     return f"{_cell(value)} ({latency_text(value)})"
 
 
+def _size(value: object) -> str:
+    # bytes, as in the CSV, and as the summary says sizes (87.7 MB)
+    if not isinstance(value, int) or value < 1000:
+        return _cell(value)
+    return f"{_cell(value)} ({size_text(value)})"
+
+
 def _shown_as(column: str) -> Callable[[object], str]:
     if column.endswith("_rate") or column == "share":
         return _percent
     if column.endswith("_minutes"):
         return _latency
+    if column == "bytes":
+        return _size
     return _cell
 
 
