@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from warehouse.report import ReportScope, report_html
+from warehouse.report import REPORT_TABLES, ReportScope, report_html
 from warehouse.report.partial_periods import partial_periods_note, period_start
 
 TZ = "America/New_York"
@@ -85,3 +85,14 @@ def test_the_page_says_so_beside_the_period_charts() -> None:
         "<h2>Carrier status",
     ]
     assert sentence not in whole
+
+
+def test_more_periods_than_the_charts_can_draw_are_said_with_a_coarser_grain() -> None:
+    tables = {name: pl.DataFrame() for name in REPORT_TABLES}
+    tables["totals"] = pl.DataFrame(
+        {"messages": [5], "first_day": [date(2022, 1, 1)], "last_day": [date(2024, 12, 31)]}
+    )
+    made = datetime(2025, 1, 1, tzinfo=UTC)
+    days = report_html(tables, {}, ReportScope(TZ, grain="day"), made)
+    assert "1,096 days on one axis are too many bars to read: `--grain week` or `month`" in days
+    assert "too many bars" not in report_html(tables, {}, ReportScope(TZ, grain="week"), made)

@@ -15,7 +15,7 @@ import polars as pl
 
 from warehouse.plain_numbers import size_text
 from warehouse.report.bundle_cache import vega_bundle
-from warehouse.report.charts import Spec
+from warehouse.report.charts import WIDTH, Spec, every_period
 from warehouse.report.params import ReportScope
 from warehouse.report.partial_periods import partial_periods_note
 from warehouse.report.summary import accounts_together, latency_text
@@ -180,6 +180,22 @@ def _script_safe(text: str) -> str:
     return _SCRIPT_END.sub(r"<\\/\1", text).replace("<!--", "<\\!--")
 
 
+def _crowded_note(scope: ReportScope, first_day: date | None, last_day: date | None) -> str | None:
+    """A word when the period charts hold more bars than they have pixels for two each."""
+    start, end = scope.start or first_day, scope.end or last_day
+    if start is None or end is None:
+        return None
+    bars = len(every_period([], scope.grain, start, end))
+    if bars <= WIDTH // 2:
+        return None
+    coarser = {"day": "`--grain week` or `month`", "week": "`--grain month`"}.get(scope.grain)
+    remedy = f": {coarser} draws them readably" if coarser else ""
+    return (
+        f"{bars:,} {scope.grain}s on one axis are too many bars to read{remedy} (the CSVs "
+        f"have every {scope.grain})."
+    )
+
+
 def _totals(tables: dict[str, pl.DataFrame]) -> dict[str, Any]:
     return tables["totals"].row(0, named=True) if tables["totals"].height else {}
 
@@ -195,6 +211,7 @@ def report_html(
     """The whole report page; charts draw from inlined specs with the inlined libraries."""
     totals = _totals(tables)
     partial = partial_periods_note(scope, totals.get("first_day"), totals.get("last_day"))
+    crowded = _crowded_note(scope, totals.get("first_day"), totals.get("last_day"))
     body: list[str] = []
     if not totals.get("messages"):
         # a year typed wrong looks like a quiet year: say so rather than leave it to the zeros
@@ -206,8 +223,9 @@ def report_html(
     for section in SECTIONS:
         body.append(f"<section><h2>{html.escape(section.title)}</h2>")
         body.append(f'<p class="note">{html.escape(section.note)}</p>')
-        if section.by_period and partial:
-            body.append(f'<p class="note">{html.escape(partial)}</p>')
+        for note in (partial, crowded) if section.by_period else ():
+            if note:
+                body.append(f'<p class="note">{html.escape(note)}</p>')
         body.extend(
             f'<div class="chart" id="chart-{name}" data-chart="{name}"></div>'
             for name in section.charts
