@@ -302,3 +302,14 @@ def test_every_did_together_is_labelled_in_words_and_a_long_latency_stays_on_the
         assert "*" not in labels, name
     domain = specs["reply_latency"]["encoding"]["x"]["scale"]["domain"]
     assert domain == [0, 2 * 525600.0]
+
+
+def test_months_are_labelled_as_months_and_the_axis_names_its_zone(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ, grain="month")
+    tables = report_tables(conversations, scope)
+    graph = vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["volume_by_direction"])
+    assert "2024-01" in _axis_labels(graph)
+    assert "2024-01-01" not in _axis_labels(graph)
+    assert f"month (local, {TZ})" in _drawn(graph, "text", role="axis-title")

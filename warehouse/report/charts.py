@@ -147,11 +147,14 @@ def _period_axis(scope: ReportScope, frame: pl.DataFrame) -> Spec:
     # ordinal, so a bar is as wide as its period whatever the grain; its domain lists every
     # period of the scope, so that periods without messages keep their place
     periods = every_period(frame["period"].to_list(), scope.grain, scope.start, scope.end)
+    axis: Spec = {"labelOverlap": True, "labelAngle": -45, "values": labelled_periods(periods)}
+    if scope.grain == "month":
+        axis["labelExpr"] = "substring(datum.label, 0, 7)"  # 2024-01, not its first day
     return channel(
         "period:O",
-        title=f"{scope.grain} (local)",
+        title=f"{scope.grain} (local, {scope.timezone})",
         scale={"domain": periods},
-        axis={"labelOverlap": True, "labelAngle": -45, "values": labelled_periods(periods)},
+        axis=axis,
     )
 
 
