@@ -135,7 +135,7 @@ def test_many_busy_days_chart_each_weeks_busiest_day_and_all_fit(
     )
     assert tables["near_send_limit"].height > WIDTH
     spec = chart_specs(tables, scope)["near_send_limit"]
-    points = spec["layer"][1]
+    (points,) = [layer for layer in spec["layer"] if layer["mark"]["type"] == "circle"]
     shown = spec["datasets"][points["data"]["name"]]
     weeks = {
         (row["did"], row["local_day"] - timedelta(days=row["local_day"].weekday()))
@@ -151,6 +151,6 @@ def test_a_few_busy_days_chart_as_they_are(busy: duckdb.DuckDBPyConnection) -> N
     scope = ReportScope(TZ)
     tables = report_tables(busy, scope)
     spec = chart_specs(tables, scope)["near_send_limit"]
-    points = spec["layer"][1]
+    (points,) = [layer for layer in spec["layer"] if layer["mark"]["type"] == "circle"]
     assert len(spec["datasets"][points["data"]["name"]]) == tables["near_send_limit"].height
     assert points["encoding"]["y"]["scale"]["domain"] == [0, 110]
