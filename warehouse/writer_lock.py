@@ -10,7 +10,7 @@ import os
 import shlex
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,12 +35,20 @@ def writer_lock(data_dir: Path, *, wait: float = 0) -> Iterator[Path]:
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
     _warn_if_open_to_all(data_dir)
     path = data_dir / LOCK_NAME
+    with _held(path, lambda fd: _acquire(fd, path, wait)):
+        yield path
+
+
+@contextlib.contextmanager
+def _held(path: Path, acquire: Callable[[int], None]) -> Iterator[None]:
+    """The lock file at `path`, taken by `acquire` and naming this process while held;
+    emptied and let go after the block."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)  # never a planted link
     try:
-        _acquire(fd, path, wait)
+        acquire(fd)
         try:
             _write_holder(fd)
-            yield path
+            yield
         finally:
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -101,20 +109,15 @@ def serve_lock(data_dir: Path) -> Iterator[Path]:
     deployment is left unfinished when a `serve` starts was left by one that stopped."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = data_dir / SERVE_LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    try:
+
+    def at_once(fd: int) -> None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise _busy(path, 0, doing="serving this archive's schedule") from None
-        try:
-            _write_holder(fd)
-            yield path
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+
+    with _held(path, at_once):
+        yield path
 
 
 def _busy(path: Path, wait: float, *, doing: str = "writing to this archive") -> WarehouseBusyError:

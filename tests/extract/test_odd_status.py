@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from pydantic import SecretStr
 
 from extract.voipms.client import VoipMsClient
 from extract.voipms.errors import PermanentError, UnexpectedAnswerError
-from tests.extract.loopback_api import LoopbackApi
+from tests.extract.loopback_api import LoopbackApi, QuietHandler
 
 
 class FixedAnswerApi(LoopbackApi):
@@ -19,17 +18,10 @@ class FixedAnswerApi(LoopbackApi):
     def __init__(self, answer: object) -> None:
         body = json.dumps(answer).encode()
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+                self.send_body(body)
 
         self.serve(Handler)
 

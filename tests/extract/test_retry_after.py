@@ -6,7 +6,6 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
@@ -20,7 +19,7 @@ from extract.voipms.errors import (
     UnexpectedAnswerError,
     error_for_http_status,
 )
-from tests.extract.loopback_api import LoopbackApi
+from tests.extract.loopback_api import LoopbackApi, QuietHandler
 
 SUCCESS = json.dumps({"status": "success", "dids": [{"did": "5551234567"}]}).encode()
 
@@ -65,24 +64,17 @@ class ScriptedApi(LoopbackApi):
         self.arrivals: list[float] = []
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 owner.arrivals.append(time.monotonic())
                 status, wait = owner.script.pop(0) if owner.script else (200, None)
-                body = SUCCESS if status == 200 else b"<html>busy</html>"
-                self.send_response(status)
-                self.send_header(
-                    "Content-Type", "application/json" if status == 200 else "text/html"
+                self.send_body(
+                    SUCCESS if status == 200 else b"<html>busy</html>",
+                    status=status,
+                    content_type="application/json" if status == 200 else "text/html",
+                    headers={} if wait is None else {"Retry-After": wait},
                 )
-                if wait is not None:
-                    self.send_header("Retry-After", wait)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
 
         self.serve(Handler)
 

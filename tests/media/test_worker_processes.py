@@ -192,6 +192,24 @@ def _ended_within(seconds: float, run: Callable[[], None]) -> BaseException | No
     return outcome[0]
 
 
+def _four_files(
+    server: MediaServer, tmp_path: Path, *, processes: int
+) -> tuple[BaseException | None, dict[int, str]]:
+    """Four files downloaded by `processes` children: what was raised, and each file's state."""
+    items = [MediaItem(key=n, url=server.add(srv.body(png() + bytes([n])))) for n in range(4)]
+    finished: dict[int, str] = {}
+    failure = _ended_within(
+        60,
+        lambda: run_in_processes(
+            items,
+            _settings(server, tmp_path / "media"),
+            processes,
+            lambda index, result: finished.update({index: result.state}),
+        ),
+    )
+    return failure, finished
+
+
 def _child_startup(monkeypatch: pytest.MonkeyPatch, folder: Path, code: str) -> None:
     """Every child runs `code` as it starts (a library printing to stdout, say)."""
     folder.mkdir()
@@ -206,17 +224,7 @@ def test_a_stray_line_on_a_childs_output_is_skipped(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     _child_startup(monkeypatch, tmp_path / "site", "print('hello from a library')\nprint('[1]')\n")
-    items = [MediaItem(key=n, url=server.add(srv.body(png() + bytes([n])))) for n in range(4)]
-    finished: dict[int, str] = {}
-    failure = _ended_within(
-        60,
-        lambda: run_in_processes(
-            items,
-            _settings(server, tmp_path / "media"),
-            2,
-            lambda index, result: finished.update({index: result.state}),
-        ),
-    )
+    failure, finished = _four_files(server, tmp_path, processes=2)
     assert failure is None
     assert finished == dict.fromkeys(range(4), "stored")
     skipped = [r for r in caplog.records if "that is not a result" in r.getMessage()]
@@ -228,11 +236,7 @@ def test_a_childs_unreadable_output_fails_the_downloads_not_hangs_them(
 ) -> None:
     code = "import sys\nsys.stdout.buffer.write(b'\\xff\\xfe\\n'); sys.stdout.buffer.flush()\n"
     _child_startup(monkeypatch, tmp_path / "site", code)
-    items = [MediaItem(key=n, url=server.add(srv.body(png() + bytes([n])))) for n in range(4)]
-    failure = _ended_within(
-        60,
-        lambda: run_in_processes(items, _settings(server, tmp_path / "media"), 2, lambda *_: None),
-    )
+    failure, _ = _four_files(server, tmp_path, processes=2)
     assert isinstance(failure, MediaWorkerError)
     assert "its output could not be read" in str(failure)
 
@@ -245,17 +249,7 @@ def test_a_result_run_into_other_output_is_left_pending_and_said(
 ) -> None:
     # written to the file descriptor, with no line end: the child's first result is glued to it
     _child_startup(monkeypatch, tmp_path / "site", "import os\nos.write(1, b'noise')\n")
-    items = [MediaItem(key=n, url=server.add(srv.body(png() + bytes([n])))) for n in range(4)]
-    finished: dict[int, str] = {}
-    failure = _ended_within(
-        60,
-        lambda: run_in_processes(
-            items,
-            _settings(server, tmp_path / "media"),
-            1,
-            lambda index, result: finished.update({index: result.state}),
-        ),
-    )
+    failure, finished = _four_files(server, tmp_path, processes=1)
     assert failure is None
     assert sorted(finished.values()) == ["stored"] * 3
     assert "media download process 1 sent 3 results of 4" in caplog.text

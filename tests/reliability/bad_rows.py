@@ -7,12 +7,14 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
 from hypothesis import strategies as st
+
+from tests.extract.loopback_api import QuietHandler
 
 MISSING: Any = object()
 """A field left out of the row."""
@@ -201,7 +203,7 @@ class AnswerServer:
         owner = self
         forward = httpx.Client(timeout=30.0)
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 request = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 found = _METHOD.search(request)
@@ -219,14 +221,7 @@ class AnswerServer:
                         },
                     )
                     body = owner.rewrite(method, answer.content)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
+                self.send_body(body)
 
         self._forward = forward
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
