@@ -51,7 +51,7 @@ class ReportFiles:
 
 def png_spec(spec: Spec, scope: ReportScope) -> Spec:
     """A chart's spec as its PNG is drawn: its title with the report's scope under it."""
-    return {**spec, "title": {"text": spec["title"], "subtitle": scope.describe()}}
+    return {**spec, "title": {"text": spec.get("title", ""), "subtitle": scope.describe()}}
 
 
 def write_report(
