@@ -313,3 +313,15 @@ def test_months_are_labelled_as_months_and_the_axis_names_its_zone(
     assert "2024-01" in _axis_labels(graph)
     assert "2024-01-01" not in _axis_labels(graph)
     assert f"month (local, {TZ})" in _drawn(graph, "text", role="axis-title")
+
+
+def test_the_send_limit_lines_are_labelled_on_the_chart(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    graph = vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["near_send_limit"])
+    assert sorted(_drawn(graph, "text", marktype="text", role="mark")) == [
+        "limit (100)",
+        "near (80)",
+    ]

@@ -110,3 +110,11 @@ def test_a_scope_without_messages_says_so_on_the_page() -> None:
         {"messages": [3], "first_day": [date(2024, 1, 1)], "last_day": [date(2024, 1, 2)]}
     )
     assert empty not in report_html(tables, {}, ReportScope(TZ), made)
+
+
+def test_the_page_says_when_it_was_made_in_the_reports_zone() -> None:
+    tables = {name: pl.DataFrame() for name in REPORT_TABLES}
+    tables["totals"] = pl.DataFrame({"messages": [1], "first_day": [None], "last_day": [None]})
+    made = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+    page = report_html(tables, {}, ReportScope("America/Vancouver"), made)
+    assert "made 2024-06-01 05:00 PDT" in page

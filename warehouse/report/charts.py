@@ -319,10 +319,23 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
         "mark": {"type": "rule", "color": "#d62728", "strokeDash": [4, 4]},
         "encoding": {"y": channel("limit:Q"), "tooltip": tooltip("label:N")},
     }
+    # each line says what it is, at the chart's right end, just above it
+    labels: Spec = {
+        "data": {"name": "send_limits"},
+        "mark": {
+            "type": "text",
+            "color": "#d62728",
+            "align": "right",
+            "baseline": "bottom",
+            "dy": -2,
+            "x": "width",
+        },
+        "encoding": {"y": channel("limit:Q"), "text": channel("label:N")},
+    }
     return whole_chart(
         title,
         {"send_limits": limits, "near_send_limit": near},
-        layer=[points, rules],  # the limits drawn over the days, not hidden under them
+        layer=[points, rules, labels],  # the limits drawn over the days, not hidden under them
         width=WIDTH,
         height=200,
     )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -250,7 +251,7 @@ def report_html(
             "</head><body>",
             "<h1>smsarchive report</h1>",
             f'<p class="scope">{html.escape(scope.describe() + _accounts_line(tables))}; '
-            f"made {made_at:%Y-%m-%d %H:%M %Z}</p>",
+            f"made {made_at.astimezone(ZoneInfo(scope.timezone)):%Y-%m-%d %H:%M %Z}</p>",
             *body,
             f"<script>{_script_safe(embed)}</script>",
             "</body></html>",
