@@ -325,3 +325,17 @@ def test_the_send_limit_lines_are_labelled_on_the_chart(
         "limit (100)",
         "near (80)",
     ]
+
+
+def test_with_one_did_its_rates_are_drawn_once_not_again_as_all_dids(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    did = "+15550000001"
+    scope = ReportScope(TZ, did=did)
+    tables = report_tables(conversations, scope)
+    assert set(tables["delivery_rate"]["did"]) == {did, "*"}  # the table keeps both rows
+    specs = chart_specs(tables, scope)
+    for name in ("delivery_rate", "reply_latency"):
+        labels = _axis_labels(vl_convert.vegalite_to_scenegraph(specs[name]))
+        assert did in labels, name
+        assert "all DIDs" not in labels, name

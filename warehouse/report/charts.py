@@ -379,11 +379,18 @@ def status_by_did(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
     )
 
 
+def _per_did(frame: pl.DataFrame) -> pl.DataFrame:
+    """A per-DID table as a chart draws it: without the '*' row (every DID together) when it
+    holds one DID, where that row would repeat the DID's."""
+    dids = frame.filter(pl.col("did") != "*")
+    return dids if dids["did"].n_unique() == 1 else frame
+
+
 def delivery_rate(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
     """Delivered / (delivered + failed) outbound, per DID and for all ('*')."""
     return chart(
         "delivery_rate",
-        tables["delivery_rate"],
+        _per_did(tables["delivery_rate"]),
         "Delivery rate (delivered / final outbound)",
         transform=[DID_LABEL],
         mark={"type": "bar", "color": "#2ca02c"},
@@ -423,7 +430,7 @@ def reply_latency(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
     ticks = [t for t in LATENCY_TICKS if t <= top] + [t for t in LATENCY_TICKS if t > top][:1]
     return chart(
         "reply_latency",
-        tables["reply_stats"],
+        _per_did(tables["reply_stats"]),
         "Reply latency",
         transform=[
             {"fold": ["median_minutes", "p90_minutes"], "as": ["column", "minutes"]},
