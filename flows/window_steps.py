@@ -276,15 +276,13 @@ class ZoneWarning:
 
     timezone: str
     """VOIPMS_ACCOUNT_TIMEZONE, named in the warning."""
-    said: bool = False
     line: str | None = None
     """Once said, the warning in short: for the run's summary, its sync_runs row and status."""
 
     def check(self, off_by: timedelta | None) -> None:
         """Warn, the first time, when a window's `zone_disagreement` was not None."""
-        if off_by is None or self.said:
+        if off_by is None or self.line is not None:
             return
-        self.said = True
         hours = off_by / timedelta(hours=1)
         way = "late" if hours > 0 else "early"
         self.line = (
