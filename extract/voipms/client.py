@@ -254,7 +254,8 @@ class VoipMsClient:
         self.user_agent = user_agent
 
         self._slots = threading.BoundedSemaphore(max_concurrency)
-        # set by `stop`: it wakes the calls waiting for their turn or to try again
+        # set by `stop` (and `close`): no more calls; it also wakes the calls waiting for
+        # their turn or to try again
         self._stopping = threading.Event()
         self._pacer = (
             RequestPacer(requests_per_minute, sleep=self._stopping.wait)
@@ -267,7 +268,6 @@ class VoipMsClient:
         self._failures: Counter[str] = Counter()
         self._in_flight = 0
         self._max_in_flight = 0
-        self._closed = False  # no more calls (`stop`, `close`)
         self._released = False  # the password no longer blanked from logs (`close`)
 
         protect_secret(password)
@@ -298,8 +298,6 @@ class VoipMsClient:
         for its windows in flight to fetch on. A call already sent is let finish (at most
         `timeout`): closing its connection under it would not wake a thread blocked reading
         it. The password stays blanked from logs until `close`."""
-        with self._lock:
-            self._closed = True
         self._stopping.set()
 
     def close(self) -> None:
@@ -341,7 +339,7 @@ class VoipMsClient:
         raises a `PermanentError` at once for a refusal and a `TransientError` once
         `max_attempts` tries have all failed transiently.
         """
-        if self._closed:
+        if self._stopping.is_set():
             raise RuntimeError("this VoipMsClient is closed")
         form = {name: _param_text(value) for name, value in params.items() if value is not None}
         attempts = 0
@@ -386,7 +384,7 @@ class VoipMsClient:
         self._stopping.wait(seconds)
 
     def _worth_retrying(self, error: BaseException) -> bool:
-        return isinstance(error, TransientError) and not self._closed
+        return isinstance(error, TransientError) and not self._stopping.is_set()
 
     def _on_retry(self, method: str, state: RetryCallState) -> None:
         with self._lock:
@@ -404,13 +402,13 @@ class VoipMsClient:
         )
 
     def _attempt(self, method: str, form: dict[str, str]) -> dict[str, Any]:
-        if self._closed:  # closed while this call waited to try again
+        if self._stopping.is_set():  # closed while this call waited to try again
             raise RuntimeError("this VoipMsClient is closed")
         with self._slots:
             if self._pacer is not None:
                 self._pacer.wait()
             with self._lock:
-                if self._closed:  # stopped while this call waited for its slot or its turn
+                if self._stopping.is_set():  # stopped while this waited for its slot or turn
                     raise RuntimeError("this VoipMsClient is closed")
                 self._calls[method] += 1
                 self._in_flight += 1
