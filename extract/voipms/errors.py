@@ -130,8 +130,8 @@ def hint_for(code: str) -> str:
     if code in _HINTS:
         return _HINTS[code]
     if code.startswith(("invalid_", "missing_")):
-        return GENERIC_HINTS[0]
-    return GENERIC_HINTS[1]
+        return PARAMETER_HINT
+    return STATUS_HINT
 
 
 def error_for_status(code: str, method: str) -> VoipMsError:
@@ -173,12 +173,15 @@ def error_for_http_status(
     )
 
 
-GENERIC_HINTS = (
-    "the API rejected a parameter of this call",
-    "the API answered with a status this client does not handle",
-)
+PARAMETER_HINT = "the API rejected a parameter of this call"
+STATUS_HINT = "the API answered with a status this client does not handle"
 
-OWN_TEXTS: tuple[str, ...] = (*_HINTS.values(), *_TRANSIENT_NOTES.values(), *GENERIC_HINTS)
+OWN_TEXTS: tuple[str, ...] = (
+    *_HINTS.values(),
+    *_TRANSIENT_NOTES.values(),
+    PARAMETER_HINT,
+    STATUS_HINT,
+)
 """Every text of ours an error may carry: a password that happens to be a word in them
 ("API") is not blanked out of them, which would garble them and show where it was."""
 

@@ -57,12 +57,9 @@ def redact(text: str, secrets: list[str], keep: Iterable[str] = ()) -> str:
                 start = text.find(variant, start + 1)
     out, at = [], 0
     for start, end in sorted(masked):
-        if end <= at:
-            continue  # inside a span already masked
-        out.append(text[at:start] if start > at else "")
-        if start >= at:
-            out.append(MASK)
-        at = end
+        if start >= at:  # else it overlaps the span masked last, which it then extends
+            out += [text[at:start], MASK]
+        at = max(at, end)
     out.append(text[at:])
     return "".join(out)
 
