@@ -83,17 +83,20 @@ def forget_unreadable_landings(
         "window_start": window_start,
         "window_end": window_end,
     }
-    answers = query_frame(con, "select_window_landings", window).rows()
+    answers = [
+        (fetch_of(path), method, path, sha256)
+        for method, path, sha256 in query_frame(con, "select_window_landings", window).rows()
+    ]
     methods: dict[str, set[str]] = {}
-    for method, path, _ in answers:
-        methods.setdefault(fetch_of(path), set()).add(method)
+    for fetch, method, _, _ in answers:
+        methods.setdefault(fetch, set()).add(method)
     broken = {fetch for fetch, listed in methods.items() if len(listed) < len(ANSWER_METHODS)}
     broken |= {
-        fetch_of(path)
-        for _, path, sha256 in answers
+        fetch
+        for fetch, _, path, sha256 in answers
         if not landed_file_intact(data_dir, path, sha256)
     }
-    dropped = [path for _, path, _ in answers if fetch_of(path) in broken]
+    dropped = [path for fetch, _, path, _ in answers if fetch in broken]
     for path in dropped:
         con.execute(read_query("delete_raw_landing"), {"path": path})
     return dropped
