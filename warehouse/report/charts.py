@@ -237,7 +237,7 @@ def hour_by_weekday(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
         encoding={
             "x": channel("hour:O", title="hour of day"),
             "y": channel("weekday_name:O", title=None, sort=days),
-            # white for none: the scheme's palest blue would read as a few messages
+            # white for none, not a pale blue that would read as a few messages
             "color": channel(
                 "messages:Q",
                 # in RGB: Vega's HCL would tint white blue

@@ -18,7 +18,7 @@ from warehouse.plain_numbers import size_text
 from warehouse.report.bundle_cache import vega_bundle
 from warehouse.report.charts import WIDTH, Spec, every_period
 from warehouse.report.params import ReportScope
-from warehouse.report.partial_periods import partial_periods_note
+from warehouse.report.partial_periods import charted_days, partial_periods_note
 from warehouse.report.summary import accounts_together, latency_text
 
 
@@ -143,7 +143,8 @@ def table_html(name: str, frame: pl.DataFrame) -> str:
     Rates and shares (columns `…_rate`, `share`: fractions in the CSV) are shown as
     percentages, and latencies (`…_minutes`) of two hours or more in hours or days too.
     """
-    if "period" in frame.columns:
+    newest = "period" in frame.columns
+    if newest:
         # a time series: the page shows the newest periods (the CSV keeps time order)
         frame = frame.sort("period", descending=True, maintain_order=True)
     head = "".join(f"<th>{html.escape(column)}</th>" for column in frame.columns)
@@ -160,7 +161,6 @@ def table_html(name: str, frame: pl.DataFrame) -> str:
         rows.append(f"<tr>{cells}</tr>")
     if frame.is_empty():
         rows.append(f'<tr><td class="text" colspan="{frame.width}">none</td></tr>')
-    newest = "period" in frame.columns
     more = (
         f'<p class="more">{frame.height - MAX_HTML_ROWS:,} {"older" if newest else "more"} '
         f"rows in {name}.csv</p>"
@@ -183,10 +183,10 @@ def _script_safe(text: str) -> str:
 
 def _crowded_note(scope: ReportScope, first_day: date | None, last_day: date | None) -> str | None:
     """A word when the period charts hold more bars than they have pixels for two each."""
-    start, end = scope.start or first_day, scope.end or last_day
-    if start is None or end is None:
+    days = charted_days(scope, first_day, last_day)
+    if days is None:
         return None
-    bars = len(every_period([], scope.grain, start, end))
+    bars = len(every_period([], scope.grain, *days))
     if bars <= WIDTH // 2:
         return None
     coarser = {"day": "`--grain week` or `month`", "week": "`--grain month`"}.get(scope.grain)

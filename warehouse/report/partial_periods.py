@@ -26,16 +26,27 @@ def _next_period_start(day: date, grain: str) -> date:
     return first + timedelta(days=1)
 
 
+def charted_days(
+    scope: ReportScope, first_day: date | None, last_day: date | None
+) -> tuple[date, date] | None:
+    """The days the period charts span: the scope's, else those holding messages (`first_day`
+    and `last_day` of the totals); None when there are none."""
+    start, end = scope.start or first_day, scope.end or last_day
+    if start is None or end is None or start > end:
+        return None
+    return start, end
+
+
 def partial_periods_note(
     scope: ReportScope, first_day: date | None, last_day: date | None
 ) -> str | None:
     """A sentence naming the first and last periods when the scope (its days, else the days
     holding messages) starts or ends inside them: their bars count fewer days than the others.
     None when both are whole, or the grain is a day."""
-    start = scope.start or first_day
-    end = scope.end or last_day
-    if scope.grain == "day" or start is None or end is None or start > end:
+    days = charted_days(scope, first_day, last_day)
+    if scope.grain == "day" or days is None:
         return None
+    start, end = days
     grain = scope.grain
     first, last = period_start(start, grain), period_start(end, grain)
     cut_start = start != first
