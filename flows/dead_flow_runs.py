@@ -40,11 +40,7 @@ def close_dead_flow_runs(flow_run_ids: Sequence[str]) -> int:
                 for run in _with_parents(client, UUID(flow_run_id)):
                     if run.state is not None and run.state.is_final():
                         continue
-                    client.set_flow_run_state(run.id, Crashed(message=DIED), force=True)
-                    if run.parent_task_run_id is not None:
-                        client.set_task_run_state(
-                            run.parent_task_run_id, Crashed(message=DIED), force=True
-                        )
+                    _crash(client, run, DIED)
                     marked += 1
             # Prefect's view of an old run must never fail this one: anything goes to the log
             except (ObjectNotFound, PrefectHTTPStatusError, ValueError, httpx.HTTPError) as exc:
@@ -56,6 +52,14 @@ def close_dead_flow_runs(flow_run_ids: Sequence[str]) -> int:
     if marked:
         logger.info("%d Prefect flow runs of runs that died marked Crashed", marked)
     return marked
+
+
+def _crash(client: SyncPrefectClient, run: FlowRun, why: str) -> None:
+    """Mark `run` Crashed, and the task run it ran in when it is a subflow: forced, as no
+    process is there to move it on (which also frees a deployment's concurrency slot)."""
+    client.set_flow_run_state(run.id, Crashed(message=why), force=True)
+    if run.parent_task_run_id is not None:
+        client.set_task_run_state(run.parent_task_run_id, Crashed(message=why), force=True)
 
 
 def _with_parents(client: SyncPrefectClient, flow_run_id: UUID) -> Iterator[FlowRun]:
@@ -71,8 +75,10 @@ def _with_parents(client: SyncPrefectClient, flow_run_id: UUID) -> Iterator[Flow
 
 STOPPED_SERVE = "serve was stopped while it ran (found when serve started again)"
 
-_UNFINISHED = [StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
-"""States a run holds the deployment's one slot in (Scheduled and Late runs hold none)."""
+_UNFINISHED = FlowRunFilterState(
+    type=FlowRunFilterStateType(any_=[StateType.PENDING, StateType.RUNNING, StateType.CANCELLING])
+)
+"""Runs in the states that hold the deployment's one slot (Scheduled and Late runs hold none)."""
 
 
 def close_runs_of_a_stopped_serve(deployment: str) -> int:
@@ -95,18 +101,12 @@ def close_runs_of_a_stopped_serve(deployment: str) -> int:
             return 0
         left = client.read_flow_runs(
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
-            flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_UNFINISHED))
-            ),
+            flow_run_filter=FlowRunFilter(state=_UNFINISHED),
         )
         for run in left:
             for each in [run, *_unfinished_subflows(client, run.id)]:
                 try:
-                    client.set_flow_run_state(each.id, Crashed(message=STOPPED_SERVE), force=True)
-                    if each.parent_task_run_id is not None:
-                        client.set_task_run_state(
-                            each.parent_task_run_id, Crashed(message=STOPPED_SERVE), force=True
-                        )
+                    _crash(client, each, STOPPED_SERVE)
                 except (ObjectNotFound, PrefectHTTPStatusError, httpx.HTTPError) as exc:
                     logger.warning("flow run %s could not be marked crashed: %s", each.id, exc)
                     continue
@@ -125,7 +125,7 @@ def _unfinished_subflows(client: SyncPrefectClient, flow_run_id: UUID) -> list[F
     children = client.read_flow_runs(
         flow_run_filter=FlowRunFilter(
             parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[flow_run_id]),
-            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_UNFINISHED)),
+            state=_UNFINISHED,
         )
     )
     return [run for child in children for run in [child, *_unfinished_subflows(client, child.id)]]
