@@ -24,6 +24,7 @@ from warehouse.landing_files import (
     LandingWriter,
     landing_path,
     read_landed_answer,
+    rows_json,
 )
 from warehouse.media_queue import (
     MAX_MEDIA_ATTEMPTS,
@@ -75,6 +76,7 @@ __all__ = [
     "record_media_results",
     "record_notices",
     "requeue_missing_media",
+    "rows_json",
     "settled_windows",
     "snapshot_derived_columns",
     "start_run",
