@@ -47,6 +47,8 @@ STATUS_CODE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 """The shape of the API's status codes (`success`, `invalid_credentials`, `no_sms`)."""
 STATUS_SHOWN: Final = 80
 """At most this many characters of a status that is not a code are shown."""
+ERROR_SHOWN: Final = 200
+"""Characters of an HTTP library's error text kept in ours."""
 ROW_BYTES: Final = 16 * 1024
 """Bytes an answer may take per row asked (`limit`): a row is a few hundred; an MMS with a
 long text and many links a few thousand."""
@@ -445,7 +447,10 @@ class VoipMsClient:
         return [(name, (None, value)) for name, value in fields.items()]
 
     def _describe(self, error: Exception) -> str:
-        text = redact(str(error), [self._password.get_secret_value()])
+        # an HTTP library's error may quote what the server sent back, the request's too
+        text = printable(redact(str(error), [self._password.get_secret_value()]))
+        if len(text) > ERROR_SHOWN:
+            text = text[:ERROR_SHOWN] + "…"
         return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
     def _post(self, method: str, form: dict[str, str]) -> Answer | VoipMsError:
@@ -532,9 +537,9 @@ class VoipMsClient:
         """A status fit to name in an error, a log, a notice: a code as the API's (`no_did`)
         is kept; other text is kept short, printable, with this client's password blanked
         (an answer may echo what it was sent)."""
-        if STATUS_CODE.fullmatch(status):
-            return status
         text = redact(status, [self._password.get_secret_value()])
+        if text == status and STATUS_CODE.fullmatch(status):
+            return status
         shown = printable(text)
         return shown[:STATUS_SHOWN] + ("…" if len(shown) > STATUS_SHOWN else "")
 

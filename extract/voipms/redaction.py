@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import logging
 import re
 import threading
@@ -13,11 +15,14 @@ from urllib.parse import quote, quote_plus
 
 from pydantic import SecretStr
 
+from extract.voipms.errors import OWN_TEXTS
+
 MASK = "**********"
 
 # Filters on a logger see only records logged through that very logger, not its children's,
 # so every logger that handles request data is named here.
 GUARDED_LOGGERS: tuple[str, ...] = (
+    "smsarchive",
     "extract.voipms",
     "extract.voipms.client",
     "extract.voipms.windows",
@@ -31,9 +36,28 @@ GUARDED_LOGGERS: tuple[str, ...] = (
 )
 
 
+def _lower_escapes(text: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda found: found.group().lower(), text)
+
+
 def secret_variants(secret: str) -> list[str]:
-    """The secret as it may appear in text: plain and URL-encoded, longest first."""
-    variants = {secret, quote_plus(secret), quote(secret, safe="")}
+    """The secret as it may appear in text, longest first: plain; URL-encoded (either case of
+    hex digit); JSON-, HTML- and Python-escaped (a str's or its UTF-8 bytes' repr, as an
+    HTTP library's error quotes what a server sent back)."""
+    variants = {
+        secret,
+        quote_plus(secret),
+        quote(secret, safe=""),
+        _lower_escapes(quote_plus(secret)),
+        _lower_escapes(quote(secret, safe="")),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        html.escape(secret),
+        html.escape(secret, quote=False),
+        repr(secret)[1:-1],
+        ascii(secret)[1:-1],
+        repr(secret.encode())[2:-1],
+    }
     return sorted((v for v in variants if v), key=len, reverse=True)
 
 
@@ -99,7 +123,7 @@ class SecretRedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: show it unformatted rather than fail
             message = f"{record.msg!s} {record.args!r}"
-        cleaned = redact(message, secrets)
+        cleaned = redact(message, secrets, keep=OWN_TEXTS)
         if cleaned != message:
             record.msg = cleaned
             record.args = None

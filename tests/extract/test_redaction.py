@@ -9,6 +9,7 @@ from urllib.parse import quote_plus
 import pytest
 from pydantic import SecretStr
 
+from extract.voipms.errors import OWN_TEXTS
 from extract.voipms.redaction import (
     GUARDED_LOGGERS,
     MASK,
@@ -76,6 +77,7 @@ def test_protection_is_counted_and_attached_to_guarded_loggers(
             logging.getLogger(name).warning("leak %s", secret.get_secret_value())
     logging.getLogger("httpx").warning("after %s", secret.get_secret_value())
     texts = [r.getMessage() for r in caplog.records]
+    assert "smsarchive" in GUARDED_LOGGERS  # the flows' own logger: it names API errors
     assert all("s3cr3t-for-counting" not in t for t in texts[:-1])
     assert len(texts) == len(GUARDED_LOGGERS) + 1
     assert "s3cr3t-for-counting" in texts[-1]  # released: no longer blanked
@@ -95,3 +97,27 @@ def test_redact_keeps_our_own_texts_whole_but_never_a_secret_that_runs_into_them
     # overlapping and repeated occurrences, and the URL-encoded form
     assert redact("aaaa b", ["aa"]) == f"{MASK} b"
     assert redact(f"{SECRET} and {quote_plus(SECRET)}", [SECRET]) == f"{MASK} and {MASK}"
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "p%40ss+word%2b%26%3d%2f%c3%bc",  # lower-case escapes
+        "p@ss word+&amp;=/ü",  # HTML-escaped
+        "p@ss word+&=/\\xfc",  # a str's ASCII repr
+        "p@ss word+&=/\\xc3\\xbc",  # its UTF-8 bytes' repr, as h11 quotes data it was sent
+        "p@ss word+&=/\\u00fc",  # JSON with ASCII escapes
+    ],
+)
+def test_escaped_forms_are_blanked(form: str) -> None:
+    assert redact(f"sent {form} back", [SECRET]) == f"sent {MASK} back"
+
+
+def test_the_log_filter_keeps_our_own_texts_whole() -> None:
+    # a password that is a word of our hint ("wrong") must not be shown by a mask on that word
+    fil = SecretRedactingFilter()
+    fil.add("wrong")
+    hint = next(text for text in OWN_TEXTS if "password is wrong" in text)
+    record = _record("invalid_credentials: %s; tried wrong", hint)
+    fil.filter(record)
+    assert record.getMessage() == f"invalid_credentials: {hint}; tried {MASK}"

@@ -15,10 +15,11 @@ from pydantic import SecretStr
 from extract.voipms.client import VoipMsClient
 from extract.voipms.errors import VoipMsError
 from extract.voipms.redaction import MASK
+from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.drift import ECHOED_PASSWORD, DriftConfig
 from extract.voipms.sandbox.faults import FaultConfig
 from extract.voipms.sandbox.server import SandboxServer
-from tests.extract.conftest import PASSWORD, ClientFactory
+from tests.extract.conftest import PASSWORD, SPEC, USERNAME, ClientFactory
 
 WRONG_PASSWORD = "Wr0ng&Secret+ünique/="
 SECRETS = [PASSWORD, WRONG_PASSWORD]
@@ -169,3 +170,28 @@ def test_an_answer_echoing_the_password_in_its_status_leaks_nothing(
     assert caught.value.code == f"bad_request api_password={MASK}"
     for text in _exception_texts(caught.value):
         assert not _leaks(text), text
+
+
+def test_a_status_that_is_the_password_itself_is_not_taken_for_a_code(
+    all_logs: pytest.LogCaptureFixture,
+) -> None:
+    # a password shaped like a status code ("hunter2secretpw") echoed as the whole status
+    password = "hunter2secretpw"
+    server = SandboxServer(SandboxAccount.generate(SPEC), username=USERNAME, password=password)
+    server.start()
+    try:
+        server.set_drift(DriftConfig(error_code=ECHOED_PASSWORD))
+        client = VoipMsClient(
+            url=server.url,
+            username=USERNAME,
+            password=SecretStr(password),
+            requests_per_minute=None,
+            max_attempts=1,
+        )
+        with client, pytest.raises(VoipMsError) as caught:
+            client.get_sms(date(2024, 3, 1), date(2024, 3, 31))
+    finally:
+        server.stop()
+    assert caught.value.code == MASK
+    for text in _exception_texts(caught.value):
+        assert password not in text, text
