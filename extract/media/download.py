@@ -15,6 +15,7 @@ from typing import Final
 
 import httpx
 
+from extract.call_deadline import bounded
 from extract.media.log_masking import describe_url
 from extract.media.records import K, MediaItem, MediaResult
 from extract.media.storage import DEFAULT_STALE_AFTER, clean_stale_temp
@@ -74,15 +75,17 @@ class WorkerClients:
         """This thread's client."""
         client: httpx.Client | None = getattr(self._local, "client", None)
         if client is None:
-            client = CookielessClient(
-                headers={
-                    "User-Agent": self._user_agent,
-                    "Accept": "*/*",
-                    "Accept-Encoding": "identity",
-                },
-                timeout=httpx.Timeout(self._timeout),
-                follow_redirects=False,
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            client = bounded(
+                CookielessClient(
+                    headers={
+                        "User-Agent": self._user_agent,
+                        "Accept": "*/*",
+                        "Accept-Encoding": "identity",
+                    },
+                    timeout=httpx.Timeout(self._timeout),
+                    follow_redirects=False,
+                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                )
             )
             self._local.client = client
             with self._lock:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from extract.call_deadline import call_deadline
 from extract.media import records
 from extract.media.log_masking import UrlMasked
 from extract.media.records import MediaState, http_status_reason, retryable_status
@@ -150,6 +151,19 @@ def fetch_once(
     `durable=False` skips the per-file fsyncs (see storage.flush_to_disk). Raises
     TransientError for trouble another attempt may not meet."""
     deadline = time.monotonic() + limits.attempt_seconds
+    with call_deadline(deadline):  # headers sent a byte at a time are bounded too
+        return _fetch_following(client, url, policy, media_dir, limits, deadline, durable)
+
+
+def _fetch_following(
+    client: httpx.Client,
+    url: httpx.URL,
+    policy: UrlPolicy,
+    media_dir: Path,
+    limits: TransferLimits,
+    deadline: float,
+    durable: bool,
+) -> Outcome:
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         try:

@@ -25,6 +25,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from extract.call_deadline import bounded, call_deadline
 from extract.printable import printable
 from extract.raw_rows import NOT_AN_OBJECT_FIELD, media_key, row_repaired, text_repaired
 from extract.retry_after import honoured, retry_after_seconds
@@ -273,13 +274,15 @@ class VoipMsClient:
         self._released = False  # the password no longer blanked from logs (`close`)
 
         protect_secret(password)
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": user_agent, "Accept": "application/json"},
-            follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
-            ),
+        self._http = bounded(
+            httpx.Client(
+                timeout=httpx.Timeout(timeout),
+                headers={"User-Agent": user_agent, "Accept": "application/json"},
+                follow_redirects=False,
+                limits=httpx.Limits(
+                    max_connections=max_concurrency, max_keepalive_connections=max_concurrency
+                ),
+            )
         )
 
     # -- lifetime -------------------------------------------------------------------------
@@ -459,19 +462,23 @@ class VoipMsClient:
             request = self._http.build_request(
                 "POST", self.url, files=self._multipart(method, form)
             )
-            response = self._http.send(request, stream=True)
-            try:
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > cap:  # a stream without end must not take the memory
-                        return UnexpectedAnswerError(
-                            "answer_too_large",
-                            method,
-                            f"the answer passed {cap:,} bytes for the rows asked; not read further",
-                        )
-            finally:
-                response.close()
+            # `timeout` bounds the whole call, not each read: an answer trickling in a byte
+            # at a time (headers included) cannot hold a call, nor a stopping run, for long
+            with call_deadline(time.monotonic() + self.timeout):
+                response = self._http.send(request, stream=True)
+                try:
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if len(body) > cap:  # a stream without end must not take the memory
+                            return UnexpectedAnswerError(
+                                "answer_too_large",
+                                method,
+                                f"the answer passed {cap:,} bytes for the rows asked; "
+                                "not read further",
+                            )
+                finally:
+                    response.close()
             return Answer(response.status_code, response.headers, bytes(body))
         except httpx.TimeoutException as exc:
             return CallTimeoutError(

@@ -1,0 +1,110 @@
+"""A deadline for a whole HTTP call: its connect, every read and every write end by then."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpcore
+import httpx
+
+_local = threading.local()
+
+
+@contextmanager
+def call_deadline(at: float) -> Iterator[None]:
+    """Within the block, this thread's network I/O on a `bounded` client ends by `at`
+    (`time.monotonic()`), whatever the per-read timeout: a server sending its headers or its
+    body a byte at a time cannot hold a call past it. Blocks nest; the earlier deadline wins.
+    """
+    previous: float | None = getattr(_local, "at", None)
+    _local.at = at if previous is None else min(at, previous)
+    try:
+        yield
+    finally:
+        _local.at = previous
+
+
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+    """`timeout`, cut to the time the call has left; `error` once it has none."""
+    at: float | None = getattr(_local, "at", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise error("the call ran out of its time")
+    return left if timeout is None else min(timeout, left)
+
+
+class _Stream(httpcore.NetworkStream):
+    """A connection whose every read and write is bounded by the call's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _Stream(self._stream.start_tls(ssl_context, server_hostname, bounded))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _Backend(httpcore.NetworkBackend):
+    """httpcore's own backend, its connections bounded by the call's deadline."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _Stream(
+            self._backend.connect_tcp(host, port, bounded, local_address, socket_options)
+        )
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _Stream(self._backend.connect_unix_socket(path, bounded, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def bounded(client: httpx.Client) -> httpx.Client:
+    """`client`, its connections (proxies' too) made through a backend that keeps to
+    `call_deadline`. httpx has no public hook for it: each transport's connection pool is
+    given the backend, a tested reach into httpx 0.28 / httpcore 1.0 (the lock pins them)."""
+    transports = [client._transport, *client._mounts.values()]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        if pool is None or not hasattr(pool, "_network_backend"):
+            raise TypeError(f"cannot bound the calls of {type(transport).__name__}")
+        if not isinstance(pool._network_backend, _Backend):
+            pool._network_backend = _Backend(pool._network_backend)
+    return client

@@ -1,0 +1,115 @@
+"""A call's timeout bounds the whole call: a server trickling its answer cannot hold it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from extract.call_deadline import bounded, call_deadline
+from extract.media.download import WorkerClients
+from extract.media.transfer import TransferLimits, TransientError, fetch_once
+from extract.media.url_policy import UrlPolicy
+from extract.voipms.client import VoipMsClient
+from extract.voipms.errors import VoipMsError
+from tests.extract.loopback_api import LoopbackApi
+
+ANSWER = b'{"status":"success","dids":[]}'
+STEP = 0.1
+"""Seconds between two bytes the trickling server sends: each read is well within a timeout."""
+
+
+class TricklingApi(LoopbackApi):
+    """Sends its status line and headers (`headers=True`) or its body a byte at a time."""
+
+    def __init__(self, *, headers: bool) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self) -> None:
+                head = (
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + b"X-Padding: "
+                    + b"p" * 60
+                    + f"\r\nContent-Length: {len(ANSWER)}\r\n\r\n".encode()
+                )
+                slow, fast = (head, ANSWER) if headers else (ANSWER, head)
+                try:
+                    if not headers:
+                        self.wfile.write(fast)
+                    for byte in slow:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(STEP)
+                    if headers:
+                        self.wfile.write(fast)
+                except OSError:  # the client hung up, as it should
+                    pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self._answer()
+
+            def do_GET(self) -> None:
+                self._answer()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.serve(Handler)
+
+
+@pytest.fixture(params=[True, False], ids=["headers", "body"])
+def trickling(request: pytest.FixtureRequest) -> Iterator[TricklingApi]:
+    api = TricklingApi(headers=request.param)
+    yield api
+    api.close()
+
+
+def test_an_api_call_ends_at_its_timeout_however_its_answer_trickles(
+    trickling: TricklingApi,
+) -> None:
+    # the answer takes ~10 s to send, a byte every 0.1 s: no single read waits 1 s
+    client = VoipMsClient(
+        trickling.url, "me@example.com", SecretStr("pw"), timeout=1.0, max_attempts=1
+    )
+    started = time.monotonic()
+    with client, pytest.raises(VoipMsError) as caught:
+        client.get_dids_info()
+    assert caught.value.code == "timeout"
+    assert time.monotonic() - started < 5
+
+
+def test_a_media_download_ends_at_its_attempt_time_however_its_answer_trickles(
+    trickling: TricklingApi, tmp_path: Path
+) -> None:
+    url = httpx.URL(trickling.url.replace("/api/v1/rest.php", "/media/a.jpg"))
+    policy = UrlPolicy([f"127.0.0.1:{url.port}"])
+    started = time.monotonic()
+    with WorkerClients("test", timeout=5.0) as clients, pytest.raises(TransientError):
+        fetch_once(
+            clients.client(),
+            url,
+            policy=policy,
+            media_dir=tmp_path,
+            limits=TransferLimits(max_bytes=1_000_000, attempt_seconds=1.0),
+        )
+    assert time.monotonic() - started < 5
+
+
+def test_deadlines_nest_and_a_client_is_bounded_once() -> None:
+    client = bounded(bounded(httpx.Client()))
+    pool = client._transport._pool  # type: ignore[attr-defined]
+    assert type(pool._network_backend._backend).__name__ == "SyncBackend"
+    client.close()
+    with (
+        call_deadline(time.monotonic() - 1),
+        call_deadline(time.monotonic() + 60),
+        pytest.raises(httpx.ConnectTimeout),  # the earlier, past deadline wins
+    ):
+        bounded(httpx.Client()).get("http://127.0.0.1:9/")
