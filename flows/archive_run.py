@@ -51,6 +51,7 @@ from warehouse import (
     record_notices,
     settled_windows,
     start_run,
+    unfinished_sync_start,
     writer_lock,
 )
 from warehouse.accounts import archived_accounts
@@ -433,7 +434,9 @@ def archive(
 def _sync_days(
     con: duckdb.DuckDBPyConnection, settings: Settings, account: str
 ) -> tuple[date, date]:
-    """The days a sync fetches: from the newest archived day less the lookback to today."""
+    """The days a sync fetches: from the newest archived day less the lookback to today,
+    or from the first day of the syncs since the last one that ended ok, if earlier (a sync
+    merges the window holding today first: one stopped midway leaves days before it)."""
     end = account_today(settings)
     newest = newest_archived_day(con, PROVIDER, account, settings.voipms_account_timezone)
     lookback = timedelta(days=settings.smsarchive_sync_lookback_days)
@@ -444,7 +447,15 @@ def _sync_days(
             account,
             lookback.days,
         )
-    return (newest if newest is not None and newest <= end else end) - lookback, end
+    start = (newest if newest is not None and newest <= end else end) - lookback
+    unfinished = unfinished_sync_start(con, provider=PROVIDER, account=account)
+    if unfinished is not None and unfinished < start:
+        logger.info(
+            "the last sync did not end ok: this one fetches again from %s, its first day",
+            unfinished,
+        )
+        start = unfinished
+    return start, end
 
 
 def _record_end(con: duckdb.DuckDBPyConnection, run_id: int, summary: RunSummary) -> None:

@@ -36,7 +36,7 @@ from warehouse.media_queue import (
 from warehouse.merge import MergeResult, WindowFrames, merge_window, merge_windows
 from warehouse.migrate import apply_migrations
 from warehouse.notices import NoticeRow, record_notices
-from warehouse.runs import StartedRun, finish_run, start_run
+from warehouse.runs import StartedRun, finish_run, start_run, unfinished_sync_start
 from warehouse.status import ArchiveStatus, archive_status
 from warehouse.writer_lock import writer_alive, writer_lock
 
@@ -81,6 +81,7 @@ __all__ = [
     "snapshot_derived_columns",
     "start_run",
     "stored_media",
+    "unfinished_sync_start",
     "writer_alive",
     "writer_lock",
 ]

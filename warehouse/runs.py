@@ -92,6 +92,16 @@ def finish_run(
         raise KeyError(f"no run {run_id} in sync_runs")
 
 
+def unfinished_sync_start(
+    con: duckdb.DuckDBPyConnection, *, provider: str, account: str
+) -> date | None:
+    """The first day of the account's syncs since its last one that ended ok (None: there
+    are none): a stopped or failed sync may have merged its later windows and not its earlier
+    ones, so the next one starts there again."""
+    row = query_row(con, "find_unfinished_sync_start", {"provider": provider, "account": account})
+    return row[0] if row is not None else None
+
+
 def _require_aware(moment: datetime | None, name: str) -> None:
     if moment is not None and moment.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware")

@@ -12,9 +12,10 @@ from pydantic import SecretStr
 
 from extract.voipms.errors import PermanentError
 from extract.voipms.sandbox.account import SandboxAccount
+from extract.voipms.sandbox.drift import DriftConfig
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
-from flows.archive_run import PlainSteps, archive
+from flows.archive_run import PlainSteps, WindowsFailedError, archive
 from flows.runtime import use_settings
 from tests.conftest import serving
 from tests.flows.archive_checks import (
@@ -86,3 +87,25 @@ def test_a_wrong_password_fails_the_run_though_every_window_is_archived(
     assert refused.value.code == "invalid_credentials"
     runs = table(settings.archive_path, "SELECT outcome FROM sync_runs ORDER BY run_id")
     assert runs["outcome"].to_list() == ["ok", "failed"]
+
+
+def test_a_sync_after_one_that_failed_midway_fetches_the_days_it_left(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    # a sync merges the window holding today first: one stopped or failed before its
+    # earlier windows leaves the newest day archived and a gap before it
+    settings = sandbox_settings(server, tmp_path / "data")
+    try:
+        with use_settings(settings):
+            archive(settings, "backfill", date(2023, 12, 1), date(2024, 2, 29), PlainSteps())
+            server.set_drift(
+                DriftConfig(error_code="no_way", error_days=(date(2024, 4, 1), date(2024, 4, 30)))
+            )
+            with pytest.raises(WindowsFailedError):
+                archive(settings, "sync", None, None, PlainSteps())
+            server.set_drift(DriftConfig())
+            again = archive(settings, "sync", None, None, PlainSteps())
+    finally:
+        server.set_drift(DriftConfig())
+    assert again.start == date(2024, 2, 22)  # the failed sync's first day, not today's less 7
+    assert_matches_truth(archived_messages(settings.archive_path), truth_messages(server.account))
