@@ -64,12 +64,16 @@ class HostRule:
 
 
 def url_host(url: str) -> str:
-    """A media URL's host, with its port when one is given (as VOIPMS_MEDIA_HOSTS names it)."""
+    """A media URL's host, with its port when one is given (as VOIPMS_MEDIA_HOSTS names it).
+
+    An international name is shown as sent, in its ASCII (punycode) form: its Unicode form
+    may pass for another host (a Cyrillic 'о' in vоip.ms), and a malformed one cannot be
+    decoded at all."""
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
+        host = parsed.raw_host.decode("ascii", "backslashreplace") or "?"
+    except (httpx.InvalidURL, TypeError, ValueError, UnicodeError):
         return "?"
-    host = parsed.host or "?"
     if parsed.port is None:
         return host
     return f"[{host}]:{parsed.port}" if ":" in host else f"{host}:{parsed.port}"

@@ -65,6 +65,10 @@ def test_bad_entries_are_refused(entry: str) -> None:
         ("https://voip.ms/a.jpg", "voip.ms"),
         ("http://[::1]:8001/a.jpg", "[::1]:8001"),
         ("https://[2001:db8::7]/a.jpg", "2001:db8::7"),
+        # international names as sent: a look-alike is not shown as the host it mimics,
+        # and one that cannot be decoded (a bad A-label) is still named, not an error
+        ("https://v\u043eip.ms/a.jpg", "xn--vip-sed.ms"),
+        ("http://xn--vip-ms-xx.example:8001/a.jpg", "xn--vip-ms-xx.example:8001"),
     ],
 )
 def test_a_refused_host_is_named_as_an_entry_that_would_allow_it(url: str, named: str) -> None:
