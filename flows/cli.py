@@ -22,6 +22,7 @@ from typer._click.core import Context, Parameter
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption, UsageError
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
+from extract.printable import printable
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.settings import Settings, known_zone, without_login
 
@@ -152,8 +153,9 @@ def refuse_reversed_days(start: date | None, end: date | None) -> None:
 
 
 def fail(message: str, *, code: int = 1) -> NoReturn:
-    """One line on stderr and a non-zero exit."""
-    typer.secho(f"error: {message}", err=True, fg="red")
+    """One line on stderr and a non-zero exit. It may quote the provider's data (a DID, a
+    status): control characters are shown escaped, never sent to the terminal."""
+    typer.secho(f"error: {printable(message)}", err=True, fg="red")
     raise typer.Exit(code)
 
 

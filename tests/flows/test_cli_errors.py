@@ -436,3 +436,16 @@ def test_a_password_that_is_a_word_of_our_hints_leaves_them_whole(
         raise echoed
     (line,) = _error_lines(capsys.readouterr().err)
     assert line.startswith("error: VoIP.ms getSMS: bad_request **********: the API answered")
+
+
+def test_an_error_line_quoting_the_providers_data_sends_no_control_to_the_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from flows.cli import fail
+
+    with pytest.raises(typer.Exit):
+        fail("no message on DID \x1b]0;PWNED\x07\x1b[2J")  # a DID as a hostile API sent it
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "\x07" not in err
+    assert "DID \\x1b]0;PWNED\\x07\\x1b[2J" in err

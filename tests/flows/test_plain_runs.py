@@ -122,6 +122,13 @@ def test_a_failed_runs_detail_is_its_first_line_without_the_password() -> None:
     assert "second line" not in detail
     assert failure_detail(KeyError()) == "KeyError"
     assert len(failure_detail(ValueError("x" * 1000))) == DETAIL_CHARACTERS
+    # a password that is a word of our own hint: the hint stays whole, not a mask over it
+    from extract.voipms.errors import OWN_TEXTS
+
+    hint = next(text for text in OWN_TEXTS if "password is wrong" in text)
+    with secret_protected(SecretStr("wrong")):
+        detail = failure_detail(RuntimeError(f"invalid_credentials: {hint}"))
+    assert detail == f"RuntimeError: invalid_credentials: {hint}"[:DETAIL_CHARACTERS]
 
 
 def test_a_run_stopped_from_outside_is_told_from_one_that_failed() -> None:
