@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import logging
 import os
 import re
 import threading
@@ -16,6 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from extract.media.sniffing import HEAD_BYTES
+
+logger = logging.getLogger(__name__)
 
 TEMP_DIR_NAME = ".tmp"
 TEMP_PREFIX = "partial-"
@@ -82,8 +85,20 @@ def temp_dir(media_dir: Path) -> Path:
 
 def clean_stale_temp(media_dir: Path, *, older_than: float = DEFAULT_STALE_AFTER) -> int:
     """Delete temp files a crashed run left behind (untouched for `older_than` seconds);
-    returns how many went."""
+    returns how many went.
+
+    media_dir/.tmp is smsarchive's own: one that is a symbolic link (planted, or left by
+    someone's tidying) is removed as a link, never followed, so that neither this clean-up
+    nor the downloads after it touch files outside the data dir."""
     directory = temp_dir(media_dir)
+    if directory.is_symlink():
+        logger.warning(
+            "%s is a symbolic link, not smsarchive's temp folder: the link is removed (what it "
+            "points to is left alone) and the folder made anew",
+            directory,
+        )
+        directory.unlink()
+        return 0
     if not directory.is_dir():
         return 0
     cutoff = time.time() - older_than

@@ -110,3 +110,20 @@ def test_clean_stale_temp_keeps_fresh_files(tmp_path: Path) -> None:
     assert clean_stale_temp(tmp_path, older_than=600) == 1
     assert sorted(p.name for p in directory.iterdir()) == ["partial-fresh"]
     assert clean_stale_temp(tmp_path / "nowhere") == 0
+
+
+def test_a_temp_folder_that_is_a_link_is_removed_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_bytes(b"not ours")
+    media = tmp_path / "media"
+    media.mkdir()
+    temp_dir(media).symlink_to(outside)
+    assert clean_stale_temp(media, older_than=0) == 0
+    assert (outside / "keep.txt").read_bytes() == b"not ours"
+    assert not temp_dir(media).is_symlink()
+    # the downloads after it write into a folder of the data dir's own
+    received = receive([b"body"], media, max_bytes=100)
+    assert received.temp_path.parent == temp_dir(media)
+    assert not temp_dir(media).is_symlink()
+    assert list(outside.iterdir()) == [outside / "keep.txt"]
