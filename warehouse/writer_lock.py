@@ -160,6 +160,9 @@ def writer_alive(data_dir: Path) -> bool:
         return False
     if holder.get("host") not in (None, socket.gethostname()):
         return True  # another machine's process: we cannot tell, so trust the record
+    held = _flock_held_by(data_dir / LOCK_NAME, holder["pid"])
+    if held is not None:
+        return held
     try:
         os.kill(holder["pid"], 0)
     except ProcessLookupError:
@@ -167,3 +170,21 @@ def writer_alive(data_dir: Path) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _flock_held_by(path: Path, pid: int) -> bool | None:
+    """Whether process `pid` holds an flock on `path`, as Linux lists the locks it keeps
+    (/proc/locks); None where it does not. A killed run's PID, reused by another program
+    (after a reboot, say), names a live process but holds no lock."""
+    try:
+        inode = os.stat(path).st_ino
+        listed = Path("/proc/locks").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    for line in listed.splitlines():
+        # "1: FLOCK  ADVISORY  WRITE 1234 fe:00:2146441 0 EOF"
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[4] == str(pid):
+            if fields[5].rsplit(":", 1)[-1] == str(inode):
+                return True
+    return False

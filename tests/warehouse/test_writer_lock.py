@@ -148,6 +148,11 @@ def test_writer_alive_tells_a_live_writer_from_a_killed_one(tmp_path: Path) -> N
     holder = {"pid": int(dead.stdout), "host": socket.gethostname(), "started_at": "x"}
     (tmp_path / ".writer.lock").write_text(json.dumps(holder), encoding="utf-8")
     assert not writer_alive(tmp_path)
+    # Its PID reused by another program (after a reboot): a live process, holding no lock.
+    reused = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": "x"}
+    (tmp_path / ".writer.lock").write_text(json.dumps(reused), encoding="utf-8")
+    if Path("/proc/locks").exists():  # where the kernel lists its locks
+        assert not writer_alive(tmp_path)
 
 
 def test_folders_smsarchive_makes_are_their_owners_alone(tmp_path: Path) -> None:
