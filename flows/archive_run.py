@@ -20,6 +20,7 @@ from extract.voipms.errors import OWN_TEXTS, AccessError, PermanentError, Transi
 from extract.voipms.redaction import redact_registered
 from extract.voipms.windows import Window, split_range, uncovered_windows
 from flows.api_client import api_client
+from flows.interruptions import stopped_from_outside
 from flows.media_step import (
     MediaOutcome,
     check_stored_files,
@@ -308,13 +309,6 @@ def account_today(settings: Settings) -> date:
 
 DETAIL_CHARACTERS = 300
 """At most this much of a failure's text is kept in sync_runs.detail."""
-
-
-def stopped_from_outside(exc: BaseException) -> bool:
-    """Whether the run was stopped rather than failed: Ctrl-C or SIGTERM (KeyboardInterrupt
-    in the CLI), or a signal Prefect raises in a flow run it cancels or that is terminated
-    (TerminationSignal), neither of them an Exception."""
-    return not isinstance(exc, Exception)
 
 
 def failure_detail(exc: BaseException) -> str:

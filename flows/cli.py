@@ -24,6 +24,7 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from extract.printable import printable
 from extract.voipms.sandbox.spec import AccountSpec
+from flows.interruptions import Terminated, query_interrupted, terminated
 from flows.settings import Settings, known_zone, without_login
 
 
@@ -163,11 +164,6 @@ NOTHING_LOST = "nothing is lost, rerun to continue"
 INTERRUPTED = f"interrupted; {NOTHING_LOST}"
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a `kill`, a service manager stopping us), taken the way Ctrl-C is: the run is
-    closed as interrupted, media children stopped, the progress file removed."""
-
-
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise Terminated
 
@@ -182,19 +178,6 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _query_interrupted(exc: BaseException) -> bool:
-    """Whether DuckDB stopped a query for Ctrl-C: it raises its own error, not KeyboardInterrupt
-    (RuntimeError "Query interrupted", or a scan of a polars frame that failed with it)."""
-    import duckdb
-
-    text = str(exc)
-    return (
-        isinstance(exc, duckdb.InterruptException)
-        or text == "Query interrupted"
-        or (isinstance(exc, duckdb.Error) and "KeyboardInterrupt" in text)
-    )
 
 
 FULL_DISK = "free some space: nothing archived is lost, the next run goes on"
@@ -308,7 +291,9 @@ def friendly_errors(
         damage = _damage_line(exc, archive) or _prefect_unreachable_line(exc)
         if damage is not None:  # a damaged archive, a full disk, no Prefect: not a bug
             message = damage
-        elif _query_interrupted(exc):
+        elif terminated(exc):  # SIGTERM while DuckDB ran a query
+            message, code = f"stopped by SIGTERM; {NOTHING_LOST}", 143
+        elif query_interrupted(exc):
             message, code = INTERRUPTED, 130  # Ctrl-C while DuckDB ran a query
         else:
             raise

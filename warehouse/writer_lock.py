@@ -184,7 +184,11 @@ def _flock_held_by(path: Path, pid: int) -> bool | None:
     for line in listed.splitlines():
         # "1: FLOCK  ADVISORY  WRITE 1234 fe:00:2146441 0 EOF"
         fields = line.split()
-        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[4] == str(pid):
-            if fields[5].rsplit(":", 1)[-1] == str(inode):
-                return True
+        if (
+            len(fields) >= 6
+            and fields[1] == "FLOCK"
+            and fields[4] == str(pid)
+            and fields[5].rsplit(":", 1)[-1] == str(inode)
+        ):
+            return True
     return False

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -449,3 +450,29 @@ def test_an_error_line_quoting_the_providers_data_sends_no_control_to_the_termin
     assert "\x1b" not in err
     assert "\x07" not in err
     assert "DID \\x1b]0;PWNED\\x07\\x1b[2J" in err
+
+
+def test_sigterm_while_duckdb_reads_a_frame_is_the_sigterm_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import pyarrow as pa
+
+    from flows.interruptions import Terminated
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        yield pa.record_batch([pa.array([1])], names=["a"])
+        raise Terminated  # as SIGTERM's handler raises it while DuckDB reads the frame
+
+    frame = pa.RecordBatchReader.from_batches(pa.schema([("a", pa.int64())]), batches())
+    con = duckdb.connect()
+    con.register("frame", frame)
+    try:
+        with pytest.raises(typer.Exit) as stopped, friendly_errors():
+            # DuckDB wraps it in its own error, naming Terminated inside
+            con.execute("SELECT count(*) FROM frame").fetchall()
+    finally:
+        con.close()
+    assert stopped.value.exit_code == 143
+    assert _error_lines(capsys.readouterr().err) == [
+        "error: stopped by SIGTERM; nothing is lost, rerun to continue"
+    ]

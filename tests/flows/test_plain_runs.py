@@ -132,10 +132,18 @@ def test_a_failed_runs_detail_is_its_first_line_without_the_password() -> None:
 
 
 def test_a_run_stopped_from_outside_is_told_from_one_that_failed() -> None:
+    import duckdb
     from prefect.exceptions import TerminationSignal
 
-    from flows.archive_run import stopped_from_outside
+    from flows.interruptions import Terminated, stopped_from_outside
 
     assert stopped_from_outside(KeyboardInterrupt())
     assert stopped_from_outside(TerminationSignal(signal=15))  # a cancelled Prefect flow run
     assert not stopped_from_outside(RuntimeError("a bug"))
+    # Ctrl-C or SIGTERM while DuckDB ran a query, or scanned a frame: DuckDB's own errors
+    assert stopped_from_outside(RuntimeError("Query interrupted"))
+    assert stopped_from_outside(Terminated())
+    assert stopped_from_outside(
+        duckdb.InvalidInputException("Python exception: registering 'b' failed: Terminated")
+    )
+    assert not stopped_from_outside(duckdb.InvalidInputException("a bad parameter"))
