@@ -218,6 +218,10 @@ def _damage_line(exc: BaseException, archive: Path | None) -> str | None:
         return f"DuckDB could not read or write a file ({said})" + (
             full if "No space left" in said else ""
         )
+    if "No space left on device" in str(exc):
+        # a database the full disk made DuckDB close for good (FatalException) says so lower
+        which = f"of {archive.parent} " if archive is not None else ""
+        return f"the disk {which}is full (DuckDB closed the archive: {said}): {FULL_DISK}"
     return None
 
 

@@ -23,6 +23,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 def roll_back(con: duckdb.DuckDBPyConnection) -> None:
     """Roll back the open transaction. A commit that failed (a full disk) has already ended it:
-    DuckDB then has none to roll back, and its saying so must not replace the commit's error."""
-    with contextlib.suppress(duckdb.TransactionException):
+    DuckDB then has none to roll back, or has closed the database for good (FatalException),
+    and its saying so must not replace the commit's error."""
+    with contextlib.suppress(duckdb.TransactionException, duckdb.FatalException):
         con.rollback()

@@ -476,3 +476,19 @@ def test_sigterm_while_duckdb_reads_a_frame_is_the_sigterm_line(
     assert _error_lines(capsys.readouterr().err) == [
         "error: stopped by SIGTERM; nothing is lost, rerun to continue"
     ]
+
+
+def test_a_database_closed_by_a_full_disk_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "data" / "archive.duckdb"
+    fatal = duckdb.FatalException(
+        "FATAL Error: Failed: database has been invalidated because of a previous fatal error."
+        '\nOriginal error: "Could not write file "/d/archive.duckdb.wal": No space left on device"'
+    )
+    with pytest.raises(typer.Exit) as stopped, friendly_errors(archive=archive):
+        raise fatal
+    assert stopped.value.exit_code == 1
+    (line,) = _error_lines(capsys.readouterr().err)
+    assert line.startswith(f"error: the disk of {archive.parent} is full (DuckDB closed")
+    assert line.endswith("free some space: nothing archived is lost, the next run goes on")
