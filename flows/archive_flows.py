@@ -131,29 +131,49 @@ def _task_runner() -> TaskRunner[PrefectFuture[Any]]:
 
 
 @flow(name="backfill", flow_run_name="backfill {start}..{end}", log_prints=False)
-def backfill(start: date, end: date, refetch: bool = False) -> dict[str, Any]:
+def backfill(
+    start: date, end: date, refetch: bool = False, redownload_missing_media: bool = False
+) -> dict[str, Any]:
     """Archive every message between two local days (inclusive); settled windows are skipped
     unless `refetch`."""
     send_logs_to_prefect()
     steps = PrefectSteps()
-    return archive(current_settings(), "backfill", start, end, steps, refetch=refetch).as_dict()
+    return archive(
+        current_settings(),
+        "backfill",
+        start,
+        end,
+        steps,
+        refetch=refetch,
+        redownload_missing_media=redownload_missing_media,
+    ).as_dict()
 
 
 @flow(name="sync", log_prints=False)
-def sync() -> dict[str, Any]:
+def sync(redownload_missing_media: bool = False) -> dict[str, Any]:
     """Fetch again from the newest archived day minus the lookback to today."""
     send_logs_to_prefect()
-    return archive(current_settings(), "sync", None, None, PrefectSteps()).as_dict()
+    return archive(
+        current_settings(),
+        "sync",
+        None,
+        None,
+        PrefectSteps(),
+        redownload_missing_media=redownload_missing_media,
+    ).as_dict()
 
 
-def run_backfill_flow(start: date, end: date, *, refetch: bool = False) -> dict[str, Any]:
+def run_backfill_flow(
+    start: date, end: date, *, refetch: bool = False, redownload_missing_media: bool = False
+) -> dict[str, Any]:
     """Run the backfill flow with a task runner sized by the settings."""
     runner = backfill.with_options(task_runner=_task_runner())
-    result: dict[str, Any] = runner(start, end, refetch)
+    result: dict[str, Any] = runner(start, end, refetch, redownload_missing_media)
     return result
 
 
-def run_sync_flow() -> dict[str, Any]:
+def run_sync_flow(*, redownload_missing_media: bool = False) -> dict[str, Any]:
     """Run the sync flow with a task runner sized by the settings."""
-    result: dict[str, Any] = sync.with_options(task_runner=_task_runner())()
+    runner = sync.with_options(task_runner=_task_runner())
+    result: dict[str, Any] = runner(redownload_missing_media)
     return result

@@ -26,6 +26,7 @@ from flows.media_step import (
     check_stored_files,
     download_pending,
     pending_items,
+    redownload_missing,
 )
 from flows.orchestration import prefect_wanted
 from flows.prefect_results import prefect_results_in
@@ -280,26 +281,45 @@ class PlainSteps:
         )
 
 
-def run_backfill(start: date, end: date, *, refetch: bool = False) -> dict[str, Any]:
+def run_backfill(
+    start: date, end: date, *, refetch: bool = False, redownload_missing_media: bool = False
+) -> dict[str, Any]:
     """Backfill with the current settings: a Prefect flow when Prefect is configured."""
     settings = current_settings()
     if prefect_wanted():
         from flows.archive_flows import run_backfill_flow
 
         with prefect_results_in(settings.smsarchive_data_dir):
-            return run_backfill_flow(start, end, refetch=refetch)
-    return archive(settings, "backfill", start, end, PlainSteps(), refetch=refetch).as_dict()
+            return run_backfill_flow(
+                start, end, refetch=refetch, redownload_missing_media=redownload_missing_media
+            )
+    return archive(
+        settings,
+        "backfill",
+        start,
+        end,
+        PlainSteps(),
+        refetch=refetch,
+        redownload_missing_media=redownload_missing_media,
+    ).as_dict()
 
 
-def run_sync() -> dict[str, Any]:
+def run_sync(*, redownload_missing_media: bool = False) -> dict[str, Any]:
     """Sync with the current settings: a Prefect flow when Prefect is configured."""
     settings = current_settings()
     if prefect_wanted():
         from flows.archive_flows import run_sync_flow
 
         with prefect_results_in(settings.smsarchive_data_dir):
-            return run_sync_flow()
-    return archive(settings, "sync", None, None, PlainSteps()).as_dict()
+            return run_sync_flow(redownload_missing_media=redownload_missing_media)
+    return archive(
+        settings,
+        "sync",
+        None,
+        None,
+        PlainSteps(),
+        redownload_missing_media=redownload_missing_media,
+    ).as_dict()
 
 
 def account_today(settings: Settings) -> date:
@@ -340,11 +360,15 @@ def archive(
     steps: Steps,
     *,
     refetch: bool = False,
+    redownload_missing_media: bool = False,
 ) -> RunSummary:
     """One backfill (`start`..`end`) or sync (recent past) under the writer lock, via `steps`.
 
     A backfill skips the windows already archived, unless `refetch`: then they are fetched,
     landed and merged again like the others (a lost or changed landed answer is had again).
+    With `redownload_missing_media`, every file recorded as stored but missing from media/
+    is downloaded again, however many (otherwise most of them missing stops the downloads:
+    the disk holding them may not be mounted).
 
     Windows are fetched concurrently and merged one at a time, each with its checkpoint;
     then media. A window the API answers unusably is left for a rerun while the others go
@@ -394,6 +418,8 @@ def archive(
             if started.dead_flow_runs:
                 steps.close_dead_flow_runs(started.dead_flow_runs)
             summary = RunSummary(kind=kind, start=start, end=end)
+            if redownload_missing_media:
+                redownload_missing(con, settings.media_dir)
             try:
                 _run_windows(
                     con,
@@ -405,6 +431,8 @@ def archive(
                     skip_settled=kind == "backfill" and not refetch,
                 )
                 summary.media = steps.media(con, settings, progress)
+                if summary.media.stopped:  # kept in sync_runs for `status` (a nightly run's)
+                    summary.warnings.append(f"media: {summary.media.stopped}")
             except BaseException as exc:
                 stopped = stopped_from_outside(exc)
                 try:

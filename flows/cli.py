@@ -84,6 +84,17 @@ WaitOption = Annotated[
 ]
 """`--wait`, for the commands that write to the archive."""
 
+RedownloadOption = Annotated[
+    bool,
+    typer.Option(
+        "--redownload-missing-media",
+        help="download again every media file missing from the media folder, however many "
+        "(by default, most of them missing stops the downloads: the disk that holds them may "
+        "not be mounted); for files lost for good, with no backup",
+    ),
+]
+"""`--redownload-missing-media`, for backfill and sync."""
+
 
 def parse_day(text: str) -> date:
     """A `YYYY-MM-DD` day, or the reason it is not one."""
@@ -456,6 +467,7 @@ def backfill(
             "answer is missing or changed)",
         ),
     ] = False,
+    redownload_missing_media: RedownloadOption = False,
     wait: WaitOption = None,
 ) -> None:
     """Archive every message between two days (inclusive), in windows of at most 92 days.
@@ -484,12 +496,15 @@ def backfill(
     except FutureDayError as exc:
         fail(str(exc), code=2)
     with friendly_errors(archive=settings.archive_path), use_settings(settings, Reporter()):
-        summary = run_backfill(start, last, refetch=refetch)
+        summary = run_backfill(
+            start, last, refetch=refetch, redownload_missing_media=redownload_missing_media
+        )
     print_summary(summary)
 
 
 @app.command(cls=FlagsBare)
 def sync(
+    redownload_missing_media: RedownloadOption = False,
     wait: WaitOption = None,
 ) -> None:
     """Fetch the recent past again: new messages and carrier status changes.
@@ -507,7 +522,7 @@ def sync(
 
     settings = with_wait(load_settings(), wait)
     with friendly_errors(archive=settings.archive_path), use_settings(settings, Reporter()):
-        summary = run_sync()
+        summary = run_sync(redownload_missing_media=redownload_missing_media)
     print_summary(summary)
 
 

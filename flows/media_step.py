@@ -72,6 +72,10 @@ one they were stored in (a disk not mounted, a data dir moved without it) rather
 some were deleted: nothing is then requeued or downloaded (see `check_stored_files`)."""
 
 
+REDOWNLOAD_FLAG = "--redownload-missing-media"
+"""The backfill and sync option that downloads again files missing from media/, however many."""
+
+
 def check_stored_files(con: duckdb.DuckDBPyConnection, media_dir: Path) -> str | None:
     """Make attachments recorded as stored whose file is not in `media_dir` pending again
     (downloaded anew, or found expired), warning with the folder's name; None then. When most
@@ -88,7 +92,9 @@ def check_stored_files(con: duckdb.DuckDBPyConnection, media_dir: Path) -> str |
         return (
             f"{missing.len():,} of the {stored.len():,} files recorded as stored are not in "
             f"{media_dir}: is the disk that holds it mounted? No media are downloaded until "
-            "they are back (if they are lost for good, restore the folder from a backup)"
+            "they are back. If they are lost for good, restore the folder from a backup, or "
+            f"run `smsarchive sync {REDOWNLOAD_FLAG}` to download again what the provider "
+            "still keeps"
         )
     rows = requeue_missing_media(con, missing)
     logger.warning(
@@ -100,6 +106,28 @@ def check_stored_files(con: duckdb.DuckDBPyConnection, media_dir: Path) -> str |
         rows,
     )
     return None
+
+
+def redownload_missing(con: duckdb.DuckDBPyConnection, media_dir: Path) -> int:
+    """Make every attachment recorded as stored whose file is not in `media_dir` pending again,
+    however many (REDOWNLOAD_FLAG: the user says the files are lost, not on an unmounted
+    disk); returns how many files were missing."""
+    stored = stored_media(con)
+    missing = absent_files(media_dir, stored) if not stored.is_empty() else stored
+    if missing.is_empty():
+        return 0
+    rows = requeue_missing_media(con, missing)
+    logger.warning(
+        "media: %s of the %s files recorded as stored are not in %s (%s attachments); as "
+        "asked (%s), they are downloaded again (those the provider has let expire are "
+        "marked expired)",
+        f"{missing.len():,}",
+        f"{stored.len():,}",
+        media_dir,
+        f"{rows:,}",
+        REDOWNLOAD_FLAG,
+    )
+    return missing.len()
 
 
 def pending_items(
@@ -195,13 +223,17 @@ def download_pending(
 
 def describe_media(media: Mapping[str, Any]) -> str:
     """A run's media counts (MediaOutcome as a dict) in a few words, saying what comes next."""
-    text = f"media: {media['stored']} stored, {media['expired']} expired, {media['failed']} failed"
+    text = (
+        f"media: {media['stored']:,} stored, {media['expired']:,} expired, "
+        f"{media['failed']:,} failed"
+    )
     if media["failed"]:
         text += " (tried again by the next runs)"
     refused = media.get("refused") or {}
     if refused:
         hosts = ", ".join(f"{host} ({count})" for host, count in sorted(refused.items()))
         text += f"; VOIPMS_MEDIA_HOSTS does not allow {hosts}: add a host to download its files"
-    if media["left"]:
-        text += f"; {media['left']} left for the next run: {media['stopped']}"
+    if media["stopped"]:  # with nothing pending, still said: new ones would be left too
+        left = f"{media['left']:,} left for the next run: " if media["left"] else ""
+        text += f"; {left}{media['stopped']}"
     return text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -109,3 +110,23 @@ def test_a_sync_after_one_that_failed_midway_fetches_the_days_it_left(
         server.set_drift(DriftConfig())
     assert again.start == date(2024, 2, 22)  # the failed sync's first day, not today's less 7
     assert_matches_truth(archived_messages(settings.archive_path), truth_messages(server.account))
+
+
+def test_media_lost_for_good_are_said_in_status_and_downloaded_again_when_asked(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    settings = sandbox_settings(server, tmp_path / "data")
+    with use_settings(settings):
+        first = archive(settings, "backfill", *SPAN, PlainSteps())
+        assert first.media.stored > 0
+        shutil.rmtree(settings.media_dir)  # lost, with no backup
+        stopped = archive(settings, "sync", None, None, PlainSteps())
+        again = archive(settings, "sync", None, None, PlainSteps(), redownload_missing_media=True)
+    assert "is the disk that holds it mounted?" in stopped.media.stopped
+    runs = table(settings.archive_path, "SELECT detail FROM sync_runs ORDER BY run_id")
+    assert "media: " in runs["detail"][1]  # what `status` shows of the run
+    assert again.media.stopped == ""
+    assert again.media.stored == first.media.stored  # the expired ones were never stored
+    stored = table(settings.archive_path, "SELECT sha256 FROM media WHERE state = 'stored'")
+    for sha256 in stored["sha256"]:
+        assert (settings.media_dir / sha256[:2] / sha256).is_file()

@@ -18,6 +18,7 @@ from flows.media_step import (
     describe_media,
     download_pending,
     pending_items,
+    redownload_missing,
 )
 from tests.media import media_server as srv
 from tests.media.media_server import MediaServer
@@ -206,6 +207,18 @@ def test_a_media_folder_not_there_changes_nothing_and_downloads_nothing(tmp_path
             f"3 of the 3 files recorded as stored are not in {tmp_path / 'media'}"
         )
         assert "is the disk that holds it mounted?" in refused
+        assert "smsarchive sync --redownload-missing-media" in refused
         assert _states(con) == {"stored": 3}  # nothing requeued: the files are elsewhere
+        # the user says they are lost for good: every one is downloaded again
+        assert redownload_missing(con, tmp_path / "media") == 3
+        assert _states(con) == {"pending": 3}
+        assert redownload_missing(con, tmp_path / "media") == 0
     finally:
         con.close()
+
+
+def test_downloads_stopped_before_any_is_tried_are_still_said() -> None:
+    media = {"stored": 1200, "expired": 0, "failed": 0, "left": 0, "stopped": "disk gone"}
+    assert describe_media(media) == "media: 1,200 stored, 0 expired, 0 failed; disk gone"
+    media["left"] = 1500
+    assert describe_media(media).endswith("; 1,500 left for the next run: disk gone")
