@@ -347,8 +347,9 @@ def refuse_future_end(end: date, settings: Settings) -> None:
     today = account_today(settings)
     if end > today:
         raise FutureDayError(
-            f"--end {end} is after today ({today} in {settings.voipms_account_timezone}): a "
-            "day not over yet cannot be archived; `smsarchive sync` keeps the archive up to date"
+            f"--end {end} is after today ({today} in {settings.voipms_account_timezone}): "
+            "days to come hold no messages yet; end today at the latest (the default), and "
+            "`smsarchive sync` keeps the archive up to date"
         )
 
 

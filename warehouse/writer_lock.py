@@ -80,7 +80,10 @@ def _acquire(fd: int, path: Path, wait: float) -> None:
         except BlockingIOError:
             now = time.monotonic()
             if now >= deadline:
-                raise _busy(path, wait) from None
+                busy = _busy(path, wait)
+                if wait <= 0:  # say how not to be turned away next time
+                    busy.args = (f"{busy} (or give the command --wait SECONDS to wait for it)",)
+                raise busy from None
             if now >= next_note:
                 logger.warning(
                     "waiting (up to %.0f s more) for the writer lock: %s",

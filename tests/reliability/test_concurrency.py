@@ -136,6 +136,7 @@ def test_a_second_backfill_exits_at_once_naming_the_first(
         assert second.returncode == 1, err
         assert "error: another smsarchive run is writing to this archive" in err
         assert f"process {pid}" in err
+        assert "(or give the command --wait SECONDS to wait for it)" in err
         assert "Traceback" not in err
         _, err = first.communicate(timeout=300)
         assert first.returncode == 0, err[-3000:]
