@@ -325,8 +325,9 @@ def _merged_with_notices(
     account: str,
     seen_at: datetime,
     replay: bool = False,
+    also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> list[tuple[MergeResult, set[Notice]]]:
-    """Record each window's notices, then merge the windows in one transaction.
+    """Record each window's notices, then merge the windows in one transaction (with `also`).
 
     Notices first: once the merge commits, a backfill skips the window for good. Returns each
     window's merge result and the notices new to the archive, in the order given.
@@ -351,6 +352,7 @@ def _merged_with_notices(
         windows=[frames for frames, _ in windows],
         seen_at=seen_at,
         replay=replay,
+        also=also,
     )
     return list(zip(merged, new_notices, strict=True))
 
@@ -388,12 +390,16 @@ def merge_prepared_windows(
     One outcome per window, in the order given (merge them oldest first: for a message in two
     windows, the later window's reading wins).
     """
-    for window in prepared:
-        if window.data_dir is not None and window.landed:
-            # before the new answers are listed: only earlier fetches are read back and checked
-            _forget_unreadable(con, window.window, window.data_dir, account=account)
-        # landed at the merge's time: a replay of the answer then sees it at that time too
-        record_landed(con, window.window, window.landed, account=account, landed_at=seen_at)
+
+    def list_landed(con: duckdb.DuckDBPyConnection) -> None:
+        # in the merge's transaction: an answer is listed only once its window is merged
+        for window in prepared:
+            if window.data_dir is not None and window.landed:
+                # before the new answers are listed: only earlier fetches are read and checked
+                _forget_unreadable(con, window.window, window.data_dir, account=account)
+            # landed at the merge's time: a replay of the answer then sees it at that time too
+            record_landed(con, window.window, window.landed, account=account, landed_at=seen_at)
+
     merged = _merged_with_notices(
         con,
         [
@@ -413,6 +419,7 @@ def merge_prepared_windows(
         provider=PROVIDER,
         account=account,
         seen_at=seen_at,
+        also=list_landed,
     )
     outcomes = []
     for window, (merge, notices) in zip(prepared, merged, strict=True):

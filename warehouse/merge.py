@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -108,6 +108,7 @@ def merge_windows(
     windows: Sequence[WindowFrames],
     seen_at: datetime,
     replay: bool = False,
+    also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> list[MergeResult]:
     """Merge windows' transform output and mark each window done, all in one transaction.
 
@@ -141,6 +142,8 @@ def merge_windows(
     the window's rejected rows the batch no longer rejects are deleted. Where the archive has
     seen a message after the answer was landed (last_seen_at later than `seen_at`), its
     carrier_status and status are kept: the answer's are an older reading.
+    `also` runs in the same transaction, before the merge (a run's ledger rows for the
+    answers it merges: listed only if the merge commits).
     Any error rolls everything back and re-raises; DuckDB running out of memory first rolls
     back, doubles the connection's memory limit (up to DuckDB's default) and merges again.
     """
@@ -201,6 +204,8 @@ def merge_windows(
         while True:
             try:
                 with transaction(con):
+                    if also is not None:
+                        also(con)
                     return _merge(
                         con,
                         provider=provider,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from time import sleep
@@ -330,3 +330,44 @@ def test_overlapping_windows_merged_in_either_order(
     history = _history(settings.archive_path)
     assert history[(key[0], str(key[1]))] == near.changed[key]
     assert sum(len(statuses) for statuses in history.values()) == archived.height + 1
+
+
+def test_a_window_whose_merge_fails_lists_no_landed_answer(
+    near_today: Near, tmp_path: Path
+) -> None:
+    """The ledger lists a fetch's answers in the merge's transaction: a merge that fails (a
+    kill, a full disk, here a row the archive refuses) leaves them unlisted, as unmerged."""
+    near, today = near_today, near_today.today
+    settings = near.settings(tmp_path / "data")
+    window = Window(today - timedelta(days=20), today - timedelta(days=8))
+    with api_client(settings) as client:
+        dids = [str(row["did"]) for row in client.get_dids_info()]
+        prepared = prepare_window(
+            client,
+            window,
+            dids=dids,
+            page_limit=400,
+            data_dir=settings.smsarchive_data_dir,
+            account=SANDBOX_USERNAME,
+            timezone=ACCOUNT_TIMEZONE,
+        )
+    assert prepared.landed
+    assert prepared.frames.messages.height > 1
+    messages = prepared.frames.messages
+    broken = messages.with_columns(  # a message with no direction: NOT NULL refuses it
+        pl.when(pl.int_range(pl.len()) == messages.height - 1)
+        .then(None)
+        .otherwise(pl.col("direction"))
+        .alias("direction")
+    )
+    prepared.frames = replace(prepared.frames, messages=broken)
+    con = open_warehouse(settings.archive_path)
+    try:
+        with pytest.raises(duckdb.ConstraintException):
+            merge_prepared(con, prepared, account=SANDBOX_USERNAME, seen_at=datetime.now(UTC))
+        listed = con.execute("SELECT count(*) FROM raw_landing").fetchall()
+        merged = con.execute("SELECT count(*) FROM window_checkpoints").fetchall()
+    finally:
+        con.close()
+    assert merged == [(0,)]
+    assert listed == [(0,)]
