@@ -51,6 +51,7 @@ from warehouse import (
     open_warehouse,
     pending_media,
     record_notices,
+    remove_partial_landings,
     settled_windows,
     start_run,
     unfinished_sync_start,
@@ -419,6 +420,9 @@ def archive(
             if started.dead_flow_runs:
                 steps.close_dead_flow_runs(started.dead_flow_runs)
             summary = RunSummary(kind=kind, start=start, end=end)
+            partial = remove_partial_landings(data_dir)
+            if partial:
+                logger.info("removed %d partly landed answers a stopped run left", partial)
             if redownload_missing_media:
                 redownload_missing(con, settings.media_dir)
             try:

@@ -24,6 +24,7 @@ from warehouse.landing_files import (
     LandingWriter,
     landing_path,
     read_landed_answer,
+    remove_partial_landings,
     rows_json,
 )
 from warehouse.media_queue import (
@@ -75,6 +76,7 @@ __all__ = [
     "record_landing",
     "record_media_results",
     "record_notices",
+    "remove_partial_landings",
     "requeue_missing_media",
     "rows_json",
     "settled_windows",

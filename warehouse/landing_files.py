@@ -135,6 +135,20 @@ class LandingWriter:
             self._target.unlink(missing_ok=True)
 
 
+def remove_partial_landings(data_dir: Path) -> int:
+    """Remove the temp files of answers a stopped run was landing, anywhere in landing/;
+    returns how many. Only under the archive's writer lock: no live run owns one then. (A
+    window's folder is swept when it is landed again too, but a sync's windows move on
+    every day, so its leftovers would stay.)"""
+    removed = 0
+    for folder, _, names in os.walk(data_dir / LANDING_DIR):
+        for name in names:
+            if name.startswith(TEMP_PREFIX):
+                Path(folder, name).unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 def _landed_bytes(data_dir: Path, relative_path: str, sha256: str) -> bytes:
     """A landed file's bytes; LandingChangedError when it is missing or not what was landed."""
     try:

@@ -130,3 +130,18 @@ def test_media_lost_for_good_are_said_in_status_and_downloaded_again_when_asked(
     stored = table(settings.archive_path, "SELECT sha256 FROM media WHERE state = 'stored'")
     for sha256 in stored["sha256"]:
         assert (settings.media_dir / sha256[:2] / sha256).is_file()
+
+
+def test_a_run_removes_answers_a_stopped_run_left_half_landed(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    settings = sandbox_settings(server, tmp_path / "data")
+    # a sync killed while landing: its window's days move on, so its folder is never landed
+    # again; a whole answer beside the half one is kept (nothing landed is ever deleted)
+    folder = settings.smsarchive_data_dir / "landing/voipms/x/2024-01-01_2024-04-01"
+    folder.mkdir(parents=True)
+    (folder / ".landing-getSMS-k1ll3d").write_bytes(b'[{"id":"1"}')
+    (folder / "getSMS.20240402T000000000000Z.json").write_bytes(b'[{"id":"1"}]')
+    with use_settings(settings):
+        archive(settings, "sync", None, None, PlainSteps())
+    assert sorted(p.name for p in folder.iterdir()) == ["getSMS.20240402T000000000000Z.json"]
