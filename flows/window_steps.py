@@ -24,7 +24,7 @@ from extract.voipms.windows import (
 )
 from transform.api_zone import zone_disagreement
 from transform.drift import Notice, answer_drift, status_drift
-from transform.raw import raw_frame, raw_frame_of_json
+from transform.raw import raw_frame
 from transform.reconcile import GETMMS, GETSMS, Reconciled, reconcile
 from warehouse import (
     LandedFile,
@@ -39,7 +39,6 @@ from warehouse import (
     read_landed_answer,
     record_landing,
     record_notices,
-    rows_json,
 )
 
 logger = logging.getLogger("smsarchive")
@@ -113,14 +112,10 @@ class AnswerFrames:
     frames: list[pl.DataFrame] = field(default_factory=list)
     notices: set[Notice] = field(default_factory=set)
 
-    def read(self, rows: list[dict[str, Any]], encoded: bytes | None = None) -> None:
-        """Check a part for drift and read it into a raw frame (by polars from `encoded`, the
-        rows' compact JSON array, when given: outside the GIL)."""
+    def read(self, rows: list[dict[str, Any]]) -> None:
+        """Check a part for drift and read it into a raw frame."""
         self.notices |= answer_drift(rows, self.method)
-        if encoded is None:
-            self.frames.append(raw_frame(rows, self.method))
-        else:
-            self.frames.append(raw_frame_of_json(rows, encoded, self.method))
+        self.frames.append(raw_frame(rows, self.method))
 
     def frame(self) -> pl.DataFrame:
         """Every part's raw frame, in order."""
@@ -178,10 +173,9 @@ class AnswerPages:
 
     def __call__(self, rows: list[dict[str, Any]]) -> None:
         started = time.perf_counter()
-        encoded = rows_json(rows)
-        self.writer.write(rows, encoded)
+        self.writer.write(rows)
         landed = time.perf_counter()
-        self.frames.read(rows, encoded)
+        self.frames.read(rows)
         self._clock("land", landed - started)
         self._clock("transform", time.perf_counter() - landed)
 
@@ -462,10 +456,10 @@ def replay_window(
         answer = landed.answers.get(method)
         if answer is None:
             raise LandingChangedError(f"window {days} has no landed {method} answer")
-        part, encoded = read_landed_answer(data_dir, answer.path, answer.sha256)
+        part = read_landed_answer(data_dir, answer.path, answer.sha256)
         rows[method] = len(part)
-        frames.read(part, encoded)
-        del part, encoded
+        frames.read(part)
+        del part
     reconciled, notices = reconcile_answers(
         answers[GETSMS], answers[GETMMS], account=landed.account, timezone=timezone
     )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 import orjson
@@ -145,66 +144,3 @@ def raw_frame(rows: Iterable[Mapping[str, object]], source: str) -> pl.DataFrame
     record = pl.Series("record", records, dtype=pl.Utf8)
     frame = _scalars(dicts).with_columns(media, record)
     return frame.with_columns(source=pl.lit(source, dtype=pl.Utf8)).select(RAW_SCHEMA.names())
-
-
-_TEXT_TYPES: Final = (pl.String(), pl.Null())
-_MEDIA_TYPES: Final = (pl.List(pl.String()), pl.List(pl.Null()), pl.Null())
-
-
-def _native_frame(data: bytes, source: str) -> pl.DataFrame | None:
-    """The raw frame polars reads from `data`, or None where it would not be raw_frame's.
-
-    polars parses and re-encodes outside the GIL. Each row's `record` is polars' own JSON of
-    it, and the frame is taken only when those records, comma-joined in brackets, are `data`
-    byte for byte: then every row had the same keys in the same order, no value was
-    re-typed, and each record is the row's compact JSON exactly. Scalars must read as text
-    and `media` as a list of texts; anything else (numbers, objects keyed "1".."n") is left
-    to raw_frame's conversions.
-    """
-    try:
-        frame = pl.read_json(io.BytesIO(data))
-    except (pl.exceptions.PolarsError, ValueError, TypeError, OverflowError):
-        return None
-    schema = frame.schema
-    if any(schema.get(name, pl.Null()) not in _TEXT_TYPES for name in SCALAR_FIELDS):
-        return None
-    if schema.get("media", pl.Null()) not in _MEDIA_TYPES:
-        return None
-    try:
-        record = frame.select(pl.struct(pl.all()).struct.json_encode().alias("record"))
-    except pl.exceptions.PolarsError:
-        return None
-    joined = record.select(pl.col("record").str.join(",")).item()
-    if f"[{joined}]".encode() != data:
-        return None
-    return pl.DataFrame(
-        [
-            *(
-                frame.get_column(name).cast(pl.Utf8)
-                if name in schema
-                else pl.Series(name, [None] * frame.height, dtype=pl.Utf8)
-                for name in SCALAR_FIELDS
-            ),
-            frame.get_column("media").cast(pl.List(pl.Utf8))
-            if "media" in schema
-            else pl.Series("media", [None] * frame.height, dtype=pl.List(pl.Utf8)),
-            record.get_column("record"),
-            pl.Series("source", [source] * frame.height, dtype=pl.Utf8),
-        ]
-    )
-
-
-def raw_frame_of_json(
-    rows: Sequence[Mapping[str, object]], data: bytes, source: str
-) -> pl.DataFrame:
-    """`raw_frame(rows, source)`, read by polars from `data`, the rows' compact JSON array.
-
-    The same frame either way: polars' reading is kept only when it gives back `data` byte
-    for byte (see `_native_frame`); otherwise, or for no rows, the rows are converted in
-    Python as raw_frame does.
-    """
-    if rows:
-        frame = _native_frame(data, source)
-        if frame is not None and frame.height == len(rows):
-            return frame
-    return raw_frame(rows, source)

@@ -25,7 +25,6 @@ from warehouse.landing_files import (
     landing_path,
     read_landed_answer,
     remove_partial_landings,
-    rows_json,
 )
 from warehouse.media_queue import (
     MAX_MEDIA_ATTEMPTS,
@@ -78,7 +77,6 @@ __all__ = [
     "record_notices",
     "remove_partial_landings",
     "requeue_missing_media",
-    "rows_json",
     "settled_windows",
     "snapshot_derived_columns",
     "start_run",

@@ -60,8 +60,7 @@ def landing_path(
     return f"{LANDING_DIR}/{_slug(provider)}/{_slug(account)}/{window}/{name}"
 
 
-def rows_json(rows: list[dict[str, Any]]) -> bytes:
-    """The rows as one compact JSON array, as `LandingWriter` lands them."""
+def _json_bytes(rows: list[dict[str, Any]]) -> bytes:
     try:
         # compact UTF-8 in one C pass; refuses only integers beyond 64 bits (text is valid:
         # the client repaired it), which the standard library writes instead
@@ -105,10 +104,10 @@ class LandingWriter:
             raise
         self._sha.update(chunk)
 
-    def write(self, rows: list[dict[str, Any]], encoded: bytes | None = None) -> None:
-        """Append rows to the array (`encoded`: their `rows_json`, when already made)."""
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        """Append rows to the array."""
         if rows:
-            inner = (rows_json(rows) if encoded is None else encoded)[1:-1]
+            inner = _json_bytes(rows)[1:-1]
             self._put(b"," + inner if self.rows else inner)
             self.rows += len(rows)
 
@@ -172,10 +171,8 @@ def landed_file_intact(data_dir: Path, relative_path: str, sha256: str) -> bool:
     return True
 
 
-def read_landed_answer(
-    data_dir: Path, relative_path: str, sha256: str
-) -> tuple[list[dict[str, Any]], bytes]:
-    """The rows of a landed answer and its bytes, once checked against the ledger's sha256.
+def read_landed_answer(data_dir: Path, relative_path: str, sha256: str) -> list[dict[str, Any]]:
+    """The rows of a landed answer, once its bytes are checked against the ledger's sha256.
 
     Raises LandingChangedError when the file is missing, is not what was landed, or does not
     hold a JSON array of rows.
@@ -184,4 +181,4 @@ def read_landed_answer(
     rows = json.loads(content)
     if not isinstance(rows, list):
         raise LandingChangedError(f"{relative_path} does not hold a JSON array of rows")
-    return rows, content
+    return rows
