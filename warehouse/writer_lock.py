@@ -28,15 +28,27 @@ logger = logging.getLogger(__name__)
 def writer_lock(data_dir: Path, *, wait: float = 0) -> Iterator[Path]:
     """Hold the archive's writer lock for the `with` block; yields the lock file's path.
 
-    A second holder (another process, or another open of the file in this one) waits up
-    to `wait` seconds, then gets `WarehouseBusyError` naming the holder's PID and start time.
+    Files made meanwhile are private (umask 077). A second holder (another process, or
+    another open of the file in this one) waits up to `wait` seconds, then gets
+    `WarehouseBusyError` naming the holder's PID and start time.
     The lock is the kernel's (flock), so it is released when its holder dies, however.
     """
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
     _warn_if_open_to_all(data_dir)
     path = data_dir / LOCK_NAME
-    with _held(path, lambda fd: _acquire(fd, path, wait)):
+    with _held(path, lambda fd: _acquire(fd, path, wait)), _private_files():
         yield path
+
+
+@contextlib.contextmanager
+def _private_files() -> Iterator[None]:
+    """Files made in the block are the owner's alone, whatever the umask: what DuckDB makes
+    beside the archive (its write-ahead log, its spill files) holds messages too."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 @contextlib.contextmanager

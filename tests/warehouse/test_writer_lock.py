@@ -199,3 +199,25 @@ def test_a_data_dir_every_account_may_enter_is_named_with_the_remedy(
         f"{open_to_all} is mode 755: every account on this machine may read the messages in "
         f"it; `chmod 700 {open_to_all}` keeps them yours"
     ]
+
+
+def test_files_made_under_the_lock_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    from warehouse import open_warehouse
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    data_dir.chmod(0o755)  # a folder the user made open
+    previous = os.umask(0o022)
+    try:
+        with writer_lock(data_dir):
+            con = open_warehouse(data_dir / "archive.duckdb")
+            try:
+                con.execute("CREATE TABLE scratch AS SELECT range AS n FROM range(10)")
+                wal = data_dir / "archive.duckdb.wal"
+                assert wal.exists()  # DuckDB's log, made by DuckDB, holds the rows
+                assert wal.stat().st_mode & 0o077 == 0
+            finally:
+                con.close()
+        assert os.umask(0o022) == 0o022  # the user's umask is back
+    finally:
+        os.umask(previous)
