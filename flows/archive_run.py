@@ -73,6 +73,8 @@ class RunSummary:
     end: date
     windows: int = 0
     windows_skipped: int = 0
+    merged: int = 0
+    """Windows merged so far (a stopped run's record says how far it got)."""
     inserted: int = 0
     updated: int = 0
     status_changes: int = 0
@@ -445,6 +447,9 @@ def archive(
                         con,
                         run_id,
                         outcome="interrupted" if stopped else "failed",
+                        windows_merged=summary.merged,
+                        messages_inserted=summary.inserted,
+                        messages_updated=summary.updated,
                         detail=type(exc).__name__ if stopped else failure_detail(exc),
                     )
                 except duckdb.Error as unrecorded:  # a full disk refuses this too: the first
@@ -654,6 +659,7 @@ class WindowMerger:
 
     def _merge(self, group: list[PreparedWindow]) -> None:
         for outcome in self.steps.merge(self.con, group, self.account):
+            self.summary.merged += 1
             self.summary.inserted += outcome.merge.inserted
             self.summary.updated += outcome.merge.updated
             self.summary.status_changes += outcome.merge.status_changes

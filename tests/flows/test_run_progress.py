@@ -138,4 +138,10 @@ def test_sigterm_stops_a_backfill_as_ctrl_c_does(tmp_path: Path) -> None:
     assert not (data_dir / PROGRESS_NAME).exists()
     with duckdb.connect(str(data_dir / "archive.duckdb"), read_only=True) as con:
         runs = con.execute("SELECT outcome, detail FROM sync_runs").fetchall()
+        # how far it got: the windows whose merge committed, and their messages
+        got = con.execute(
+            "SELECT windows_merged = (SELECT count(*) FROM window_checkpoints), "
+            "messages_inserted = (SELECT count(*) FROM messages) FROM sync_runs"
+        ).fetchall()
     assert runs == [("interrupted", "Terminated")]
+    assert got == [(True, True)]
