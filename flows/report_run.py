@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -74,6 +75,37 @@ def _write_whole(
     return files.moved_to(folder)
 
 
+OUT_STAGING_PREFIX = ".report-"
+OUT_STAGING_SUFFIX = ".writing"
+
+
+def _write_in_place(
+    out: Path,
+    tables: dict[str, pl.DataFrame],
+    scope: ReportScope,
+    made_at: datetime,
+    write: WriteReport,
+) -> ReportFiles:
+    """Write the report into `out` (made if missing; other files left) by way of a hidden
+    folder in it, then move each file over its old name, the page last: a report stopped
+    midway leaves `out`'s earlier report whole, not new tables beside an old page. One killed
+    outright leaves the hidden folder, which the next report into `out` removes."""
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)  # message texts: owner only
+    for leftover in out.glob(f"{OUT_STAGING_PREFIX}*{OUT_STAGING_SUFFIX}"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=OUT_STAGING_PREFIX, suffix=OUT_STAGING_SUFFIX, dir=out))
+    try:
+        files = write(staging, tables, scope, made_at)
+        for path in sorted(staging.iterdir(), key=lambda path: path == files.html):
+            os.replace(path, out / path.name)  # a file or a planted link replaced, not followed
+        staging.rmdir()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return files.moved_to(out)
+
+
 @dataclass(frozen=True)
 class ReportRun:
     """A written report: what to print, and the markdown for a Prefect artifact."""
@@ -114,7 +146,7 @@ def make_report(
     tables["unmapped_statuses"] = unmapped_only(tables["unmapped_statuses"])
     # claimed once the tables are read: a refused report (an unknown DID) leaves no folder
     if out is not None:
-        files = write(out, tables, scope, made_at)
+        files = _write_in_place(out, tables, scope, made_at, write)
     else:
         files = _write_whole(
             default_folder(settings.smsarchive_data_dir, made_at), tables, scope, made_at, write

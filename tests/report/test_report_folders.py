@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -156,3 +156,32 @@ def test_csv_cells_a_spreadsheet_would_run_are_written_as_text() -> None:
         ("ok", "'\tx", 4),
         (None, "Delivered", 5),
     ]
+
+
+def test_a_report_into_out_that_fails_midway_leaves_the_earlier_report_whole(
+    tmp_path: Path,
+) -> None:
+    build_archive(tmp_path / "archive.duckdb", CONVERSATIONS)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, smsarchive_data_dir=tmp_path, voipms_account_timezone=TZ
+    )
+    out = tmp_path / "shared"
+    make_report(settings, out=out)
+    (out / "notes.txt").write_text("the user's own")
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+
+    def with_a_chart_vega_cannot_draw(
+        folder: Path, tables: dict[str, pl.DataFrame], scope: ReportScope, made_at: datetime
+    ) -> ReportFiles:
+        specs = {**chart_specs(tables, scope), "broken": {"mark": "no-such-mark"}}
+        return write_report(folder, tables, specs, scope, made_at)
+
+    with pytest.raises(ChartDrawingError):  # its CSVs were written by then
+        make_report(settings, out=out, start=date(2024, 1, 8), write=with_a_chart_vega_cannot_draw)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    # a whole one replaces the files of its names, and leaves the others
+    make_report(settings, out=out, start=date(2024, 1, 8))
+    after = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert after.keys() == before.keys()
+    assert after["notes.txt"] == before["notes.txt"]
+    assert after["totals.csv"] != before["totals.csv"]
