@@ -55,13 +55,18 @@ ROW_BYTES: Final = 16 * 1024
 long text and many links a few thousand."""
 ANSWER_BYTES: Final = 64 * 1024 * 1024
 """Bytes an answer may take beyond its rows' (all of it for a call without `limit`)."""
+ANSWER_MAX_BYTES: Final = 1024 * 1024 * 1024
+"""Bytes no answer may pass, whatever its limit: a full answer makes the window's paging ask
+again with a larger one (up to 1,000,000 rows), which at ROW_BYTES a row would be 15 GiB;
+a real million rows is a few hundred MB."""
 
 
 def answer_cap(form: dict[str, str]) -> int:
     """The most bytes a sane answer to a call with `form` holds: past it, the rest is not read
     (an answer that never ends would otherwise fill the memory)."""
     limit = form.get("limit", "")
-    return ANSWER_BYTES + (int(limit) * ROW_BYTES if limit.isdigit() else 0)
+    rows = int(limit) * ROW_BYTES if limit.isdigit() else 0
+    return min(ANSWER_BYTES + rows, ANSWER_MAX_BYTES)
 
 
 @dataclass(frozen=True)

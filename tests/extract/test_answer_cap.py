@@ -9,7 +9,13 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from pydantic import SecretStr
 
-from extract.voipms.client import ANSWER_BYTES, ROW_BYTES, VoipMsClient, answer_cap
+from extract.voipms.client import (
+    ANSWER_BYTES,
+    ANSWER_MAX_BYTES,
+    ROW_BYTES,
+    VoipMsClient,
+    answer_cap,
+)
 from extract.voipms.errors import UnexpectedAnswerError
 from tests.extract.loopback_api import LoopbackApi
 
@@ -73,3 +79,5 @@ def test_the_cap_grows_with_the_rows_asked() -> None:
     assert answer_cap({"method": "getDIDsInfo"}) == ANSWER_BYTES
     assert answer_cap({"limit": "10000"}) == ANSWER_BYTES + 10_000 * ROW_BYTES
     assert answer_cap({"limit": "many"}) == ANSWER_BYTES
+    # a hostile server's full answers raise the limit to a million rows: not 15 GiB
+    assert answer_cap({"limit": "1000000"}) == ANSWER_MAX_BYTES == 1024**3
