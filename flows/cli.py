@@ -746,9 +746,14 @@ def serve() -> None:
             f"(minute hour day month weekday): {settings.smsarchive_schedule_cron!r}",
             code=2,
         )
-    # Prefect's runner stops on SIGTERM itself
-    with friendly_errors(sigterm_stops=False, archive=settings.archive_path):
+    # Prefect's runner stops on SIGTERM itself. Ctrl-C or a closed terminal is how serve is
+    # meant to stop: Prefect's loop takes it and returns; one before the loop began is let go
+    with (
+        friendly_errors(sigterm_stops=False, archive=settings.archive_path),
+        contextlib.suppress(KeyboardInterrupt),
+    ):
         serve_nightly(settings)
+    typer.echo("serve stopped (and the Prefect server it started, if it started one)")
 
 
 def _one_line_paragraphs(text: str) -> str:

@@ -271,4 +271,8 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{api_url}/health", timeout=2)
     said = log_path.read_text(errors="replace")
+    # a normal stop, not an error
+    assert process.returncode == 0, said
+    assert "serve stopped" in said
+    assert "error:" not in said
     assert "ConnectionRefusedError" not in said  # the server outlived the schedule's pause
