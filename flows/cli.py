@@ -693,6 +693,8 @@ def report(
         fail(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}", code=2)
     if tz is not None and not known_zone(tz):
         fail(f"--tz must be an IANA time zone such as America/Vancouver, not {tz!r}", code=2)
+    if did is not None and not any(c.isdigit() for c in did):
+        fail(f"--did takes a phone number (+1… or the 10 digits), not {did!r}", code=2)
     refuse_reversed_days(start, end)
     settings = load_settings()
     refuse_while_a_run_writes(settings, "report")

@@ -147,6 +147,7 @@ def _bare(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (["backfill", "--strat", "2024-01-01"], "No such option: --strat"),
         (["sandbox", "--start", "2024-02-01", "--end", "2024-01-01"], "end must not be before"),
         (["sandbox", "--port", "99999"], "less than or equal to 65535"),
+        (["report", "--did", "abc"], "--did takes a phone number"),
     ],
 )
 def test_a_command_line_it_cannot_take_is_one_error_line(
