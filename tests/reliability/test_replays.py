@@ -268,6 +268,20 @@ def test_a_settled_window_is_left_to_sync_and_its_lookback(
 # ------------------------------------------------------------------ merges as plain calls
 
 
+def _prepared(settings: Settings, window: Window) -> PreparedWindow:
+    """One window fetched, landed and transformed as a run does, not yet merged."""
+    with api_client(settings) as client:
+        return prepare_window(
+            client,
+            window,
+            dids=[str(row["did"]) for row in client.get_dids_info()],
+            page_limit=400,
+            data_dir=settings.smsarchive_data_dir,
+            account=SANDBOX_USERNAME,
+            timezone=ACCOUNT_TIMEZONE,
+        )
+
+
 def _merge(
     con: duckdb.DuckDBPyConnection, prepared: PreparedWindow, at: datetime
 ) -> tuple[int, int, int]:
@@ -288,24 +302,10 @@ def test_overlapping_windows_merged_in_either_order(
     early = Window(today - timedelta(days=20), today - timedelta(days=8))
     late = Window(today - timedelta(days=14), today - timedelta(days=2))
     overlap = (late.start, early.end)
-    with api_client(settings) as client:
-        dids = [str(row["did"]) for row in client.get_dids_info()]
-
-        def fetch(window: Window) -> PreparedWindow:
-            return prepare_window(
-                client,
-                window,
-                dids=dids,
-                page_limit=400,
-                data_dir=settings.smsarchive_data_dir,
-                account=SANDBOX_USERNAME,
-                timezone=ACCOUNT_TIMEZONE,
-            )
-
-        first_window, second_window = (early, late) if earlier_first else (late, early)
-        first = fetch(first_window)
-        key = near.change_status(overlap)
-        second = fetch(second_window)
+    first_window, second_window = (early, late) if earlier_first else (late, early)
+    first = _prepared(settings, first_window)
+    key = near.change_status(overlap)
+    second = _prepared(settings, second_window)
 
     at = datetime(2030, 1, 1, tzinfo=UTC)
     con = open_warehouse(settings.archive_path)
@@ -340,17 +340,7 @@ def test_a_window_whose_merge_fails_lists_no_landed_answer(
     near, today = near_today, near_today.today
     settings = near.settings(tmp_path / "data")
     window = Window(today - timedelta(days=20), today - timedelta(days=8))
-    with api_client(settings) as client:
-        dids = [str(row["did"]) for row in client.get_dids_info()]
-        prepared = prepare_window(
-            client,
-            window,
-            dids=dids,
-            page_limit=400,
-            data_dir=settings.smsarchive_data_dir,
-            account=SANDBOX_USERNAME,
-            timezone=ACCOUNT_TIMEZONE,
-        )
+    prepared = _prepared(settings, window)
     assert prepared.landed
     assert prepared.frames.messages.height > 1
     messages = prepared.frames.messages

@@ -92,6 +92,15 @@ def test_a_refused_report_leaves_no_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
 
 
+def with_a_chart_vega_cannot_draw(
+    folder: Path, tables: dict[str, pl.DataFrame], scope: ReportScope, made_at: datetime
+) -> ReportFiles:
+    """The report's own writer, given one chart more that Vega cannot draw: it fails after
+    the CSVs are written."""
+    specs = {**chart_specs(tables, scope), "broken": {"mark": "no-such-mark"}}
+    return write_report(folder, tables, specs, scope, made_at)
+
+
 def test_a_report_that_fails_midway_leaves_no_folder_and_latest_as_it_was(
     tmp_path: Path,
 ) -> None:
@@ -102,15 +111,14 @@ def test_a_report_that_fails_midway_leaves_no_folder_and_latest_as_it_was(
     first = Path(make_report(settings).result["folder"])
     written: list[Path] = []
 
-    def with_a_chart_vega_cannot_draw(
+    def into(
         folder: Path, tables: dict[str, pl.DataFrame], scope: ReportScope, made_at: datetime
     ) -> ReportFiles:
         written.append(folder)
-        specs = {**chart_specs(tables, scope), "broken": {"mark": "no-such-mark"}}
-        return write_report(folder, tables, specs, scope, made_at)
+        return with_a_chart_vega_cannot_draw(folder, tables, scope, made_at)
 
     with pytest.raises(ChartDrawingError):  # its CSVs were written by then
-        make_report(settings, write=with_a_chart_vega_cannot_draw)
+        make_report(settings, write=into)
     assert written
     assert not written[0].exists()
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(
@@ -169,12 +177,6 @@ def test_a_report_into_out_that_fails_midway_leaves_the_earlier_report_whole(
     make_report(settings, out=out)
     (out / "notes.txt").write_text("the user's own")
     before = {path.name: path.read_bytes() for path in out.iterdir()}
-
-    def with_a_chart_vega_cannot_draw(
-        folder: Path, tables: dict[str, pl.DataFrame], scope: ReportScope, made_at: datetime
-    ) -> ReportFiles:
-        specs = {**chart_specs(tables, scope), "broken": {"mark": "no-such-mark"}}
-        return write_report(folder, tables, specs, scope, made_at)
 
     with pytest.raises(ChartDrawingError):  # its CSVs were written by then
         make_report(settings, out=out, start=date(2024, 1, 8), write=with_a_chart_vega_cannot_draw)
