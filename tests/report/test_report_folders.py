@@ -83,13 +83,18 @@ def test_by_default_the_newest_60_are_kept_as_the_readme_says(tmp_path: Path) ->
 
 
 def test_a_refused_report_leaves_no_folder(tmp_path: Path) -> None:
-    build_archive(tmp_path / "archive.duckdb", CONVERSATIONS)
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, smsarchive_data_dir=tmp_path, voipms_account_timezone=TZ
-    )
+    settings = _conversations_in(tmp_path)
     with pytest.raises(UnknownDidError):
         make_report(settings, did="+15559999999")
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+def _conversations_in(data_dir: Path) -> Settings:
+    """Settings for a data dir holding the hand-made archive of CONVERSATIONS."""
+    build_archive(data_dir / "archive.duckdb", CONVERSATIONS)
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, smsarchive_data_dir=data_dir, voipms_account_timezone=TZ
+    )
 
 
 def with_a_chart_vega_cannot_draw(
@@ -104,10 +109,7 @@ def with_a_chart_vega_cannot_draw(
 def test_a_report_that_fails_midway_leaves_no_folder_and_latest_as_it_was(
     tmp_path: Path,
 ) -> None:
-    build_archive(tmp_path / "archive.duckdb", CONVERSATIONS)
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, smsarchive_data_dir=tmp_path, voipms_account_timezone=TZ
-    )
+    settings = _conversations_in(tmp_path)
     first = Path(make_report(settings).result["folder"])
     written: list[Path] = []
 
@@ -169,10 +171,7 @@ def test_csv_cells_a_spreadsheet_would_run_are_written_as_text() -> None:
 def test_a_report_into_out_that_fails_midway_leaves_the_earlier_report_whole(
     tmp_path: Path,
 ) -> None:
-    build_archive(tmp_path / "archive.duckdb", CONVERSATIONS)
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, smsarchive_data_dir=tmp_path, voipms_account_timezone=TZ
-    )
+    settings = _conversations_in(tmp_path)
     out = tmp_path / "shared"
     make_report(settings, out=out)
     (out / "notes.txt").write_text("the user's own")
