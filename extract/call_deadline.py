@@ -19,6 +19,7 @@ def call_deadline(at: float) -> Iterator[None]:
     """Within the block, this thread's network I/O on a `bounded` client ends by `at`
     (`time.monotonic()`), whatever the per-read timeout: a server sending its headers or its
     body a byte at a time cannot hold a call past it. Blocks nest; the earlier deadline wins.
+    (Resolving a host name is the system's and is not bounded here.)
     """
     previous: float | None = getattr(_local, "at", None)
     _local.at = at if previous is None else min(at, previous)
@@ -102,6 +103,8 @@ def bounded(client: httpx.Client) -> httpx.Client:
     given the backend, a tested reach into httpx 0.28 / httpcore 1.0 (the lock pins them)."""
     transports = [client._transport, *client._mounts.values()]
     for transport in transports:
+        if transport is None:  # NO_PROXY's hosts: they go through client._transport
+            continue
         pool = getattr(transport, "_pool", None)
         if pool is None or not hasattr(pool, "_network_backend"):
             raise TypeError(f"cannot bound the calls of {type(transport).__name__}")

@@ -113,3 +113,28 @@ def test_deadlines_nest_and_a_client_is_bounded_once() -> None:
         pytest.raises(httpx.ConnectTimeout),  # the earlier, past deadline wins
     ):
         bounded(httpx.Client()).get("http://127.0.0.1:9/")
+
+
+@pytest.mark.parametrize(
+    "proxies",
+    [
+        {"NO_PROXY": "localhost,127.0.0.1"},
+        {"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "localhost"},
+    ],
+)
+def test_a_client_with_proxy_settings_is_bounded(
+    proxies: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in proxies.items():
+        monkeypatch.setenv(name, value)
+    client = bounded(httpx.Client())
+    try:
+        pools = [
+            transport._pool  # type: ignore[attr-defined]
+            for transport in [client._transport, *client._mounts.values()]
+            if transport is not None
+        ]
+        assert pools
+        assert all(type(pool._network_backend).__name__ == "_Backend" for pool in pools)
+    finally:
+        client.close()
