@@ -50,6 +50,8 @@ STATUS_SHOWN: Final = 80
 """At most this many characters of a status that is not a code are shown."""
 ERROR_SHOWN: Final = 200
 """Characters of an HTTP library's error text kept in ours."""
+MIN_BODY_RATE: Final = 16 * 1024
+"""Bytes a second an answer's body must average past its first `timeout` seconds."""
 ROW_BYTES: Final = 16 * 1024
 """Bytes an answer may take per row asked (`limit`): a row is a few hundred; an MMS with a
 long text and many links a few thousand."""
@@ -467,23 +469,31 @@ class VoipMsClient:
             request = self._http.build_request(
                 "POST", self.url, files=self._multipart(method, form)
             )
-            # `timeout` bounds the whole call, not each read: an answer trickling in a byte
-            # at a time (headers included) cannot hold a call, nor a stopping run, for long
+            # `timeout` bounds the call up to the answer's headers, not each read: headers
+            # trickling in a byte at a time cannot hold a call, nor a stopping run, for long
             with call_deadline(time.monotonic() + self.timeout):
                 response = self._http.send(request, stream=True)
-                try:
-                    body = bytearray()
-                    for chunk in response.iter_bytes():
-                        body += chunk
-                        if len(body) > cap:  # a stream without end must not take the memory
-                            return UnexpectedAnswerError(
-                                "answer_too_large",
-                                method,
-                                f"the answer passed {cap:,} bytes for the rows asked; "
-                                "not read further",
-                            )
-                finally:
-                    response.close()
+            try:
+                body = bytearray()
+                chunks = response.iter_bytes()
+                began = time.monotonic()
+                while True:
+                    # the body: `timeout` more, and a second for each MIN_BODY_RATE bytes had,
+                    # so a large answer on a slow link arrives, and a trickle does not go on
+                    with call_deadline(began + self.timeout + len(body) / MIN_BODY_RATE):
+                        chunk = next(chunks, None)
+                    if chunk is None:
+                        break
+                    body += chunk
+                    if len(body) > cap:  # a stream without end must not take the memory
+                        return UnexpectedAnswerError(
+                            "answer_too_large",
+                            method,
+                            f"the answer passed {cap:,} bytes for the rows asked; "
+                            "not read further",
+                        )
+            finally:
+                response.close()
             return Answer(response.status_code, response.headers, bytes(body))
         except httpx.TimeoutException as exc:
             return CallTimeoutError(

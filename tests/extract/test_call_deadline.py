@@ -138,3 +138,48 @@ def test_a_client_with_proxy_settings_is_bounded(
         assert all(type(pool._network_backend).__name__ == "_Backend" for pool in pools)
     finally:
         client.close()
+
+
+class SlowLinkApi(LoopbackApi):
+    """Answers getDIDsInfo with ~200 KB at ~100 KB/s: longer than the timeout in all, steady."""
+
+    def __init__(self) -> None:
+        dids = ",".join(
+            f'{{"did":"514555{n:04d}","description":"{"x" * 180}"}}' for n in range(1000)
+        )
+        body = f'{{"status":"success","dids":[{dids}]}}'.encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                for at in range(0, len(body), 10_000):
+                    self.wfile.write(body[at : at + 10_000])
+                    self.wfile.flush()
+                    time.sleep(STEP)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.size = len(body)
+        self.serve(Handler)
+
+
+def test_a_large_answer_on_a_slow_link_arrives_though_it_takes_longer_than_the_timeout() -> None:
+    api = SlowLinkApi()
+    client = VoipMsClient(api.url, "me@example.com", SecretStr("pw"), timeout=1.0, max_attempts=1)
+    try:
+        started = time.monotonic()
+        with client:
+            dids = client.get_dids_info()
+        took = time.monotonic() - started
+    finally:
+        api.close()
+    assert len(dids) == 1000
+    assert took > 1.0  # longer than the timeout, yet whole: its body kept coming
+    assert api.size > 150_000
