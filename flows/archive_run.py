@@ -404,8 +404,9 @@ def archive(
                     ", ".join(accounts),
                     account,
                 )
+            settled_before = None  # a sync resuming a stopped one: see _sync_days
             if kind == "sync":
-                start, end = _sync_days(con, settings, account)
+                start, settled_before, end = _sync_days(con, settings, account)
             if start is None or end is None:
                 raise ValueError("a backfill needs a start and an end day")
             progress.retitle(f"{kind} {start}..{end}")
@@ -422,12 +423,12 @@ def archive(
             if started.dead_flow_runs:
                 steps.close_dead_flow_runs(started.dead_flow_runs)
             summary = RunSummary(kind=kind, start=start, end=end)
-            partial = remove_partial_landings(data_dir)
-            if partial:
-                logger.info("removed %d partly landed answers a stopped run left", partial)
-            if redownload_missing_media:
-                redownload_missing(con, settings.media_dir)
             try:
+                partial = remove_partial_landings(data_dir)
+                if partial:
+                    logger.info("removed %d partly landed answers a stopped run left", partial)
+                if redownload_missing_media:
+                    redownload_missing(con, settings.media_dir)
                 _run_windows(
                     con,
                     settings,
@@ -436,10 +437,9 @@ def archive(
                     steps,
                     progress,
                     skip_settled=kind == "backfill" and not refetch,
+                    settled_before=settled_before,
                 )
                 summary.media = steps.media(con, settings, progress)
-                if summary.media.stopped:  # kept in sync_runs for `status` (a nightly run's)
-                    summary.warnings.append(f"media: {summary.media.stopped}")
             except BaseException as exc:
                 stopped = stopped_from_outside(exc)
                 try:
@@ -465,10 +465,14 @@ def archive(
 
 def _sync_days(
     con: duckdb.DuckDBPyConnection, settings: Settings, account: str
-) -> tuple[date, date]:
-    """The days a sync fetches: from the newest archived day less the lookback to today,
-    or from the first day of the syncs since the last one that ended ok, if earlier (a sync
-    merges the window holding today first: one stopped midway leaves days before it)."""
+) -> tuple[date, date | None, date]:
+    """(first day, lookback's first day or None, today): the days a sync fetches.
+
+    They are the newest archived day less the lookback to today, fetched whole; and, when
+    the syncs since the last one that ended ok began earlier (a sync merges the window
+    holding today first: one stopped or failed midway leaves days before it), the days from
+    the first of them that no settled window holds. The lookback's first day is given only
+    then: the days before it are the resumed ones."""
     end = account_today(settings)
     newest = newest_archived_day(con, PROVIDER, account, settings.voipms_account_timezone)
     lookback = timedelta(days=settings.smsarchive_sync_lookback_days)
@@ -483,11 +487,12 @@ def _sync_days(
     unfinished = unfinished_sync_start(con, provider=PROVIDER, account=account)
     if unfinished is not None and unfinished < start:
         logger.info(
-            "the last sync did not end ok: this one fetches again from %s, its first day",
+            "the last sync did not end ok: this one also fetches the days since %s that "
+            "no window holds",
             unfinished,
         )
-        start = unfinished
-    return start, end
+        return unfinished, start, end
+    return start, None, end
 
 
 def _record_end(con: duckdb.DuckDBPyConnection, run_id: int, summary: RunSummary) -> None:
@@ -509,6 +514,8 @@ def _record_end(con: duckdb.DuckDBPyConnection, run_id: int, summary: RunSummary
     # which windows failed and why, as status shows it (secrets blanked, cut short), and
     # what the run warned of
     detail = [failure_detail(failed)] if failed is not None else []
+    if summary.media.stopped:  # said in the summary's media line; kept for `status` here
+        detail.append(f"media: {summary.media.stopped}")
     finish_run(
         con,
         run_id,
@@ -531,9 +538,24 @@ def _run_windows(
     progress: RunProgress,
     *,
     skip_settled: bool,
+    settled_before: date | None = None,
 ) -> None:
+    """Fetch and merge the run's windows: those no settled window holds (`skip_settled`),
+    or every one; with `settled_before`, the days before it only where none does."""
     account = client.username
-    if skip_settled:
+    if settled_before is not None and not skip_settled:
+        # a sync resuming a stopped one: its earlier days where no settled window holds them
+        settled = [
+            (first, last)
+            for first, last in settled_windows(con, PROVIDER, account)
+            if first < settled_before and last >= summary.start
+        ]
+        todo = [
+            *uncovered_windows(summary.start, settled_before - timedelta(days=1), settled),
+            *split_range(settled_before, summary.end),
+        ]
+        summary.windows_skipped = len(settled)
+    elif skip_settled:
         # days settled windows hold are not asked again, however an earlier run cut them
         settled = [
             (first, last)

@@ -489,8 +489,7 @@ class VoipMsClient:
                         return UnexpectedAnswerError(
                             "answer_too_large",
                             method,
-                            f"the answer passed {cap:,} bytes for the rows asked; "
-                            "not read further",
+                            f"the answer passed {cap:,} bytes for the rows asked; not read further",
                         )
             finally:
                 response.close()

@@ -145,3 +145,27 @@ def test_a_run_removes_answers_a_stopped_run_left_half_landed(
     with use_settings(settings):
         archive(settings, "sync", None, None, PlainSteps())
     assert sorted(p.name for p in folder.iterdir()) == ["getSMS.20240402T000000000000Z.json"]
+
+
+def test_a_failed_syncs_days_held_since_by_a_backfill_are_not_fetched_again(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    settings = sandbox_settings(server, tmp_path / "data")
+    try:
+        with use_settings(settings):
+            archive(settings, "backfill", date(2023, 12, 1), date(2024, 2, 29), PlainSteps())
+            server.set_drift(
+                DriftConfig(error_code="no_way", error_days=(date(2024, 4, 1), date(2024, 4, 30)))
+            )
+            with pytest.raises(WindowsFailedError):
+                archive(settings, "sync", None, None, PlainSteps())
+            server.set_drift(DriftConfig())
+            archive(settings, "backfill", date(2024, 2, 22), date(2024, 5, 23), PlainSteps())
+            again = archive(settings, "sync", None, None, PlainSteps())
+    finally:
+        server.set_drift(DriftConfig())
+    # still resumed from the failed sync's first day, but its days are held by now: only
+    # the lookback's windows are fetched
+    assert again.start == date(2024, 2, 22)
+    assert again.windows - again.windows_skipped == 1
+    assert_matches_truth(archived_messages(settings.archive_path), truth_messages(server.account))
