@@ -57,7 +57,7 @@ from warehouse import (
     unfinished_sync_start,
     writer_lock,
 )
-from warehouse.accounts import archived_accounts
+from warehouse.accounts import archived_accounts, archived_spelling
 
 logger = logging.getLogger("smsarchive")
 
@@ -71,6 +71,8 @@ class RunSummary:
     kind: RunKind
     start: date
     end: date
+    account: str = ""
+    """The account as the archive names it (the login's spelling on its first run)."""
     windows: int = 0
     windows_skipped: int = 0
     merged: int = 0
@@ -396,6 +398,15 @@ def archive(
         )
         try:
             accounts = archived_accounts(con)
+            account = archived_spelling(accounts, account)
+            if account != client.username:
+                logger.info(
+                    "the archive keeps %s as %s (the same e-mail in another case)",
+                    client.username,
+                    account,
+                )
+            # the media step picks the account's media by this name too
+            settings = settings.model_copy(update={"voipms_api_username": account})
             if accounts and account not in accounts:
                 logger.warning(
                     "the archive holds messages of %s but none of %s yet: if that is the same "
@@ -422,7 +433,7 @@ def archive(
             run_id = started.run_id
             if started.dead_flow_runs:
                 steps.close_dead_flow_runs(started.dead_flow_runs)
-            summary = RunSummary(kind=kind, start=start, end=end)
+            summary = RunSummary(kind=kind, start=start, end=end, account=account)
             try:
                 partial = remove_partial_landings(data_dir)
                 if partial:
@@ -542,7 +553,7 @@ def _run_windows(
 ) -> None:
     """Fetch and merge the run's windows: those no settled window holds (`skip_settled`),
     or every one; with `settled_before`, the days before it only where none does."""
-    account = client.username
+    account = summary.account
     if settled_before is not None and not skip_settled:
         # a sync resuming a stopped one: its earlier days where no settled window holds them
         settled = [
@@ -607,7 +618,7 @@ def _fetch_and_merge(
 ) -> None:
     """Fetch the windows of `queue` (popped from its end), at most VOIPMS_MAX_CONCURRENCY at
     once, and merge each group that is ready together, oldest first."""
-    account = client.username
+    account = merger.account
     in_flight: dict[Any, Window] = {}
     while queue or in_flight:
         # at most that many windows are held at once, fetched or being fetched: fetching

@@ -169,3 +169,26 @@ def test_a_failed_syncs_days_held_since_by_a_backfill_are_not_fetched_again(
     assert again.start == date(2024, 2, 22)
     assert again.windows - again.windows_skipped == 1
     assert_matches_truth(archived_messages(settings.archive_path), truth_messages(server.account))
+
+
+def test_a_login_typed_in_another_case_is_archived_as_the_same_account(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    settings = sandbox_settings(server, tmp_path / "data")
+    with use_settings(settings):
+        archive(settings, "backfill", date(2023, 12, 1), SPAN[1], PlainSteps())
+    # an API that takes the e-mail in any case, the login typed otherwise one day
+    shouted = server.username.upper()
+    other = SandboxServer(server.account, username=shouted, password=server.password).start()
+    try:
+        again = sandbox_settings(other, tmp_path / "data")
+        with use_settings(again):
+            summary = archive(again, "sync", None, None, PlainSteps())
+    finally:
+        other.stop()
+    assert summary.account == server.username
+    accounts = table(settings.archive_path, "SELECT DISTINCT account FROM messages")
+    assert accounts["account"].to_list() == [server.username]
+    runs = table(settings.archive_path, "SELECT account FROM sync_runs ORDER BY run_id")
+    assert runs["account"].to_list() == [server.username, server.username]
+    assert_matches_truth(archived_messages(settings.archive_path), truth_messages(server.account))
