@@ -151,7 +151,8 @@ def backfill(
 
 @flow(name="sync", log_prints=False)
 def sync(redownload_missing_media: bool = False) -> dict[str, Any]:
-    """Fetch again from the newest archived day minus the lookback to today."""
+    """Fetch again from the newest archived day minus the lookback to today (and, after a
+    sync that did not end ok, its days no finished window holds)."""
     send_logs_to_prefect()
     return archive(
         current_settings(),

@@ -207,7 +207,9 @@ def _os_error_line(exc: OSError, writes: Path | None = None) -> str:
     return f"{where}{exc.strerror or exc}"
 
 
-def _damage_line(exc: BaseException, archive: Path | None) -> str | None:
+def _damage_line(
+    exc: BaseException, archive: Path | None, writes: Path | None = None
+) -> str | None:
     """One line for DuckDB finding the archive damaged, or failing to read or write a file
     (a full disk); None for any other error."""
     import duckdb
@@ -231,8 +233,9 @@ def _damage_line(exc: BaseException, archive: Path | None) -> str | None:
         )
     if "No space left on device" in str(exc):
         # a database the full disk made DuckDB close for good (FatalException) says so lower
-        which = f"of {archive.parent} " if archive is not None else ""
-        return f"the disk {which}is full (DuckDB closed the archive: {said}): {FULL_DISK}"
+        where = writes or (archive.parent if archive is not None else None)
+        disk = f"the disk of {where}" if where is not None else "a disk"
+        return f"{disk} is full (DuckDB: {said}): {FULL_DISK}"
     return None
 
 
@@ -303,7 +306,7 @@ def friendly_errors(
             message, code = INTERRUPTED, 130
         traceback.clear_frames(exc.__traceback__)  # DuckDB objects are let go before exit
     except (RuntimeError, duckdb.Error, httpx.TransportError) as exc:
-        damage = _damage_line(exc, archive) or _prefect_unreachable_line(exc)
+        damage = _damage_line(exc, archive, writes) or _prefect_unreachable_line(exc)
         if damage is not None:  # a damaged archive, a full disk, no Prefect: not a bug
             message = damage
         elif terminated(exc):  # SIGTERM while DuckDB ran a query
@@ -510,8 +513,10 @@ def sync(
     """Fetch the recent past again: new messages and carrier status changes.
 
     Runs from the newest archived day minus SMSARCHIVE_SYNC_LOOKBACK_DAYS (default 7) to
-    today; every change of carrier status is kept in carrier_status_history. With nothing
-    archived yet it fetches only those last days: `backfill` fetches the history.
+    today; every change of carrier status is kept in carrier_status_history. After a sync
+    that was stopped or failed, it also fetches the days since that one's first that no
+    finished window holds. With nothing archived yet it fetches only the last days:
+    `backfill` fetches the history.
 
     Calls the API as VOIPMS_API_USERNAME with VOIPMS_API_PASSWORD; archives into
     SMSARCHIVE_DATA_DIR (default ./data).

@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -19,6 +20,7 @@ from transform.phone_numbers import e164_of
 from transform.status import unmapped_only
 from warehouse import open_warehouse
 from warehouse.report import (
+    STALE_STAGING,
     Grain,
     ReportFiles,
     ReportScope,
@@ -89,10 +91,12 @@ def _write_in_place(
     """Write the report into `out` (made if missing; other files left) by way of a hidden
     folder in it, then move each file over its old name, the page last: a report stopped
     midway leaves `out`'s earlier report whole, not new tables beside an old page. One killed
-    outright leaves the hidden folder, which the next report into `out` removes."""
+    outright leaves the hidden folder, which a report into `out` a day later removes (a
+    younger one may be another report's, writing now)."""
     out.mkdir(mode=0o700, parents=True, exist_ok=True)  # message texts: owner only
+    cutoff = time.time() - STALE_STAGING.total_seconds()
     for leftover in out.glob(f"{OUT_STAGING_PREFIX}*{OUT_STAGING_SUFFIX}"):
-        if leftover.is_dir() and not leftover.is_symlink():
+        if leftover.is_dir() and not leftover.is_symlink() and leftover.stat().st_mtime < cutoff:
             shutil.rmtree(leftover, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=OUT_STAGING_PREFIX, suffix=OUT_STAGING_SUFFIX, dir=out))
     try:

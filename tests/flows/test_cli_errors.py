@@ -491,5 +491,5 @@ def test_a_database_closed_by_a_full_disk_is_one_line(
         raise fatal
     assert stopped.value.exit_code == 1
     (line,) = _error_lines(capsys.readouterr().err)
-    assert line.startswith(f"error: the disk of {archive.parent} is full (DuckDB closed")
+    assert line.startswith(f"error: the disk of {archive.parent} is full (DuckDB: FATAL")
     assert line.endswith("free some space: nothing archived is lost, the next run goes on")

@@ -147,3 +147,10 @@ def test_a_run_stopped_from_outside_is_told_from_one_that_failed() -> None:
         duckdb.InvalidInputException("Python exception: registering 'b' failed: Terminated")
     )
     assert not stopped_from_outside(duckdb.InvalidInputException("a bad parameter"))
+    # the word quoted in an error is not a stop; Prefect's own stop, wrapped, is one
+    assert not stopped_from_outside(
+        duckdb.ConstraintException("duplicate key 'Terminated' violates the primary key")
+    )
+    assert stopped_from_outside(
+        duckdb.InvalidInputException("Detail: Python exception: prefect.TerminationSignal\n")
+    )

@@ -186,3 +186,13 @@ def test_a_report_into_out_that_fails_midway_leaves_the_earlier_report_whole(
     assert after.keys() == before.keys()
     assert after["notes.txt"] == before["notes.txt"]
     assert after["totals.csv"] != before["totals.csv"]
+    # a killed report's hidden folder goes a day later; a younger one may be writing now
+    killed, writing = out / ".report-k1ll3d.writing", out / ".report-n0w.writing"
+    for folder in (killed, writing):
+        folder.mkdir()
+        (folder / "totals.csv").write_text("half")
+    two_days_ago = (datetime.now(UTC) - timedelta(days=2)).timestamp()
+    os.utime(killed, (two_days_ago, two_days_ago))
+    make_report(settings, out=out)
+    assert not killed.exists()
+    assert (writing / "totals.csv").read_text() == "half"

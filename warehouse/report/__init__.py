@@ -4,6 +4,7 @@ from warehouse.report.charts import CHARTS, chart_specs
 from warehouse.report.page import SECTIONS, report_html
 from warehouse.report.params import GRAINS, Grain, ReportScope
 from warehouse.report.report_files import (
+    STALE_STAGING,
     ReportFiles,
     default_folder,
     point_latest,
@@ -19,6 +20,7 @@ __all__ = [
     "GRAINS",
     "REPORT_TABLES",
     "SECTIONS",
+    "STALE_STAGING",
     "Grain",
     "ReportFiles",
     "ReportScope",
