@@ -24,6 +24,7 @@ from warehouse.report import (
     Grain,
     ReportFiles,
     ReportScope,
+    archived_account,
     chart_specs,
     default_folder,
     point_latest,
@@ -44,6 +45,15 @@ def read_tables(archive: Path, scope: ReportScope) -> dict[str, pl.DataFrame]:
     con = open_warehouse(archive, read_only=True, upgrade=True)
     try:
         return report_tables(con, scope)
+    finally:
+        con.close()
+
+
+def _archived_account(archive: Path, account: str) -> str:
+    """`account` as the archive names it (see `archived_account`)."""
+    con = open_warehouse(archive, read_only=True, upgrade=True)
+    try:
+        return archived_account(con, account)
     finally:
         con.close()
 
@@ -139,8 +149,11 @@ def make_report(
     Without `out` it goes to `<data dir>/reports/<UTC timestamp>/` and `reports/latest` is
     pointed at it. `read` and `write` are the steps (plain, or Prefect tasks).
     """
-    # as archived: a DID typed as the portal shows it (10 digits) is the same DID
+    # as archived: a DID typed as the portal shows it (10 digits) is the same DID, and an
+    # account's e-mail in any case is the account, named on the page as the archive names it
     did = e164_of(did) if did is not None else None
+    if account is not None:
+        account = _archived_account(settings.archive_path, account)
     zone = timezone or settings.report_timezone
     scope = ReportScope(zone, start, end, did, grain, account)
     made_at = datetime.now(UTC)

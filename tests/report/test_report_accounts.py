@@ -59,3 +59,29 @@ def test_a_did_of_another_account_is_refused_not_reported_empty(tmp_path: Path) 
             report_tables(con, ReportScope(TZ, did=theirs, account=ME))
     finally:
         con.close()
+
+
+def test_an_account_typed_otherwise_is_named_as_archived_and_an_ambiguous_one_refused(
+    tmp_path: Path,
+) -> None:
+    from flows.report_run import make_report
+    from flows.settings import Settings
+
+    build_archive(tmp_path / "archive.duckdb", CONVERSATIONS, MEDIA)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, smsarchive_data_dir=tmp_path, voipms_account_timezone=TZ
+    )
+    run = make_report(settings, out=tmp_path / "report", account=" Me@Example.COM ")
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert f", {ME}," in page  # the page's scope names the account the archive holds
+    assert "Me@Example.COM" not in page
+    assert ME in run.description
+    # an archive an older version filled under two spellings of one e-mail
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        copy = "SELECT * REPLACE ('ME@example.com' AS account) FROM"
+        con.execute(f"INSERT INTO messages {copy} messages")
+    finally:
+        con.close()
+    with pytest.raises(UnknownAccountError, match="names 2 accounts of the archive"):
+        make_report(settings, out=tmp_path / "report", account="me@EXAMPLE.com")

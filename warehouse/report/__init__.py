@@ -13,7 +13,7 @@ from warehouse.report.report_files import (
     write_report,
 )
 from warehouse.report.summary import summary_lines, summary_markdown
-from warehouse.report.tables import REPORT_TABLES, report_table, report_tables
+from warehouse.report.tables import REPORT_TABLES, archived_account, report_table, report_tables
 
 __all__ = [
     "CHARTS",
@@ -24,6 +24,7 @@ __all__ = [
     "Grain",
     "ReportFiles",
     "ReportScope",
+    "archived_account",
     "chart_specs",
     "default_folder",
     "point_latest",

@@ -96,6 +96,26 @@ def report_table(con: duckdb.DuckDBPyConnection, name: str, scope: ReportScope) 
         clean_up(con)
 
 
+def archived_account(con: duckdb.DuckDBPyConnection, account: str) -> str:
+    """The archive's name of `account`: an e-mail typed in other case (or with spaces) is the
+    account it names, if just one; UnknownAccountError otherwise."""
+    accounts = archived_accounts(con)
+    if account in accounts:
+        return account
+    named = [a for a in accounts if a.strip().casefold() == account.strip().casefold()]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise UnknownAccountError(
+            f"{account} names {len(named)} accounts of the archive ({', '.join(named)}): "
+            "give one as written there"
+        )
+    raise UnknownAccountError(
+        f"the archive holds no message of account {account}; "
+        f"its accounts: {', '.join(accounts) or 'none yet'}"
+    )
+
+
 def report_tables(con: duckdb.DuckDBPyConnection, scope: ReportScope) -> dict[str, pl.DataFrame]:
     """Every report table for `scope`, by name, in `REPORT_TABLES` order.
 
@@ -103,16 +123,7 @@ def report_tables(con: duckdb.DuckDBPyConnection, scope: ReportScope) -> dict[st
     no message of (an empty report of a mistyped one would look like a quiet number).
     """
     if scope.account is not None:
-        accounts = archived_accounts(con)
-        # an e-mail typed in other case (or with spaces) is the account it names, if just one
-        named = [a for a in accounts if a.strip().casefold() == scope.account.strip().casefold()]
-        if scope.account not in accounts and len(named) == 1:
-            scope = replace(scope, account=named[0])
-        if scope.account not in accounts and len(named) != 1:
-            raise UnknownAccountError(
-                f"the archive holds no message of account {scope.account}; "
-                f"its accounts: {', '.join(accounts) or 'none yet'}"
-            )
+        scope = replace(scope, account=archived_account(con, scope.account))
     if scope.did is not None:
         of_account = {"account": scope.account}
         dids = [
