@@ -16,6 +16,7 @@ from flows.logging_setup import log_info_in_scheduled_runs, send_logs_to_prefect
 from flows.report_flow import report
 from flows.runtime import current_settings, use_settings
 from flows.settings import SCHEDULED_BUSY_WAIT_SECONDS, Settings
+from flows.summary_lines import summary_lines
 
 logger = logging.getLogger("smsarchive")
 
@@ -54,6 +55,10 @@ def nightly() -> dict[str, Any]:
             # said here, on serve's terminal too: Prefect's own record of it goes to its API
             logger.error("nightly: the sync failed (%s); no report or export this run", failed)
             raise
+        # what the CLI prints after a sync, in the run's log (Prefect's, and serve's terminal):
+        # a night whose media all failed reads otherwise as a clean one
+        for line in summary_lines(done["sync"]):
+            logger.info("nightly: %s", line)
         try:
             done["report"] = report()
         except Exception as failed:

@@ -25,6 +25,9 @@ def test_a_failed_report_still_leaves_the_export_then_fails_the_run(
     with use_settings(settings), pytest.raises((FileExistsError, NotADirectoryError)):
         nightly()
     assert (data_dir / "export" / "current" / "messages").is_dir()
+    said = [record.getMessage() for record in caplog.records if record.name == "smsarchive"]
+    # the sync's outcome, as the CLI would print it, is in the run's log
+    assert any(line.startswith("nightly: windows: ") and "media: " in line for line in said), said
     assert any(
         "the report failed" in record.getMessage()
         and "export is written anyway" in record.getMessage()
