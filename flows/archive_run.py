@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -592,7 +593,9 @@ def _run_windows(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="getDIDsInfo") as side,
         steps.fetching(settings.voipms_max_concurrency),
     ):
-        dids = AccountDids(side.submit(client.get_dids_info))
+        # in the run's context: its retries and failure are logged to the run (Prefect's
+        # log of a flow run included), like every other call's
+        dids = AccountDids(side.submit(contextvars.copy_context().run, client.get_dids_info))
         try:
             _fetch_and_merge(queue, dids, client, settings, steps, merger)
         except BaseException:

@@ -55,6 +55,8 @@ MIN_BODY_RATE: Final = 16 * 1024
 ROW_BYTES: Final = 16 * 1024
 """Bytes an answer may take per row asked (`limit`): a row is a few hundred; an MMS with a
 long text and many links a few thousand."""
+STOPPED: Final = "this VoipMsClient was stopped: its run is ending (see why above)"
+"""What a call asked of a stopped client raises: a window in flight when another failed."""
 ANSWER_BYTES: Final = 64 * 1024 * 1024
 """Bytes an answer may take beyond its rows' (all of it for a call without `limit`)."""
 ANSWER_MAX_BYTES: Final = 1024 * 1024 * 1024
@@ -352,7 +354,7 @@ class VoipMsClient:
         `max_attempts` tries have all failed transiently.
         """
         if self._stopping.is_set():
-            raise RuntimeError("this VoipMsClient is closed")
+            raise RuntimeError(STOPPED)
         form = {name: _param_text(value) for name, value in params.items() if value is not None}
         attempts = 0
 
@@ -415,13 +417,13 @@ class VoipMsClient:
 
     def _attempt(self, method: str, form: dict[str, str]) -> dict[str, Any]:
         if self._stopping.is_set():  # closed while this call waited to try again
-            raise RuntimeError("this VoipMsClient is closed")
+            raise RuntimeError(STOPPED)
         with self._slots:
             if self._pacer is not None:
                 self._pacer.wait()
             with self._lock:
                 if self._stopping.is_set():  # stopped while this waited for its slot or turn
-                    raise RuntimeError("this VoipMsClient is closed")
+                    raise RuntimeError(STOPPED)
                 self._calls[method] += 1
                 self._in_flight += 1
                 self._max_in_flight = max(self._max_in_flight, self._in_flight)

@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 from pydantic import SecretStr
 
+from extract.voipms.client import STOPPED
 from extract.voipms.errors import (
     AccessError,
     CallTimeoutError,
@@ -423,7 +424,7 @@ def test_a_call_in_flight_when_the_client_closes_stops_retrying(
     client.close()  # during the first backoff, which it cuts short
     worker.join(timeout=5)
     assert not worker.is_alive()
-    assert [str(e) for e in outcome] == ["this VoipMsClient is closed"]
+    assert [str(e) for e in outcome] == [STOPPED]
     assert server.call_counts()["getDIDsInfo"] == 1  # not the six tries a live client makes
     assert sum("retrying" in r.getMessage() for r in caplog.records) == 1
 
@@ -454,5 +455,5 @@ def test_calls_waiting_for_their_turn_when_the_client_stops_are_not_sent(
     for worker in workers:
         worker.join(timeout=10)
     assert server.call_counts()["getDIDsInfo"] == 1
-    assert sorted(str(e) for e in outcome if e is not None) == ["this VoipMsClient is closed"] * 2
+    assert sorted(str(e) for e in outcome if e is not None) == [STOPPED] * 2
     assert time.monotonic() - stopped < 1  # woken, not left to sleep out their turn
