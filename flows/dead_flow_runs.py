@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from uuid import UUID
 
 import httpx
@@ -19,6 +20,8 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.states import Crashed
+
+from warehouse import writer_alive
 
 logger = logging.getLogger("smsarchive")
 
@@ -81,15 +84,23 @@ _UNFINISHED = FlowRunFilterState(
 """Runs in the states that hold the deployment's one slot (Scheduled and Late runs hold none)."""
 
 
-def close_runs_of_a_stopped_serve(deployment: str) -> int:
+def close_runs_of_a_stopped_serve(deployment: str, data_dir: Path | None = None) -> int:
     """Mark Crashed every unfinished flow run of `deployment` (`flow/name`), and its subflows.
 
     Called as `serve` starts, holding the archive's serve lock and before its runner takes
     any run: a run then still Running or Pending was left by a `serve` stopped while it ran
     (its process was killed with it). Left so, it would keep the deployment's concurrency
-    slot, and every later scheduled run would be cancelled. Returns how many flow runs were
-    marked; what Prefect refuses is said, never raised (serve starts all the same).
+    slot, and every later scheduled run would be cancelled. But while a run writes to the
+    archive in `data_dir` (a SIGKILL of serve leaves its run's process going), nothing is
+    marked: that run ends, and says so, itself. Returns how many flow runs were marked; what
+    Prefect refuses is said, never raised (serve starts all the same).
     """
+    if data_dir is not None and writer_alive(data_dir):
+        logger.warning(
+            "a run still writes to the archive (the last serve's, it may be): its Prefect "
+            "flow run is left to end by itself"
+        )
+        return 0
     marked = 0
     with get_client(sync_client=True) as client:
         try:

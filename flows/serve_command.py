@@ -69,7 +69,7 @@ def serve_nightly(settings: Settings) -> None:
             f"Prefect API {api_url}; Ctrl-C stops"
         )
         # a run the last serve was stopped in would hold the one slot: no run would start
-        close_runs_of_a_stopped_serve(f"{nightly.name}/{name}")
+        close_runs_of_a_stopped_serve(f"{nightly.name}/{name}", settings.smsarchive_data_dir)
         # Served as a deployment, not `nightly.serve()`: a runner holding the flow object
         # pickles it into each run's process, and a pickled flow function loses the module
         # globals its string annotations name (`report`'s `date`); this way each run imports

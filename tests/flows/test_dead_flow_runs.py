@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
@@ -12,6 +13,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.states import Completed, Pending, Running
 
 from flows.dead_flow_runs import close_dead_flow_runs, close_runs_of_a_stopped_serve
+from warehouse import writer_lock
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -74,7 +76,7 @@ def test_dead_flow_runs_and_their_parents_are_marked_crashed(
 
 
 def test_runs_a_stopped_serve_left_are_crashed_and_free_the_deployments_slot(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     with get_client(sync_client=True) as client:
         deployment = client.create_deployment(
@@ -94,8 +96,14 @@ def test_runs_a_stopped_serve_left_are_crashed_and_free_the_deployments_slot(
         client.set_flow_run_state(done.id, Completed(), force=True)
         other = _running(client)  # a run of no deployment: not serve's
 
+        # a SIGKILL of serve left its run's process going: while it writes, it is let be
+        with writer_lock(tmp_path):
+            held = close_runs_of_a_stopped_serve("dead-flow-runs-parent/stopped-serve", tmp_path)
+        assert held == 0
+        assert _state(client, left.id) == StateType.RUNNING
+
         with caplog.at_level(logging.WARNING, logger="smsarchive"):
-            marked = close_runs_of_a_stopped_serve("dead-flow-runs-parent/stopped-serve")
+            marked = close_runs_of_a_stopped_serve("dead-flow-runs-parent/stopped-serve", tmp_path)
 
         assert marked == 2
         assert (_state(client, left.id), _state(client, report)) == (StateType.CRASHED,) * 2
