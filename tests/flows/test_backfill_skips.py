@@ -18,6 +18,7 @@ from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import PlainSteps, WindowsFailedError, archive
 from flows.runtime import use_settings
+from flows.settings import Settings
 from tests.conftest import serving
 from tests.flows.archive_checks import (
     archived_messages,
@@ -90,25 +91,36 @@ def test_a_wrong_password_fails_the_run_though_every_window_is_archived(
     assert runs["outcome"].to_list() == ["ok", "failed"]
 
 
+def _a_sync_that_fails_in_april(server: SandboxServer, settings: Settings) -> None:
+    """Archive up to 2024-02-29, then sync: its window holding April (which the API refuses)
+    fails, the ones after it merge, today's first of all."""
+    archive(settings, "backfill", date(2023, 12, 1), date(2024, 2, 29), PlainSteps())
+    server.set_drift(
+        DriftConfig(error_code="no_way", error_days=(date(2024, 4, 1), date(2024, 4, 30)))
+    )
+    with pytest.raises(WindowsFailedError):
+        archive(settings, "sync", None, None, PlainSteps())
+    server.set_drift(DriftConfig())
+
+
+@pytest.mark.parametrize("backfilled", [False, True], ids=["left", "held-since-by-a-backfill"])
 def test_a_sync_after_one_that_failed_midway_fetches_the_days_it_left(
-    server: SandboxServer, tmp_path: Path
+    server: SandboxServer, tmp_path: Path, backfilled: bool
 ) -> None:
     # a sync merges the window holding today first: one stopped or failed before its
     # earlier windows leaves the newest day archived and a gap before it
     settings = sandbox_settings(server, tmp_path / "data")
     try:
         with use_settings(settings):
-            archive(settings, "backfill", date(2023, 12, 1), date(2024, 2, 29), PlainSteps())
-            server.set_drift(
-                DriftConfig(error_code="no_way", error_days=(date(2024, 4, 1), date(2024, 4, 30)))
-            )
-            with pytest.raises(WindowsFailedError):
-                archive(settings, "sync", None, None, PlainSteps())
-            server.set_drift(DriftConfig())
+            _a_sync_that_fails_in_april(server, settings)
+            if backfilled:
+                archive(settings, "backfill", date(2024, 2, 22), date(2024, 5, 23), PlainSteps())
             again = archive(settings, "sync", None, None, PlainSteps())
     finally:
         server.set_drift(DriftConfig())
     assert again.start == date(2024, 2, 22)  # the failed sync's first day, not today's less 7
+    if backfilled:  # its days are held by now: only the lookback's window is fetched
+        assert again.windows - again.windows_skipped == 1
     assert_matches_truth(archived_messages(settings.archive_path), truth_messages(server.account))
 
 
@@ -145,30 +157,6 @@ def test_a_run_removes_answers_a_stopped_run_left_half_landed(
     with use_settings(settings):
         archive(settings, "sync", None, None, PlainSteps())
     assert sorted(p.name for p in folder.iterdir()) == ["getSMS.20240402T000000000000Z.json"]
-
-
-def test_a_failed_syncs_days_held_since_by_a_backfill_are_not_fetched_again(
-    server: SandboxServer, tmp_path: Path
-) -> None:
-    settings = sandbox_settings(server, tmp_path / "data")
-    try:
-        with use_settings(settings):
-            archive(settings, "backfill", date(2023, 12, 1), date(2024, 2, 29), PlainSteps())
-            server.set_drift(
-                DriftConfig(error_code="no_way", error_days=(date(2024, 4, 1), date(2024, 4, 30)))
-            )
-            with pytest.raises(WindowsFailedError):
-                archive(settings, "sync", None, None, PlainSteps())
-            server.set_drift(DriftConfig())
-            archive(settings, "backfill", date(2024, 2, 22), date(2024, 5, 23), PlainSteps())
-            again = archive(settings, "sync", None, None, PlainSteps())
-    finally:
-        server.set_drift(DriftConfig())
-    # still resumed from the failed sync's first day, but its days are held by now: only
-    # the lookback's windows are fetched
-    assert again.start == date(2024, 2, 22)
-    assert again.windows - again.windows_skipped == 1
-    assert_matches_truth(archived_messages(settings.archive_path), truth_messages(server.account))
 
 
 def test_a_login_typed_in_another_case_is_archived_as_the_same_account(
