@@ -151,23 +151,15 @@ def fetch_once(
     `durable=False` skips the per-file fsyncs (see storage.flush_to_disk). Raises
     TransientError for trouble another attempt may not meet."""
     deadline = time.monotonic() + limits.attempt_seconds
-    with call_deadline(deadline):  # headers sent a byte at a time are bounded too
-        return _fetch_following(client, url, policy, media_dir, limits, deadline, durable)
-
-
-def _fetch_following(
-    client: httpx.Client,
-    url: httpx.URL,
-    policy: UrlPolicy,
-    media_dir: Path,
-    limits: TransferLimits,
-    deadline: float,
-    durable: bool,
-) -> Outcome:
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         try:
-            with UrlMasked(current), client.stream("GET", current) as response:
+            # the deadline bounds each read too: headers sent a byte at a time included
+            with (
+                call_deadline(deadline),
+                UrlMasked(current),
+                client.stream("GET", current) as response,
+            ):
                 if response.status_code not in REDIRECT_STATUSES:
                     return _read_body(response, media_dir, limits, deadline, durable)
                 location = response.headers.get("location")
