@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from extract.media import MediaItem, MediaResult, absent_files, download_media, flush_to_disk
 from extract.media.records import HOST_NOT_ALLOWED, STORAGE_ERROR, host_trouble
@@ -76,35 +77,47 @@ REDOWNLOAD_FLAG = "--redownload-missing-media"
 """The backfill and sync option that downloads again files missing from media/, however many."""
 
 
+def _missing(con: duckdb.DuckDBPyConnection, media_dir: Path) -> tuple[pl.Series, int]:
+    """(sha256 of the files recorded as stored that are not in `media_dir`, how many are
+    recorded as stored)."""
+    stored = stored_media(con)
+    return (absent_files(media_dir, stored) if not stored.is_empty() else stored), stored.len()
+
+
+def _requeue(
+    con: duckdb.DuckDBPyConnection, media_dir: Path, missing: pl.Series, stored: int, *, asked: bool
+) -> None:
+    """Make the attachments of the `missing` files pending again, and say so."""
+    rows = requeue_missing_media(con, missing)
+    logger.warning(
+        "media: %s of the %s files recorded as stored are not in %s (%s attachments); %sthey "
+        "are downloaded again (those the provider has let expire are marked expired)",
+        f"{missing.len():,}",
+        f"{stored:,}",
+        media_dir,
+        f"{rows:,}",
+        f"as asked ({REDOWNLOAD_FLAG}), " if asked else "",
+    )
+
+
 def check_stored_files(con: duckdb.DuckDBPyConnection, media_dir: Path) -> str | None:
     """Make attachments recorded as stored whose file is not in `media_dir` pending again
     (downloaded anew, or found expired), warning with the folder's name; None then. When most
     are missing, changes nothing and returns why the media step is not to run: downloading
     into an empty mount point would fill the disk under it, and the files expired since they
     were stored would lose their record of being kept."""
-    stored = stored_media(con)
-    if stored.is_empty():
-        return None
-    missing = absent_files(media_dir, stored)
+    missing, stored = _missing(con, media_dir)
     if missing.is_empty():
         return None
-    if missing.len() > MOST_MISSING * stored.len():
+    if missing.len() > MOST_MISSING * stored:
         return (
-            f"{missing.len():,} of the {stored.len():,} files recorded as stored are not in "
+            f"{missing.len():,} of the {stored:,} files recorded as stored are not in "
             f"{media_dir}: is the disk that holds it mounted? No media are downloaded until "
             "they are back. If they are lost for good, restore the folder from a backup, or "
             f"run `smsarchive sync {REDOWNLOAD_FLAG}` to download again what the provider "
             "still keeps"
         )
-    rows = requeue_missing_media(con, missing)
-    logger.warning(
-        "media: %d of the %d files recorded as stored are not in %s (%d attachments); they "
-        "are downloaded again (those the provider has let expire are marked expired)",
-        missing.len(),
-        stored.len(),
-        media_dir,
-        rows,
-    )
+    _requeue(con, media_dir, missing, stored, asked=False)
     return None
 
 
@@ -112,21 +125,9 @@ def redownload_missing(con: duckdb.DuckDBPyConnection, media_dir: Path) -> int:
     """Make every attachment recorded as stored whose file is not in `media_dir` pending again,
     however many (REDOWNLOAD_FLAG: the user says the files are lost, not on an unmounted
     disk); returns how many files were missing."""
-    stored = stored_media(con)
-    missing = absent_files(media_dir, stored) if not stored.is_empty() else stored
-    if missing.is_empty():
-        return 0
-    rows = requeue_missing_media(con, missing)
-    logger.warning(
-        "media: %s of the %s files recorded as stored are not in %s (%s attachments); as "
-        "asked (%s), they are downloaded again (those the provider has let expire are "
-        "marked expired)",
-        f"{missing.len():,}",
-        f"{stored.len():,}",
-        media_dir,
-        f"{rows:,}",
-        REDOWNLOAD_FLAG,
-    )
+    missing, stored = _missing(con, media_dir)
+    if not missing.is_empty():
+        _requeue(con, media_dir, missing, stored, asked=True)
     return missing.len()
 
 
