@@ -416,11 +416,14 @@ def archive(
                     ", ".join(accounts),
                     account,
                 )
-            settled_before = None  # a sync resuming a stopped one: see _sync_days
-            if kind == "sync":
+            # days before it are fetched only where no settled window holds them
+            settled_before: date | None = None
+            if kind == "sync":  # None, or the lookback's first day when resuming a stopped one
                 start, settled_before, end = _sync_days(con, settings, account)
             if start is None or end is None:
                 raise ValueError("a backfill needs a start and an end day")
+            if kind == "backfill" and not refetch:
+                settled_before = end + timedelta(days=1)
             progress.retitle(f"{kind} {start}..{end}")
             started = start_run(
                 con,
@@ -448,7 +451,6 @@ def archive(
                     summary,
                     steps,
                     progress,
-                    skip_settled=kind == "backfill" and not refetch,
                     settled_before=settled_before,
                 )
                 summary.media = steps.media(con, settings, progress)
@@ -549,32 +551,22 @@ def _run_windows(
     steps: Steps,
     progress: RunProgress,
     *,
-    skip_settled: bool,
-    settled_before: date | None = None,
+    settled_before: date | None,
 ) -> None:
-    """Fetch and merge the run's windows: those no settled window holds (`skip_settled`),
-    or every one; with `settled_before`, the days before it only where none does."""
+    """Fetch and merge the run's windows: every one, except that the days before
+    `settled_before` (a backfill's whole span, a resumed sync's earlier days) are fetched
+    only where no settled window holds them."""
     account = summary.account
-    if settled_before is not None and not skip_settled:
-        # a sync resuming a stopped one: its earlier days where no settled window holds them
+    if settled_before is not None:
+        # days settled windows hold are not asked again, however an earlier run cut them
         settled = [
             (first, last)
             for first, last in settled_windows(con, PROVIDER, account)
             if first < settled_before and last >= summary.start
         ]
-        todo = [
-            *uncovered_windows(summary.start, settled_before - timedelta(days=1), settled),
-            *split_range(settled_before, summary.end),
-        ]
-        summary.windows_skipped = len(settled)
-    elif skip_settled:
-        # days settled windows hold are not asked again, however an earlier run cut them
-        settled = [
-            (first, last)
-            for first, last in settled_windows(con, PROVIDER, account)
-            if first <= summary.end and last >= summary.start
-        ]
-        todo = uncovered_windows(summary.start, summary.end, settled)
+        todo = uncovered_windows(summary.start, settled_before - timedelta(days=1), settled)
+        if settled_before <= summary.end:
+            todo += split_range(settled_before, summary.end)
         summary.windows_skipped = len(settled)
         if settled:
             logger.info("%d windows already archived: their days are skipped", len(settled))
