@@ -534,7 +534,7 @@ def _record_end(con: duckdb.DuckDBPyConnection, run_id: int, summary: RunSummary
         con,
         run_id,
         outcome="ok" if failed is None else "failed",
-        windows_merged=summary.windows - summary.windows_skipped - len(summary.failed_windows),
+        windows_merged=summary.merged,
         messages_inserted=summary.inserted,
         messages_updated=summary.updated,
         detail="; ".join([*detail, *summary.warnings]) or None,
