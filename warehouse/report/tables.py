@@ -9,7 +9,7 @@ from typing import Final
 import duckdb
 import polars as pl
 
-from warehouse.accounts import archived_accounts
+from warehouse.accounts import archived_accounts, named_accounts
 from warehouse.errors import UnknownAccountError, UnknownDidError
 from warehouse.queries import query_frame, read_query
 from warehouse.report.params import ReportScope
@@ -100,9 +100,7 @@ def archived_account(con: duckdb.DuckDBPyConnection, account: str) -> str:
     """The archive's name of `account`: an e-mail typed in other case (or with spaces) is the
     account it names, if just one; UnknownAccountError otherwise."""
     accounts = archived_accounts(con)
-    if account in accounts:
-        return account
-    named = [a for a in accounts if a.strip().casefold() == account.strip().casefold()]
+    named = named_accounts(accounts, account)
     if len(named) == 1:
         return named[0]
     if named:
