@@ -17,7 +17,7 @@ import duckdb
 from extract.media import clean_stale_temp
 from extract.voipms.account_dids import AccountDids
 from extract.voipms.client import DEFAULT_USER_AGENT, VoipMsClient
-from extract.voipms.errors import OWN_TEXTS, AccessError, PermanentError, TransientError
+from extract.voipms.errors import AccessError, PermanentError, TransientError
 from extract.voipms.redaction import redact_registered
 from extract.voipms.windows import Window, split_range, uncovered_windows
 from flows.api_client import api_client
@@ -341,7 +341,7 @@ def failure_detail(exc: BaseException) -> str:
     """What `status` shows of a failed run: the error's class and first line, secrets blanked."""
     lines = str(exc).strip().splitlines()
     line = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-    return redact_registered(line, keep=OWN_TEXTS)[:DETAIL_CHARACTERS]
+    return redact_registered(line)[:DETAIL_CHARACTERS]
 
 
 class FutureDayError(ValueError):

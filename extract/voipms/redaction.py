@@ -170,6 +170,7 @@ def secret_protected(secret: SecretStr) -> Iterator[None]:
         release_secret(secret)
 
 
-def redact_registered(text: str, keep: Iterable[str] = ()) -> str:
-    """`text` with every secret now registered blanked out (but inside the texts of `keep`)."""
-    return redact(text, _FILTER.secrets(), keep=keep)
+def redact_registered(text: str) -> str:
+    """`text` with every secret now registered blanked out, as the log filter blanks them
+    (our own texts kept whole)."""
+    return redact(text, _FILTER.secrets(), keep=OWN_TEXTS)
