@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from pydantic import SecretStr
@@ -17,7 +16,7 @@ from extract.voipms.client import (
     answer_cap,
 )
 from extract.voipms.errors import UnexpectedAnswerError
-from tests.extract.loopback_api import LoopbackApi
+from tests.extract.loopback_api import LoopbackApi, QuietHandler
 
 
 class EndlessApi(LoopbackApi):
@@ -28,15 +27,11 @@ class EndlessApi(LoopbackApi):
         self.stopped = threading.Event()
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
+                self.start_answer({"Transfer-Encoding": "chunked"})
 
                 def framed(data: bytes) -> bytes:
                     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
@@ -49,9 +44,6 @@ class EndlessApi(LoopbackApi):
                         owner.sent += len(chunk)
                 except OSError:  # the client hung up
                     owner.stopped.set()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
 
         self.serve(Handler)
 

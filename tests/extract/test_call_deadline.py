@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
@@ -17,7 +16,7 @@ from extract.media.transfer import TransferLimits, TransientError, fetch_once
 from extract.media.url_policy import UrlPolicy
 from extract.voipms.client import VoipMsClient
 from extract.voipms.errors import VoipMsError
-from tests.extract.loopback_api import LoopbackApi
+from tests.extract.loopback_api import LoopbackApi, QuietHandler
 
 ANSWER = b'{"status":"success","dids":[]}'
 STEP = 0.1
@@ -28,7 +27,7 @@ class TricklingApi(LoopbackApi):
     """Sends its status line and headers (`headers=True`) or its body a byte at a time."""
 
     def __init__(self, *, headers: bool) -> None:
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def _answer(self) -> None:
@@ -52,14 +51,11 @@ class TricklingApi(LoopbackApi):
                     pass
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.read_request()
                 self._answer()
 
             def do_GET(self) -> None:
                 self._answer()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
 
         self.serve(Handler)
 
@@ -149,22 +145,15 @@ class SlowLinkApi(LoopbackApi):
         )
         body = f'{{"status":"success","dids":[{dids}]}}'.encode()
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
+                self.start_answer({"Content-Length": str(len(body))})
                 for at in range(0, len(body), 10_000):
                     self.wfile.write(body[at : at + 10_000])
                     self.wfile.flush()
                     time.sleep(STEP)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
 
         self.size = len(body)
         self.serve(Handler)
