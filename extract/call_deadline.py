@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,8 +19,8 @@ _local = threading.local()
 def call_deadline(at: float) -> Iterator[None]:
     """Within the block, this thread's network I/O on a `bounded` client ends by `at`
     (`time.monotonic()`), whatever the per-read timeout: a server sending its headers or its
-    body a byte at a time cannot hold a call past it. Blocks nest; the earlier deadline wins.
-    (Resolving a host name is the system's and is not bounded here.)
+    body a byte at a time, or a resolver that does not answer, cannot hold a call past it.
+    Blocks nest; the earlier deadline wins.
     """
     previous: float | None = getattr(_local, "at", None)
     _local.at = at if previous is None else min(at, previous)
@@ -68,6 +69,54 @@ class _Stream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
+def _is_address(host: str) -> bool:
+    """Whether `host` is an IP address, which needs no resolving."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _within(
+    seconds: float, connect: Callable[[], httpcore.NetworkStream], host: str
+) -> httpcore.NetworkStream:
+    """`connect()` run on a thread of its own, given up after `seconds`.
+
+    The system's resolver (getaddrinfo) takes no timeout and cannot be interrupted: a host
+    name whose resolver does not answer would hold the call for as long as the system's own
+    retries last. Given up, the thread is left to end by itself, closing what it connected.
+    """
+    done = threading.Event()
+    outcome: list[httpcore.NetworkStream | BaseException] = []
+    given_up = False
+    lock = threading.Lock()
+
+    def run() -> None:
+        try:
+            result: httpcore.NetworkStream | BaseException = connect()
+        except BaseException as error:  # handed to the waiting thread, raised there
+            result = error
+        with lock:
+            if given_up:
+                if not isinstance(result, BaseException):
+                    result.close()
+                return
+            outcome.append(result)
+        done.set()
+
+    threading.Thread(target=run, name=f"connect {host}", daemon=True).start()
+    done.wait(seconds)
+    with lock:
+        if not outcome:
+            given_up = True
+            raise httpcore.ConnectTimeout(f"resolving and connecting to {host} took too long")
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 class _Backend(httpcore.NetworkBackend):
     """httpcore's own backend, its connections bounded by the call's deadline."""
 
@@ -83,9 +132,13 @@ class _Backend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _Stream(
-            self._backend.connect_tcp(host, port, bounded, local_address, socket_options)
-        )
+
+        def connect() -> httpcore.NetworkStream:
+            return self._backend.connect_tcp(host, port, bounded, local_address, socket_options)
+
+        if bounded is None or _is_address(host):
+            return _Stream(connect())
+        return _Stream(_within(bounded, connect, host))
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -172,3 +174,67 @@ def test_a_large_answer_on_a_slow_link_arrives_though_it_takes_longer_than_the_t
     assert len(dids) == 1000
     assert took > 1.0  # longer than the timeout, yet whole: its body kept coming
     assert api.size > 150_000
+
+
+class DidsApi(LoopbackApi):
+    """Answers every call with an empty getDIDsInfo."""
+
+    def __init__(self) -> None:
+        class Handler(QuietHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.start_answer({"Content-Length": str(len(ANSWER))})
+                self.wfile.write(ANSWER)
+
+        self.serve(Handler)
+
+
+@pytest.fixture
+def silent_resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A host name whose resolver does not answer for 10 s (the real voip.ms's resolver
+    cannot be made to hang here); every other name resolves as the system does."""
+    name = "unanswering.example"
+    system = socket.getaddrinfo
+    released = threading.Event()
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host == name:
+            released.wait(10)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return system(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield name
+    released.set()
+
+
+def test_an_api_call_ends_at_its_timeout_when_the_host_name_resolves_for_ever(
+    silent_resolver: str,
+) -> None:
+    api = DidsApi()
+    url = api.url.replace("127.0.0.1", silent_resolver)
+    client = VoipMsClient(url, "me@example.com", SecretStr("pw"), timeout=1.0, max_attempts=1)
+    try:
+        started = time.monotonic()
+        with client, pytest.raises(VoipMsError) as caught:
+            client.get_dids_info()
+        took = time.monotonic() - started
+    finally:
+        api.close()
+    assert caught.value.code == "timeout"
+    assert took < 5
+
+
+def test_a_host_name_that_resolves_is_connected_to_within_the_deadline(
+    silent_resolver: str,
+) -> None:
+    api = DidsApi()
+    url = api.url.replace("127.0.0.1", "localhost")
+    client = VoipMsClient(url, "me@example.com", SecretStr("pw"), timeout=5.0, max_attempts=1)
+    try:
+        with client:
+            assert client.get_dids_info() == []
+            assert client.get_dids_info() == []  # the pooled connection, used again
+    finally:
+        api.close()
