@@ -20,6 +20,7 @@ from flows.archive_run import archive, download_media, first_done, merge, prepar
 from flows.dead_flow_runs import close_dead_flow_runs
 from flows.logging_setup import send_logs_to_prefect
 from flows.media_step import MediaOutcome
+from flows.run_names import started_at
 from flows.run_progress import RunProgress
 from flows.runtime import current_settings
 from flows.settings import Settings
@@ -149,7 +150,7 @@ def backfill(
     ).as_dict()
 
 
-@flow(name="sync", log_prints=False)
+@flow(name="sync", flow_run_name=started_at("sync"), log_prints=False)
 def sync(redownload_missing_media: bool = False) -> dict[str, Any]:
     """Fetch again from the newest archived day minus the lookback to today (and, after a
     sync that did not end ok, its days no finished window holds)."""

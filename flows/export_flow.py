@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.export_run import default_export_dir, export_now, export_summary
 from flows.logging_setup import send_logs_to_prefect
+from flows.run_names import started_at
 from flows.runtime import current_settings
 from warehouse.export import ExportResult
 
@@ -20,7 +21,7 @@ def export_task(archive_path: Path, out_dir: Path) -> ExportResult:
     return export_now(archive_path, out_dir)
 
 
-@flow(name="export", log_prints=False)
+@flow(name="export", flow_run_name=started_at("export"), log_prints=False)
 def export(out: str | None = None) -> dict[str, Any]:
     """Export messages, media and carrier_status_history to `out` (default: data dir/export)."""
     send_logs_to_prefect()

@@ -13,6 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.logging_setup import send_logs_to_prefect
 from flows.report_run import make_report, read_tables, write_files
+from flows.run_names import started_at
 from flows.runtime import current_settings
 from warehouse.report import Grain, ReportFiles, ReportScope
 
@@ -33,7 +34,7 @@ def write_report_task(
     return write_files(folder, tables, scope, made_at)
 
 
-@flow(name="report", log_prints=False)
+@flow(name="report", flow_run_name=started_at("report"), log_prints=False)
 def report(
     start: date | None = None,
     end: date | None = None,

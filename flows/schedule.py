@@ -14,6 +14,7 @@ from flows.archive_run import run_sync
 from flows.export_run import run_export
 from flows.logging_setup import log_info_in_scheduled_runs, send_logs_to_prefect
 from flows.report_flow import report
+from flows.run_names import started_at
 from flows.runtime import current_settings, use_settings
 from flows.settings import SCHEDULED_BUSY_WAIT_SECONDS, Settings
 from flows.summary_lines import summary_lines
@@ -35,7 +36,12 @@ would otherwise have every later one cancelled (a sync waits for the archive at 
 SCHEDULED_BUSY_WAIT_SECONDS, and the API client's calls are bounded, so this is a net)."""
 
 
-@flow(name="nightly", log_prints=False, timeout_seconds=NIGHTLY_TIMEOUT_SECONDS)
+@flow(
+    name="nightly",
+    flow_run_name=started_at("nightly"),
+    log_prints=False,
+    timeout_seconds=NIGHTLY_TIMEOUT_SECONDS,
+)
 def nightly() -> dict[str, Any]:
     """Sync the archive, then write the report and the parquet export from it.
 

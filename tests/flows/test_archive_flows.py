@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -191,6 +192,22 @@ def test_sync_archives_new_messages_and_keeps_status_changes(
         assert history == [row["carrier_status"], "Delivered"]
     runs = table(settings.archive_path, "SELECT kind, outcome FROM sync_runs")
     assert ("sync", "ok") in runs.rows()
+    assert re.fullmatch(r"sync \d{4}-\d\d-\d\d \d\d:\d\d", flow_run_name(settings, "sync"))
+
+
+def flow_run_name(settings: Settings, kind: str) -> str:
+    """The name Prefect gave the latest run of `kind` recorded in the archive."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    runs = table(
+        settings.archive_path,
+        "SELECT flow_run_id FROM sync_runs WHERE kind = $kind ORDER BY run_id DESC LIMIT 1",
+        {"kind": kind},
+    )
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(UUID(runs["flow_run_id"][0])).name
 
 
 def test_what_prefect_records_of_a_failed_run_stays_in_the_data_dir(
