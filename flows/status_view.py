@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from rich.console import Console
+from rich import box
+from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from extract.printable import printable
 from transform.status import unmapped_only
@@ -74,6 +76,32 @@ def _when(value: datetime | None) -> str:
     return "—" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _days(first: date | None, last: date | None) -> str:
+    """A run's days, `2024-01-01..12-31` when both are in one year."""
+    if first is None or last is None:
+        return "—"
+    if first.year == last.year:
+        return f"{first}..{last:%m-%d}"
+    return f"{first}..{last}"
+
+
+def _minute(value: datetime | None) -> str:
+    """A UTC time to the minute, its zone said by the column's header."""
+    return "—" if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+
+def _took(started: datetime | None, finished: datetime | None) -> str:
+    """How long a run took, in whole seconds, minutes or hours and minutes."""
+    if started is None or finished is None:
+        return "—"
+    seconds = max(0, round((finished - started).total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 2 * 3600:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02} min"
+
+
 def _local(value: datetime | None, timezone: str) -> str:
     return "—" if value is None else value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
@@ -85,13 +113,16 @@ def _plain(value: object) -> str:
     return escape(printable(str(value)))
 
 
-def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
+def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Group:
+    """A bold title on a line of its own, then the table: no rules between columns, so that
+    a run's row keeps to one line of an 80-column terminal (the title is never wrapped to
+    the table's width)."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     for index, header in enumerate(headers):
         table.add_column(header, justify="left" if index == 0 else "right")
     for row in rows:
         table.add_row(*(_cell(value) for value in row))
-    return table
+    return Group(Text(title, style="bold"), table)
 
 
 def _cell(value: object) -> str:
@@ -119,7 +150,7 @@ def _of(frame: pl.DataFrame, provider: str, account: str) -> pl.DataFrame:
 
 def _outcome(outcome: str, writer_alive: bool) -> str:
     if outcome == "running" and not writer_alive:
-        return "interrupted (the process ended; the next run resumes)"
+        return "interrupted"
     return outcome
 
 
@@ -236,8 +267,8 @@ def render_status(
                     *(["account"] if several else []),
                     "outcome",
                     "days",
-                    "started",
-                    "finished",
+                    "started (UTC)",
+                    "took",
                     "new",
                     "changed",
                 ],
@@ -246,9 +277,9 @@ def render_status(
                         r["kind"],
                         *([r["account"]] if several else []),
                         _outcome(r["outcome"], writer_alive),
-                        f"{r['window_start']} .. {r['window_end']}",
-                        _when(r["started_at"]),
-                        _when(r["finished_at"]),
+                        _days(r["window_start"], r["window_end"]),
+                        _minute(r["started_at"]),
+                        _took(r["started_at"], r["finished_at"]),
                         r["messages_inserted"],
                         r["messages_updated"],
                     )
@@ -265,6 +296,12 @@ def render_status(
                 console.print(
                     f"{_plain(r['kind'])}{whose} of {_when(r['started_at'])} {ended}: "
                     f"{_plain(r['detail'])}"
+                )
+            if r["outcome"] == "running" and not writer_alive:
+                whose = f" of {_plain(r['account'])}" if several else ""
+                console.print(
+                    f"{_plain(r['kind'])}{whose} of {_when(r['started_at'])} was interrupted: "
+                    "its process ended before the run did; the next backfill or sync resumes it"
                 )
     if stale:
         console.print(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +214,7 @@ def test_a_run_left_running_by_a_kill_is_shown_as_interrupted(tmp_path: Path) ->
         status = archive_status(con)
     finally:
         con.close()
-    for alive, shown in ((True, "running"), (False, "interrupted (the process ended")):
+    for alive, shown in ((True, "running"), (False, "was interrupted: its process ended")):
         console = Console(record=True, width=200)
         render_status(status, console, writer_alive=alive)
         assert shown in console.export_text()
@@ -420,3 +420,40 @@ def test_counts_in_statuss_tables_have_thousands_separators() -> None:
     text = console.export_text()
     assert "1,824" in text
     assert "—" in text
+
+
+def test_a_run_in_the_last_runs_fits_one_line_of_an_80_column_terminal(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+    from warehouse import start_run
+    from warehouse.runs import RunKind
+
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        runs: list[tuple[RunKind, timedelta]] = [
+            ("backfill", timedelta(seconds=7)),
+            ("sync", timedelta(hours=1)),
+        ]
+        for kind, took in runs:
+            run = start_run(
+                con,
+                kind,
+                provider="voipms",
+                account="me@example.com",
+                window_start=date(2024, 1, 1),
+                window_end=date(2024, 12, 31),
+                started_at=at(5, month=3),
+            ).run_id
+            finish_run(con, run, outcome="ok", finished_at=at(5, month=3) + took)
+        status = archive_status(con)
+    finally:
+        con.close()
+    console = Console(record=True, width=80)
+    render_status(status, console)
+    rows = [line.split() for line in console.export_text().splitlines() if "2024-03-05" in line]
+    span = "2024-01-01..12-31"
+    assert rows == [
+        ["backfill", "ok", span, "2024-03-05", "12:00", "7", "s", "—", "—"],
+        ["sync", "ok", span, "2024-03-05", "12:00", "60", "min", "—", "—"],
+    ]
