@@ -20,6 +20,7 @@ from warehouse import (
     LandedWindow,
     LandingChangedError,
     corrected_since_snapshot,
+    drop_resolved_rejections,
     landed_windows,
     open_warehouse,
     snapshot_derived_columns,
@@ -126,6 +127,8 @@ def replay_archive(
             snapshot_derived_columns(con)
             for window in todo:
                 notices |= _replay_one(con, window, settings, summary, tracker, zone)
+            # a window's rows no fetch of it rejects any more, once all its fetches are in
+            drop_resolved_rejections(con, _wholly_replayed(todo, summary.failed_days))
             # net: a message two windows read differently is changed, then changed back
             summary.corrected = corrected_since_snapshot(con)
             summary.notices = [notice.describe() for notice in sorted(notices)]
@@ -140,6 +143,19 @@ def replay_archive(
             f"again: {remedies}"
         )
     return summary
+
+
+def _wholly_replayed(
+    todo: Sequence[LandedWindow], failed: Sequence[tuple[date, date]]
+) -> list[tuple[str, str, date, date]]:
+    """The windows (provider, account, days) none of whose fetches failed to replay."""
+    return sorted(
+        {
+            (window.provider, window.account, window.window_start, window.window_end)
+            for window in todo
+            if (window.window_start, window.window_end) not in failed
+        }
+    )
 
 
 def _refetch(days: tuple[date, date], account: str) -> str:

@@ -33,7 +33,13 @@ from warehouse.media_queue import (
     requeue_missing_media,
     stored_media,
 )
-from warehouse.merge import MergeResult, WindowFrames, merge_window, merge_windows
+from warehouse.merge import (
+    MergeResult,
+    WindowFrames,
+    drop_resolved_rejections,
+    merge_window,
+    merge_windows,
+)
 from warehouse.migrate import apply_migrations
 from warehouse.notices import NoticeRow, record_notices
 from warehouse.runs import StartedRun, finish_run, start_run, unfinished_sync_start
@@ -61,6 +67,7 @@ __all__ = [
     "archive_status",
     "corrected_since_snapshot",
     "done_windows",
+    "drop_resolved_rejections",
     "finish_run",
     "forget_unreadable_landings",
     "landed_files",

@@ -138,8 +138,11 @@ def merge_windows(
     A replay (`replay=True`: answers read back from the landing, `seen_at` when they were
     landed) re-derives and does not re-record: known messages get their derived columns as
     above, new ones are inserted with their first history row, but a different carrier_status
-    appends no history row (the run that fetched the answer did) and no checkpoint is touched;
-    the window's rejected rows the batch no longer rejects are deleted. Where the archive has
+    appends a history row only where the answer is newer than the message's whole history (a
+    row no run could read then; the others' runs recorded their changes), and no checkpoint is
+    touched;
+    the rows the batch rejects are noted on the connection for `drop_resolved_rejections`,
+    which the replay calls once every fetch of its windows is merged. Where the archive has
     seen a message after the answer was landed (last_seen_at later than `seen_at`), its
     carrier_status and status are kept: the answer's are an older reading.
     `also` runs in the same transaction, before the merge (a run's ledger rows for the
@@ -240,24 +243,17 @@ def _merge(
     results = [MergeResult(*(int(value) for value in row[1:])) for row in rows.fetchall()]
     inserted = sum(result.inserted for result in results)
     # history first: it compares the batch with the messages as they were
-    con.execute(read_query("insert_status_history"), {**seen, "status_changes": not replay})
+    history = "insert_replayed_status_history" if replay else "insert_status_history"
+    con.execute(read_query(history), seen)
     if inserted < batch_rows:
         con.execute(read_query("update_known_messages"), reading)
     if inserted:
         con.execute(read_query("insert_new_messages"), seen)
     con.execute(read_query("merge_media"), seen)
     con.execute(read_query("insert_rejected_records"), seen)
-    if replay:
-        for window in windows:
-            con.execute(
-                read_query("delete_resolved_rejections"),
-                {
-                    "provider": provider,
-                    "account": account,
-                    "window_start": window.window_start,
-                    "window_end": window.window_end,
-                },
-            )
+    if replay:  # what it rejects again is kept listed by drop_resolved_rejections
+        con.execute(read_query("create_replayed_rejections"))
+        con.execute(read_query("note_replayed_rejections"))
         return results
     for window, result, rejected_rows in zip(windows, results, rejected, strict=True):
         con.execute(
@@ -276,3 +272,27 @@ def _merge(
             },
         )
     return results
+
+
+def drop_resolved_rejections(
+    con: duckdb.DuckDBPyConnection, windows: Sequence[tuple[str, str, date, date]]
+) -> None:
+    """End a replay: the rejected rows listed for `windows` (provider, account, first and
+    last day) that none of the replay's merges on `con` rejected again are deleted.
+
+    Called once every fetch of those windows was replayed: a window fetched twice has a row
+    one fetch rejected and the other did not send, and deleting after each fetch would drop
+    it though its landed answer still holds it unread. Windows left out keep their list.
+    """
+    with transaction(con):
+        con.execute(read_query("create_replayed_rejections"))
+        for provider, account, window_start, window_end in windows:
+            con.execute(
+                read_query("delete_resolved_rejections"),
+                {
+                    "provider": provider,
+                    "account": account,
+                    "window_start": window_start,
+                    "window_end": window_end,
+                },
+            )

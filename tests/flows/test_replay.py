@@ -383,3 +383,27 @@ def test_the_windows_a_range_replays() -> None:
     assert windows_to_replay(windows, date(2024, 7, 5), date(2024, 7, 5)) == [other]
     assert windows_to_replay(windows, date(2024, 1, 5), date(2024, 1, 9)) == [first]
     assert windows_to_replay(windows, None, None) == windows
+
+
+def test_a_row_one_fetch_of_a_window_could_not_read_stays_listed_after_a_replay(
+    tmp_path: Path,
+) -> None:
+    from extract.voipms.sandbox.drift import DriftConfig
+
+    days = (date(2024, 1, 1), date(2024, 1, 31))
+    account = SandboxAccount.generate(
+        AccountSpec(seed=43, messages=100, start=days[0], end=days[1], dids=2, mms_share=0.2)
+    )
+    rejected = "SELECT source, record, reason FROM rejected_records ORDER BY ALL"
+    with serving(account) as server:
+        settings = sandbox_settings(server, tmp_path / "data")
+        with use_settings(settings):
+            server.set_drift(DriftConfig(stray_rows=("glitch",)))  # a row that is no object
+            archive(settings, "backfill", *days, PlainSteps())
+            server.set_drift(DriftConfig())
+            archive(settings, "backfill", *days, PlainSteps(), refetch=True)  # without it
+    before = table(settings, rejected)
+    assert before.height == 2  # getSMS's and getMMS's
+    summary = replay(settings)
+    assert summary.replayed == 2  # both fetches of the window
+    assert_frame_equal(table(settings, rejected), before)  # landed, still unread: still listed

@@ -22,7 +22,13 @@ from tests.warehouse.builders import (
     rejected_frame,
     rejected_row,
 )
-from warehouse import MergeResult, WindowFrames, merge_window, merge_windows
+from warehouse import (
+    MergeResult,
+    WindowFrames,
+    drop_resolved_rejections,
+    merge_window,
+    merge_windows,
+)
 
 
 def table(con: duckdb.DuckDBPyConnection, name: str, order: str) -> pl.DataFrame:
@@ -398,15 +404,66 @@ def test_a_replay_lists_only_what_it_still_rejects(con: duckdb.DuckDBPyConnectio
     merge(con, rejected=rejected_frame(rejected_row('{"id": "3"}')), window=other_window)
 
     # a newer transform reads row 2 and gives row 1 another reason
-    replayed = rejected_frame(rejected_row('{"id": "1"}', reason="missing contact"))
-    merge_windows(
-        con,
-        provider=PROVIDER,
-        account=ACCOUNT,
-        windows=[WindowFrames(*WINDOW, messages_frame(), media_frame(), replayed, 0, 0)],
-        seen_at=SEEN,
-        replay=True,
-    )
+    replay(con, rejected=rejected_frame(rejected_row('{"id": "1"}', reason="missing contact")))
+    listed = table(con, "rejected_records", "window_start, record").select("record")
+    assert listed["record"].to_list() == [
+        '{"id": "1"}',
+        '{"id": "1"}',
+        '{"id": "2"}',
+        '{"id": "3"}',
+    ]
+    drop_resolved_rejections(con, [(PROVIDER, ACCOUNT, *WINDOW)])  # the replay's end
 
     rows = table(con, "rejected_records", "window_start, record").select("record", "reason")
     assert rows.rows() == [('{"id": "1"}', "missing contact"), ('{"id": "3"}', "unparseable date")]
+
+
+def replay(
+    con: duckdb.DuckDBPyConnection,
+    messages: pl.DataFrame | None = None,
+    rejected: pl.DataFrame | None = None,
+    seen_at: datetime = SEEN,
+) -> None:
+    """Merge one fetch of WINDOW as `smsarchive replay` does."""
+    frames = WindowFrames(
+        *WINDOW,
+        messages if messages is not None else messages_frame(),
+        media_frame(),
+        rejected if rejected is not None else rejected_frame(),
+        0,
+        0,
+    )
+    merge_windows(
+        con, provider=PROVIDER, account=ACCOUNT, windows=[frames], seen_at=seen_at, replay=True
+    )
+
+
+def test_a_replay_keeps_listed_a_row_one_fetch_of_a_window_rejects_and_the_other_lacks(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # the window fetched twice: the first answer held an unreadable row, the second (a
+    # --refetch, the provider having forgotten that message) does not hold it at all
+    bad = rejected_frame(rejected_row('{"id": "1", "date": "garbage"}'))
+    later = SEEN + timedelta(days=1)
+    merge(con, messages_frame(message("2")), rejected=bad, seen_at=SEEN)
+    merge(con, messages_frame(message("2")), seen_at=later)
+    # the replay merges each fetch, the earlier first, then ends
+    replay(con, messages_frame(message("2")), bad, SEEN)
+    replay(con, messages_frame(message("2")), seen_at=later)
+    drop_resolved_rejections(con, [(PROVIDER, ACCOUNT, *WINDOW)])
+    assert count(con, "rejected_records") == 1  # its landed answer still holds it, unread
+
+
+def test_a_row_first_read_by_a_replay_ends_its_history_on_its_latest_status(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # a row both fetches had rejected, readable now: the first said Sent, the second Delivered
+    later = SEEN + timedelta(days=1)
+    sent = message("9", direction="outbound", carrier_status="Sent", status="sent")
+    delivered = {**sent, "carrier_status": "Delivered", "status": "delivered"}
+    replay(con, messages_frame(sent), seen_at=SEEN)
+    replay(con, messages_frame(delivered), seen_at=later)
+    replay(con, messages_frame(sent), seen_at=SEEN)  # replayed again: nothing recorded twice
+    history = table(con, "carrier_status_history", "seen_at").select("carrier_status", "seen_at")
+    assert history.rows() == [("Sent", SEEN), ("Delivered", later)]
+    assert table(con, "messages", "message_id")["carrier_status"].to_list() == ["Delivered"]

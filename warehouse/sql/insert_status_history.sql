@@ -1,7 +1,6 @@
--- A history row for every message seen for the first time and, unless $status_changes is
--- false (a replay: the runs that fetched the answers recorded them), every change of
--- carrier_status. Runs before update_known_messages.sql, so `messages` still holds the
--- previous state.
+-- A history row for every message seen for the first time and every change of
+-- carrier_status (a replay has its own: insert_replayed_status_history.sql). Runs before
+-- update_known_messages.sql, so `messages` still holds the previous state.
 INSERT INTO carrier_status_history
     (provider, account, kind, message_id, carrier_status, status, seen_at)
 SELECT
@@ -19,4 +18,4 @@ LEFT JOIN messages AS m
     AND m.kind = b.kind
     AND m.message_id = b.message_id
 WHERE m.message_id IS NULL
-    OR ($status_changes AND b.carrier_status IS DISTINCT FROM m.carrier_status);
+    OR b.carrier_status IS DISTINCT FROM m.carrier_status;
