@@ -86,6 +86,8 @@ class RunSummary:
     media: MediaOutcome = field(default_factory=MediaOutcome)
     notices: list[str] = field(default_factory=list)
     failed_windows: list[str] = field(default_factory=list)
+    """The days left un-archived and why: neighbouring windows failed alike said as one."""
+    windows_failed: int = 0
     warnings: list[str] = field(default_factory=list)
     """What the person must mend though the run went through (a wrong zone setting)."""
 
@@ -131,6 +133,11 @@ def still_open(window: Window, settings: Settings) -> bool:
     """True when messages may still arrive in `window`: its getMMS is asked after getSMS."""
     return window.end >= account_today(settings) - timedelta(days=OPEN_DAYS)
 
+
+HALVINGS_PER_RUN = 16
+"""How many windows the API answered unusably a run cuts in two, at most: enough to narrow
+a bad day or two down from a 92-day window (7 cuts each), few enough that an error the API
+gives every window (an answer format this version cannot read) costs a few dozen calls."""
 
 MERGE_GROUP_MESSAGES = 2 * 122_880
 """Windows ready at the same time are merged together up to about this many messages: two
@@ -518,11 +525,11 @@ def _record_end(con: duckdb.DuckDBPyConnection, run_id: int, summary: RunSummary
         others = (
             "every other window and its media are archived, and a rerun fetches only what is "
             "missing"
-            if fetched > len(summary.failed_windows)
+            if fetched > summary.windows_failed
             else "a rerun fetches them again"
         )
         failed = WindowsFailedError(
-            f"{len(summary.failed_windows)} of {summary.windows} windows could not be "
+            f"{summary.windows_failed} of {summary.windows} windows could not be "
             f"archived ({'; '.join(summary.failed_windows)}); {others}"
         )
     # which windows failed and why, as status shows it (secrets blanked, cut short), and
@@ -627,6 +634,8 @@ def _fetch_and_merge(
         ready = {first, *steps.done_now(list(in_flight))}
         fetched = sorted(((in_flight.pop(f), f) for f in ready), key=lambda pair: pair[0].start)
         merger.archive(fetched)
+        queue.extend(reversed(merger.take_halves()))  # the earlier half fetched first
+    merger.end()
     # and when every window was skipped: a refusal (a wrong password) is never passed over
     dids.wait()
 
@@ -644,6 +653,46 @@ class WindowMerger:
     """Said once if the media links show VOIPMS_ACCOUNT_TIMEZONE reads the API's dates wrong."""
     notices: set[Notice] = field(default_factory=set)
     """What the API sent in these windows that the archive had never met before."""
+    halves: list[Window] = field(default_factory=list)
+    """Windows the API answered unusably, cut in two to be fetched apart (take_halves)."""
+    cut: set[Window] = field(default_factory=set)
+    """Every half made so, as against the run's own windows."""
+    parked: list[tuple[Window, PermanentError]] = field(default_factory=list)
+    """Halves answered unusably while no window of the run had been answered usably."""
+    failures: list[tuple[Window, str]] = field(default_factory=list)
+    """Windows left un-archived, and why."""
+    halvings: int = 0
+    """How many windows were cut: at most HALVINGS_PER_RUN."""
+    answered: bool = False
+    """Whether the API answered some window of the run usably."""
+
+    def take_halves(self) -> list[Window]:
+        """The halves to fetch as windows of their own, in order, since the last call."""
+        if self.answered:  # the API answers some days: the parked halves are cut further
+            parked, self.parked = self.parked, []
+            for window, exc in parked:
+                self._cut_or_fail(window, exc)
+        halves, self.halves = self.halves, []
+        return halves
+
+    def end(self) -> None:
+        """No window is left to fetch: the parked ones fail as they are, and the run's failures
+        are listed in its summary, neighbouring windows failed alike said as one."""
+        parked, self.parked = self.parked, []
+        for window, exc in parked:
+            self._fail(window, exc)
+        spans: list[tuple[Window, str]] = []
+        for window, why in sorted(self.failures, key=lambda failure: failure[0].start):
+            if (
+                spans
+                and spans[-1][1] == why
+                and spans[-1][0].end + timedelta(days=1) == window.start
+            ):
+                spans[-1] = (Window(spans[-1][0].start, window.end), why)
+            else:
+                spans.append((window, why))
+        self.summary.failed_windows = [f"{w.start}..{w.end}: {why}" for w, why in spans]
+        self.summary.windows_failed = len(self.failures)
 
     def archive(self, fetched: list[tuple[Window, Any]]) -> None:
         """Merge fetched windows, oldest first, together up to MERGE_GROUP_MESSAGES at a time."""
@@ -661,29 +710,58 @@ class WindowMerger:
 
     def _prepared_or_noted(self, window: Window, finished: Any) -> PreparedWindow | None:
         """A fetched window, or None when the API answered it unusably (noted, left for later)."""
-        days = f"{window.start}..{window.end}"
         try:
             prepared: PreparedWindow = finished.result()
         except (AccessError, TransientError):
             raise
         except PermanentError as exc:
             # An answer this version cannot use (e.g. an error code it does not know) spoils
-            # this window only: the others go on, this one stays un-checkpointed for a rerun.
-            notice = Notice("unknown_error", f"{exc.method}: {exc.code}", f"window {days}")
-            if record_notices(
-                self.con,
-                [notice.as_row()],
-                provider=PROVIDER,
-                account=self.account,
-                seen_at=_now(),
-            ):
-                self.notices.add(notice)
-            self.summary.failed_windows.append(f"{days}: {exc}")
-            logger.error("window %s not archived: %s", days, exc)
-            self.tracker.advance(f"{days} failed")
+            # this window only: the others go on.
+            self._cut_or_fail(window, exc)
             return None
+        self.answered = True
         self.zone.check(prepared.zone_off_by)
         return prepared
+
+    def _cut_or_fail(self, window: Window, exc: PermanentError) -> None:
+        """A window the API answered unusably: cut in two, each half to be fetched apart, or
+        failed. Such an answer is the API's to the days asked: what a bad day spoils is that
+        day, not the days around it (a sync's new days behind a bad one in its lookback would
+        otherwise never be archived). A run's own window is cut at once; a half only once
+        the API answered some window usably (an error it gives every call, such as an answer
+        this version cannot read, is not chased down to single days); parked until then.
+        A day alone fails, as does any window once HALVINGS_PER_RUN are spent."""
+        days = f"{window.start}..{window.end}"
+        if window.days < 2 or self.halvings >= HALVINGS_PER_RUN:
+            self._fail(window, exc)
+        elif window in self.cut and not self.answered:
+            self.parked.append((window, exc))
+        else:
+            self.halvings += 1
+            earlier, later = window.halves()
+            self.halves += [earlier, later]
+            self.cut |= {earlier, later}
+            self.summary.windows += 1
+            self.tracker.grow(1)
+            logger.warning(
+                "window %s not archived whole (%s): its halves are fetched apart", days, exc
+            )
+
+    def _fail(self, window: Window, exc: PermanentError) -> None:
+        """Leave `window` un-checkpointed for a rerun, and say why."""
+        days = f"{window.start}..{window.end}"
+        notice = Notice("unknown_error", f"{exc.method}: {exc.code}", f"window {days}")
+        if record_notices(
+            self.con,
+            [notice.as_row()],
+            provider=PROVIDER,
+            account=self.account,
+            seen_at=_now(),
+        ):
+            self.notices.add(notice)
+        self.failures.append((window, str(exc)))
+        logger.error("window %s not archived: %s", days, exc)
+        self.tracker.advance(f"{days} failed")
 
     def _merge(self, group: list[PreparedWindow]) -> None:
         for outcome in self.steps.merge(self.con, group, self.account):

@@ -20,6 +20,9 @@ class Tracker(Protocol):
     def advance(self, note: str = "") -> None:
         """One more item done."""
 
+    def grow(self, count: int) -> None:
+        """`count` more items to do than the total said (a window cut in two: one more)."""
+
 
 class _LogTracker:
     def __init__(self, label: str, total: int) -> None:
@@ -32,14 +35,21 @@ class _LogTracker:
             suffix = f" ({note})" if note else ""
             logger.info("%s: %d/%d%s", self.label, self.done, self.total, suffix)
 
+    def grow(self, count: int) -> None:
+        self.total += count
+
 
 class _BarTracker:
     def __init__(self, progress: Progress, label: str, total: int) -> None:
-        self._progress = progress
+        self._progress, self._total = progress, total
         self._task = progress.add_task(label, total=total)
 
     def advance(self, note: str = "") -> None:
         self._progress.advance(self._task)
+
+    def grow(self, count: int) -> None:
+        self._total += count
+        self._progress.update(self._task, total=self._total)
 
 
 class Reporter:

@@ -63,6 +63,12 @@ class RunProgress:
         if due:
             self._write()
 
+    def grow(self, label: str, count: int) -> None:
+        """`count` more items of `label` to do than its total said."""
+        with self._lock:
+            self._stages[label][1] += count
+        self._write()
+
     def close(self) -> None:
         """The run has ended: nothing to show any more."""
         try:
@@ -102,6 +108,10 @@ class _Counted:
     def advance(self, note: str = "") -> None:
         self.tracker.advance(note)
         self.progress.advance(self.label)
+
+    def grow(self, count: int) -> None:
+        self.tracker.grow(count)
+        self.progress.grow(self.label, count)
 
 
 @contextmanager

@@ -20,6 +20,9 @@ class Notes:
     def advance(self, note: str = "") -> None:
         self.notes.append(note)
 
+    def grow(self, count: int) -> None:
+        self.notes.append(f"+{count}")
+
 
 def sandbox_settings(server: SandboxServer, data_dir: Path, **overrides: object) -> Settings:
     """Settings that point every part of smsarchive at `server`, archiving into `data_dir`."""

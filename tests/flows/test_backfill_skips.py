@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 from pydantic import SecretStr
 
@@ -180,3 +181,51 @@ def test_a_login_typed_in_another_case_is_archived_as_the_same_account(
     runs = table(settings.archive_path, "SELECT account FROM sync_runs ORDER BY run_id")
     assert runs["account"].to_list() == [server.username, server.username]
     assert_matches_truth(archived_messages(settings.archive_path), truth_messages(server.account))
+
+
+def test_a_bad_day_in_a_syncs_lookback_leaves_that_day_alone_unarchived(
+    server: SandboxServer, tmp_path: Path
+) -> None:
+    # the API answers every call touching one archived day of the lookback with an error
+    # code this version does not know: the window is cut down to that day, and every other
+    # day (the new ones above all) is archived
+    bad = date(2024, 2, 27)
+    settings = sandbox_settings(server, tmp_path / "data")
+    try:
+        with use_settings(settings):
+            archive(settings, "backfill", date(2023, 12, 1), date(2024, 2, 29), PlainSteps())
+            server.set_drift(DriftConfig(error_code="no_way", error_days=(bad, bad)))
+            with pytest.raises(WindowsFailedError) as failed:
+                archive(settings, "sync", None, None, PlainSteps())
+            held = archived_messages(settings.archive_path)
+            server.set_drift(DriftConfig())
+            again = archive(settings, "sync", None, None, PlainSteps())
+    finally:
+        server.set_drift(DriftConfig())
+    said = str(failed.value)
+    assert said.startswith("1 of "), said
+    assert f"windows could not be archived ({bad}..{bad}: VoIP.ms getSMS: no_way" in said
+    truth = server.account.truth()
+    on_bad_day = truth.filter(pl.col("local_date") == bad)
+    assert on_bad_day.height > 0
+    # the bad day's messages the backfill had archived stay; nothing else is missing
+    assert set(held.select("kind", "message_id").rows()) == {
+        (kind, str(message_id)) for kind, message_id in truth.select("kind", "id").rows()
+    }
+    assert again.start == date(2024, 2, 22)  # the failed sync's first day: the bad one again
+    assert_matches_truth(archived_messages(settings.archive_path), truth_messages(server.account))
+
+
+def test_an_error_on_every_call_is_not_chased_down_to_single_days(tmp_path: Path) -> None:
+    spec = AccountSpec(seed=3, messages=50, start=date(2024, 1, 1), end=date(2024, 6, 30))
+    with serving(spec) as server:
+        server.set_drift(DriftConfig(error_code="sms_archive_paused"))
+        settings = sandbox_settings(server, tmp_path / "data")
+        with use_settings(settings), pytest.raises(WindowsFailedError) as failed:
+            archive(settings, "backfill", date(2024, 1, 1), date(2024, 6, 30), PlainSteps())
+        calls = server.call_counts()
+    # each of the two windows cut once, no further: four halves fail, said as one span
+    said = str(failed.value)
+    assert said.startswith("4 of 4 windows could not be archived (2024-01-01..2024-06-30: ")
+    assert said.endswith("; a rerun fetches them again")
+    assert calls["getSMS"] <= 6 * 2, calls  # the client's own retries aside: 2 + 4 windows

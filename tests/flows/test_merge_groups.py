@@ -43,6 +43,11 @@ def window(month: int) -> Window:
 
 
 def fetched(month: int, messages: int) -> tuple[Window, Future[PreparedWindow]]:
+    return ok(window(month), messages)
+
+
+def ok(days: Window, messages: int) -> tuple[Window, Future[PreparedWindow]]:
+    """`days` answered with `messages` messages."""
     frames = Reconciled(
         messages=pl.DataFrame({"n": pl.int_range(messages, eager=True)}),
         media=pl.DataFrame(),
@@ -51,14 +56,15 @@ def fetched(month: int, messages: int) -> tuple[Window, Future[PreparedWindow]]:
         matched=0,
     )
     future: Future[PreparedWindow] = Future()
-    future.set_result(PreparedWindow(window(month), [], frames, messages, 0, 2, set()))
-    return window(month), future
+    future.set_result(PreparedWindow(days, [], frames, messages, 0, 2, set()))
+    return days, future
 
 
-def failed(month: int) -> tuple[Window, Future[PreparedWindow]]:
+def failed(days: Window) -> tuple[Window, Future[PreparedWindow]]:
+    """`days` answered with an error code this version does not know."""
     future: Future[PreparedWindow] = Future()
     future.set_exception(UnexpectedAnswerError("no_such_status", "getSMS"))
-    return window(month), future
+    return days, future
 
 
 @pytest.fixture
@@ -98,12 +104,52 @@ def test_a_window_as_large_as_a_group_is_merged_alone(con: duckdb.DuckDBPyConnec
     assert steps.groups == [[date(2024, 1, 1)], [date(2024, 2, 1)]]
 
 
-def test_a_window_answered_unusably_is_noted_and_the_others_merged(
+def test_a_window_answered_unusably_is_cut_in_two_down_to_its_bad_day(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
-    steps, summary, notes = run(con, [fetched(1, 5), failed(2), fetched(3, 7)])
+    steps, notes = GroupsSeen(), Notes()
+    summary = RunSummary("backfill", date(2024, 1, 1), date(2024, 12, 31), windows=3)
+    merger = WindowMerger(con, "acct", summary, notes, steps, ZoneWarning("America/New_York"))
+    merger.archive([fetched(1, 5), failed(window(2)), fetched(3, 7)])
     assert steps.groups == [[date(2024, 1, 1), date(2024, 3, 1)]]
-    assert len(summary.failed_windows) == 1
-    assert summary.failed_windows[0].startswith("2024-02-01..2024-02-28: ")
     assert summary.inserted == 12
-    assert notes.notes[0] == "2024-02-01..2024-02-28 failed"
+    halves = merger.take_halves()
+    assert halves == [
+        Window(date(2024, 2, 1), date(2024, 2, 14)),
+        Window(date(2024, 2, 15), date(2024, 2, 28)),
+    ]
+    # the later half is answered; the earlier is cut again, and so on down to one bad day
+    merger.archive([failed(halves[0]), ok(halves[1], 4)])
+    assert merger.take_halves()[0] == Window(date(2024, 2, 1), date(2024, 2, 7))
+    merger.archive([failed(Window(date(2024, 2, 3), date(2024, 2, 3)))])
+    assert merger.take_halves() == []
+    merger.end()
+    assert summary.failed_windows == ["2024-02-03..2024-02-03: VoIP.ms getSMS: no_such_status"]
+    assert (summary.windows_failed, summary.windows) == (1, 5)  # two windows cut: two more
+    assert notes.notes[-1] == "2024-02-03..2024-02-03 failed"
+    assert notes.notes.count("+1") == 2
+
+
+def test_halves_are_cut_further_only_once_the_api_answered_a_window_usably(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    def merger() -> tuple[WindowMerger, RunSummary]:
+        summary = RunSummary("sync", date(2024, 2, 1), date(2024, 2, 28), windows=1)
+        zone = ZoneWarning("America/New_York")
+        return WindowMerger(con, "acct", summary, Notes(), GroupsSeen(), zone), summary
+
+    answered, _ = merger()
+    answered.archive([failed(window(2))])  # the run's own window: cut at once
+    earlier, later = answered.take_halves()
+    answered.archive([failed(earlier)])  # nothing answered yet: parked, not cut
+    assert answered.take_halves() == []
+    answered.archive([ok(later, 3)])  # now the earlier half is cut
+    assert answered.take_halves() == list(earlier.halves())
+
+    never, summary = merger()
+    never.archive([failed(window(2))])
+    never.archive([failed(half) for half in never.take_halves()])
+    assert never.take_halves() == []
+    never.end()  # the API answered no day: the halves fail, said as one span
+    assert summary.windows_failed == 2
+    assert summary.failed_windows == ["2024-02-01..2024-02-28: VoIP.ms getSMS: no_such_status"]

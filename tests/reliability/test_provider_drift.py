@@ -7,7 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -34,13 +34,14 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 
 SPAN = (date(2024, 1, 1), date(2024, 12, 31))
 BROKEN_WINDOW = (date(2024, 4, 2), date(2024, 7, 2))
-"""The second 92-day window of SPAN; the new error code hits calls touching 2024-05-01."""
+"""The second 92-day window of SPAN; the new error code hits calls touching BAD_DAY."""
+BAD_DAY = date(2024, 5, 1)
 NEW_STATUS = "Quantum entangled"
 DRIFT = DriftConfig(
     extra_fields=(("billing_code", "X1"),),
     numeric_fields=("id", "type"),
     error_code="sms_archive_paused",
-    error_days=(date(2024, 5, 1), date(2024, 5, 1)),
+    error_days=(BAD_DAY, BAD_DAY),
 )
 SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
 
@@ -96,18 +97,34 @@ def test_a_new_error_code_spoils_only_its_window_and_says_so(drifted: DriftedRun
     error_lines = [line for line in first.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1, first.stderr[-3000:]
     error = error_lines[0]
-    assert "1 of 4 windows could not be archived" in error
-    assert f"{BROKEN_WINDOW[0]}..{BROKEN_WINDOW[1]}" in error
-    assert "sms_archive_paused" in error
+    # the broken window cut in two seven times, down to its bad day: 4 windows and 7 more
+    assert "1 of 11 windows could not be archived" in error
+    assert f"({BAD_DAY}..{BAD_DAY}: VoIP.ms getSMS: sms_archive_paused" in error
     assert "rerun" in error
     runs = table(drifted.data_dir / "archive.duckdb", "SELECT * FROM sync_runs ORDER BY run_id")
     assert runs["outcome"].to_list() == ["failed", "ok"]
-    assert runs["windows_merged"].to_list()[0] == 3
-    # what status shows of it: which window, and why
+    assert runs["windows_merged"].to_list()[0] == 10
+    # what status shows of it: which days, and why
     detail = runs["detail"].to_list()[0]
-    assert detail.startswith("WindowsFailedError: 1 of 4 windows could not be archived")
-    assert f"{BROKEN_WINDOW[0]}..{BROKEN_WINDOW[1]}: " in detail
+    assert detail.startswith("WindowsFailedError: 1 of 11 windows could not be archived")
+    assert f"{BAD_DAY}..{BAD_DAY}: " in detail
     assert "sms_archive_paused" in detail
+    # every other day of the broken window is archived
+    days = table(  # the windows the first run merged (the second merged the bad day alone)
+        drifted.data_dir / "archive.duckdb",
+        "SELECT window_start, window_end FROM window_checkpoints WHERE completed_at <= "
+        "(SELECT finished_at FROM sync_runs ORDER BY run_id LIMIT 1) ORDER BY window_start",
+    )
+    held = {
+        first + timedelta(days=n)
+        for first, last in days.rows()
+        for n in range((last - first).days + 1)
+    }
+    broken = {
+        BROKEN_WINDOW[0] + timedelta(days=n)
+        for n in range((BROKEN_WINDOW[1] - BROKEN_WINDOW[0]).days + 1)
+    }
+    assert broken - held == {BAD_DAY}
 
 
 def test_the_run_tells_what_it_met_once(drifted: DriftedRun) -> None:
@@ -144,8 +161,8 @@ def test_what_it_met_is_kept_in_provider_notices(drifted: DriftedRun) -> None:
 
 def test_after_the_provider_recovers_the_archive_is_whole(drifted: DriftedRun) -> None:
     archive = drifted.data_dir / "archive.duckdb"
-    assert drifted.second["inserted"] > 0
-    assert drifted.second["windows_skipped"] == 3
+    # the bad day alone is fetched again: every other day is held by a settled window
+    assert (drifted.second["windows"], drifted.second["windows_skipped"]) == (11, 10)
     assert_matches_truth(archived_messages(archive), truth_messages(drifted.server.account))
     assert media_problems(archive, drifted.data_dir / "media", drifted.server.account) == []
     status = table(
@@ -168,7 +185,7 @@ def test_when_every_window_failed_the_error_does_not_say_others_were_archived(
         settings = sandbox_settings(server, tmp_path / "data")
         with use_settings(settings), pytest.raises(WindowsFailedError) as failed:
             archive(settings, "backfill", date(2024, 1, 1), date(2024, 1, 31), PlainSteps())
-    said = str(failed.value)
-    assert said.startswith("1 of 1 windows could not be archived (2024-01-01..2024-01-31: ")
+    said = str(failed.value)  # the window cut once, its halves failed alike: said as one
+    assert said.startswith("2 of 2 windows could not be archived (2024-01-01..2024-01-31: ")
     assert said.endswith("; a rerun fetches them again")
     assert "every other window" not in said
