@@ -14,8 +14,16 @@ _MEDIA_URL_PATTERN: Final = r"(?:[?&]map=([^&#]+)|/media/([^/?#]+)/)"
 _ESCAPES: Final = {"%3D": "=", "%3d": "=", "%2B": "+", "%2b": "+", "%2F": "/", "%2f": "/"}
 
 AGREES_WITHIN: Final = timedelta(minutes=15)
-"""How far the messages' sent_at may be from their tokens' instants (median) and still be
-read as agreeing: a wrong zone is off by whole hours or half hours."""
+"""How far an MMS's sent_at may be from its token's instant and still be read as agreeing:
+a wrong zone is off by whole hours or half hours."""
+
+OFF_SHARE: Final = 0.05
+"""The share of a window's dated MMS that must be off, by the same amount, for its zone to
+be read as wrong: a zone wrong on some of a window's days only (EST for New York across the
+autumn change) shows in those days' links alone, so a median over the window would miss it."""
+
+OFF_AT_LEAST: Final = 2
+"""And at least this many MMS: one odd link does not make a wrong zone."""
 
 
 def token_seconds(url: pl.Expr) -> pl.Expr:
@@ -30,9 +38,9 @@ def token_seconds(url: pl.Expr) -> pl.Expr:
 
 
 def zone_disagreement(messages: pl.DataFrame, media: pl.DataFrame) -> timedelta | None:
-    """How far the MMS's sent_at are from the instants their media tokens carry (the median,
-    to the quarter hour) when that is AGREES_WITHIN or more; None when they agree or no token
-    tells.
+    """How far the MMS's sent_at are from the instants their media tokens carry, to the
+    quarter hour, when at least OFF_SHARE of them (and OFF_AT_LEAST) are off by AGREES_WITHIN
+    or more: the amount most of those are off by. None when they agree or no token tells.
 
     sent_at is the API's naive local time read in VOIPMS_ACCOUNT_TIMEZONE: a difference
     means the API's dates are in another zone than the setting says (positive: sent_at late).
@@ -45,14 +53,15 @@ def zone_disagreement(messages: pl.DataFrame, media: pl.DataFrame) -> timedelta 
     mms = messages.filter(pl.col("kind") == "mms").select("message_id", "sent_at")
     gaps = (
         tokens.join(mms, on="message_id", how="inner")
+        .unique("message_id")  # one reading a message, however many links it has
         .select((pl.col("sent_at") - pl.col("_at").dt.replace_time_zone("UTC")).alias("gap"))
         .filter(pl.col("gap").abs() <= pl.duration(days=1))
         .get_column("gap")
     )
-    if gaps.is_empty():
+    off = gaps.filter(gaps.abs() >= AGREES_WITHIN)
+    if off.len() < max(OFF_AT_LEAST, OFF_SHARE * gaps.len()):
         return None
-    median = gaps.median()
-    if not isinstance(median, timedelta) or abs(median) < AGREES_WITHIN:
-        return None
-    quarters = round(median / timedelta(minutes=15))
-    return timedelta(minutes=15 * quarters)
+    quarters = (off.dt.total_seconds() / 900).round().cast(pl.Int64)
+    counts = quarters.value_counts(sort=True, name="n")
+    most = int(counts.sort(["n", quarters.name], descending=[True, False])[quarters.name][0])
+    return timedelta(minutes=15 * most)

@@ -126,3 +126,24 @@ def test_a_wrong_zone_never_moves_the_messages_archived(
         assert _sent_at(wrong) == before
     replay_archive(wrong)
     assert _sent_at(wrong) == before
+
+
+def test_a_zone_wrong_on_some_days_of_a_window_never_moves_their_messages(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # EST is New York's time in winter only: across the autumn change, a window's daylight
+    # days read an hour late, and their links alone show it
+    caplog.set_level(logging.WARNING, logger="smsarchive")
+    days = (date(2024, 10, 29), date(2024, 11, 12))  # 5 daylight days, 10 standard ones
+    account = SandboxAccount.generate(
+        AccountSpec(seed=17, messages=3000, start=date(2024, 10, 1), end=date(2024, 11, 30))
+    )
+    with serving(account) as server:
+        right = sandbox_settings(server, tmp_path / "data")
+        archive(right, "backfill", *days, PlainSteps())
+        before = _sent_at(right)
+        wrong = sandbox_settings(server, tmp_path / "data", voipms_account_timezone="EST")
+        summary = archive(wrong, "backfill", *days, PlainSteps(), refetch=True)
+    assert _zone_warnings(caplog)
+    assert summary.warnings
+    assert _sent_at(wrong) == before
