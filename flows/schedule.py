@@ -93,5 +93,12 @@ def deployment_name(settings: Settings) -> str:
 
 
 def nightly_schedule(settings: Settings) -> Schedule:
-    """SMSARCHIVE_SCHEDULE_CRON, read in the account's time zone."""
-    return Cron(settings.smsarchive_schedule_cron, timezone=settings.voipms_account_timezone)
+    """SMSARCHIVE_SCHEDULE_CRON, read in the account's time zone; ValueError unless it is five
+    fields (minute hour day month weekday) or a macro such as `@daily`. Prefect's own reading
+    also takes a sixth field, of seconds, which turns `0 0 3 * * *` ("03:00", as Quartz has
+    it) into a burst of runs a second apart on the 3rd of each month."""
+    cron = settings.smsarchive_schedule_cron
+    fields = cron.split()
+    if not (len(fields) == 5 or (len(fields) == 1 and fields[0].startswith("@"))):
+        raise ValueError(f"not a cron schedule of five fields: {cron!r}")
+    return Cron(cron, timezone=settings.voipms_account_timezone)

@@ -85,7 +85,10 @@ class Settings(BaseSettings):
         description="base wait between tries of a failed call (doubles each try, plus jitter)",
     )
     smsarchive_sync_lookback_days: int = Field(
-        default=7, ge=0, description="days before the newest archived day that sync fetches again"
+        default=7,
+        ge=0,
+        le=3660,  # ten years: more is a typo (and past the calendar's end, a crash)
+        description="days before the newest archived day that sync fetches again",
     )
     smsarchive_media_concurrency: int = Field(
         default=8, ge=1, description="media downloads in flight at once"

@@ -333,6 +333,9 @@ def test_ctrl_c_while_duckdb_runs_a_query_is_the_interrupted_line() -> None:
         ("VOIPMS_API_URL", "notaurl", "sync", "VOIPMS_API_URL: must be an http(s) URL"),
         ("VOIPMS_API_URL", "ftp://me:s3cret@voip.ms/x", "sync", "not 'ftp://voip.ms/x'"),
         ("SMSARCHIVE_SCHEDULE_CRON", "61 * * *", "serve", "not a cron schedule of five fields"),
+        # Prefect would read a sixth field as seconds: 03:00 a day, to Quartz; not to cron
+        ("SMSARCHIVE_SCHEDULE_CRON", "0 0 3 * * *", "serve", "not a cron schedule of five"),
+        ("SMSARCHIVE_SYNC_LOOKBACK_DAYS", "1000000", "sync", "SMSARCHIVE_SYNC_LOOKBACK_DAYS"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(
