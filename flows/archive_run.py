@@ -490,7 +490,7 @@ def _sync_days(
     """(first day, lookback's first day or None, today): the days a sync fetches.
 
     They are the newest archived day less the lookback to today, fetched whole; and, when
-    the syncs since the last one that ended ok began earlier (a sync merges the window
+    the syncs since the last one that ended ok began earlier (a sync fetches the window
     holding today first: one stopped or failed midway leaves days before it), the days from
     the first of them that no settled window holds. The lookback's first day is given only
     then: the days before it are the resumed ones."""
@@ -499,7 +499,7 @@ def _sync_days(
     lookback = timedelta(days=settings.smsarchive_sync_lookback_days)
     if newest is None:
         logger.warning(
-            "nothing of %s is archived yet: sync fetches the last %d days only; "
+            "nothing of %s is archived yet: sync fetches today and the %d days before only; "
             "`smsarchive backfill --start YYYY-MM-DD` fetches the history",
             account,
             lookback.days,

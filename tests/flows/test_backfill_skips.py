@@ -73,7 +73,8 @@ def test_a_first_sync_says_the_history_needs_a_backfill(
         archive(settings, "sync", None, None, PlainSteps())  # now it has something: no word
     said = [r.getMessage() for r in caplog.records if "fetches the history" in r.getMessage()]
     assert said == [
-        f"nothing of {server.username} is archived yet: sync fetches the last 7 days only; "
+        f"nothing of {server.username} is archived yet: sync fetches today and the 7 days "
+        "before only; "
         "`smsarchive backfill --start YYYY-MM-DD` fetches the history"
     ]
 

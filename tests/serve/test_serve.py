@@ -201,7 +201,7 @@ def test_a_scheduled_run_fires_and_completes(
             log_filter=LogFilter(timestamp=LogFilterTimestamp(after_=started)), limit=200
         )
     said = [log.message for log in logs]
-    assert any("sync fetches the last" in message for message in said), said
+    assert any("sync fetches today and the" in message for message in said), said
     assert any(message.startswith("nightly: windows: ") for message in said), said
     # Ctrl-C, idle between runs: serve pauses its schedule and ends, a normal stop
     process.send_signal(signal.SIGINT)
