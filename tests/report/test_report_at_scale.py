@@ -154,3 +154,31 @@ def test_a_few_busy_days_chart_as_they_are(busy: duckdb.DuckDBPyConnection) -> N
     (points,) = [layer for layer in spec["layer"] if layer["mark"]["type"] == "circle"]
     assert len(spec["datasets"][points["data"]["name"]]) == tables["near_send_limit"].height
     assert points["encoding"]["y"]["scale"]["domain"] == [0, 110]
+
+
+def test_the_dids_together_never_set_the_scale_the_limit_is_read_on() -> None:
+    from warehouse.report.charts import near_send_limit
+
+    days = [date(2024, 5, 1), date(2024, 5, 2)]
+    tables = {
+        "totals": pl.DataFrame({"first_day": [days[0]], "last_day": [days[1]]}),
+        "near_send_limit": pl.DataFrame(
+            {
+                "account": ["me@example.com"] * 4,
+                "did": [A, "*", Y, "*"],
+                "local_day": [days[0], days[0], days[1], days[1]],
+                "outbound_sms": [96, 2512, 104, 99],
+                "headroom": [4, 0, 0, 1],
+            }
+        ),
+    }
+    spec = near_send_limit(tables, None)
+    dids, together = (spec["layer"][0], spec["layer"][1])
+    assert dids["encoding"]["y"]["scale"]["domain"] == [0, 114]  # the busiest DID's day + 10
+    assert [row["did"] for row in spec["datasets"]["near_send_limit"]] == [A, Y]
+    drawn = spec["datasets"][together["data"]["name"]]
+    # 2,512 is drawn at the top, its count kept for the tooltip; 99 where it is
+    assert [(row["outbound_sms"], row["drawn_sms"]) for row in drawn] == [(2512, 114), (99, 99)]
+    assert {row["series"] for row in drawn} == {"all DIDs"}
+    assert together["encoding"]["shape"]["title"] == "together"  # a legend of its own
+    assert spec["title"].endswith("; the DIDs together, when higher, at the top")

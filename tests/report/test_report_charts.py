@@ -300,7 +300,7 @@ def test_every_did_together_is_labelled_in_words_and_a_long_latency_stays_on_the
         labels = _axis_labels(vl_convert.vegalite_to_scenegraph(specs[name]))
         assert "all DIDs" in labels, name
         assert "*" not in labels, name
-    domain = specs["reply_latency"]["encoding"]["x"]["scale"]["domain"]
+    domain = specs["reply_latency"]["layer"][0]["encoding"]["x"]["scale"]["domain"]
     assert domain == [0, 2 * 525600.0]
 
 
@@ -339,3 +339,24 @@ def test_with_one_did_its_rates_are_drawn_once_not_again_as_all_dids(
         labels = _axis_labels(vl_convert.vegalite_to_scenegraph(specs[name]))
         assert did in labels, name
         assert "all DIDs" not in labels, name
+
+
+def test_a_did_whose_turns_went_unanswered_is_on_the_latency_chart_and_says_so(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    tables["reply_stats"] = pl.DataFrame(
+        {
+            "did": ["+15145550001", "+15145550009", "*"],
+            "turns": [10, 2, 12],
+            "replied": [9, 0, 9],
+            "reply_rate": [0.9, 0.0, 0.75],
+            "within_day_rate": [0.8, 0.0, 0.67],
+            "median_minutes": [11.0, None, 11.0],
+            "p90_minutes": [40.0, None, 40.0],
+        }
+    )
+    graph = vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["reply_latency"])
+    assert "+15145550009" in _axis_labels(graph)
+    assert _drawn(graph, "text", marktype="text", role="mark") == ["no turn answered"]

@@ -286,29 +286,53 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
     if near.height > WIDTH:
         near = busiest_day_per_week(near)
         title += " (busiest day of each week per DID)"
-    # each account's '*' is a series of its own: one colour for two accounts' totals would
-    # read as one line of days
-    accounts = near["account"].n_unique()
-    near = near.with_columns(
-        series=pl.when(pl.col("did") != "*")
-        .then(pl.col("did"))
-        .when(accounts > 1)
-        .then(pl.format("all DIDs of {}", pl.col("account")))
-        .otherwise(pl.lit("all DIDs"))
-    )
-    busiest = near["outbound_sms"].max()
+    # the DIDs' days are what the limit is read against: the scale is theirs. An account's
+    # DIDs together ('*', when more than one sent) are drawn apart, dark squares named in a
+    # legend of their own, and where they pass the DIDs' scale, at its top (the count in
+    # their tooltip and in the table): thousands would flatten every DID's day
+    per_did = near.filter(pl.col("did") != "*")
+    busiest = per_did["outbound_sms"].max()
     # room for every point: the API's limit is 100 a day, the archive may hold more
     top = max(110, int(busiest) + 10) if isinstance(busiest, int) else 110
+    accounts = near["account"].n_unique()
+    together = near.filter(pl.col("did") == "*").with_columns(
+        series=pl.format("all DIDs of {}", pl.col("account"))
+        if accounts > 1
+        else pl.lit("all DIDs"),
+        drawn_sms=pl.min_horizontal("outbound_sms", pl.lit(top)),
+    )
+    if (together["outbound_sms"] > top).any():
+        title += "; the DIDs together, when higher, at the top"
     points: Spec = {
         "data": {"name": "near_send_limit"},
         "mark": {"type": "circle", "size": 80},
         "encoding": {
             "x": channel("local_day:T", title="local day", timeUnit="yearmonthdate", **days),
             "y": channel("outbound_sms:Q", title="outbound SMS", scale={"domain": [0, top]}),
-            "color": channel("series:N", title="DID"),
+            "color": channel("did:N", title="DID", legend={"symbolLimit": 0}),
             "tooltip": [
                 channel("account:N"),
                 channel("did:N"),
+                channel("local_day:T", timeUnit="yearmonthdate"),
+                channel("outbound_sms:Q"),
+            ],
+        },
+    }
+    together_points: Spec = {
+        "data": {"name": "near_send_limit_together"},
+        "mark": {"type": "point", "filled": True, "size": 70, "color": "#222222"},
+        "encoding": {
+            "x": channel("local_day:T", timeUnit="yearmonthdate", **days),
+            "y": channel("drawn_sms:Q"),
+            "shape": channel(
+                "series:N",
+                title="together",
+                scale={"range": ["square"]},
+                legend={"symbolFillColor": "#222222", "symbolStrokeColor": "#222222"},
+            ),
+            "tooltip": [
+                channel("account:N"),
+                channel("series:N", title="DIDs"),
                 channel("local_day:T", timeUnit="yearmonthdate"),
                 channel("outbound_sms:Q"),
             ],
@@ -334,8 +358,9 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
     }
     return whole_chart(
         title,
-        {"send_limits": limits, "near_send_limit": near},
-        layer=[points, rules, labels],  # the limits drawn over the days, not hidden under them
+        {"send_limits": limits, "near_send_limit": per_did, "near_send_limit_together": together},
+        # the limits drawn over the days, not hidden under them
+        layer=[points, together_points, rules, labels],
         width=WIDTH,
         height=200,
     )
@@ -428,32 +453,49 @@ def reply_latency(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
     top = float(longest) if isinstance(longest, int | float) else 0.0
     # the ticks up to the first at or past the longest bar, which sets the axis's end
     ticks = [t for t in LATENCY_TICKS if t <= top] + [t for t in LATENCY_TICKS if t > top][:1]
-    return chart(
-        "reply_latency",
-        _per_did(tables["reply_stats"]),
-        "Reply latency",
-        transform=[
+    x = channel(
+        "minutes:Q",
+        title="latency (symlog scale)",
+        # past the last tick (a year), the axis ends at the longest bar
+        scale={"type": "symlog", "domain": [0, max(ticks[-1], top)]},
+        axis={"values": ticks, "labelExpr": LATENCY_LABEL},
+    )
+    y = channel("did_label:N", title="DID", sort=None)
+    bars: Spec = {
+        "data": {"name": "reply_latency"},
+        "transform": [
+            DID_LABEL,
             {"fold": ["median_minutes", "p90_minutes"], "as": ["column", "minutes"]},
             # the legend says what a bar is, not the CSV's column name
             {"calculate": "datum.column == 'median_minutes' ? 'median' : 'p90'", "as": "measure"},
-            DID_LABEL,
         ],
-        mark={"type": "bar"},
-        encoding={
-            "y": channel("did_label:N", title="DID", sort=None),
+        "mark": {"type": "bar"},
+        "encoding": {
+            "y": y,
             "yOffset": channel("measure:N"),
-            "x": channel(
-                "minutes:Q",
-                title="latency (symlog scale)",
-                # past the last tick (a year), the axis ends at the longest bar
-                scale={"type": "symlog", "domain": [0, max(ticks[-1], top)]},
-                axis={"values": ticks, "labelExpr": LATENCY_LABEL},
-            ),
+            "x": x,
             "color": channel("measure:N"),
             "tooltip": tooltip(
                 "did:N", "turns:Q", "replied:Q", "reply_rate:Q", "within_day_rate:Q", "minutes:Q"
             ),
         },
+    }
+    # a DID none of whose turns was answered has no latency: said, not left off the chart
+    unanswered: Spec = {
+        "data": {"name": "reply_latency"},
+        "transform": [DID_LABEL, {"filter": "datum.replied == 0"}],
+        "mark": {"type": "text", "align": "left", "dx": 4, "color": "#555555"},
+        "encoding": {
+            "y": y,
+            "x": {"datum": 0, "type": "quantitative"},
+            "text": {"value": "no turn answered"},
+            "tooltip": tooltip("did:N", "turns:Q", "replied:Q"),
+        },
+    }
+    return whole_chart(
+        "Reply latency",
+        {"reply_latency": _per_did(tables["reply_stats"])},
+        layer=[bars, unanswered],
         width=WIDTH,
     )
 
