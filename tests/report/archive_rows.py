@@ -14,6 +14,8 @@ from warehouse import open_warehouse
 TZ = "America/New_York"
 A, B, C, D = "+15550000001", "+15550000002", "+15550000003", "+15550000004"
 X, Y, Z = "+15551110001", "+15551110002", "12345"
+SENDER_ID = "AMAZON"
+"""An alphanumeric sender: no phone number, so no one can answer it."""
 SEEN = datetime(2024, 6, 1, tzinfo=UTC)
 
 
@@ -149,7 +151,7 @@ def _insert(
                 "direction": r.direction,
                 "did": r.did,
                 "contact": r.contact,
-                "contact_kind": "short_code" if r.contact == Z else "nanp",
+                "contact_kind": {Z: "short_code", SENDER_ID: "other"}.get(r.contact, "nanp"),
                 "at": r.at,
                 "carrier_status": r.carrier_status,
                 "status": r.status,

@@ -10,7 +10,20 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from tests.report.archive_rows import TZ, A, B, C, D, Row, X, Y, Z, build_archive, utc
+from tests.report.archive_rows import (
+    SENDER_ID,
+    TZ,
+    A,
+    B,
+    C,
+    D,
+    Row,
+    X,
+    Y,
+    Z,
+    build_archive,
+    utc,
+)
 from warehouse.report import REPORT_TABLES, ReportScope, report_table, report_tables
 
 ALL = ReportScope(TZ)
@@ -248,9 +261,10 @@ def test_a_turn_unanswered_or_answered_days_later(tmp_path: Path) -> None:
         Row("sms", "5", "outbound", C, X, utc(2024, 1, 6, 16, 0), "delivered", "Delivered"),
         # never answered
         Row("sms", "6", "inbound", C, X, utc(2024, 1, 7, 14, 0), "received", ""),
-        # no turn: only outbound, and a short code
+        # no turn: only outbound, a short code, and a sender ID no one can answer
         Row("sms", "7", "outbound", C, Y, utc(2024, 1, 7, 15, 0), "delivered", "Delivered"),
         Row("sms", "8", "inbound", C, Z, utc(2024, 1, 7, 16, 0), "received", ""),
+        Row("sms", "9", "inbound", C, SENDER_ID, utc(2024, 1, 7, 17, 0), "received", ""),
     ]
     con = duckdb.connect(str(build_archive(tmp_path / "archive.duckdb", rows)), read_only=True)
     try:

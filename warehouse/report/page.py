@@ -69,7 +69,8 @@ SECTIONS: Final[tuple[Section, ...]] = (
         "replied when an outbound to that contact on that DID follows it, however late; latency "
         "runs from the turn's first message to that outbound (median and 90th percentile, "
         "minutes), and within_day_rate is the share of turns replied within 24 hours. Short "
-        "codes (automated senders) make no turns. '*' is every DID together.",
+        "codes and senders that are no phone number (automated senders, which cannot be "
+        "answered) make no turns. '*' is every DID together.",
         ("reply_latency",),
         ("reply_stats",),
     ),

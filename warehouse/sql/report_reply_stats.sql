@@ -3,7 +3,8 @@
 -- (a long text split into parts, or several texts in a row, is one turn). A turn is replied
 -- when an outbound to that contact on that DID follows it; its latency runs from the turn's
 -- first inbound to that outbound. Turns that start in scope count; their replies may fall
--- after its last day. Short codes (automated senders) and messages without a DID or a
+-- after its last day. Short codes and senders that are no phone number (an alphanumeric
+-- sender ID: automated senders, which cannot be answered) and messages without a DID or a
 -- contact make no turns.
 WITH
 
@@ -18,7 +19,10 @@ positioned AS NOT MATERIALIZED (
         hash(did, contact) AS conversation,
         contact
     FROM temp.report_local_messages
-    WHERE did IS NOT NULL AND contact IS NOT NULL AND contact_kind IS DISTINCT FROM 'short_code'
+    WHERE did IS NOT NULL
+        AND contact IS NOT NULL
+        AND contact_kind IS DISTINCT FROM 'short_code'
+        AND contact_kind IS DISTINCT FROM 'other'
 ),
 
 threads AS (
