@@ -30,6 +30,7 @@ from warehouse.report import (
     point_latest,
     prune_reports,
     report_tables,
+    scope_line,
     staging_folder,
     summary_lines,
     summary_markdown,
@@ -180,5 +181,5 @@ def make_report(
             "summary": summary_lines(tables),
         },
         markdown=summary_markdown(tables, scope, files.folder),
-        description=f"smsarchive report: {scope.describe()}",
+        description=f"smsarchive report: {scope_line(scope, tables)}",
     )

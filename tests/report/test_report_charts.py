@@ -360,3 +360,17 @@ def test_a_did_whose_turns_went_unanswered_is_on_the_latency_chart_and_says_so(
     graph = vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["reply_latency"])
     assert "+15145550009" in _axis_labels(graph)
     assert _drawn(graph, "text", marktype="text", role="mark") == ["no turn answered"]
+
+
+def test_an_open_ended_report_names_the_days_it_covers(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    from warehouse.report.summary import scope_line
+
+    scope = ReportScope(TZ, end=date(2024, 1, 31))
+    tables = report_tables(conversations, scope)
+    first = tables["totals"]["first_day"][0]
+    assert scope_line(scope, tables) == f"{first} to 2024-01-31 ({TZ}), all DIDs, by week"
+    spec = chart_specs(tables, scope)["volume_by_direction"]
+    graph = vl_convert.vegalite_to_scenegraph(png_spec(spec, scope, scope_line(scope, tables)))
+    assert _drawn(graph, "text", role="title-subtitle") == [scope_line(scope, tables)]

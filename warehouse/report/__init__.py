@@ -12,7 +12,7 @@ from warehouse.report.report_files import (
     staging_folder,
     write_report,
 )
-from warehouse.report.summary import summary_lines, summary_markdown
+from warehouse.report.summary import scope_line, summary_lines, summary_markdown
 from warehouse.report.tables import REPORT_TABLES, archived_account, report_table, report_tables
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "report_html",
     "report_table",
     "report_tables",
+    "scope_line",
     "staging_folder",
     "summary_lines",
     "summary_markdown",

@@ -19,7 +19,7 @@ from warehouse.report.bundle_cache import vega_bundle
 from warehouse.report.charts import WIDTH, Spec, every_period
 from warehouse.report.params import ReportScope
 from warehouse.report.partial_periods import charted_days, partial_periods_note
-from warehouse.report.summary import accounts_together, latency_text
+from warehouse.report.summary import accounts_together, latency_text, scope_line
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,7 @@ def report_html(
         "    .catch((error) => { console.error('chart ' + name + ': ' + error); });\n"
         "}\n"
     )
-    title = f"smsarchive report: {scope.describe()}"
+    title = f"smsarchive report: {scope_line(scope, tables)}"
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -251,7 +251,7 @@ def report_html(
             f"<script>{_script_safe(vega_bundle())}</script>",
             "</head><body>",
             "<h1>smsarchive report</h1>",
-            f'<p class="scope">{html.escape(scope.describe() + _accounts_line(tables))}; '
+            f'<p class="scope">{html.escape(scope_line(scope, tables) + _accounts_line(tables))}; '
             f"made {made_at.astimezone(ZoneInfo(scope.timezone)):%Y-%m-%d %H:%M %Z}</p>",
             *body,
             f"<script>{_script_safe(embed)}</script>",

@@ -49,9 +49,11 @@ class ReportScope:
             "account": self.account,
         }
 
-    def describe(self) -> str:
-        """One line saying what is covered, for titles and summaries."""
-        days = f"{self.start or 'the first day archived'} to {self.end or 'the last'}"
+    def describe(self, first_day: date | None = None, last_day: date | None = None) -> str:
+        """One line saying what is covered, for titles and summaries; an open end named by the
+        day of the first or last message in scope, where given (a PNG sent on keeps it)."""
+        since = self.start or first_day or "the first day archived"
+        days = f"{since} to {self.end or last_day or 'the last'}"
         who = self.did or "all DIDs"
         if self.account:
             who = f"{self.account}, {who}"

@@ -21,6 +21,7 @@ from warehouse.report.charts import Spec
 from warehouse.report.page import report_html
 from warehouse.report.params import ReportScope
 from warehouse.report.png_drawing import draw_pngs
+from warehouse.report.summary import scope_line
 
 PNG_SCALE: Final = 1.5
 """Pixels per CSS pixel in the chart PNGs (640 wide charts are 960 pixels wide)."""
@@ -49,9 +50,11 @@ class ReportFiles:
         )
 
 
-def png_spec(spec: Spec, scope: ReportScope) -> Spec:
-    """A chart's spec as its PNG is drawn: its title with the report's scope under it."""
-    return {**spec, "title": {"text": spec.get("title", ""), "subtitle": scope.describe()}}
+def png_spec(spec: Spec, scope: ReportScope, covered: str | None = None) -> Spec:
+    """A chart's spec as its PNG is drawn: its title with the report's scope under it
+    (`covered`, or the scope's own words)."""
+    subtitle = covered or scope.describe()
+    return {**spec, "title": {"text": spec.get("title", ""), "subtitle": subtitle}}
 
 
 def write_report(
@@ -70,7 +73,10 @@ def write_report(
     chart_paths = {name: folder / f"{name}.png" for name in specs}
     # a PNG travels alone: its subtitle says what it covers, which the page says once on top
     draw_pngs(
-        {chart_paths[name]: png_spec(spec, scope) for name, spec in specs.items()},
+        {
+            chart_paths[name]: png_spec(spec, scope, scope_line(scope, tables))
+            for name, spec in specs.items()
+        },
         scale=PNG_SCALE,
     )
     page = folder / "report.html"

@@ -88,12 +88,21 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
     }
 
 
+def scope_line(scope: ReportScope, tables: dict[str, pl.DataFrame]) -> str:
+    """The scope in words, its open ends named by the first and last day with messages."""
+    totals = tables["totals"]
+    if totals.is_empty():
+        return scope.describe()
+    row = totals.row(0, named=True)
+    return scope.describe(row["first_day"], row["last_day"])
+
+
 def summary_markdown(tables: dict[str, pl.DataFrame], scope: ReportScope, report_dir: Path) -> str:
     """The summary as a markdown table, with where the report's files are."""
     lines = [
         "# smsarchive report",
         "",
-        f"{scope.describe()}",
+        f"{scope_line(scope, tables)}",
         "",
         "| | |",
         "|---|---|",
