@@ -20,8 +20,6 @@ from extract.retry_after import retry_after_seconds
 
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-# The provider has deleted the file: as final as its 200 'Not found' body.
-EXPIRED_STATUSES = frozenset({404, 410})
 
 
 class TransientError(Exception):
@@ -101,8 +99,9 @@ def _read_body(
     durable: bool,
 ) -> Outcome:
     status = response.status_code
-    if status in EXPIRED_STATUSES:
-        return Outcome(state="expired")
+    # Not an expiry: VoIP.ms says a file is gone with a 200 'Not found' page (API notes §4),
+    # which is final. A 404 or 410 is some other server's word (a CDN sending the request to
+    # the wrong place): a failure, tried again by the next runs, so that nothing is lost to it.
     if retryable_status(status):
         raise TransientError(http_status_reason(status), retry_after_seconds(response.headers))
     if not 200 <= status < 300:

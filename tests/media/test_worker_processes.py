@@ -59,7 +59,7 @@ def _comparable(result: MediaResult[int]) -> tuple[object, ...]:
 
 def test_processes_give_what_threads_give(server: MediaServer, tmp_path: Path) -> None:
     urls = [server.add(srv.body(data)) for data, _ in SAMPLES.values()]
-    urls += [server.add(srv.body(b"gone", status=404)), "http://elsewhere.example/x.png"]
+    urls += [server.add(srv.body(b"Not found")), "http://elsewhere.example/x.png"]
     urls += [server.add(srv.body(png() + bytes([n]))) for n in range(20)]
     items = [MediaItem(key=n, url=url) for n, url in enumerate(urls)]
     seen: list[tuple[int, str]] = []
