@@ -12,6 +12,7 @@ import httpx
 from extract.call_deadline import call_deadline
 from extract.media import records
 from extract.media.log_masking import UrlMasked
+from extract.media.media_token import announced_type
 from extract.media.records import MediaState, http_status_reason, retryable_status
 from extract.media.sniffing import EXPIRED_MAX_BYTES, is_expired_marker, sniff_content_type
 from extract.media.storage import Received, TooLargeError, commit, receive
@@ -69,7 +70,17 @@ def _until(deadline: float, chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def _keep(received: Received, media_dir: Path, declared_type: str, durable: bool) -> Outcome:
+def _not_the_file(content_type: str, expected: str) -> bool:
+    """Whether bytes sniffed as `content_type` cannot be the file announced as `expected`: a
+    web page where anything but a web page was announced, or text where a picture, a sound
+    or a film was (a captive portal, a CDN's error page, a JSON error)."""
+    if content_type == "text/html":
+        return not expected.startswith("text/html")
+    binary = expected.split("/")[0] in {"image", "audio", "video"} and "svg" not in expected
+    return binary and (content_type.startswith("text/") or content_type.endswith("+xml"))
+
+
+def _keep(received: Received, media_dir: Path, expected: str, durable: bool) -> Outcome:
     if received.size_bytes == 0:
         received.discard()
         return _failed(records.EMPTY_BODY)
@@ -77,9 +88,8 @@ def _keep(received: Received, media_dir: Path, declared_type: str, durable: bool
         received.discard()
         return Outcome(state="expired")
     content_type = sniff_content_type(received.head)
-    if content_type == "text/html" and not declared_type.lower().startswith("text/html"):
-        # A web page where a file was announced (a captive portal, a CDN's error page) is
-        # not the attachment: fail it, so a later run tries again.
+    if _not_the_file(content_type, expected):
+        # not the attachment: fail it, so a later run tries again
         received.discard()
         return _failed(records.WRONG_CONTENT)
     commit(received, media_dir, durable=durable)
@@ -129,7 +139,12 @@ def _read_body(
         received.discard()
         raise TransientError(records.TRUNCATED)
     try:
-        return _keep(received, media_dir, response.headers.get("content-type", ""), durable)
+        # what the file was announced as: by the URL's token (the provider's own word), else
+        # by the answer's Content-Type
+        first_url = str(response.history[0].url if response.history else response.url)
+        header_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        expected = announced_type(first_url) or header_type
+        return _keep(received, media_dir, expected, durable)
     except OSError:
         received.discard()
         return _failed(records.STORAGE_ERROR)

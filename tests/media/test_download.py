@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import logging
@@ -493,3 +494,45 @@ def test_a_gzipped_body_is_not_inflated(server: MediaServer, tmp_path: Path) -> 
     [result] = _download(server, tmp_path, [url], max_bytes=1024 * 1024)
     assert (result.state, result.error) == ("failed", "encoded_body")
     assert _files(tmp_path) == {}
+
+
+def _token(mime: str) -> str:
+    """A media URL token as VoIP.ms writes it: `<epoch><hex>|<n>|<mime>|MMS`, base64."""
+    return base64.b64encode(f"1704085200f00d|1|{mime}|MMS".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("announced", "respond", "state"),
+    [
+        # a CDN's error page where the token announced a picture, whatever it says it is
+        (
+            "image/jpeg",
+            srv.body(b"<!DOCTYPE html><title>503</title>", content_type="text/html"),
+            "failed",
+        ),
+        ("image/png", srv.body(b"Service Unavailable\n", content_type="image/png"), "failed"),
+        ("audio/amr", srv.body(b'{"error": "busy"}', content_type="application/json"), "failed"),
+        # text announced as text, and a picture as a picture, are the files
+        ("text/plain", srv.body(b"See you at 5\n", content_type="text/plain"), "stored"),
+        ("image/png", srv.body(png(), content_type="image/png"), "stored"),
+    ],
+    ids=["html-for-jpeg", "text-for-png", "json-for-amr", "text", "png"],
+)
+def test_bytes_that_cannot_be_the_file_the_token_announced_are_not_stored(
+    server: MediaServer, tmp_path: Path, announced: str, respond: srv.Respond, state: str
+) -> None:
+    url = server.add(respond, f"media/{_token(announced)}/media.bin")
+    [result] = _download(server, tmp_path, [url])
+    assert result.state == state, result
+    if state == "failed":
+        assert result.error == "wrong_content"  # tried again by the next runs
+        assert _files(tmp_path) == {}
+
+
+def test_text_where_a_picture_was_declared_is_not_stored(
+    server: MediaServer, tmp_path: Path
+) -> None:
+    page = b"<head><title>Gateway</title></head><body>Please log in</body>"
+    url = server.add(srv.body(page, content_type="image/jpeg"), "picture.jpg")  # no token
+    [result] = _download(server, tmp_path, [url])
+    assert (result.state, result.error) == ("failed", "wrong_content")
