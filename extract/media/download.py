@@ -6,9 +6,8 @@ import logging
 import queue
 import random
 import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -19,7 +18,7 @@ from extract.call_deadline import bounded
 from extract.media.log_masking import describe_url
 from extract.media.records import K, MediaItem, MediaResult
 from extract.media.storage import DEFAULT_STALE_AFTER, clean_stale_temp
-from extract.media.transfer import Outcome, TransferLimits, TransientError, fetch_once
+from extract.media.transfer import Outcome, Stopped, TransferLimits, TransientError, fetch_once
 from extract.media.url_policy import UrlPolicy
 from extract.media.worker_processes import WorkerSettings, processes_for, run_in_processes
 from extract.retry_after import honoured
@@ -112,6 +111,8 @@ class _Run:
     backoff: float
     backoff_max: float
     durable: bool
+    stop: threading.Event = field(default_factory=threading.Event)
+    """Set when the run stops: no new attempt, no wait for one, no body read on."""
 
 
 def _result(item: MediaItem[K], outcome: Outcome, attempts: int) -> MediaResult[K]:
@@ -155,10 +156,13 @@ def _fetch(run: _Run, item: MediaItem[K], url: httpx.URL) -> MediaResult[K]:
                 media_dir=run.media_dir,
                 limits=run.limits,
                 durable=run.durable,
+                stop=run.stop,
             )
         except TransientError as exc:
             if attempts < run.max_attempts:
-                time.sleep(backoff_seconds(exc, attempts, run.backoff, run.backoff_max))
+                # a stop ends the wait: the file is left pending, not tried again
+                if run.stop.wait(backoff_seconds(exc, attempts, run.backoff, run.backoff_max)):
+                    raise Stopped from exc
                 continue
             outcome = Outcome(state="failed", error=exc.reason)
         return _result(item, outcome, attempts)
@@ -309,7 +313,7 @@ def _run_pool(
     for entry in pending:
         todo.put(entry)
     done: queue.SimpleQueue[tuple[int, MediaResult[K] | BaseException]] = queue.SimpleQueue()
-    stop = threading.Event()
+    stop = run.stop
 
     def work() -> None:
         while not stop.is_set():
@@ -319,6 +323,8 @@ def _run_pool(
                 return
             try:
                 done.put((index, _fetch(run, item, url)))
+            except Stopped:  # the run is ending: its file stays pending
+                return
             except BaseException as exc:  # handed to the calling thread, which raises it
                 done.put((index, exc))
                 return
@@ -336,7 +342,8 @@ def _run_pool(
                 raise result
             finish(index, result)
     finally:
-        # On an error or Ctrl-C, start nothing more; running downloads end on their own.
+        # On an error or Ctrl-C, start nothing more: a wait for another try ends at once, a
+        # body coming in stops at its next chunk (a read waits at most the timeout)
         stop.set()
         for thread in threads:
             thread.join()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,10 @@ from extract.retry_after import retry_after_seconds
 
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+class Stopped(Exception):
+    """The run is stopping (Ctrl-C, an error elsewhere): this file is left as it was, pending."""
 
 
 class TransientError(Exception):
@@ -62,11 +67,16 @@ def _content_length(response: httpx.Response) -> int | None:
     return int(value)
 
 
-def _until(deadline: float, chunks: Iterator[bytes]) -> Iterator[bytes]:
-    # httpx's timeouts bound each read; this bounds a server that trickles bytes forever.
+def _until(
+    deadline: float, chunks: Iterator[bytes], stop: threading.Event | None
+) -> Iterator[bytes]:
+    # httpx's timeouts bound each read; this bounds a server that trickles bytes forever,
+    # and a download still coming in when the run stops.
     for chunk in chunks:
         if time.monotonic() > deadline:
             raise TransientError(records.TIMEOUT)
+        if stop is not None and stop.is_set():
+            raise Stopped
         yield chunk
 
 
@@ -107,6 +117,7 @@ def _read_body(
     limits: TransferLimits,
     deadline: float,
     durable: bool,
+    stop: threading.Event | None,
 ) -> Outcome:
     status = response.status_code
     # Not an expiry: VoIP.ms says a file is gone with a 200 'Not found' page (API notes §4),
@@ -124,7 +135,7 @@ def _read_body(
     try:
         received = receive(
             # the bytes as sent, never inflated (a few KB of gzip can inflate to gigabytes)
-            _until(deadline, response.iter_raw()),
+            _until(deadline, response.iter_raw(), stop),
             media_dir,
             max_bytes=limits.max_bytes,
             durable=durable,
@@ -158,12 +169,14 @@ def fetch_once(
     media_dir: Path,
     limits: TransferLimits,
     durable: bool = True,
+    stop: threading.Event | None = None,
 ) -> Outcome:
     """GET `url` (already allowed by `policy`), following at most MAX_REDIRECTS redirects to
     allowed URLs only, and keep the body in the store unless it is the expired marker.
 
     `durable=False` skips the per-file fsyncs (see storage.flush_to_disk). Raises
-    TransientError for trouble another attempt may not meet."""
+    TransientError for trouble another attempt may not meet, and Stopped once `stop` is set
+    while the body comes in (nothing of it kept)."""
     deadline = time.monotonic() + limits.attempt_seconds
     current = url
     for _ in range(MAX_REDIRECTS + 1):
@@ -175,7 +188,7 @@ def fetch_once(
                 client.stream("GET", current) as response,
             ):
                 if response.status_code not in REDIRECT_STATUSES:
-                    return _read_body(response, media_dir, limits, deadline, durable)
+                    return _read_body(response, media_dir, limits, deadline, durable, stop)
                 location = response.headers.get("location")
                 if not location:
                     return _failed(http_status_reason(response.status_code))

@@ -536,3 +536,36 @@ def test_text_where_a_picture_was_declared_is_not_stored(
     url = server.add(srv.body(page, content_type="image/jpeg"), "picture.jpg")  # no token
     [result] = _download(server, tmp_path, [url])
     assert (result.state, result.error) == ("failed", "wrong_content")
+
+
+class _Stop(Exception):
+    """What a Ctrl-C is to download_media: an exception out of its caller's callback."""
+
+
+def test_a_stop_ends_the_waits_for_another_try_and_starts_no_attempt(
+    server: MediaServer, tmp_path: Path
+) -> None:
+    # four files whose host says to come back in 30 s, and one that comes at once
+    busy = [
+        server.add(srv.body(b"busy", status=503, headers={"Retry-After": "30"})) for _ in range(4)
+    ]
+    ready = server.add(srv.body(png(), content_type="image/png"))
+
+    def stop_at_first(result: MediaResult[Key]) -> None:
+        time.sleep(0.3)  # the busy ones are waiting for their second try by now
+        raise _Stop
+
+    started = time.monotonic()
+    with pytest.raises(_Stop):
+        _download(
+            server,
+            tmp_path,
+            [*busy, ready],
+            on_result=stop_at_first,
+            concurrency=5,
+            backoff=30.0,
+            backoff_max=30.0,
+        )
+    assert time.monotonic() - started < 10  # not the 30 s the host asked for
+    assert [server.route(url).hits for url in busy] == [1, 1, 1, 1]  # no second try
+    _assert_store_is_sound(tmp_path)
