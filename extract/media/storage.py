@@ -110,6 +110,9 @@ def clean_stale_temp(media_dir: Path, *, older_than: float = DEFAULT_STALE_AFTER
                 removed += 1
         except FileNotFoundError:  # another run got there first
             continue
+        except OSError as exc:  # a tidy-up: never a run's end (writing there is told apart)
+            logger.warning("%s: leftover temp files not removed (%s)", directory, exc.strerror)
+            break
     return removed
 
 
