@@ -59,9 +59,11 @@ def zone_disagreement(messages: pl.DataFrame, media: pl.DataFrame) -> timedelta 
         .get_column("gap")
     )
     off = gaps.filter(gaps.abs() >= AGREES_WITHIN)
-    if off.len() < max(OFF_AT_LEAST, OFF_SHARE * gaps.len()):
+    if off.is_empty():
         return None
     quarters = (off.dt.total_seconds() / 900).round().cast(pl.Int64)
     counts = quarters.value_counts(sort=True, name="n")
-    most = int(counts.sort(["n", quarters.name], descending=[True, False])[quarters.name][0])
-    return timedelta(minutes=15 * most)
+    top = counts.sort(["n", quarters.name], descending=[True, False]).row(0, named=True)
+    if top["n"] < max(OFF_AT_LEAST, OFF_SHARE * gaps.len()):  # odd links, each its own way
+        return None
+    return timedelta(minutes=15 * int(top[quarters.name]))

@@ -93,3 +93,26 @@ def test_an_mms_in_the_repeated_hour_is_dated_by_its_token_and_agrees_with_it() 
     sent = dict(frames.messages.select("message_id", "sent_at").iter_rows())
     assert sent == {"900": datetime(2024, 11, 3, 5, 50, tzinfo=UTC), "5": at}
     assert zone_disagreement(frames.messages, frames.media) is None
+
+
+def test_odd_links_each_off_its_own_way_do_not_make_a_wrong_zone() -> None:
+    at = datetime(2024, 3, 5, 15, tzinfo=UTC)
+    offsets = [timedelta(0)] * 18 + [timedelta(minutes=40), timedelta(hours=3)]
+    ids = [str(n) for n in range(len(offsets))]
+    messages = pl.DataFrame(
+        {
+            "kind": ["mms"] * len(ids),
+            "message_id": ids,
+            "sent_at": [at + off for off in offsets],
+        }
+    )
+    token = base64.b64encode(f"{int(at.timestamp())}f00d|1|image/png|MMS".encode()).decode()
+    media = pl.DataFrame(
+        {"message_id": ids, "url": [f"https://voip.ms/media/{token}/media.png"] * len(ids)}
+    )
+    assert zone_disagreement(messages, media) is None
+    # two off by the same hour, out of twenty: that is a zone
+    messages = messages.with_columns(
+        sent_at=pl.Series([at] * 18 + [at + timedelta(hours=1)] * 2).dt.convert_time_zone("UTC")
+    )
+    assert zone_disagreement(messages, media) == timedelta(hours=1)
