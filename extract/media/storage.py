@@ -103,16 +103,22 @@ def clean_stale_temp(media_dir: Path, *, older_than: float = DEFAULT_STALE_AFTER
         return 0
     cutoff = time.time() - older_than
     removed = 0
-    for path in directory.iterdir():
+    kept: OSError | None = None  # a tidy-up: never a run's end (writing there is told apart)
+    try:
+        entries = list(directory.iterdir())
+    except OSError as exc:
+        entries, kept = [], exc
+    for path in entries:
         try:
             if path.is_file() and path.stat().st_mtime <= cutoff:
                 path.unlink()
                 removed += 1
         except FileNotFoundError:  # another run got there first
             continue
-        except OSError as exc:  # a tidy-up: never a run's end (writing there is told apart)
-            logger.warning("%s: leftover temp files not removed (%s)", directory, exc.strerror)
-            break
+        except OSError as exc:
+            kept = exc
+    if kept is not None:
+        logger.warning("%s: leftover temp files not removed (%s)", directory, kept.strerror)
     return removed
 
 

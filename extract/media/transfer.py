@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import httpx
 
@@ -80,14 +81,26 @@ def _until(
         yield chunk
 
 
+BINARY_TYPES: Final = frozenset(
+    {
+        "image/jpeg", "image/jpg", "image/pjpeg", "image/png", "image/gif", "image/webp",
+        "image/bmp", "image/heic", "image/heif", "audio/amr", "audio/amr-wb", "audio/mpeg",
+        "audio/mp3", "audio/mp4", "audio/aac", "audio/wav", "audio/x-wav", "audio/ogg",
+        "audio/midi", "audio/mid", "video/mp4", "video/3gpp", "video/3gpp2", "video/quicktime",
+    }
+)  # fmt: skip
+"""Types whose files are never text (those VoIP.ms sends among them, API notes §4); text
+formats that call themselves audio or image (iMelody, XBM, SVG) are not here."""
+
+
 def _not_the_file(content_type: str, expected: str) -> bool:
     """Whether bytes sniffed as `content_type` cannot be the file announced as `expected`: a
-    web page where anything but a web page was announced, or text where a picture, a sound
-    or a film was (a captive portal, a CDN's error page, a JSON error)."""
+    web page where anything but a web page was announced, or text where a file of a
+    BINARY_TYPES type was (a captive portal, a CDN's error page, a JSON error)."""
     if content_type == "text/html":
         return not expected.startswith("text/html")
-    binary = expected.split("/")[0] in {"image", "audio", "video"} and "svg" not in expected
-    return binary and (content_type.startswith("text/") or content_type.endswith("+xml"))
+    text = content_type.startswith("text/") or content_type.endswith("+xml")
+    return text and expected in BINARY_TYPES
 
 
 def _keep(received: Received, media_dir: Path, expected: str, durable: bool) -> Outcome:
@@ -118,7 +131,10 @@ def _read_body(
     deadline: float,
     durable: bool,
     stop: threading.Event | None,
+    asked: httpx.URL,
 ) -> Outcome:
+    """The answer's body kept, or why not; `asked` is the URL first asked (its token says
+    what the file is, whatever redirects led here)."""
     status = response.status_code
     # Not an expiry: VoIP.ms says a file is gone with a 200 'Not found' page (API notes §4),
     # which is final. A 404 or 410 is some other server's word (a CDN sending the request to
@@ -152,9 +168,8 @@ def _read_body(
     try:
         # what the file was announced as: by the URL's token (the provider's own word), else
         # by the answer's Content-Type
-        first_url = str(response.history[0].url if response.history else response.url)
         header_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        expected = announced_type(first_url) or header_type
+        expected = announced_type(str(asked)) or header_type
         return _keep(received, media_dir, expected, durable)
     except OSError:
         received.discard()
@@ -188,7 +203,7 @@ def fetch_once(
                 client.stream("GET", current) as response,
             ):
                 if response.status_code not in REDIRECT_STATUSES:
-                    return _read_body(response, media_dir, limits, deadline, durable, stop)
+                    return _read_body(response, media_dir, limits, deadline, durable, stop, url)
                 location = response.headers.get("location")
                 if not location:
                     return _failed(http_status_reason(response.status_code))

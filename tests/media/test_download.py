@@ -569,3 +569,33 @@ def test_a_stop_ends_the_waits_for_another_try_and_starts_no_attempt(
     assert time.monotonic() - started < 10  # not the 30 s the host asked for
     assert [server.route(url).hits for url in busy] == [1, 1, 1, 1]  # no second try
     _assert_store_is_sound(tmp_path)
+
+
+def test_the_token_still_says_what_the_file_is_after_a_redirect(
+    server: MediaServer, tmp_path: Path
+) -> None:
+    target = server.add(srv.body(b"Service Unavailable\n", content_type="text/plain"), "cdn/x")
+    start = server.add(
+        srv.redirect(target.removeprefix(f"http://{server.host}")),
+        f"media/{_token('image/png')}/media.png",
+    )
+    [result] = _download(server, tmp_path, [start])
+    assert (result.state, result.error) == ("failed", "wrong_content")
+    assert _files(tmp_path) == {}
+
+
+@pytest.mark.parametrize(
+    ("announced", "data"),
+    [
+        ("audio/imelody", b"BEGIN:IMELODY\r\nVERSION:1.2\r\nMELODY:c2d2e2f2\r\nEND:IMELODY\r\n"),
+        ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>'),
+        ("image/x-xbitmap", b"#define dot_width 1\n#define dot_height 1\n"),
+    ],
+    ids=["imelody", "svg", "xbm"],
+)
+def test_files_that_are_text_by_design_are_stored_whatever_type_they_bear(
+    server: MediaServer, tmp_path: Path, announced: str, data: bytes
+) -> None:
+    url = server.add(srv.body(data, content_type=announced), f"media/{_token(announced)}/m.bin")
+    [result] = _download(server, tmp_path, [url])
+    assert result.state == "stored", result

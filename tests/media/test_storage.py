@@ -129,6 +129,13 @@ def test_leftovers_that_cannot_be_removed_are_said_and_left(
     assert clean_stale_temp(tmp_path, older_than=0) == 0  # a tidy-up: no run's end
     assert "leftover temp files not removed (Read-only file system)" in caplog.text
 
+    def unreadable(path: Path) -> None:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    monkeypatch.setattr(Path, "iterdir", unreadable)
+    assert clean_stale_temp(tmp_path, older_than=0) == 0
+    assert "leftover temp files not removed (Permission denied)" in caplog.text
+
 
 def test_a_temp_folder_that_is_a_link_is_removed_not_followed(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
