@@ -299,9 +299,14 @@ def render_status(
                 )
             if r["outcome"] == "running" and not writer_alive:
                 whose = f" of {_plain(r['account'])}" if several else ""
+                again = (
+                    "the next sync resumes it"
+                    if r["kind"] == "sync"
+                    else "a backfill of the same days fetches only what it left"
+                )
                 console.print(
                     f"{_plain(r['kind'])}{whose} of {_when(r['started_at'])} was interrupted: "
-                    "its process ended before the run did; the next backfill or sync resumes it"
+                    f"its process ended before the run did; {again}"
                 )
     if stale:
         console.print(

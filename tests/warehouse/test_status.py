@@ -217,7 +217,10 @@ def test_a_run_left_running_by_a_kill_is_shown_as_interrupted(tmp_path: Path) ->
     for alive, shown in ((True, "running"), (False, "was interrupted: its process ended")):
         console = Console(record=True, width=200)
         render_status(status, console, writer_alive=alive)
-        assert shown in console.export_text()
+        text = console.export_text()
+        assert shown in text
+    # a sync resumes syncs only: a backfill is resumed by a backfill
+    assert "a backfill of the same days fetches only what it left" in text
 
 
 def test_the_span_is_shown_in_the_accounts_time_zone(archive_path: Path) -> None:
