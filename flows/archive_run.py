@@ -59,6 +59,7 @@ from warehouse import (
     writer_lock,
 )
 from warehouse.accounts import archived_accounts, archived_spelling
+from warehouse.plain_numbers import counted
 
 logger = logging.getLogger("smsarchive")
 
@@ -87,7 +88,8 @@ class RunSummary:
     notices: list[str] = field(default_factory=list)
     failed_windows: list[str] = field(default_factory=list)
     """The days left un-archived and why: neighbouring windows failed alike said as one."""
-    windows_failed: int = 0
+    days_failed: int = 0
+    """How many days the failed windows hold."""
     warnings: list[str] = field(default_factory=list)
     """What the person must mend though the run went through (a wrong zone setting)."""
 
@@ -518,19 +520,17 @@ def _sync_days(
 
 def _record_end(con: duckdb.DuckDBPyConnection, run_id: int, summary: RunSummary) -> None:
     """Record in sync_runs how a run that went through its windows ended; then raise
-    WindowsFailedError when some windows could not be archived."""
+    WindowsFailedError when some days could not be archived."""
     failed = None
     if summary.failed_windows:
-        fetched = summary.windows - summary.windows_skipped
         others = (
-            "every other window and its media are archived, and a rerun fetches only what is "
-            "missing"
-            if fetched > summary.windows_failed
+            "every other day and its media are archived, and a rerun fetches only what is missing"
+            if summary.merged
             else "a rerun fetches them again"
         )
         failed = WindowsFailedError(
-            f"{summary.windows_failed} of {summary.windows} windows could not be "
-            f"archived ({'; '.join(summary.failed_windows)}); {others}"
+            f"{counted(summary.days_failed, 'day')} could not be archived "
+            f"({'; '.join(summary.failed_windows)}); {others}"
         )
     # which windows failed and why, as status shows it (secrets blanked, cut short), and
     # what the run warned of
@@ -692,7 +692,7 @@ class WindowMerger:
             else:
                 spans.append((window, why))
         self.summary.failed_windows = [f"{w.start}..{w.end}: {why}" for w, why in spans]
-        self.summary.windows_failed = len(self.failures)
+        self.summary.days_failed = sum(window.days for window, _ in self.failures)
 
     def archive(self, fetched: list[tuple[Window, Any]]) -> None:
         """Merge fetched windows, oldest first, together up to MERGE_GROUP_MESSAGES at a time."""

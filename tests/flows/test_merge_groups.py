@@ -125,7 +125,7 @@ def test_a_window_answered_unusably_is_cut_in_two_down_to_its_bad_day(
     assert merger.take_halves() == []
     merger.end()
     assert summary.failed_windows == ["2024-02-03..2024-02-03: VoIP.ms getSMS: no_such_status"]
-    assert (summary.windows_failed, summary.windows) == (1, 5)  # two windows cut: two more
+    assert (summary.days_failed, summary.windows) == (1, 5)  # two windows cut: two more
     assert notes.notes[-1] == "2024-02-03..2024-02-03 failed"
     assert notes.notes.count("+1") == 2
 
@@ -151,5 +151,5 @@ def test_halves_are_cut_further_only_once_the_api_answered_a_window_usably(
     never.archive([failed(half) for half in never.take_halves()])
     assert never.take_halves() == []
     never.end()  # the API answered no day: the halves fail, said as one span
-    assert summary.windows_failed == 2
+    assert summary.days_failed == 28
     assert summary.failed_windows == ["2024-02-01..2024-02-28: VoIP.ms getSMS: no_such_status"]

@@ -16,6 +16,8 @@ A, B, C, D = "+15550000001", "+15550000002", "+15550000003", "+15550000004"
 X, Y, Z = "+15551110001", "+15551110002", "12345"
 SENDER_ID = "AMAZON"
 """An alphanumeric sender: no phone number, so no one can answer it."""
+ODD_NUMBER = "5551234"
+"""Seven digits: no form the archive knows ('other'), but a number one may answer."""
 SEEN = datetime(2024, 6, 1, tzinfo=UTC)
 
 
@@ -151,7 +153,9 @@ def _insert(
                 "direction": r.direction,
                 "did": r.did,
                 "contact": r.contact,
-                "contact_kind": {Z: "short_code", SENDER_ID: "other"}.get(r.contact, "nanp"),
+                "contact_kind": {Z: "short_code", SENDER_ID: "other", ODD_NUMBER: "other"}.get(
+                    r.contact, "nanp"
+                ),
                 "at": r.at,
                 "carrier_status": r.carrier_status,
                 "status": r.status,

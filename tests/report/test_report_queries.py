@@ -11,6 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from tests.report.archive_rows import (
+    ODD_NUMBER,
     SENDER_ID,
     TZ,
     A,
@@ -265,18 +266,20 @@ def test_a_turn_unanswered_or_answered_days_later(tmp_path: Path) -> None:
         Row("sms", "7", "outbound", C, Y, utc(2024, 1, 7, 15, 0), "delivered", "Delivered"),
         Row("sms", "8", "inbound", C, Z, utc(2024, 1, 7, 16, 0), "received", ""),
         Row("sms", "9", "inbound", C, SENDER_ID, utc(2024, 1, 7, 17, 0), "received", ""),
+        # a number of no known form is still a number: its unanswered text is a turn
+        Row("sms", "10", "inbound", C, ODD_NUMBER, utc(2024, 1, 7, 18, 0), "received", ""),
     ]
     con = duckdb.connect(str(build_archive(tmp_path / "archive.duckdb", rows)), read_only=True)
     try:
         expect(
             con, "reply_stats", ALL,
-            did=[C, "*"], turns=[3, 3], replied=[2, 2], reply_rate=[0.6667, 0.6667],
-            within_day_rate=[0.3333, 0.3333], median_minutes=[2162.5, 2162.5],
+            did=[C, "*"], turns=[4, 4], replied=[2, 2], reply_rate=[0.5, 0.5],
+            within_day_rate=[0.25, 0.25], median_minutes=[2162.5, 2162.5],
             p90_minutes=[3888.5, 3888.5],
         )  # fmt: skip
         # a turn that starts before the scope is not counted in it, though answered in it
         jan6 = report_table(con, "reply_stats", ReportScope(TZ, start=date(2024, 1, 6)))
-        assert jan6["turns"].to_list() == [1, 1]
+        assert jan6["turns"].to_list() == [2, 2]  # Jan 7's: X's and the odd number's
         assert jan6["replied"].to_list() == [0, 0]
     finally:
         con.close()

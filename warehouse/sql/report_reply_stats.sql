@@ -22,7 +22,8 @@ positioned AS NOT MATERIALIZED (
     WHERE did IS NOT NULL
         AND contact IS NOT NULL
         AND contact_kind IS DISTINCT FROM 'short_code'
-        AND contact_kind IS DISTINCT FROM 'other'
+        -- a sender ID with letters in it; an odd run of digits may still be a number
+        AND NOT coalesce(contact_kind = 'other' AND regexp_matches(contact, '[A-Za-z]'), false)
 ),
 
 threads AS (
