@@ -145,3 +145,22 @@ def test_sigterm_stops_a_backfill_as_ctrl_c_does(tmp_path: Path) -> None:
         ).fetchall()
     assert runs == [("interrupted", "Terminated")]
     assert got == [(True, True)]
+
+
+def test_a_window_cut_in_two_adds_one_to_every_count_of_windows(tmp_path: Path) -> None:
+    from flows.progress import Reporter
+
+    for bars in (False, True):  # the log lines, and the bars a terminal draws
+        reporter = Reporter(bars=bars)
+        with reporter.running(), run_progress(tmp_path, "backfill") as progress:
+            tracker = progress.stage("windows", 2, reporter.stage("windows", 2))
+            tracker.advance()
+            tracker.grow(1)  # the second window cut in two: three to do
+            tracker.advance()
+            tracker.advance()
+            state = read_run_progress(tmp_path)
+            assert state is not None
+            assert state["stages"] == [{"stage": "windows", "done": 3, "total": 3}]
+            if bars:
+                (task,) = reporter._progress.tasks  # type: ignore[union-attr]
+                assert (task.completed, task.total) == (3, 3)
