@@ -56,13 +56,18 @@ def _runs_worth_showing(status: ArchiveStatus) -> tuple[pl.DataFrame, list[str]]
     return runs.filter(pl.Series(kept)), sorted(str(account) for account in stale)
 
 
-def _archived_days(runs: pl.DataFrame) -> str:
-    """The days archived, and the days between them that never were."""
+def _archived_days(runs: pl.DataFrame, timezone: str) -> str:
+    """The days archived (a last day not over at its last commit: until when), and the days
+    between them that never were."""
     if runs.is_empty():
         return "days archived: none yet"
     spans = [(first, last) for first, last in runs.select("first_day", "last_day").rows()]
     days = sum((last - first).days + 1 for first, last in spans)
-    text = f"days archived: {', '.join(f'{a} .. {b}' for a, b in spans)} ({days:,} days)"
+    shown = []
+    for (first, last), until in zip(spans, runs["last_until"].to_list(), strict=True):
+        cut = "" if until is None else f" {until.astimezone(ZoneInfo(timezone)):%H:%M}"
+        shown.append(f"{first} .. {last}{cut}")
+    text = f"days archived: {', '.join(shown)} ({days:,} days)"
     gaps = [
         f"{end + timedelta(days=1)} .. {start - timedelta(days=1)}"
         for (_, end), (start, _) in itertools.pairwise(spans)
@@ -202,7 +207,7 @@ def render_status(
                 f"windows done: {window['windows']}, the last at "
                 f"{_when(window['last_completed_at'])}"
             )
-        console.print(_archived_days(_of(status.archived_days, provider, account)))
+        console.print(_archived_days(_of(status.archived_days, provider, account), timezone))
         media = _of(status.media, provider, account)
         console.print(
             _table(

@@ -17,8 +17,9 @@ class ArchiveStatus:
     - messages: provider, account, kind, direction, messages
     - span: provider, account, messages, first_sent_at, last_sent_at
     - windows: provider, account, windows, first_day, last_day, last_completed_at
-    - archived_days: provider, account, first_day, last_day; one row per run of consecutive
-      local days the windows cover (two rows for an account: days between never archived)
+    - archived_days: provider, account, first_day, last_day, last_until; one row per run of
+      consecutive local days the windows cover (two rows for an account: days between never
+      archived); last_until, when the last day was not over at its last commit, that commit
     - last_runs: the latest run of each kind of each account (kind, run_id, ..., started_at,
       finished_at, outcome, windows_merged, messages_inserted, messages_updated, detail)
     - media: provider, account, state, files, bytes (all four states, zero when none), why

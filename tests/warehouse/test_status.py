@@ -161,8 +161,10 @@ def test_archive_status_matches_the_hand_count(archive_path: Path) -> None:
         ("acct-b", 1, JAN[0], JAN[1]),
     ]
     assert status.archived_days.rows() == [
-        (PROVIDER, "acct-a", JAN[0], FEB[1]),  # two windows, one after the other
-        (PROVIDER, "acct-b", JAN[0], JAN[1]),
+        # two windows, one after the other; the second committed at 19:00 New York time on
+        # its last day, which was not over then
+        (PROVIDER, "acct-a", JAN[0], FEB[1], datetime(2024, 3, 1, tzinfo=UTC)),
+        (PROVIDER, "acct-b", JAN[0], JAN[1], None),
     ]
     assert status.last_runs.select("kind", "started_at", "outcome", "windows_merged").rows() == [
         ("backfill", at(1, month=3), "ok", 3),
@@ -460,3 +462,21 @@ def test_a_run_in_the_last_runs_fits_one_line_of_an_80_column_terminal(tmp_path:
         ["backfill", "ok", span, "2024-03-05", "12:00", "7", "s", "—", "—"],
         ["sync", "ok", span, "2024-03-05", "12:00", "60", "min", "—", "—"],
     ]
+
+
+def test_a_last_day_archived_before_it_was_over_says_until_when(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        # a sync at 09:50 New York time on 2024-10-10, then nothing
+        committed = datetime(2024, 10, 10, 13, 50, tzinfo=UTC)
+        merge(con, "acct-a", (date(2024, 10, 3), date(2024, 10, 10)), [], seen_at=committed)
+        status = archive_status(con, timezone="America/New_York")
+    finally:
+        con.close()
+    console = Console(record=True, width=200)
+    render_status(status, console, timezone="America/New_York")
+    assert "days archived: 2024-10-03 .. 2024-10-10 09:50 (8 days)" in console.export_text()
