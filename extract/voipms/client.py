@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import logging
-import re
 import threading
 import time
 from collections import Counter
@@ -44,10 +43,9 @@ from extract.voipms.errors import (
 from extract.voipms.pacing import RequestPacer
 from extract.voipms.redaction import protect_secret, redact, release_secret
 
-STATUS_CODE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
-"""The shape of the API's status codes (`success`, `invalid_credentials`, `no_sms`)."""
 STATUS_SHOWN: Final = 80
-"""At most this many characters of a status that is not a code are shown."""
+"""At most this many characters of a status are shown: the API's codes (`success`,
+`invalid_credentials`, `no_sms`) are shorter, and kept whole."""
 ERROR_SHOWN: Final = 200
 """Characters of an HTTP library's error text kept in ours."""
 MIN_BODY_RATE: Final = 16 * 1024
@@ -458,11 +456,14 @@ class VoipMsClient:
         }
         return [(name, (None, value)) for name, value in fields.items()]
 
+    def _shown(self, text: str, limit: int) -> str:
+        """`text` with this client's password blanked, printable, cut to `limit` characters."""
+        shown = printable(redact(text, [self._password.get_secret_value()]))
+        return shown[:limit] + ("…" if len(shown) > limit else "")
+
     def _describe(self, error: Exception) -> str:
         # an HTTP library's error may quote what the server sent back, the request's too
-        text = printable(redact(str(error), [self._password.get_secret_value()]))
-        if len(text) > ERROR_SHOWN:
-            text = text[:ERROR_SHOWN] + "…"
+        text = self._shown(str(error), ERROR_SHOWN)
         return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
     def _post(self, method: str, form: dict[str, str]) -> Answer | VoipMsError:
@@ -560,11 +561,7 @@ class VoipMsClient:
         """A status fit to name in an error, a log, a notice: a code as the API's (`no_did`)
         is kept; other text is kept short, printable, with this client's password blanked
         (an answer may echo what it was sent)."""
-        text = redact(status, [self._password.get_secret_value()])
-        if text == status and STATUS_CODE.fullmatch(status):
-            return status
-        shown = printable(text)
-        return shown[:STATUS_SHOWN] + ("…" if len(shown) > STATUS_SHOWN else "")
+        return self._shown(status, STATUS_SHOWN)  # a code is printable and short: kept as is
 
     # -- typed methods --------------------------------------------------------------------
 
