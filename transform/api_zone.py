@@ -7,9 +7,7 @@ from typing import Final
 
 import polars as pl
 
-_MEDIA_URL_PATTERN: Final = r"(?:[?&]map=([^&#]+)|/media/([^/?#]+)/)"
-"""A media URL's token: `media.php?map=<base64>` or `/media/<base64>/media.<ext>` (API notes
-§4), whose text begins with the epoch second of its message."""
+from extract.media.media_token import MEDIA_URL_FORMS
 
 _ESCAPES: Final = {"%3D": "=", "%3d": "=", "%2B": "+", "%2b": "+", "%2F": "/", "%2f": "/"}
 
@@ -28,7 +26,7 @@ OFF_AT_LEAST: Final = 2
 
 def token_seconds(url: pl.Expr) -> pl.Expr:
     """The epoch second a media URL's token carries (Int64), null where it carries none."""
-    groups = url.str.extract_groups(_MEDIA_URL_PATTERN)
+    groups = url.str.extract_groups(MEDIA_URL_FORMS)  # its text begins with the epoch
     token = pl.coalesce(groups.struct.field("1"), groups.struct.field("2"))
     for escaped, char in _ESCAPES.items():
         token = token.str.replace_all(escaped, char, literal=True)
@@ -62,7 +60,7 @@ def zone_disagreement(messages: pl.DataFrame, media: pl.DataFrame) -> timedelta 
     if off.is_empty():
         return None
     quarters = (off.dt.total_seconds() / 900).round().cast(pl.Int64)
-    counts = quarters.value_counts(sort=True, name="n")
+    counts = quarters.value_counts(name="n")
     top = counts.sort(["n", quarters.name], descending=[True, False]).row(0, named=True)
     if top["n"] < max(OFF_AT_LEAST, OFF_SHARE * gaps.len()):  # odd links, each its own way
         return None

@@ -8,8 +8,11 @@ import re
 from typing import Final
 from urllib.parse import unquote
 
-_TOKEN: Final = re.compile(r"(?:[?&]map=([^&#]+)|/media/([^/?#]+)/)")
-"""`media.php?map=<base64>` or `/media/<base64>/media.<ext>` (API notes §4)."""
+MEDIA_URL_FORMS: Final = r"(?:[?&]map=([^&#]+)|/media/([^/?#]+)/)"
+"""A media URL's token, in group 1 or 2: `media.php?map=<base64>` or
+`/media/<base64>/media.<ext>` (API notes §4); it decodes to `<epoch><hex>|<n>|<mime>|MMS`."""
+
+_TOKEN: Final = re.compile(MEDIA_URL_FORMS)
 
 
 def announced_type(url: str) -> str | None:
