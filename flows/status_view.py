@@ -90,11 +90,6 @@ def _days(first: date | None, last: date | None) -> str:
     return f"{first}..{last}"
 
 
-def _minute(value: datetime | None) -> str:
-    """A UTC time to the minute, its zone said by the column's header."""
-    return "—" if value is None else value.strftime("%Y-%m-%d %H:%M")
-
-
 def _took(started: datetime | None, finished: datetime | None) -> str:
     """How long a run took, in whole seconds, minutes or hours and minutes."""
     if started is None or finished is None:
@@ -283,7 +278,7 @@ def render_status(
                         *([r["account"]] if several else []),
                         _outcome(r["outcome"], writer_alive),
                         _days(r["window_start"], r["window_end"]),
-                        _minute(r["started_at"]),
+                        _local(r["started_at"], "UTC"),  # the zone said by the header
                         _took(r["started_at"], r["finished_at"]),
                         r["messages_inserted"],
                         r["messages_updated"],
