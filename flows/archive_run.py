@@ -656,13 +656,12 @@ class WindowMerger:
     halves: list[Window] = field(default_factory=list)
     """Windows the API answered unusably, cut in two to be fetched apart (take_halves)."""
     cut: set[Window] = field(default_factory=set)
-    """Every half made so, as against the run's own windows."""
+    """Every half made so, as against the run's own windows (two a cut, at most
+    HALVINGS_PER_RUN cuts)."""
     parked: list[tuple[Window, PermanentError]] = field(default_factory=list)
     """Halves answered unusably while no window of the run had been answered usably."""
     failures: list[tuple[Window, str]] = field(default_factory=list)
     """Windows left un-archived, and why."""
-    halvings: int = 0
-    """How many windows were cut: at most HALVINGS_PER_RUN."""
     answered: bool = False
     """Whether the API answered some window of the run usably."""
 
@@ -732,12 +731,11 @@ class WindowMerger:
         this version cannot read, is not chased down to single days); parked until then.
         A day alone fails, as does any window once HALVINGS_PER_RUN are spent."""
         days = f"{window.start}..{window.end}"
-        if window.days < 2 or self.halvings >= HALVINGS_PER_RUN:
+        if window.days < 2 or len(self.cut) >= 2 * HALVINGS_PER_RUN:
             self._fail(window, exc)
         elif window in self.cut and not self.answered:
             self.parked.append((window, exc))
         else:
-            self.halvings += 1
             earlier, later = window.halves()
             self.halves += [earlier, later]
             self.cut |= {earlier, later}
