@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,7 +15,6 @@ from transform.phone_numbers import e164_of
 from transform.status import unmapped_only
 from warehouse import open_warehouse
 from warehouse.report import (
-    STALE_STAGING,
     Grain,
     ReportFiles,
     ReportScope,
@@ -31,10 +25,11 @@ from warehouse.report import (
     prune_reports,
     report_tables,
     scope_line,
-    staging_folder,
     summary_lines,
     summary_markdown,
+    write_in_place,
     write_report,
+    write_whole,
 )
 
 ReadTables = Callable[[Path, ReportScope], dict[str, pl.DataFrame]]
@@ -64,61 +59,6 @@ def write_files(
 ) -> ReportFiles:
     """Charts, page, PNGs and CSVs into `folder`."""
     return write_report(folder, tables, chart_specs(tables, scope), scope, made_at)
-
-
-def _write_whole(
-    folder: Path,
-    tables: dict[str, pl.DataFrame],
-    scope: ReportScope,
-    made_at: datetime,
-    write: WriteReport,
-) -> ReportFiles:
-    """Write the report into `folder` (claimed, empty) by way of a hidden folder beside it,
-    renamed over it once whole: a report stopped midway (Ctrl-C, a chart that fails) leaves
-    neither a folder that looks like a report nor its name claimed."""
-    staging = staging_folder(folder)
-    try:
-        files = write(staging, tables, scope, made_at)
-        os.rename(staging, folder)  # over the empty folder: atomic
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            folder.rmdir()
-        raise
-    return files.moved_to(folder)
-
-
-OUT_STAGING_PREFIX = ".report-"
-OUT_STAGING_SUFFIX = ".writing"
-
-
-def _write_in_place(
-    out: Path,
-    tables: dict[str, pl.DataFrame],
-    scope: ReportScope,
-    made_at: datetime,
-    write: WriteReport,
-) -> ReportFiles:
-    """Write the report into `out` (made if missing; other files left) by way of a hidden
-    folder in it, then move each file over its old name, the page last: a report stopped
-    midway leaves `out`'s earlier report whole, not new tables beside an old page. One killed
-    outright leaves the hidden folder, which a report into `out` a day later removes (a
-    younger one may be another report's, writing now)."""
-    out.mkdir(mode=0o700, parents=True, exist_ok=True)  # message texts: owner only
-    cutoff = time.time() - STALE_STAGING.total_seconds()
-    for leftover in out.glob(f"{OUT_STAGING_PREFIX}*{OUT_STAGING_SUFFIX}"):
-        if leftover.is_dir() and not leftover.is_symlink() and leftover.stat().st_mtime < cutoff:
-            shutil.rmtree(leftover, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix=OUT_STAGING_PREFIX, suffix=OUT_STAGING_SUFFIX, dir=out))
-    try:
-        files = write(staging, tables, scope, made_at)
-        for path in sorted(staging.iterdir(), key=lambda path: path == files.html):
-            os.replace(path, out / path.name)  # a file or a planted link replaced, not followed
-        staging.rmdir()
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return files.moved_to(out)
 
 
 @dataclass(frozen=True)
@@ -164,10 +104,11 @@ def make_report(
     tables["unmapped_statuses"] = unmapped_only(tables["unmapped_statuses"])
     # claimed once the tables are read: a refused report (an unknown DID) leaves no folder
     if out is not None:
-        files = _write_in_place(out, tables, scope, made_at, write)
+        files = write_in_place(out, lambda folder: write(folder, tables, scope, made_at))
     else:
-        files = _write_whole(
-            default_folder(settings.smsarchive_data_dir, made_at), tables, scope, made_at, write
+        files = write_whole(
+            default_folder(settings.smsarchive_data_dir, made_at),
+            lambda folder: write(folder, tables, scope, made_at),
         )
         point_latest(files.folder, files.folder.parent / "latest")
         prune_reports(files.folder.parent)

@@ -10,7 +10,9 @@ from warehouse.report.report_files import (
     point_latest,
     prune_reports,
     staging_folder,
+    write_in_place,
     write_report,
+    write_whole,
 )
 from warehouse.report.summary import scope_line, summary_lines, summary_markdown
 from warehouse.report.tables import REPORT_TABLES, archived_account, report_table, report_tables
@@ -36,5 +38,7 @@ __all__ = [
     "staging_folder",
     "summary_lines",
     "summary_markdown",
+    "write_in_place",
     "write_report",
+    "write_whole",
 ]

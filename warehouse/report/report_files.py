@@ -7,7 +7,9 @@ import itertools
 import os
 import re
 import shutil
+import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -133,11 +135,8 @@ def prune_reports(reports: Path, keep: int = KEEP_REPORTS) -> list[str]:
     folders they had claimed; the names deleted."""
     latest = reports / "latest"
     spare = latest.resolve().name if latest.is_symlink() else None
-    cutoff = time.time() - STALE_STAGING.total_seconds()
     deleted: list[str] = []
-    for path in reports.iterdir() if reports.is_dir() else ():
-        if not path.is_dir() or path.is_symlink() or path.stat().st_mtime >= cutoff:
-            continue
+    for path in _stale_folders(reports.iterdir() if reports.is_dir() else ()):
         if _STAGING_NAME.fullmatch(path.name):
             shutil.rmtree(path, ignore_errors=True)  # what it holds never became a report
             deleted.append(path.name)
@@ -147,6 +146,14 @@ def prune_reports(reports: Path, keep: int = KEEP_REPORTS) -> list[str]:
                 deleted.append(path.name)
     deleted += prune_named_folders(reports, _DEFAULT_NAME, keep=keep, spare=spare)
     return deleted
+
+
+def _stale_folders(paths: Iterable[Path]) -> Iterator[Path]:
+    """The real folders (not links) of `paths` untouched for STALE_STAGING."""
+    cutoff = time.time() - STALE_STAGING.total_seconds()
+    for path in paths:
+        if path.is_dir() and not path.is_symlink() and path.stat().st_mtime < cutoff:
+            yield path
 
 
 def staging_folder(folder: Path) -> Path:
@@ -170,3 +177,48 @@ def default_folder(data_dir: Path, made_at: datetime) -> Path:
             continue
         return folder
     raise AssertionError("unreachable")
+
+
+WriteInto = Callable[[Path], ReportFiles]
+"""Writes every file of a report into the folder given (see `write_report`)."""
+
+
+def write_whole(folder: Path, write: WriteInto) -> ReportFiles:
+    """Write the report into `folder` (claimed, empty) by way of a hidden folder beside it,
+    renamed over it once whole: a report stopped midway (Ctrl-C, a chart that fails) leaves
+    neither a folder that looks like a report nor its name claimed."""
+    staging = staging_folder(folder)
+    try:
+        files = write(staging)
+        os.rename(staging, folder)  # over the empty folder: atomic
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+        raise
+    return files.moved_to(folder)
+
+
+OUT_STAGING_PREFIX: Final = ".report-"
+OUT_STAGING_SUFFIX: Final = ".writing"
+
+
+def write_in_place(out: Path, write: WriteInto) -> ReportFiles:
+    """Write the report into `out` (made if missing; other files left) by way of a hidden
+    folder in it, then move each file over its old name, the page last: a report stopped
+    midway leaves `out`'s earlier report whole, not new tables beside an old page. One killed
+    outright leaves the hidden folder, which a report into `out` a day later removes (a
+    younger one may be another report's, writing now)."""
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)  # message texts: owner only
+    for leftover in _stale_folders(out.glob(f"{OUT_STAGING_PREFIX}*{OUT_STAGING_SUFFIX}")):
+        shutil.rmtree(leftover, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=OUT_STAGING_PREFIX, suffix=OUT_STAGING_SUFFIX, dir=out))
+    try:
+        files = write(staging)
+        for path in sorted(staging.iterdir(), key=lambda path: path == files.html):
+            os.replace(path, out / path.name)  # a file or a planted link replaced, not followed
+        staging.rmdir()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return files.moved_to(out)
