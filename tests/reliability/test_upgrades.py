@@ -46,6 +46,21 @@ def _contents(path: Path) -> dict[str, pl.DataFrame]:
     return {name: frame.sort(frame.columns) for name, frame in frames.items()}
 
 
+def _as_migrated(table: str, frame: pl.DataFrame, version: int) -> pl.DataFrame:
+    """`frame`, a table of an archive of schema `version`, as the later migrations leave it."""
+    if table == "media" and version < 4:
+        # 004: an older version's expiry may have been a media host's 404; asked once more
+        expired = pl.col("state") == "expired"
+        frame = frame.with_columns(
+            pl.when(expired)
+            .then(pl.lit("expiry_rechecked"))
+            .otherwise("last_error")
+            .alias("last_error"),
+            pl.when(expired).then(pl.lit("pending")).otherwise("state").alias("state"),
+        ).sort(frame.columns)
+    return frame
+
+
 def test_every_schema_version_has_a_fixture() -> None:
     """Shipping a migration means keeping an archive of the version before it, made by it."""
     have = {_version(fixture) for fixture in SHIPPED}
@@ -79,8 +94,10 @@ def test_an_old_archive_is_migrated_in_place_without_loss(fixture: Path, tmp_pat
             old = frame.filter(pl.col("version") <= _version(fixture))
             assert_frame_equal(after[name].filter(pl.col("version") <= _version(fixture)), old)
             continue
-        # Columns may be added by later migrations; none of the old ones change or go.
-        assert_frame_equal(after[name].select(frame.columns), frame, check_row_order=True)
+        # Columns may be added by later migrations; none of the old ones change or go, but
+        # what a migration is there to change
+        expected = _as_migrated(name, frame, _version(fixture))
+        assert_frame_equal(after[name].select(frame.columns), expected, check_row_order=True)
 
     # The archive as it was is kept beside it, the way back to the version that made it.
     kept = sorted(archive.parent.glob("archive.duckdb.before-*"))

@@ -24,6 +24,7 @@ def test_open_creates_the_folder_and_migrates(tmp_path: Path) -> None:
         ("001_initial",),
         ("002_provider_notices",),
         ("003_sync_run_flow_runs",),
+        ("004_recheck_expired_media",),
     ]
     con.close()
 
