@@ -20,7 +20,13 @@ from tests.warehouse.builders import (
     messages_frame,
     rejected_frame,
 )
-from warehouse import MAX_MEDIA_ATTEMPTS, merge_window, pending_media, record_media_results
+from warehouse import (
+    MAX_MEDIA_ATTEMPTS,
+    merge_window,
+    pending_media,
+    record_media_results,
+    requeue_missing_media,
+)
 from warehouse.media_queue import FAILED_MEDIA_RETRY_AFTER
 
 
@@ -147,6 +153,53 @@ def test_a_stored_file_is_never_downgraded(con: duckdb.DuckDBPyConnection) -> No
     )
     assert record_media_results(con, media_results_frame(media_result("1", 1, "failed"))) == 0
     assert media_rows(con) == [("1", 1, "stored", "ab" * 32, 5, 1, None)]
+
+
+SHARED = "ab" * 32
+
+
+def _one_file_lost_by_three_attachments(con: duckdb.DuckDBPyConnection) -> None:
+    """Three attachments of the same bytes, stored, then their one file gone from the store."""
+    add_media(con, media_item("1", 1), media_item("2", 1), media_item("3", 1))
+    stored = [
+        media_result(m, 1, "stored", sha256=SHARED, size_bytes=5, content_type="image/png")
+        for m in ("1", "2", "3")
+    ]
+    record_media_results(con, media_results_frame(*stored))
+    assert requeue_missing_media(con, pl.Series([SHARED])) == 3
+
+
+def test_a_requeued_attachment_whose_url_is_gone_keeps_the_file_another_brought_back(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    _one_file_lost_by_three_attachments(con)
+    # message 1's URL still serves the file; 2's is expired at the provider, 3's fails
+    back = media_result("1", 1, "stored", sha256=SHARED, size_bytes=5, content_type="image/png")
+    record_media_results(
+        con,
+        media_results_frame(
+            media_result("2", 1, "expired"), back, media_result("3", 1, "failed", last_error="x")
+        ),
+    )
+    assert media_rows(con) == [
+        ("1", 1, "stored", SHARED, 5, 2, None),
+        ("2", 1, "stored", SHARED, 5, 2, None),
+        ("3", 1, "stored", SHARED, 5, 2, None),
+    ]
+
+
+def test_a_requeued_attachment_refinds_a_file_stored_in_an_earlier_batch(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    _one_file_lost_by_three_attachments(con)
+    back = media_result("1", 1, "stored", sha256=SHARED, size_bytes=5, content_type="image/png")
+    record_media_results(con, media_results_frame(back))
+    record_media_results(con, media_results_frame(media_result("2", 1, "expired")))
+    assert media_rows(con)[1] == ("2", 1, "stored", SHARED, 5, 2, None)
+    # with no file of its bytes in the store, the provider's answer stands
+    add_media(con, media_item("4", 1))
+    record_media_results(con, media_results_frame(media_result("4", 1, "expired")))
+    assert media_rows(con)[3] == ("4", 1, "expired", None, None, 1, None)
 
 
 def test_a_bad_result_rolls_back_the_whole_batch(con: duckdb.DuckDBPyConnection) -> None:
