@@ -207,7 +207,7 @@ def render_status(
         console.print(
             _table(
                 "media",
-                ["state", "files", "size", "why"],
+                ["state", "attachments", "size", "why"],
                 [
                     (r["state"], r["files"], size_text(r["bytes"]), r["why"] or "")
                     for r in media.iter_rows(named=True)
