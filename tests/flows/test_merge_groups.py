@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -16,12 +16,13 @@ from extract.voipms.windows import Window
 from flows.archive_run import MERGE_GROUP_MESSAGES, PlainSteps, RunSummary, WindowMerger
 from flows.window_steps import PreparedWindow, WindowOutcome, ZoneWarning
 from tests.flows.conftest import Notes
+from tests.warehouse.builders import media_frame, message, messages_frame, rejected_frame
 from transform.reconcile import Reconciled
-from warehouse import MergeResult, open_warehouse
+from warehouse import open_warehouse
 
 
 class GroupsSeen(PlainSteps):
-    """PlainSteps that only note which windows each merge was given."""
+    """PlainSteps that merge for real, noting which windows each merge was given."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -31,10 +32,7 @@ class GroupsSeen(PlainSteps):
         self, con: duckdb.DuckDBPyConnection, prepared: Sequence[PreparedWindow], account: str
     ) -> list[WindowOutcome]:
         self.groups.append([p.window.start for p in prepared])
-        return [
-            WindowOutcome(p.window, MergeResult(p.frames.messages.height, 0, 0, 0, 0), 0, 0, 0)
-            for p in prepared
-        ]
+        return super().merge(con, prepared, account)
 
 
 def window(month: int) -> Window:
@@ -47,11 +45,15 @@ def fetched(month: int, messages: int) -> tuple[Window, Future[PreparedWindow]]:
 
 
 def ok(days: Window, messages: int) -> tuple[Window, Future[PreparedWindow]]:
-    """`days` answered with `messages` messages."""
+    """`days` answered with `messages` messages (inbound SMS on its first day)."""
+    first = datetime.combine(days.start, time(12), tzinfo=UTC)
+    rows = messages_frame(message("0", account=ACCOUNT, sent_at=first))
     frames = Reconciled(
-        messages=pl.DataFrame({"n": pl.int_range(messages, eager=True)}),
-        media=pl.DataFrame(),
-        rejected=pl.DataFrame(),
+        messages=rows.select(pl.all().gather([0] * messages)).with_columns(
+            message_id=pl.format("{}-{}", pl.lit(days.start.isoformat()), pl.int_range(messages))
+        ),
+        media=media_frame(),
+        rejected=rejected_frame(),
         duplicates=0,
         matched=0,
     )
@@ -74,12 +76,23 @@ def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     connection.close()
 
 
+ACCOUNT = "acct"
+
+
+def archived(con: duckdb.DuckDBPyConnection) -> int:
+    """Messages in the archive."""
+    ((count,),) = con.execute("SELECT count(*) FROM messages").fetchall()
+    return int(count)
+
+
 def run(
     con: duckdb.DuckDBPyConnection, ready: list[tuple[Window, Future[PreparedWindow]]]
 ) -> tuple[GroupsSeen, RunSummary, Notes]:
     steps, notes = GroupsSeen(), Notes()
     summary = RunSummary("backfill", date(2024, 1, 1), date(2024, 12, 31))
-    WindowMerger(con, "acct", summary, notes, steps, ZoneWarning("America/New_York")).archive(ready)
+    WindowMerger(con, ACCOUNT, summary, notes, steps, ZoneWarning("America/New_York")).archive(
+        ready
+    )
     return steps, summary, notes
 
 
@@ -95,7 +108,7 @@ def test_ready_windows_merge_together_up_to_the_group_size(
         [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)],  # the third fills the group
         [date(2024, 4, 1), date(2024, 5, 1)],
     ]
-    assert summary.inserted == 3 * third + 30
+    assert summary.inserted == 3 * third + 30 == archived(con)
     assert len(notes.notes) == 5  # one step of progress per window
 
 
@@ -109,10 +122,10 @@ def test_a_window_answered_unusably_is_cut_in_two_down_to_its_bad_day(
 ) -> None:
     steps, notes = GroupsSeen(), Notes()
     summary = RunSummary("backfill", date(2024, 1, 1), date(2024, 12, 31), windows=3)
-    merger = WindowMerger(con, "acct", summary, notes, steps, ZoneWarning("America/New_York"))
+    merger = WindowMerger(con, ACCOUNT, summary, notes, steps, ZoneWarning("America/New_York"))
     merger.archive([fetched(1, 5), failed(window(2)), fetched(3, 7)])
     assert steps.groups == [[date(2024, 1, 1), date(2024, 3, 1)]]
-    assert summary.inserted == 12
+    assert summary.inserted == 12 == archived(con)
     halves = merger.take_halves()
     assert halves == [
         Window(date(2024, 2, 1), date(2024, 2, 14)),
@@ -136,7 +149,7 @@ def test_halves_are_cut_further_only_once_the_api_answered_a_window_usably(
     def merger() -> tuple[WindowMerger, RunSummary]:
         summary = RunSummary("sync", date(2024, 2, 1), date(2024, 2, 28), windows=1)
         zone = ZoneWarning("America/New_York")
-        return WindowMerger(con, "acct", summary, Notes(), GroupsSeen(), zone), summary
+        return WindowMerger(con, ACCOUNT, summary, Notes(), GroupsSeen(), zone), summary
 
     answered, _ = merger()
     answered.archive([failed(window(2))])  # the run's own window: cut at once
