@@ -12,7 +12,14 @@ import vl_convert
 
 from tests.report.archive_rows import TZ
 from warehouse.report import ReportScope, report_tables
-from warehouse.report.charts import SPLIT_COLOURS, STATUS_COLOURS, channel, chart_specs, values
+from warehouse.report.charts import (
+    CHARTS,
+    SPLIT_COLOURS,
+    STATUS_COLOURS,
+    channel,
+    chart_specs,
+    values,
+)
 from warehouse.report.report_files import png_spec
 
 
@@ -69,7 +76,9 @@ def test_every_chart_draws_and_its_data_is_strict_json(
 ) -> None:
     scope = ReportScope(TZ)
     tables = report_tables(conversations, scope)
-    for name, spec in chart_specs(tables, scope).items():
+    specs = chart_specs(tables, scope)
+    assert list(specs) == list(CHARTS)  # every chart, in the page's order
+    for name, spec in specs.items():
         json.dumps(spec, allow_nan=False)
         svg = vl_convert.vegalite_to_svg(spec)
         assert "<svg" in svg, name
