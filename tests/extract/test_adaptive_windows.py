@@ -15,8 +15,6 @@ from extract.voipms.windows import (
     Query,
     Window,
     fetch_window_complete,
-    mms_fetch,
-    sms_fetch,
 )
 
 Row = dict[str, Any]
@@ -221,67 +219,6 @@ def test_limits_are_validated() -> None:
         fetch_window_complete(lambda q: [], window, limit=0)
     with pytest.raises(ValueError, match="limit"):
         fetch_window_complete(lambda q: [], window, limit=10, max_limit=5)
-
-
-class FakeSource:
-    """Records how the Query is handed to get_sms/get_mms."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, dict[str, Any]]] = []
-
-    def _record(self, name: str, date_from: date, date_to: date, **kwargs: Any) -> list[Row]:
-        self.seen.append((name, {"date_from": date_from, "date_to": date_to, **kwargs}))
-        return []
-
-    def get_sms(
-        self,
-        date_from: date,
-        date_to: date,
-        *,
-        all_messages: bool = False,
-        type: int | None = None,
-        did: str | None = None,
-        contact: str | None = None,
-        limit: int | None = None,
-    ) -> list[Row]:
-        return self._record(
-            "sms", date_from, date_to, all_messages=all_messages, type=type, did=did, limit=limit
-        )
-
-    def get_mms(
-        self,
-        date_from: date,
-        date_to: date,
-        *,
-        all_messages: bool = False,
-        type: int | None = None,
-        did: str | None = None,
-        contact: str | None = None,
-        limit: int | None = None,
-    ) -> list[Row]:
-        return self._record(
-            "mms", date_from, date_to, all_messages=all_messages, type=type, did=did, limit=limit
-        )
-
-
-@pytest.mark.parametrize(("maker", "name"), [(sms_fetch, "sms"), (mms_fetch, "mms")])
-def test_fetch_adapters_pass_the_query_through(maker: Any, name: str) -> None:
-    source = FakeSource()
-    query = Query(date(2024, 1, 1), date(2024, 1, 2), limit=7, type=0, did="5551230001")
-    assert maker(source)(query) == []
-    assert source.seen == [
-        (
-            name,
-            {
-                "date_from": date(2024, 1, 1),
-                "date_to": date(2024, 1, 2),
-                "all_messages": False,
-                "type": 0,
-                "did": "5551230001",
-                "limit": 7,
-            },
-        )
-    ]
 
 
 def test_a_windows_last_days_cost_one_call_not_two() -> None:

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from extract.voipms.client import VoipMsClient
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.windows import (
+    Query,
     Window,
     fetch_window_complete,
     mms_fetch,
@@ -33,6 +34,29 @@ def _truth_ids(server: SandboxServer, kind: str, window: Window) -> list[int]:
 
 def _ids(rows: list[dict[str, Any]]) -> list[int]:
     return sorted(int(row["id"]) for row in rows)
+
+
+@pytest.mark.parametrize(("maker", "method"), [(sms_fetch, "get_sms"), (mms_fetch, "get_mms")])
+def test_fetch_adapters_pass_the_query_through(
+    make_client: ClientFactory, maker: Any, method: str
+) -> None:
+    client = make_client()
+    start, end = date(2024, 1, 1), date(2024, 3, 31)
+    newest = getattr(client, method)(start, end, type=0, limit=1)[0]["did"]
+    # a DID the newest sent message is not from: an answer that ignored `did` would differ
+    did = next(
+        str(row["did"]) for row in client.get_dids_info() if not newest.endswith(str(row["did"]))
+    )
+    rows = maker(client)(Query(start, end, limit=7, type=0, did=did))
+    # each part of the query bites: the answer is the client's own to the same question
+    assert rows == getattr(client, method)(start, end, type=0, did=did, limit=7)
+    assert len(rows) == 7
+    assert {row["type"] for row in rows} == {"0"}
+    assert all(row["did"].endswith(did) for row in rows)
+    assert all(start <= date.fromisoformat(row["date"][:10]) <= end for row in rows)
+    everything = getattr(client, method)(start, end, limit=10_000)
+    assert {row["did"] for row in everything} != {row["did"] for row in rows}
+    assert {row["type"] for row in everything} == {"0", "1"}
 
 
 @pytest.mark.parametrize("kind", ["sms", "mms"])
