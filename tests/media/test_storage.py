@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -113,25 +116,42 @@ def test_clean_stale_temp_keeps_fresh_files(tmp_path: Path) -> None:
     assert clean_stale_temp(tmp_path / "nowhere") == 0
 
 
+@contextlib.contextmanager
+def _undeletable(path: Path) -> Iterator[None]:
+    """`path` cannot be removed meanwhile: immutable (chattr +i), or its folder read-only
+    where that stops this user."""
+    if os.geteuid() != 0:
+        path.parent.chmod(0o500)
+        try:
+            yield
+        finally:
+            path.parent.chmod(0o700)
+        return
+    if subprocess.run(["chattr", "+i", str(path)], check=False).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
 def test_leftovers_that_cannot_be_removed_are_said_and_left(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # media/ on a disk mounted read-only: root cannot unlink either (the file system says no,
-    # as a test cannot make it say without mounting one: the call is made to answer so)
+    # a leftover the file system will not let go of (a read-only disk says so too)
     directory = temp_dir(tmp_path)
     directory.mkdir()
-    (directory / "partial-999-1-0").write_bytes(b"half")
-
-    def read_only(path: Path, missing_ok: bool = False) -> None:
-        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
-
-    monkeypatch.setattr(Path, "unlink", read_only)
-    assert clean_stale_temp(tmp_path, older_than=0) == 0  # a tidy-up: no run's end
-    assert "leftover temp files not removed (Read-only file system)" in caplog.text
+    leftover = directory / "partial-999-1-0"
+    leftover.write_bytes(b"half")
+    with _undeletable(leftover):
+        assert clean_stale_temp(tmp_path, older_than=0) == 0  # a tidy-up: no run's end
+        assert leftover.exists()
+    assert "leftover temp files not removed (" in caplog.text
 
     def unreadable(path: Path) -> None:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
 
+    # root may read any folder: the listing is made to fail as a refused one would
     monkeypatch.setattr(Path, "iterdir", unreadable)
     assert clean_stale_temp(tmp_path, older_than=0) == 0
     assert "leftover temp files not removed (Permission denied)" in caplog.text
