@@ -236,6 +236,13 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox = self.server.sandbox
         params, soap = self._params(verb, query)
         sandbox._count(params.get("method", "").strip() or "(none)")
+        sandbox._serving_call(+1)
+        try:
+            self._answer(sandbox, params, soap)
+        finally:
+            sandbox._serving_call(-1)
+
+    def _answer(self, sandbox: SandboxServer, params: dict[str, str], soap: bool) -> None:
         access = sandbox.access
         if access.require_user_agent and not self.headers.get("User-Agent", "").strip():
             # blocked upstream of the API, before any fault, rate cap or check
@@ -381,6 +388,8 @@ class SandboxServer:
         self._injector = FaultInjector(faults or FaultConfig())
         self._counts: Counter[str] = Counter()
         self._fault_counts: Counter[str] = Counter()
+        self._in_service = 0
+        self._peak_in_service = 0
         self._counts_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._stopping = threading.Event()
@@ -467,15 +476,27 @@ class SandboxServer:
         with self._counts_lock:
             return dict(self._fault_counts)
 
+    def peak_in_service(self) -> int:
+        """The most API calls served at the same time so far (each from its request's arrival
+        to its answer, latency included): how concurrent a client's calls really were."""
+        with self._counts_lock:
+            return self._peak_in_service
+
     def reset_counts(self) -> None:
-        """Forget the call counts and the fault counts."""
+        """Forget the call counts, the fault counts and the peak of calls in service."""
         with self._counts_lock:
             self._counts.clear()
             self._fault_counts.clear()
+            self._peak_in_service = self._in_service
 
     def _count(self, key: str) -> None:
         with self._counts_lock:
             self._counts[key] += 1
+
+    def _serving_call(self, change: int) -> None:
+        with self._counts_lock:
+            self._in_service += change
+            self._peak_in_service = max(self._peak_in_service, self._in_service)
 
     def _count_fault(self, fault: Fault) -> None:
         with self._counts_lock:
