@@ -15,7 +15,7 @@ import pytest
 from extract.voipms.sandbox.faults import FaultConfig
 from extract.voipms.sandbox.media_files import media_bytes
 from extract.voipms.sandbox.server import SandboxServer
-from tests.sandbox.conftest import api, window
+from tests.sandbox.conftest import api, raw_call, window
 
 DST = "5145550199"
 
@@ -191,6 +191,12 @@ def test_add_messages_and_carrier_status(private_server: SandboxServer) -> None:
     key = "sms" if kind == "sms" else "mms"
     got = api(private_server, "getSMS" if kind == "sms" else "getMMS", **{key: message_id})
     assert got["sms"][0]["carrier_status"] == "DELIVRD"
+    # free text beyond ASCII is escaped as json_encode escapes it, astral planes in pairs
+    account.set_carrier_status(kind, message_id, "Entregué ✓ 📱")
+    raw = raw_call(private_server, "getSMS" if kind == "sms" else "getMMS", **{key: message_id})
+    assert raw.content.isascii()
+    assert b'"carrier_status":"Entregu\\u00e9 \\u2713 \\ud83d\\udcf1"' in raw.content
+    assert raw.json()["sms"][0]["carrier_status"] == "Entregué ✓ 📱"
     with pytest.raises(KeyError):
         account.set_carrier_status("sms", 1, "x")
 

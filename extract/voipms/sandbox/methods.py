@@ -20,6 +20,8 @@ from extract.voipms.sandbox.render import normalise_number
 from extract.voipms.sandbox.spec import ACCOUNT_TIMEZONE
 
 DEFAULT_LIMIT = 50
+MAX_LIMIT = 2**62
+"""A larger `limit` is read as this: every row the range holds (a row count fits)."""
 MAX_RANGE_DAYS = 92
 """`to - from` may be at most 92 days (93 calendar days, both ends included)."""
 
@@ -57,7 +59,21 @@ Answer = dict[str, object] | str
 def php_json(value: Answer) -> bytes:
     """JSON as PHP's json_encode writes it: compact, ASCII, with `/` escaped as `\\/`."""
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    if not text.isascii():  # rows rendered by polars keep UTF-8 as it is
+        text = _NON_ASCII.sub(_json_escape, text)
     return text.replace("/", "\\/").encode()
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    """A character as json_encode writes it: `\\u00e9`, a surrogate pair beyond U+FFFF."""
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def _today(ctx: CallContext) -> date:
@@ -89,7 +105,7 @@ def _tz(value: str | None) -> float | None:
 def _limit(value: str | None) -> int:
     text = (value or "").strip()
     if text.isdigit() and text.isascii() and int(text) > 0:
-        return int(text)
+        return min(int(text), MAX_LIMIT)  # more than any account holds: all rows
     return DEFAULT_LIMIT
 
 
