@@ -16,7 +16,13 @@ from extract.media import MediaItem, MediaResult, absent_files, download_media, 
 from extract.media.records import HOST_NOT_ALLOWED, STORAGE_ERROR, host_trouble
 from extract.media.result_frame import results_frame
 from extract.media.url_policy import url_host
-from warehouse import pending_media, record_media_results, requeue_missing_media, stored_media
+from warehouse import (
+    has_requeued_media,
+    pending_media,
+    record_media_results,
+    requeue_missing_media,
+    stored_media,
+)
 
 logger = logging.getLogger("smsarchive")
 
@@ -159,6 +165,7 @@ def download_pending(
     """Fetch `items`; their rows are updated in batches, so a crash keeps what was done."""
     outcome = MediaOutcome()
     batch: list[MediaResult[MediaKey]] = []
+    refind = has_requeued_media(con)  # once: most runs have no lost file to look for
     flushed_at = time.monotonic()
     failed_in_a_row = 0
     unwritten_in_a_row = 0
@@ -169,7 +176,8 @@ def download_pending(
         if batch:
             # Files first, rows second: the batch's files reach the disk before its rows.
             flush_to_disk()
-            record_media_results(con, results_frame(batch).rename({"error": "last_error"}))
+            results = results_frame(batch).rename({"error": "last_error"})
+            record_media_results(con, results, refind=refind)
             batch.clear()
 
     def done(result: MediaResult[MediaKey]) -> None:

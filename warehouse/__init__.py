@@ -28,6 +28,7 @@ from warehouse.landing_files import (
 )
 from warehouse.media_queue import (
     MAX_MEDIA_ATTEMPTS,
+    has_requeued_media,
     pending_media,
     record_media_results,
     requeue_missing_media,
@@ -70,6 +71,7 @@ __all__ = [
     "drop_resolved_rejections",
     "finish_run",
     "forget_unreadable_landings",
+    "has_requeued_media",
     "landed_files",
     "landed_windows",
     "landing_path",

@@ -48,24 +48,45 @@ def pending_media(
     )
 
 
-def record_media_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame) -> int:
+def record_media_results(
+    con: duckdb.DuckDBPyConnection, results: pl.DataFrame, *, refind: bool = True
+) -> int:
     """Apply download results in one bulk update; returns the number of media rows changed.
 
     `results` has the columns of `MEDIA_RESULT_COLUMNS`: the media key, the new state
     ('stored'|'expired'|'failed'|'pending'), sha256, size_bytes, content_type, fetched_at,
     last_error, and optionally attempts (made this round, added to the row's; default 1).
-    Last row wins per key. A stored row is only replaced by another 'stored' result.
+    Last row wins per key. A stored row is only replaced by another 'stored' result. An
+    attachment requeued for a lost file (`requeue_missing_media`) that is not stored keeps
+    its file when another of the same bytes brought it back; `refind=False` skips that check
+    (no attachment waits requeued: `has_requeued_media`), which costs a scan of `media`.
     """
     batch = dedupe(
         conform(results, MEDIA_RESULT_COLUMNS, "media results", defaults={"attempts": 1}),
         MEDIA_KEY,
     )
-    return _update(con, "update_media_results", {"batch_media_results": batch})
+    if batch.height == 0:
+        return 0
+    updates = ["update_media_results"]
+    if refind and (batch.get_column("state") != "stored").any():
+        updates.insert(0, "store_refound_media")
+    changed = 0
+    with registered(con, {"batch_media_results": batch}), transaction(con):
+        for query in updates:
+            row = query_row(con, query)
+            changed += int(row[0]) if row is not None else 0
+    return changed
 
 
 def stored_media(con: duckdb.DuckDBPyConnection) -> pl.Series:
     """The sha256 of the files attachments recorded as stored name, each once, sorted."""
     return query_frame(con, "select_stored_media").get_column("sha256")
+
+
+def has_requeued_media(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether an attachment waits requeued for a file gone from the store."""
+    row = query_row(con, "find_requeued_media")
+    return bool(row and row[0])
 
 
 def requeue_missing_media(con: duckdb.DuckDBPyConnection, missing: pl.Series) -> int:

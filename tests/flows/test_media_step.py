@@ -175,6 +175,48 @@ def test_stored_files_gone_from_the_store_are_downloaded_again(
             con.close()
 
 
+def test_a_file_lost_and_brought_back_by_one_attachment_is_its_twins_file_too(
+    tmp_path: Path,
+) -> None:
+    picture = b"GIF89a shared"
+    with MediaServer() as server:
+        twin_urls = [
+            server.add(srv.body(picture, content_type="image/gif")),
+            # the older link: expired at the provider by the time the file is lost
+            server.add(
+                srv.in_turn(srv.body(picture, content_type="image/gif"), srv.body(b"Not found"))
+            ),
+        ]
+        others = [server.add(srv.body(png() + bytes([n]))) for n in range(3)]
+        _, states = _download(tmp_path, [*twin_urls, *others], server.host)
+        assert states == {"stored": 5}
+        media_dir = tmp_path / "media"
+        con = open_warehouse(tmp_path / "archive.duckdb")
+        try:
+            lost = next(
+                p for p in media_dir.rglob("*") if p.is_file() and p.read_bytes() == picture
+            )
+            lost.unlink()
+            check_stored_files(con, media_dir)
+            assert _states(con) == {"stored": 3, "pending": 2}
+            again = download_pending(
+                con,
+                pending_items(con),
+                media_dir=media_dir,
+                allowed_hosts=[server.host],
+                user_agent="smsarchive-tests/1",
+                concurrency=1,
+            )
+            assert (again.stored, again.expired) == (1, 1)
+            assert lost.read_bytes() == picture
+            rows = con.execute(
+                "SELECT state, sha256 FROM media WHERE message_id IN ('0', '1') ORDER BY message_id"
+            ).fetchall()
+            assert rows == [("stored", lost.name)] * 2
+        finally:
+            con.close()
+
+
 def test_downloads_stop_when_the_media_folder_cannot_be_written(tmp_path: Path) -> None:
     media_dir = tmp_path / "media"
     media_dir.mkdir()

@@ -22,6 +22,7 @@ from tests.warehouse.builders import (
 )
 from warehouse import (
     MAX_MEDIA_ATTEMPTS,
+    has_requeued_media,
     merge_window,
     pending_media,
     record_media_results,
@@ -161,12 +162,14 @@ SHARED = "ab" * 32
 def _one_file_lost_by_three_attachments(con: duckdb.DuckDBPyConnection) -> None:
     """Three attachments of the same bytes, stored, then their one file gone from the store."""
     add_media(con, media_item("1", 1), media_item("2", 1), media_item("3", 1))
+    assert not has_requeued_media(con)  # pending, but never stored
     stored = [
         media_result(m, 1, "stored", sha256=SHARED, size_bytes=5, content_type="image/png")
         for m in ("1", "2", "3")
     ]
     record_media_results(con, media_results_frame(*stored))
     assert requeue_missing_media(con, pl.Series([SHARED])) == 3
+    assert has_requeued_media(con)
 
 
 def test_a_requeued_attachment_whose_url_is_gone_keeps_the_file_another_brought_back(
@@ -186,6 +189,7 @@ def test_a_requeued_attachment_whose_url_is_gone_keeps_the_file_another_brought_
         ("2", 1, "stored", SHARED, 5, 2, None),
         ("3", 1, "stored", SHARED, 5, 2, None),
     ]
+    assert not has_requeued_media(con)
 
 
 def test_a_requeued_attachment_refinds_a_file_stored_in_an_earlier_batch(
