@@ -260,8 +260,9 @@ def test_a_turn_unanswered_or_answered_days_later(tmp_path: Path) -> None:
         # answered three days later: replied, but not within a day
         Row("sms", "4", "inbound", C, X, utc(2024, 1, 3, 16, 0), "received", ""),
         Row("sms", "5", "outbound", C, X, utc(2024, 1, 6, 16, 0), "delivered", "Delivered"),
-        # never answered
+        # written back to only 11 days later: the conversation picked up again, not a reply
         Row("sms", "6", "inbound", C, X, utc(2024, 1, 7, 14, 0), "received", ""),
+        Row("sms", "11", "outbound", C, X, utc(2024, 1, 18, 14, 0), "delivered", "Delivered"),
         # no turn: only outbound, a short code, and a sender ID no one can answer
         Row("sms", "7", "outbound", C, Y, utc(2024, 1, 7, 15, 0), "delivered", "Delivered"),
         Row("sms", "8", "inbound", C, Z, utc(2024, 1, 7, 16, 0), "received", ""),

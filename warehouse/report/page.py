@@ -17,7 +17,7 @@ import polars as pl
 from warehouse.plain_numbers import size_text
 from warehouse.report.bundle_cache import vega_bundle
 from warehouse.report.charts import WIDTH, Spec, every_period
-from warehouse.report.params import ReportScope
+from warehouse.report.params import REPLY_WINDOW, ReportScope
 from warehouse.report.partial_periods import charted_days, partial_periods_note
 from warehouse.report.summary import accounts_together, latency_text, scope_line
 
@@ -66,7 +66,9 @@ SECTIONS: Final[tuple[Section, ...]] = (
         "Conversations",
         "A turn is a run of inbound messages from one contact on one DID with no outbound "
         "between them (a long text in parts, or several texts in a row, is one turn). A turn is "
-        "replied when an outbound to that contact on that DID follows it, however late; latency "
+        "replied when an outbound to that contact on that DID follows it within "
+        f"{REPLY_WINDOW.days} days (a later one picks the conversation up again, and the turn "
+        "stays unanswered); latency "
         "runs from the turn's first message to that outbound (median and 90th percentile, "
         "minutes), and within_day_rate is the share of turns replied within 24 hours. Short "
         "codes and senders that are no phone number (automated senders, which cannot be "

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Literal, get_args
+from datetime import date, timedelta
+from typing import Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
 Grain = Literal["day", "week", "month"]
 GRAINS: tuple[str, ...] = get_args(Grain)
+
+REPLY_WINDOW: Final = timedelta(days=7)
+"""How soon an outbound must follow a turn to be its reply; a later one picks the
+conversation up again (over years, "however late" would make nearly every turn replied)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class ReportScope:
             "grain": self.grain,
             "tz": self.timezone,
             "account": self.account,
+            "reply_window_minutes": REPLY_WINDOW.total_seconds() / 60,
         }
 
     def describe(self, first_day: date | None = None, last_day: date | None = None) -> str:

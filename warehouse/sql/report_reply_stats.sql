@@ -1,9 +1,10 @@
 -- Reply rate and latency per DID and for all ('*'), counted by turn. A turn is a run of
 -- inbound messages from one contact on one DID with no outbound to that contact between them
 -- (a long text split into parts, or several texts in a row, is one turn). A turn is replied
--- when an outbound to that contact on that DID follows it; its latency runs from the turn's
--- first inbound to that outbound. Turns that start in scope count; their replies may fall
--- after its last day. Short codes and senders that are no phone number (an alphanumeric
+-- when an outbound to that contact on that DID follows it within $reply_window_minutes (a
+-- later one picks the conversation up again); its latency runs from the turn's first inbound
+-- to that outbound. Turns that start in scope count; their replies may fall after its last
+-- day. Short codes and senders that are no phone number (an alphanumeric
 -- sender ID: automated senders, which cannot be answered) and messages without a DID or a
 -- contact make no turns.
 WITH
@@ -70,9 +71,9 @@ turns AS (
 latencies AS (
     SELECT
         did,
-        replied_us,
-        (replied_us - sent_us) / 60000000.0 AS latency_minutes
-    FROM turns
+        if(latency_minutes <= $reply_window_minutes, replied_us, NULL) AS replied_us,
+        if(latency_minutes <= $reply_window_minutes, latency_minutes, NULL) AS latency_minutes
+    FROM (SELECT *, (replied_us - sent_us) / 60000000.0 AS latency_minutes FROM turns)
 ),
 
 counted AS (
