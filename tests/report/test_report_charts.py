@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -125,6 +126,20 @@ def _drawn(node: object, field: str, **match: str) -> list[str]:
     elif isinstance(node, list):
         for value in node:
             found += _drawn(value, field, **match)
+    return found
+
+
+def _items(node: object, **match: str) -> list[dict[str, Any]]:
+    """Every item of the scenegraph nodes whose keys match `match` (see `_drawn`)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if all(node.get(key) == value for key, value in match.items()):
+            found += node.get("items", [])
+        for value in node.values():
+            found += _items(value, **match)
+    elif isinstance(node, list):
+        for value in node:
+            found += _items(value, **match)
     return found
 
 
@@ -334,6 +349,35 @@ def test_the_send_limit_lines_are_labelled_on_the_chart(
         "limit (100)",
         "near (80)",
     ]
+
+
+def test_twenty_dids_near_the_limit_are_told_apart_and_its_labels_do_not_collide(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    dids = [f"+1514555{n:04d}" for n in range(20)]
+    tables["near_send_limit"] = pl.DataFrame(
+        {
+            "account": ["a@example.com"] * 20,
+            "did": dids,
+            "local_day": [date(2024, 1, 1) + timedelta(days=n) for n in range(20)],
+            "outbound_sms": [80 + 16 * n for n in range(20)],  # up to 384: a tall scale
+            "headroom": [20 - 16 * n for n in range(20)],
+        }
+    )
+    graph = vl_convert.vegalite_to_scenegraph(chart_specs(tables, scope)["near_send_limit"])
+    assert len(set(_drawn(graph, "fill", marktype="symbol", role="mark"))) == 20
+
+    def box(item: dict[str, Any]) -> tuple[float, float]:
+        """The label's vertical extent: above its y for a bottom baseline, below for a top."""
+        size = float(item.get("fontSize", 11))
+        y = float(item["y"]) + float(item.get("dy", 0))
+        return (y - size, y) if item.get("baseline") == "bottom" else (y, y + size)
+
+    labels = {item["text"]: box(item) for item in _items(graph, marktype="text", role="mark")}
+    (limit_top, limit_bottom), (near_top, _) = labels["limit (100)"], labels["near (80)"]
+    assert limit_top < limit_bottom <= near_top
 
 
 def test_with_one_did_its_rates_are_drawn_once_not_again_as_all_dids(

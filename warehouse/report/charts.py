@@ -309,7 +309,10 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
         "encoding": {
             "x": channel("local_day:T", title="local day", timeUnit="yearmonthdate", **days),
             "y": channel("outbound_sms:Q", title="outbound SMS", scale={"domain": [0, top]}),
-            "color": channel("did:N", title="DID", legend={"symbolLimit": 0}),
+            # twenty colours, not ten: a business's DIDs near the limit told apart
+            "color": channel(
+                "did:N", title="DID", scale={"scheme": "tableau20"}, legend={"symbolLimit": 0}
+            ),
             "tooltip": [
                 channel("account:N"),
                 channel("did:N"),
@@ -343,24 +346,29 @@ def near_send_limit(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec
         "mark": {"type": "rule", "color": "#d62728", "strokeDash": [4, 4]},
         "encoding": {"y": channel("limit:Q"), "tooltip": tooltip("label:N")},
     }
-    # each line says what it is, at the chart's right end, just above it
-    labels: Spec = {
-        "data": {"name": "send_limits"},
-        "mark": {
-            "type": "text",
-            "color": "#d62728",
-            "align": "right",
-            "baseline": "bottom",
-            "dy": -2,
-            "x": "width",
-        },
-        "encoding": {"y": channel("limit:Q"), "text": channel("label:N")},
-    }
+    # each line says what it is, at the chart's right end: the limit just above its line, the
+    # near line just below its own (on a tall scale the two lines are a few pixels apart)
+    labels = [
+        {
+            "data": {"name": "send_limits"},
+            "transform": [{"filter": f"datum.limit === {limit}"}],
+            "mark": {
+                "type": "text",
+                "color": "#d62728",
+                "align": "right",
+                "baseline": baseline,
+                "dy": dy,
+                "x": "width",
+            },
+            "encoding": {"y": channel("limit:Q"), "text": channel("label:N")},
+        }
+        for limit, baseline, dy in ((100, "bottom", -2), (80, "top", 2))
+    ]
     return whole_chart(
         title,
         {"send_limits": limits, "near_send_limit": per_did, "near_send_limit_together": together},
         # the limits drawn over the days, not hidden under them
-        layer=[points, together_points, rules, labels],
+        layer=[points, together_points, rules, *labels],
         width=WIDTH,
         height=200,
     )
