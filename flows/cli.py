@@ -655,8 +655,13 @@ def report(
         ),
     ] = None,
     grain: Annotated[
-        str, typer.Option(metavar="day|week|month", help="period of the time series")
-    ] = "week",
+        str,
+        typer.Option(
+            metavar="auto|day|week|month",
+            help="period of the time series; auto: weeks, or months when the days hold more "
+            "weeks than a chart draws readably (over about six years)",
+        ),
+    ] = "auto",
     out: Annotated[
         str | None,
         typer.Option(
@@ -694,8 +699,8 @@ def report(
     from flows.report_command import run_report
     from warehouse.report import GRAINS
 
-    if grain not in GRAINS:
-        fail(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}", code=2)
+    if grain not in ("auto", *GRAINS):
+        fail(f"--grain must be auto or one of {', '.join(GRAINS)}, not {grain!r}", code=2)
     if tz is not None and not known_zone(tz):
         fail(f"--tz must be an IANA time zone such as America/Vancouver, not {tz!r}", code=2)
     if did is not None and not any(c.isdigit() for c in did):
@@ -710,7 +715,7 @@ def report(
             start=start,
             end=end,
             did=did,
-            grain=grain,  # type: ignore[arg-type]  # checked against GRAINS above
+            grain=None if grain == "auto" else grain,  # type: ignore[arg-type]  # checked
             out=Path(out) if out else None,
             account=account,
             timezone=tz,

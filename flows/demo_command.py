@@ -96,7 +96,7 @@ def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
         demo = demo_settings(settings, server)
         with use_settings(demo, Reporter()):
             summary = run_backfill(spec.start, spec.end)
-    made = run_report(demo, start=None, end=None, did=None, grain="week", out=None)
+    made = run_report(demo, start=None, end=None, did=None, grain=None, out=None)
     with use_settings(demo):
         exported = run_export()
     for line in summary_lines(summary):  # a line per fact, never broken mid-sentence

@@ -21,7 +21,7 @@ def run_report(
     start: date | None,
     end: date | None,
     did: str | None,
-    grain: Grain,
+    grain: Grain | None,
     out: Path | None,
     account: str | None = None,
     timezone: str | None = None,

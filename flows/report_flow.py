@@ -39,12 +39,13 @@ def report(
     start: date | None = None,
     end: date | None = None,
     did: str | None = None,
-    grain: Grain = "week",
+    grain: Grain | None = None,
     out: Path | None = None,
     account: str | None = None,
     timezone: str | None = None,
 ) -> dict[str, Any]:
-    """Write a report of local days `start`..`end` (None: open) for one DID or all.
+    """Write a report of local days `start`..`end` (None: open) for one DID or all, by
+    `grain` (None: weeks, or months where weeks would crowd).
 
     Without `out` it goes to `<data dir>/reports/<UTC timestamp>/` and `reports/latest` is
     pointed at it. Returns the folder, the page and the summary lines.

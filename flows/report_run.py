@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from warehouse.report import (
     scope_line,
     summary_lines,
     summary_markdown,
+    with_fitting_grain,
     write_in_place,
     write_report,
     write_whole,
@@ -45,11 +46,16 @@ def read_tables(archive: Path, scope: ReportScope) -> dict[str, pl.DataFrame]:
         con.close()
 
 
-def _archived_account(archive: Path, account: str) -> str:
-    """`account` as the archive names it (see `archived_account`)."""
+def _resolved(archive: Path, scope: ReportScope, *, pick_grain: bool) -> ReportScope:
+    """`scope` with its account as the archive names it (see `archived_account`) and, with
+    `pick_grain`, the grain that draws its days readably (see `fitting_grain`)."""
+    if scope.account is None and not pick_grain:
+        return scope
     con = open_warehouse(archive, read_only=True, upgrade=True)
     try:
-        return archived_account(con, account)
+        if scope.account is not None:
+            scope = replace(scope, account=archived_account(con, scope.account))
+        return with_fitting_grain(con, scope) if pick_grain else scope
     finally:
         con.close()
 
@@ -76,7 +82,7 @@ def make_report(
     start: date | None = None,
     end: date | None = None,
     did: str | None = None,
-    grain: Grain = "week",
+    grain: Grain | None = None,
     out: Path | None = None,
     account: str | None = None,
     timezone: str | None = None,
@@ -85,7 +91,8 @@ def make_report(
 ) -> ReportRun:
     """Write a report of local days `start`..`end` (None: open) for one DID or all, of one
     `account` or all of the archive's (counted together). Local days and hours are in
-    `timezone`, by default `settings.report_timezone`.
+    `timezone`, by default `settings.report_timezone`. Without a `grain`, weeks, or months
+    where the days hold too many weeks to draw (`fitting_grain`).
 
     Without `out` it goes to `<data dir>/reports/<UTC timestamp>/` and `reports/latest` is
     pointed at it. `read` and `write` are the steps (plain, or Prefect tasks).
@@ -93,10 +100,9 @@ def make_report(
     # as archived: a DID typed as the portal shows it (10 digits) is the same DID, and an
     # account's e-mail in any case is the account, named on the page as the archive names it
     did = e164_of(did) if did is not None else None
-    if account is not None:
-        account = _archived_account(settings.archive_path, account)
     zone = timezone or settings.report_timezone
-    scope = ReportScope(zone, start, end, did, grain, account)
+    scope = ReportScope(zone, start, end, did, grain or "week", account)
+    scope = _resolved(settings.archive_path, scope, pick_grain=grain is None)
     made_at = datetime.now(UTC)
     tables = read(settings.archive_path, scope)
     # the warehouse lists every text read 'unknown'; the rules that tell no news from an

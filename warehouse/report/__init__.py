@@ -1,6 +1,7 @@
 """Reports on the archive: SQL tables, Vega-Lite charts, and a self-contained HTML page."""
 
 from warehouse.report.charts import CHARTS, chart_specs
+from warehouse.report.grain_choice import fitting_grain, with_fitting_grain
 from warehouse.report.page import SECTIONS, report_html
 from warehouse.report.params import GRAINS, Grain, ReportScope
 from warehouse.report.report_files import (
@@ -29,6 +30,7 @@ __all__ = [
     "archived_account",
     "chart_specs",
     "default_folder",
+    "fitting_grain",
     "point_latest",
     "prune_reports",
     "report_html",
@@ -38,6 +40,7 @@ __all__ = [
     "staging_folder",
     "summary_lines",
     "summary_markdown",
+    "with_fitting_grain",
     "write_in_place",
     "write_report",
     "write_whole",
