@@ -82,12 +82,13 @@ def _when(value: datetime | None) -> str:
 
 
 def _days(first: date | None, last: date | None) -> str:
-    """A run's days, `2024-01-01..12-31` when both are in one year."""
+    """A run's days, `2024-01-01..12-31` when both are in one year; across years
+    `2018-12-07 .. 2026-12-06`, which a narrow terminal may wrap after the dots."""
     if first is None or last is None:
         return "—"
     if first.year == last.year:
         return f"{first}..{last:%m-%d}"
-    return f"{first}..{last}"
+    return f"{first} .. {last}"
 
 
 def _took(started: datetime | None, finished: datetime | None) -> str:

@@ -28,6 +28,7 @@ from warehouse import (
     record_media_results,
     start_run,
 )
+from warehouse.migrate import known_migrations
 
 JAN = (date(2024, 1, 1), date(2024, 1, 31))
 FEB = (date(2024, 2, 1), date(2024, 2, 29))
@@ -144,7 +145,7 @@ def test_archive_status_matches_the_hand_count(archive_path: Path) -> None:
     status = archive_status(reader)
     reader.close()
 
-    assert status.schema_version == 3
+    assert status.schema_version == known_migrations()[-1].version == 4
     assert status.messages.rows() == [
         (PROVIDER, "acct-a", "mms", "inbound", 2),  # mms 2, mms 3
         (PROVIDER, "acct-a", "mms", "outbound", 1),  # mms 1
@@ -190,7 +191,7 @@ def test_archive_status_matches_the_hand_count(archive_path: Path) -> None:
 
 def test_status_of_an_empty_archive(con: duckdb.DuckDBPyConnection) -> None:
     status = archive_status(con)
-    assert status.schema_version == 3
+    assert status.schema_version == known_migrations()[-1].version == 4
     for frame in (
         status.messages,
         status.span,
@@ -462,6 +463,41 @@ def test_a_run_in_the_last_runs_fits_one_line_of_an_80_column_terminal(tmp_path:
         ["backfill", "ok", span, "2024-03-05", "12:00", "7", "s", "—", "—"],
         ["sync", "ok", span, "2024-03-05", "12:00", "60", "min", "—", "—"],
     ]
+
+
+def test_a_run_of_years_keeps_every_figure_in_an_80_column_terminal(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+    from warehouse import start_run
+
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        run = start_run(
+            con,
+            "backfill",
+            provider="voipms",
+            account="me@example.com",
+            window_start=date(2018, 12, 7),
+            window_end=date(2026, 12, 6),
+            started_at=at(5, month=3),
+        ).run_id
+        finished = at(5, month=3) + timedelta(seconds=85)
+        finish_run(con, run, outcome="ok", finished_at=finished, messages_inserted=250_000)
+        status = archive_status(con)
+    finally:
+        con.close()
+    console = Console(record=True, width=80)
+    render_status(status, console)
+    text = console.export_text()
+    assert "…" not in text
+    lines = text.splitlines()
+    at_row = next(n for n, line in enumerate(lines) if line.startswith("backfill"))
+    # the days wrap after their dots; the start, the time taken and the count keep their line
+    assert lines[at_row].split() == [
+        "backfill", "ok", "2018-12-07", "..", "2024-03-05", "12:00", "85", "s", "250,000", "—"
+    ]  # fmt: skip
+    assert lines[at_row + 1].split() == ["2026-12-06"]
 
 
 def test_a_last_day_archived_before_it_was_over_says_until_when(tmp_path: Path) -> None:
