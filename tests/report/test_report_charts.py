@@ -12,16 +12,17 @@ import pytest
 import vl_convert
 
 from tests.report.archive_rows import TZ
-from warehouse.report import ReportScope, report_tables
+from warehouse.report import ReportScope, report_tables, scope_line
 from warehouse.report.charts import (
     CHARTS,
+    PERIOD_CHARTS,
     SPLIT_COLOURS,
     STATUS_COLOURS,
     channel,
     chart_specs,
     values,
 )
-from warehouse.report.report_files import png_spec
+from warehouse.report.report_files import png_spec, png_specs
 
 
 def test_a_table_of_sixteen_years_of_days_charts_whole(
@@ -299,6 +300,19 @@ def test_a_png_says_what_it_covers_under_its_title(
     texts = _drawn(graph, "text", role="title-subtitle")
     assert texts == [scope.describe()]
     assert _drawn(vl_convert.vegalite_to_scenegraph(spec), "text", role="title-subtitle") == []
+
+
+def test_only_charts_drawn_by_period_name_the_period_under_their_title(
+    conversations: duckdb.DuckDBPyConnection,
+) -> None:
+    scope = ReportScope(TZ)
+    tables = report_tables(conversations, scope)
+    drawn = png_specs(chart_specs(tables, scope), scope, tables)
+    by_week = {
+        name for name, spec in drawn.items() if spec["title"]["subtitle"].endswith("by week")
+    }
+    assert by_week == PERIOD_CHARTS == {"volume_by_direction", "volume_by_kind", "status_by_period"}
+    assert drawn["top_contacts"]["title"]["subtitle"] == scope_line(scope, tables, grain=False)
 
 
 def test_status_charts_count_outbound_messages_and_leave_received_out(

@@ -527,6 +527,9 @@ def media_by_type(tables: dict[str, pl.DataFrame], scope: ReportScope) -> Spec:
 
 ChartBuilder = Callable[[dict[str, pl.DataFrame], ReportScope], Spec]
 
+PERIOD_CHARTS: Final = frozenset({"volume_by_direction", "volume_by_kind", "status_by_period"})
+"""The charts drawn by the report's grain (a bar a period); the others are not."""
+
 CHARTS: Final[dict[str, ChartBuilder]] = {
     "volume_by_direction": volume_by_direction,
     "volume_by_kind": volume_by_kind,

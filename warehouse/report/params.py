@@ -54,12 +54,16 @@ class ReportScope:
             "reply_window_minutes": REPLY_WINDOW.total_seconds() / 60,
         }
 
-    def describe(self, first_day: date | None = None, last_day: date | None = None) -> str:
+    def describe(
+        self, first_day: date | None = None, last_day: date | None = None, *, grain: bool = True
+    ) -> str:
         """One line saying what is covered, for titles and summaries; an open end named by the
-        day of the first or last message in scope, where given (a PNG sent on keeps it)."""
+        day of the first or last message in scope, where given (a PNG sent on keeps it). With
+        `grain` false, the period is left out (a chart not drawn by period)."""
         since = self.start or first_day or "the first day archived"
         days = f"{since} to {self.end or last_day or 'the last'}"
         who = self.did or "all DIDs"
         if self.account:
             who = f"{self.account}, {who}"
-        return f"{days} ({self.timezone}), {who}, by {self.grain}"
+        line = f"{days} ({self.timezone}), {who}"
+        return f"{line}, by {self.grain}" if grain else line

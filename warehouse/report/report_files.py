@@ -19,7 +19,7 @@ import polars as pl
 
 from warehouse.folder_pruning import prune_named_folders
 from warehouse.new_file import write_new_file
-from warehouse.report.charts import Spec
+from warehouse.report.charts import PERIOD_CHARTS, Spec
 from warehouse.report.page import report_html
 from warehouse.report.params import ReportScope
 from warehouse.report.png_drawing import draw_pngs
@@ -59,6 +59,17 @@ def png_spec(spec: Spec, scope: ReportScope, covered: str | None = None) -> Spec
     return {**spec, "title": {"text": spec.get("title", ""), "subtitle": subtitle}}
 
 
+def png_specs(
+    specs: dict[str, Spec], scope: ReportScope, tables: dict[str, pl.DataFrame]
+) -> dict[str, Spec]:
+    """Each chart's spec as its PNG is drawn: a PNG travels alone, so its subtitle says what
+    it covers (the period only for charts drawn by period), which the page says once on top."""
+    return {
+        name: png_spec(spec, scope, scope_line(scope, tables, grain=name in PERIOD_CHARTS))
+        for name, spec in specs.items()
+    }
+
+
 def write_report(
     folder: Path,
     tables: dict[str, pl.DataFrame],
@@ -73,14 +84,8 @@ def write_report(
         table_paths[name] = folder / f"{name}.csv"
         write_new_file(table_paths[name], spreadsheet_safe(frame).write_csv().encode("utf-8"))
     chart_paths = {name: folder / f"{name}.png" for name in specs}
-    # a PNG travels alone: its subtitle says what it covers, which the page says once on top
-    draw_pngs(
-        {
-            chart_paths[name]: png_spec(spec, scope, scope_line(scope, tables))
-            for name, spec in specs.items()
-        },
-        scale=PNG_SCALE,
-    )
+    drawn = png_specs(specs, scope, tables)
+    draw_pngs({chart_paths[name]: spec for name, spec in drawn.items()}, scale=PNG_SCALE)
     page = folder / "report.html"
     write_new_file(page, report_html(tables, specs, scope, made_at).encode("utf-8"))
     return ReportFiles(folder=folder, html=page, charts=chart_paths, tables=table_paths)

@@ -88,13 +88,14 @@ def summary_lines(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
     }
 
 
-def scope_line(scope: ReportScope, tables: dict[str, pl.DataFrame]) -> str:
-    """The scope in words, its open ends named by the first and last day with messages."""
+def scope_line(scope: ReportScope, tables: dict[str, pl.DataFrame], *, grain: bool = True) -> str:
+    """The scope in words, its open ends named by the first and last day with messages (and
+    its period unless `grain` is false)."""
     totals = tables["totals"]
     if totals.is_empty():
-        return scope.describe()
+        return scope.describe(grain=grain)
     row = totals.row(0, named=True)
-    return scope.describe(row["first_day"], row["last_day"])
+    return scope.describe(row["first_day"], row["last_day"], grain=grain)
 
 
 def summary_markdown(tables: dict[str, pl.DataFrame], scope: ReportScope, report_dir: Path) -> str:
