@@ -125,9 +125,10 @@ def _main(
 
 
 def load_settings() -> Settings:
-    """Read settings once, or exit with a one-line message naming the bad setting."""
+    """Read settings once, or exit with a one-line message naming the bad setting (or a data
+    dir that is a file: every command says so alike, none advises a backfill into it)."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']).upper()}: "
@@ -136,6 +137,10 @@ def load_settings() -> Settings:
         )
         typer.secho(f"error: bad setting: {problems}", err=True, fg="red")
         raise typer.Exit(2) from None
+    data_dir = settings.smsarchive_data_dir
+    if data_dir.exists() and not data_dir.is_dir():
+        fail(f"SMSARCHIVE_DATA_DIR {data_dir} is a file, not a folder", code=1)
+    return settings
 
 
 def with_wait(settings: Settings, wait: float | None) -> Settings:
@@ -587,9 +592,6 @@ def status() -> None:
         typer.echo(describe_run_progress(running))
         typer.echo("the archive itself is shown once that run ends")
         return
-    data_dir = settings.smsarchive_data_dir
-    if data_dir.exists() and not data_dir.is_dir():
-        fail(f"SMSARCHIVE_DATA_DIR {data_dir} is a file, not a folder", code=1)
     if not settings.archive_path.exists():
         fail(f"no archive at {settings.archive_path}: run `smsarchive backfill` first", code=1)
     with friendly_errors(archive=settings.archive_path):

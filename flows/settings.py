@@ -12,9 +12,14 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from extract.media.url_policy import HostRule
 from extract.voipms.windows import DEFAULT_MAX_LIMIT
+from warehouse.memory_limit import size_bytes
 
 DEFAULT_API_URL = "https://voip.ms/api/v1/rest.php"
+SMALLEST_MEMORY_LIMIT = "64MB"
+"""The least SMSARCHIVE_DUCKDB_MEMORY_LIMIT taken: below it DuckDB cannot pin the blocks a
+merge needs, and fails before the limit can be raised."""
 _SIZE = re.compile(r"(?i)\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*")
 """A DuckDB memory size: a number and its unit (`256MB`, `1.5 GiB`)."""
 
@@ -78,10 +83,13 @@ class Settings(BaseSettings):
     voipms_max_attempts: int = Field(
         default=6, ge=1, description="tries per API call before a transient error is final"
     )
-    voipms_timeout_seconds: float = Field(default=60.0, gt=0, description="per-call HTTP timeout")
+    voipms_timeout_seconds: float = Field(
+        default=60.0, gt=0, le=3600, description="per-call HTTP timeout"
+    )
     voipms_backoff_seconds: float = Field(
         default=2.0,
         ge=0,
+        le=3600,
         description="base wait between tries of a failed call (doubles each try, plus jitter)",
     )
     smsarchive_sync_lookback_days: int = Field(
@@ -137,6 +145,17 @@ class Settings(BaseSettings):
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("voipms_media_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        # refused here, before any call, not after a whole fetch when the media step starts
+        for entry in value:
+            try:
+                HostRule.parse(entry)
+            except ValueError as exc:
+                raise ValueError(f"{exc}: write host or host:port, such as voip.ms") from None
         return value
 
     @field_validator("voipms_api_url")
@@ -198,6 +217,8 @@ class Settings(BaseSettings):
     def _a_size(cls, value: str) -> str:
         if _SIZE.fullmatch(value) is None:
             raise ValueError(f"not a size such as 256MB or 2GB: {value!r}")
+        if size_bytes(value) < size_bytes(SMALLEST_MEMORY_LIMIT):
+            raise ValueError(f"{value} is too little for DuckDB: {SMALLEST_MEMORY_LIMIT} at least")
         return value
 
     @field_validator("voipms_account_timezone", "smsarchive_report_timezone")

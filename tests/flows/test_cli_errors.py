@@ -302,15 +302,14 @@ def test_a_data_dir_that_is_a_file_is_one_error_line(tmp_path: Path) -> None:
         "VOIPMS_API_USERNAME": "me@example.com",
         "VOIPMS_API_PASSWORD": "pw",
     }
-    result = _plain(env, "backfill", "--start", "2024-01-01", "--end", "2024-01-02")
-    assert result.returncode == 1, result.stderr
-    (line,) = _error_lines(result.stderr)
-    assert f"cannot make the folder {in_the_way}: a file of that name is in the way" in line
-    shown = _plain(env, "status")
-    assert shown.returncode == 1, shown.stderr
-    assert _error_lines(shown.stderr) == [
-        f"error: SMSARCHIVE_DATA_DIR {in_the_way} is a file, not a folder"
-    ]
+    # every command alike: none advises a backfill into it
+    for command in (["backfill", "--start", "2024-01-01", "--end", "2024-01-02"], ["status"],
+                    ["report"], ["export"], ["replay"]):  # fmt: skip
+        shown = _plain(env, *command)
+        assert shown.returncode == 1, shown.stderr
+        assert _error_lines(shown.stderr) == [
+            f"error: SMSARCHIVE_DATA_DIR {in_the_way} is a file, not a folder"
+        ], command
 
 
 def test_ctrl_c_while_duckdb_runs_a_query_is_the_interrupted_line() -> None:
@@ -336,6 +335,11 @@ def test_ctrl_c_while_duckdb_runs_a_query_is_the_interrupted_line() -> None:
         # Prefect would read a sixth field as seconds: 03:00 a day, to Quartz; not to cron
         ("SMSARCHIVE_SCHEDULE_CRON", "0 0 3 * * *", "serve", "not a cron schedule of five"),
         ("SMSARCHIVE_SYNC_LOOKBACK_DAYS", "1000000", "sync", "SMSARCHIVE_SYNC_LOOKBACK_DAYS"),
+        # refused before any call, not once the whole fetch is done and media are due
+        ("VOIPMS_MEDIA_HOSTS", "voip.ms:abc", "sync", "bad port in media host entry"),
+        ("VOIPMS_MEDIA_HOSTS", "voip.ms, https://x", "sync", "write host or host:port"),
+        ("SMSARCHIVE_DUCKDB_MEMORY_LIMIT", "1MB", "sync", "64MB at least"),
+        ("VOIPMS_TIMEOUT_SECONDS", "inf", "sync", "less than or equal to 3600"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(
