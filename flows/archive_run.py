@@ -154,6 +154,9 @@ def merge(
     return merge_prepared_windows(con, prepared, account=account, seen_at=datetime.now(UTC))
 
 
+NO_MEDIA_HOSTS = "VOIPMS_MEDIA_HOSTS is empty, so no media are downloaded (name a host to)"
+
+
 def download_media(
     con: duckdb.DuckDBPyConnection, settings: Settings, progress: RunProgress
 ) -> MediaOutcome:
@@ -170,6 +173,8 @@ def download_media(
         # Under the writer lock, anything in media/.tmp is a killed run's leftover.
         clean_stale_temp(settings.media_dir, older_than=0)
         return MediaOutcome()
+    if not settings.voipms_media_hosts:  # the user's choice: left waiting, not failed
+        return MediaOutcome(stopped=NO_MEDIA_HOSTS, left=len(items))
     tracker = progress.stage("media", len(items), current_reporter().stage("media", len(items)))
     return download_pending(
         con,

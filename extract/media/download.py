@@ -174,8 +174,8 @@ def _log(result: MediaResult[K]) -> None:
         if result.attempts:
             tries = "1 try" if result.attempts == 1 else f"{result.attempts} tries"
             logger.info("media %s failed after %s: %s", where, tries, result.error)
-        else:  # refused before any request (a host VOIPMS_MEDIA_HOSTS does not allow)
-            logger.info("media %s not fetched: %s", where, result.error)
+        else:  # refused before any request: the run's summary names the hosts, once
+            logger.debug("media %s not fetched: %s", where, result.error)
     elif logger.isEnabledFor(logging.DEBUG):  # describing a URL parses it: not for nothing
         logger.debug("media %s %s", describe_url(result.url), result.state)
 

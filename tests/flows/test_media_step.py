@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import socket
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from extract.voipms.sandbox.server import SandboxServer
 from flows import media_step
+from flows.archive_run import NO_MEDIA_HOSTS, PlainSteps, archive
 from flows.media_step import (
     FAILURES_IN_A_ROW,
     STORAGE_FAILURES_IN_A_ROW,
@@ -20,6 +23,8 @@ from flows.media_step import (
     pending_items,
     redownload_missing,
 )
+from flows.runtime import use_settings
+from tests.flows.conftest import sandbox_settings
 from tests.media import media_server as srv
 from tests.media.media_server import MediaServer
 from tests.media.samples import png
@@ -264,3 +269,22 @@ def test_downloads_stopped_before_any_is_tried_are_still_said() -> None:
     assert describe_media(media) == "media: 1,200 stored, 0 expired, 0 failed; disk gone"
     media["left"] = 1500
     assert describe_media(media).endswith("; 1,500 left for the next run: disk gone")
+
+
+def test_without_media_hosts_attachments_wait_and_the_summary_says_why(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    settings = sandbox_settings(sandbox, tmp_path / "data", voipms_media_hosts=[])
+    day = date(2024, 3, 5)
+    with use_settings(settings):
+        summary = archive(settings, "backfill", day, day + timedelta(days=6), PlainSteps())
+    con = open_warehouse(settings.archive_path, read_only=True)
+    try:
+        waiting = _states(con)
+    finally:
+        con.close()
+    assert set(waiting) == {"pending"}  # none failed: the user chose no host
+    assert summary.media.left == waiting["pending"] > 0
+    assert describe_media(vars(summary.media)).endswith(
+        f"{summary.media.left:,} left for the next run: {NO_MEDIA_HOSTS}"
+    )
