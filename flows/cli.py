@@ -11,10 +11,11 @@ import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
@@ -709,6 +710,13 @@ def report(
         fail(f"--did takes a phone number (+1… or the 10 digits), not {did!r}", code=2)
     refuse_reversed_days(start, end)
     settings = load_settings()
+    zone = tz or settings.report_timezone
+    today = datetime.now(ZoneInfo(zone)).date()
+    # an empty report of days that cannot hold messages would look like quiet days
+    if start is not None and start > today:
+        fail(f"--start {start} is after today ({today} in {zone}): no message is that new", code=2)
+    if end is not None and end < OLDEST_DAY:
+        fail(f"--end {end} is before {OLDEST_DAY}: VoIP.ms holds no messages that old", code=2)
     refuse_while_a_run_writes(settings, "report")
     folder = Path(out) if out else settings.smsarchive_data_dir / "reports"
     with friendly_errors(archive=settings.archive_path, writes=folder):

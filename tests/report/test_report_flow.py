@@ -150,6 +150,23 @@ def test_cli_report_refuses_a_bad_grain(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("cli_logging")
+@pytest.mark.parametrize(
+    ("days", "says"),
+    [
+        (["--start", "2999-01-01"], "--start 2999-01-01 is after today"),
+        (["--start", "1990-01-01", "--end", "1990-02-01"], "--end 1990-02-01 is before 2000-01-01"),
+    ],
+)
+def test_cli_report_refuses_days_no_message_can_be_on(
+    tmp_path: Path, days: list[str], says: str
+) -> None:
+    done = CliRunner().invoke(app, ["report", *days], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)})
+    assert done.exit_code == 2
+    assert done.stderr.startswith(f"error: {says}")
+    assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.usefixtures("cli_logging")
 def test_cli_report_without_an_archive_says_so(tmp_path: Path) -> None:
     done = CliRunner().invoke(app, ["report"], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)})
     assert done.exit_code == 1
