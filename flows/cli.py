@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import inspect
+import re
 import signal
 import sys
 import threading
@@ -106,7 +107,12 @@ def parse_day(text: str) -> date:
 
 
 def _not_a_day(text: str) -> NoReturn:
+    if _DAY_SHAPE.fullmatch(text):  # written right, but the calendar has no such day
+        raise typer.BadParameter(f"{text!r} is no day of the calendar")
     raise typer.BadParameter(f"{text!r} is not a day written YYYY-MM-DD")
+
+
+_DAY_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def day_option(help_text: str) -> Any:

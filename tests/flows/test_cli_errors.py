@@ -142,7 +142,9 @@ def _bare(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["backfill", "--start", "2024-13-01"], "'2024-13-01' is not a day written YYYY-MM-DD"),
+        (["backfill", "--start", "2024-13-01"], "'2024-13-01' is no day of the calendar"),
+        (["backfill", "--start", "2024-02-30"], "'2024-02-30' is no day of the calendar"),
+        (["backfill", "--start", "2024-1-5"], "'2024-1-5' is not a day written YYYY-MM-DD"),
         (["report", "--end", "20240101"], "'20240101' is not a day written YYYY-MM-DD"),
         (["backfill", "--strat", "2024-01-01"], "No such option: --strat"),
         (["sandbox", "--start", "2024-02-01", "--end", "2024-01-01"], "end must not be before"),
