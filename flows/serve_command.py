@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -13,11 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
 import typer
-from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
+from prefect.runner import Runner
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.types.entrypoint import EntrypointType
 
@@ -86,7 +88,18 @@ def serve_nightly(settings: Settings) -> None:
             tags=["smsarchive"],
             entrypoint_type=EntrypointType.MODULE_PATH,
         )
-        serve(deployment, limit=1, print_starting_message=False)
+        runner = _Runner(pause_on_shutdown=True, limit=1)
+        runner.add_deployment(deployment)
+        asyncio.run(runner.start())
+
+
+class _Runner(Runner):
+    """Prefect's runner, stopped by SIGTERM (systemd's stop) as by Ctrl-C: its own handler
+    leaves a coroutine never awaited, exits before the schedule is paused, and `serve`
+    could not say it stopped."""
+
+    def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
 
 
 @contextmanager
