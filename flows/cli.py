@@ -6,15 +6,12 @@ import contextlib
 import errno
 import inspect
 import re
-import signal
 import sys
-import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
@@ -26,7 +23,12 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from extract.printable import printable
 from extract.voipms.sandbox.spec import AccountSpec
-from flows.interruptions import Terminated, query_interrupted, terminated
+from flows.interruptions import (
+    Terminated,
+    query_interrupted,
+    sigterm_as_terminated,
+    terminated,
+)
 from flows.settings import Settings, known_zone, without_login
 
 
@@ -187,22 +189,6 @@ NOTHING_LOST = "nothing is lost, rerun to continue"
 INTERRUPTED = f"interrupted; {NOTHING_LOST}"
 
 
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 FULL_DISK = "free some space: nothing archived is lost, the next run goes on"
 
 
@@ -296,7 +282,7 @@ def friendly_errors(
     message: str | None = None
     code = 1
     try:
-        with _sigterm_as_interrupt() if sigterm_stops else contextlib.nullcontext():
+        with sigterm_as_terminated() if sigterm_stops else contextlib.nullcontext():
             yield
     except (
         VoipMsError,
@@ -774,8 +760,8 @@ def serve() -> None:
             f"(minute hour day month weekday): {settings.smsarchive_schedule_cron!r}",
             code=2,
         )
-    # Prefect's runner stops on SIGTERM itself. Ctrl-C or a closed terminal is how serve is
-    # meant to stop: Prefect's loop takes it and returns; one before the loop began is let go
+    # Ctrl-C, a closed terminal or SIGTERM (serve_command._Runner) is how serve is meant to
+    # stop: a KeyboardInterrupt out of Prefect's loop; one before the loop began is let go
     with (
         friendly_errors(sigterm_stops=False, archive=settings.archive_path),
         contextlib.suppress(KeyboardInterrupt),

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Final
 
 import duckdb
@@ -11,6 +16,30 @@ import duckdb
 class Terminated(KeyboardInterrupt):
     """SIGTERM (a `kill`, a service manager stopping us), taken the way Ctrl-C is: the run is
     closed as interrupted, media children stopped, the progress file removed."""
+
+
+_SIGTERM_SEEN: Final = threading.Event()
+"""Set once SIGTERM arrived: DuckDB may turn the Terminated it raised into its plain
+'Query interrupted', which alone would read as Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    _SIGTERM_SEEN.set()
+    raise Terminated
+
+
+@contextmanager
+def sigterm_as_terminated() -> Iterator[None]:
+    """Meanwhile SIGTERM raises Terminated in the main thread (elsewhere, nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _SIGTERM_SEEN.clear()  # a command's own: not one an earlier command in this process had
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 _STOPS: Final = ("KeyboardInterrupt", "Terminated", "TerminationSignal")
@@ -39,8 +68,13 @@ def query_interrupted(exc: BaseException) -> bool:
 
 
 def terminated(exc: BaseException) -> bool:
-    """Whether `exc` is SIGTERM's stop, itself or wrapped by DuckDB."""
-    return isinstance(exc, Terminated) or _wrapped_stop(exc) == Terminated.__name__
+    """Whether `exc` is SIGTERM's stop, itself, wrapped by DuckDB, or a query DuckDB stopped
+    for it under its own name."""
+    return (
+        isinstance(exc, Terminated)
+        or _wrapped_stop(exc) == Terminated.__name__
+        or (query_interrupted(exc) and _SIGTERM_SEEN.is_set())
+    )
 
 
 def stopped_from_outside(exc: BaseException) -> bool:

@@ -328,6 +328,22 @@ def test_ctrl_c_while_duckdb_runs_a_query_is_the_interrupted_line() -> None:
     assert stopped.value.exit_code == 130
 
 
+def test_sigterm_while_duckdb_runs_a_query_is_the_sigterm_line_not_ctrl_c() -> None:
+    con = duckdb.connect()
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        with pytest.raises(typer.Exit) as stopped, friendly_errors():
+            # DuckDB may take the Terminated our handler raises and say 'Query interrupted'
+            con.execute("SELECT count(*) FROM range(10000000000) t(i) WHERE i % 7 = 3").fetchall()
+    finally:
+        timer.cancel()
+        con.close()
+    assert stopped.value.exit_code == 143
+    # the next command in this process starts afresh: its Ctrl-C is a Ctrl-C
+    test_ctrl_c_while_duckdb_runs_a_query_is_the_interrupted_line()
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "command", "says"),
     [
