@@ -57,9 +57,10 @@ def record_media_results(
     ('stored'|'expired'|'failed'|'pending'), sha256, size_bytes, content_type, fetched_at,
     last_error, and optionally attempts (made this round, added to the row's; default 1).
     Last row wins per key. A stored row is only replaced by another 'stored' result. An
-    attachment requeued for a lost file (`requeue_missing_media`) that is not stored keeps
-    its file when another of the same bytes brought it back; `refind=False` skips that check
-    (no attachment waits requeued: `has_requeued_media`), which costs a scan of `media`.
+    attachment requeued for a lost file (`requeue_missing_media`) keeps its sha256 whatever
+    its download gives, and is stored again once another of the same bytes brings the file
+    back; `refind=False` skips that check (no attachment keeps such a sha256:
+    `has_requeued_media`), which costs a scan of `media`.
     """
     batch = dedupe(
         conform(results, MEDIA_RESULT_COLUMNS, "media results", defaults={"attempts": 1}),
@@ -67,15 +68,12 @@ def record_media_results(
     )
     if batch.height == 0:
         return 0
-    updates = ["update_media_results"]
-    if refind and (batch.get_column("state") != "stored").any():
-        updates.insert(0, "store_refound_media")
-    changed = 0
     with registered(con, {"batch_media_results": batch}), transaction(con):
-        for query in updates:
-            row = query_row(con, query)
-            changed += int(row[0]) if row is not None else 0
-    return changed
+        row = query_row(con, "update_media_results")
+        if refind and (batch.get_column("state") == "stored").any():
+            # a file stored now may be one an attachment lost: it is that one's file again
+            query_row(con, "store_refound_media")
+    return int(row[0]) if row is not None else 0
 
 
 def stored_media(con: duckdb.DuckDBPyConnection) -> pl.Series:
@@ -84,7 +82,7 @@ def stored_media(con: duckdb.DuckDBPyConnection) -> pl.Series:
 
 
 def has_requeued_media(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether an attachment waits requeued for a file gone from the store."""
+    """Whether an attachment not stored keeps the sha256 of a file gone from the store."""
     row = query_row(con, "find_requeued_media")
     return bool(row and row[0])
 

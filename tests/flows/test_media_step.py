@@ -186,11 +186,11 @@ def test_a_file_lost_and_brought_back_by_one_attachment_is_its_twins_file_too(
     picture = b"GIF89a shared"
     with MediaServer() as server:
         twin_urls = [
-            server.add(srv.body(picture, content_type="image/gif")),
-            # the older link: expired at the provider by the time the file is lost
+            # the older link, asked first: expired at the provider by the time the file is lost
             server.add(
                 srv.in_turn(srv.body(picture, content_type="image/gif"), srv.body(b"Not found"))
             ),
+            server.add(srv.body(picture, content_type="image/gif")),
         ]
         others = [server.add(srv.body(png() + bytes([n]))) for n in range(3)]
         _, states = _download(tmp_path, [*twin_urls, *others], server.host)

@@ -192,18 +192,42 @@ def test_a_requeued_attachment_whose_url_is_gone_keeps_the_file_another_brought_
     assert not has_requeued_media(con)
 
 
-def test_a_requeued_attachment_refinds_a_file_stored_in_an_earlier_batch(
+def test_a_requeued_attachment_refinds_its_file_whichever_batch_brings_it_back(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    _one_file_lost_by_three_attachments(con)
+    # 2's link answers first: expired, and 3's fails; both keep the sha256 of the file lost
+    record_media_results(con, media_results_frame(media_result("2", 1, "expired")))
+    record_media_results(con, media_results_frame(media_result("3", 1, "failed", last_error="x")))
+    assert media_rows(con)[1:] == [
+        ("2", 1, "expired", SHARED, None, 2, None),
+        ("3", 1, "failed", SHARED, None, 2, "x"),
+    ]
+    assert has_requeued_media(con)
+    # a later batch brings the file back: theirs again, with its size
+    back = media_result("1", 1, "stored", sha256=SHARED, size_bytes=5, content_type="image/png")
+    record_media_results(con, media_results_frame(back))
+    assert media_rows(con) == [
+        ("1", 1, "stored", SHARED, 5, 2, None),
+        ("2", 1, "stored", SHARED, 5, 2, None),
+        ("3", 1, "stored", SHARED, 5, 2, None),
+    ]
+    assert not has_requeued_media(con)
+    # with no file of its bytes ever stored, the provider's answer stands
+    add_media(con, media_item("4", 1))
+    record_media_results(con, media_results_frame(media_result("4", 1, "expired")))
+    assert media_rows(con)[3] == ("4", 1, "expired", None, None, 1, None)
+
+
+def test_a_requeued_attachment_not_yet_tried_is_stored_once_its_twin_brings_the_file(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     _one_file_lost_by_three_attachments(con)
     back = media_result("1", 1, "stored", sha256=SHARED, size_bytes=5, content_type="image/png")
     record_media_results(con, media_results_frame(back))
-    record_media_results(con, media_results_frame(media_result("2", 1, "expired")))
-    assert media_rows(con)[1] == ("2", 1, "stored", SHARED, 5, 2, None)
-    # with no file of its bytes in the store, the provider's answer stands
-    add_media(con, media_item("4", 1))
-    record_media_results(con, media_results_frame(media_result("4", 1, "expired")))
-    assert media_rows(con)[3] == ("4", 1, "expired", None, None, 1, None)
+    assert media_rows(con)[1] == ("2", 1, "stored", SHARED, 5, 1, None)  # no download needed
+    # its own download, already under way, changes nothing then
+    assert record_media_results(con, media_results_frame(media_result("2", 1, "expired"))) == 0
 
 
 def test_a_bad_result_rolls_back_the_whole_batch(con: duckdb.DuckDBPyConnection) -> None:

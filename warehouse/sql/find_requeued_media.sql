@@ -1,6 +1,5 @@
--- Whether any attachment waits requeued for a file gone from the store (pending, its sha256
--- kept): only then may a download that does not store one find its file back (see
--- store_refound_media).
+-- Whether any attachment not stored keeps the sha256 of a file it had before the file went
+-- from the store: only then may a download store another's file for it (store_refound_media).
 SELECT EXISTS (
-    SELECT 1 FROM media WHERE state = 'pending' AND sha256 IS NOT NULL
+    SELECT 1 FROM media WHERE state <> 'stored' AND sha256 IS NOT NULL
 );

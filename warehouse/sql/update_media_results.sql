@@ -1,9 +1,12 @@
 -- Apply download results from the registered batch_media_results (unique on the key).
--- A stored attachment is only ever replaced by another stored result.
+-- A stored attachment is only ever replaced by another stored result. An attachment
+-- requeued for a file gone from the store keeps that file's sha256 whatever its download
+-- gives (its size and type go with the row's state): another attachment of the same bytes
+-- may bring the file back, and store_refound_media then stores this one again.
 UPDATE media
 SET
     state = r.state,
-    sha256 = r.sha256,
+    sha256 = coalesce(r.sha256, media.sha256),
     size_bytes = r.size_bytes,
     content_type = r.content_type,
     fetched_at = r.fetched_at,
