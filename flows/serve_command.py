@@ -99,7 +99,9 @@ class _Runner(Runner):
     could not say it stopped."""
 
     def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
-        raise KeyboardInterrupt
+        # SIGINT itself, not a KeyboardInterrupt raised here: asyncio takes SIGINT by
+        # cancelling its main task, so a run under way is stopped and the schedule paused
+        signal.raise_signal(signal.SIGINT)
 
 
 @contextmanager
