@@ -66,9 +66,9 @@ SECTIONS: Final[tuple[Section, ...]] = (
         "Conversations",
         "A turn is a run of inbound messages from one contact on one DID with no outbound "
         "between them (a long text in parts, or several texts in a row, is one turn). A turn is "
-        "replied when an outbound to that contact on that DID follows it within "
-        f"{REPLY_WINDOW.days} days (a later one picks the conversation up again, and the turn "
-        "stays unanswered); latency "
+        "replied when an outbound to that contact on that DID follows within "
+        f"{REPLY_WINDOW.days} days of its first message (a later one picks the conversation "
+        "up again, and the turn stays unanswered); latency "
         "runs from the turn's first message to that outbound (median and 90th percentile, "
         "minutes), and within_day_rate is the share of turns replied within 24 hours. Short "
         "codes and senders that are no phone number (automated senders, which cannot be "

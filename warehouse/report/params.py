@@ -11,8 +11,9 @@ Grain = Literal["day", "week", "month"]
 GRAINS: tuple[str, ...] = get_args(Grain)
 
 REPLY_WINDOW: Final = timedelta(days=7)
-"""How soon an outbound must follow a turn to be its reply; a later one picks the
-conversation up again (over years, "however late" would make nearly every turn replied)."""
+"""How soon after a turn's first message an outbound must come to be its reply (the wait the
+latency measures); a later one picks the conversation up again (over years, "however late"
+would make nearly every turn replied)."""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 -- Reply rate and latency per DID and for all ('*'), counted by turn. A turn is a run of
 -- inbound messages from one contact on one DID with no outbound to that contact between them
 -- (a long text split into parts, or several texts in a row, is one turn). A turn is replied
--- when an outbound to that contact on that DID follows it within $reply_window_minutes (a
--- later one picks the conversation up again); its latency runs from the turn's first inbound
--- to that outbound. Turns that start in scope count; their replies may fall after its last
+-- when an outbound to that contact on that DID follows within $reply_window_minutes of the
+-- turn's first inbound (a later one picks the conversation up again); its latency runs from
+-- that first inbound to that outbound. Turns that start in scope count; their replies may fall after its last
 -- day. Short codes and senders that are no phone number (an alphanumeric
 -- sender ID: automated senders, which cannot be answered) and messages without a DID or a
 -- contact make no turns.
