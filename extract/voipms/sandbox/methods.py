@@ -104,8 +104,10 @@ def _tz(value: str | None) -> float | None:
 
 def _limit(value: str | None) -> int:
     text = (value or "").strip()
-    if text.isdigit() and text.isascii() and int(text) > 0:
-        return min(int(text), MAX_LIMIT)  # more than any account holds: all rows
+    digits = text.lstrip("0")
+    if text.isdigit() and text.isascii() and digits:
+        # more than any account holds: all rows (and no int() of thousands of digits)
+        return MAX_LIMIT if len(digits) > 18 else min(int(digits), MAX_LIMIT)
     return DEFAULT_LIMIT
 
 
