@@ -101,9 +101,10 @@ RedownloadOption = Annotated[
 
 
 def parse_day(text: str) -> date:
-    """A `YYYY-MM-DD` day, or the reason it is not one."""
+    """A `YYYY-MM-DD` day, or the reason it is not one (fromisoformat alone would take a week
+    date, 2024-W01-1, and full-width digits)."""
     try:
-        return date.fromisoformat(text) if len(text) == len("YYYY-MM-DD") else _not_a_day(text)
+        return date.fromisoformat(text) if _DAY_SHAPE.fullmatch(text) else _not_a_day(text)
     except ValueError:
         return _not_a_day(text)
 

@@ -145,6 +145,7 @@ def _bare(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (["backfill", "--start", "2024-13-01"], "'2024-13-01' is no day of the calendar"),
         (["backfill", "--start", "2024-02-30"], "'2024-02-30' is no day of the calendar"),
         (["backfill", "--start", "2024-1-5"], "'2024-1-5' is not a day written YYYY-MM-DD"),
+        (["report", "--start", "2024-W01-1"], "'2024-W01-1' is not a day written YYYY-MM-DD"),
         (["report", "--end", "20240101"], "'20240101' is not a day written YYYY-MM-DD"),
         (["backfill", "--strat", "2024-01-01"], "No such option: --strat"),
         (["sandbox", "--start", "2024-02-01", "--end", "2024-01-01"], "end must not be before"),
