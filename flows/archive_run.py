@@ -540,7 +540,9 @@ def _record_end(con: duckdb.DuckDBPyConnection, run_id: int, summary: RunSummary
     # which windows failed and why, as status shows it (secrets blanked, cut short), and
     # what the run warned of
     detail = [failure_detail(failed)] if failed is not None else []
-    if summary.media.stopped:  # said in the summary's media line; kept for `status` here
+    # said in the summary's media line; kept for `status` here, but the user's own choice of
+    # no media, which would read as a warning after every run
+    if summary.media.stopped and summary.media.stopped != NO_MEDIA_HOSTS:
         detail.append(f"media: {summary.media.stopped}")
     finish_run(
         con,

@@ -281,9 +281,11 @@ def test_without_media_hosts_attachments_wait_and_the_summary_says_why(
     con = open_warehouse(settings.archive_path, read_only=True)
     try:
         waiting = _states(con)
+        details = con.execute("SELECT detail FROM sync_runs").fetchall()
     finally:
         con.close()
     assert set(waiting) == {"pending"}  # none failed: the user chose no host
+    assert details == [(None,)]  # nor does status warn of it after every run
     assert summary.media.left == waiting["pending"] > 0
     assert describe_media(vars(summary.media)).endswith(
         f"{summary.media.left:,} left for the next run: {NO_MEDIA_HOSTS}"
