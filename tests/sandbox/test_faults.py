@@ -75,17 +75,20 @@ def _a_media_path(server: SandboxServer) -> str:
 
 
 def test_latency_on_api_calls_only(faulty: SandboxServer) -> None:
-    faulty.set_faults(FaultConfig(latency_s=1.0))
+    faulty.set_faults(FaultConfig(latency_s=3.0))
     answers: list[str] = []
     started = time.monotonic()
     call = threading.Thread(target=lambda: answers.append(api(faulty, "getIP")["status"]))
     call.start()
-    # a media file asked while the API call waits out its latency is answered meanwhile
+    while faulty.in_service() == 0:  # the API call has reached the sandbox, and waits
+        time.sleep(0.01)
+    # a media file asked meanwhile is answered while the API call still waits
     assert httpx.get(faulty.media_base + _a_media_path(faulty)).status_code == 200
-    assert call.is_alive()
+    assert faulty.in_service() == 1
     call.join()
     assert answers == ["success"]
-    assert time.monotonic() - started >= 1.0
+    assert faulty.in_service() == 0
+    assert time.monotonic() - started >= 3.0
 
 
 def test_faults_are_seeded_and_mixed(faulty: SandboxServer) -> None:

@@ -476,6 +476,11 @@ class SandboxServer:
         with self._counts_lock:
             return dict(self._fault_counts)
 
+    def in_service(self) -> int:
+        """API calls being served now (arrived, not yet answered)."""
+        with self._counts_lock:
+            return self._in_service
+
     def peak_in_service(self) -> int:
         """The most API calls served at the same time so far (each from its request's arrival
         to its answer, latency included): how concurrent a client's calls really were."""
