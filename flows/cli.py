@@ -173,6 +173,12 @@ OLDEST_DAY = date(2000, 1, 1)
 """No backfill starts before this day: VoIP.ms began years later."""
 
 
+def refuse_before_oldest(flag: str, day: date) -> None:
+    """Exit 2 for a day before OLDEST_DAY: no message can be on it."""
+    if day < OLDEST_DAY:
+        fail(f"{flag} {day} is before {OLDEST_DAY}: VoIP.ms holds no messages that old", code=2)
+
+
 def refuse_reversed_days(start: date | None, end: date | None) -> None:
     """Exit 2 when both days are given and `start` comes after `end`."""
     if start is not None and end is not None and start > end:
@@ -487,8 +493,7 @@ def backfill(
 
     settings = with_wait(load_settings(), wait)
     last = end or account_today(settings)
-    if start < OLDEST_DAY:  # a typo (0224 for 2024) would be thousands of windows of nothing
-        fail(f"--start {start} is before {OLDEST_DAY}: VoIP.ms holds no messages that old", code=2)
+    refuse_before_oldest("--start", start)  # a typo (0224): thousands of windows of nothing
     if end is None and start > last:
         zone = settings.voipms_account_timezone
         fail(f"--start {start} is after today ({last} in {zone}): nothing is over yet", code=2)
@@ -708,8 +713,8 @@ def report(
     # an empty report of days that cannot hold messages would look like quiet days
     if start is not None and start > today:
         fail(f"--start {start} is after today ({today} in {zone}): no message is that new", code=2)
-    if end is not None and end < OLDEST_DAY:
-        fail(f"--end {end} is before {OLDEST_DAY}: VoIP.ms holds no messages that old", code=2)
+    if end is not None:
+        refuse_before_oldest("--end", end)
     refuse_while_a_run_writes(settings, "report")
     folder = Path(out) if out else settings.smsarchive_data_dir / "reports"
     with friendly_errors(archive=settings.archive_path, writes=folder):

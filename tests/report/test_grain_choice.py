@@ -12,7 +12,7 @@ from flows.report_run import make_report
 from flows.settings import Settings
 from tests.report.archive_rows import TZ, A, B, Row, X, build_archive, utc
 from warehouse.report import ReportScope, fitting_grain
-from warehouse.report.grain_choice import MOST_BARS
+from warehouse.report.charts import MOST_BARS
 
 # A's messages span eight years; B's one month of them
 EIGHT_YEARS = (

@@ -38,6 +38,9 @@ SPLIT_COLOURS: Final[dict[str, dict[str, str]]] = {
 """One colour per value, whatever values a report holds: an archive of SMS alone would
 otherwise draw them in the colour other reports give MMS."""
 WIDTH: Final = 640
+MOST_BARS: Final = WIDTH // 2
+"""The most periods a period chart draws readably: two pixels a bar (more, and the page
+says so; without --grain, months are drawn instead of weeks)."""
 LABEL_SPACING: Final = 50
 """Pixels a slanted date label needs along the axis (Vega hides the overlapping ones)."""
 

@@ -4,29 +4,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Final
 from zoneinfo import ZoneInfo
 
 import duckdb
 
 from warehouse.queries import query_row
-from warehouse.report.charts import WIDTH, every_period
+from warehouse.report.charts import MOST_BARS, every_period
 from warehouse.report.params import Grain, ReportScope
-
-MOST_BARS: Final = WIDTH // 2
-"""The most periods a period chart draws readably: two pixels a bar (see the page's note)."""
+from warehouse.report.partial_periods import charted_days
 
 
 def fitting_grain(con: duckdb.DuckDBPyConnection, scope: ReportScope) -> Grain:
     """`week`, or `month` when the scope's days (its own ends, else its messages' first and
     last local day) hold more than MOST_BARS weeks: eight years in weeks are 418 bars."""
-    start, end = scope.start, scope.end
-    if start is None or end is None:
-        first, last = _message_days(con, scope)
-        start, end = start or first, end or last
-    if start is None or end is None or start > end:
+    known = scope.start is not None and scope.end is not None
+    days = charted_days(scope, *((None, None) if known else _message_days(con, scope)))
+    if days is None:
         return "week"
-    return "week" if len(every_period([], "week", start, end)) <= MOST_BARS else "month"
+    return "week" if len(every_period([], "week", *days)) <= MOST_BARS else "month"
 
 
 def with_fitting_grain(con: duckdb.DuckDBPyConnection, scope: ReportScope) -> ReportScope:

@@ -16,7 +16,7 @@ import polars as pl
 
 from warehouse.plain_numbers import size_text
 from warehouse.report.bundle_cache import vega_bundle
-from warehouse.report.charts import WIDTH, Spec, every_period
+from warehouse.report.charts import MOST_BARS, Spec, every_period
 from warehouse.report.params import REPLY_WINDOW, ReportScope
 from warehouse.report.partial_periods import charted_days, partial_periods_note
 from warehouse.report.summary import accounts_together, latency_text, scope_line
@@ -190,7 +190,7 @@ def _crowded_note(scope: ReportScope, first_day: date | None, last_day: date | N
     if days is None:
         return None
     bars = len(every_period([], scope.grain, *days))
-    if bars <= WIDTH // 2:
+    if bars <= MOST_BARS:
         return None
     coarser = {"day": "`--grain week` or `month`", "week": "`--grain month`"}.get(scope.grain)
     remedy = f": {coarser} draws them readably" if coarser else ""
