@@ -74,6 +74,20 @@ def _download(
         con.close()
 
 
+def _download_again(
+    con: duckdb.DuckDBPyConnection, media_dir: Path, host: str, concurrency: int = 8
+) -> MediaOutcome:
+    """Download what the archive `_download` made still lacks."""
+    return download_pending(
+        con,
+        pending_items(con),
+        media_dir=media_dir,
+        allowed_hosts=[host],
+        user_agent="smsarchive-tests/1",
+        concurrency=concurrency,
+    )
+
+
 def _states(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return dict(con.execute("SELECT state, count(*) FROM media GROUP BY ALL").fetchall())
 
@@ -166,13 +180,7 @@ def test_stored_files_gone_from_the_store_are_downloaded_again(
             assert check_stored_files(con, media_dir) is None
             assert f"1 of the 3 files recorded as stored are not in {media_dir}" in caplog.text
             assert _states(con) == {"stored": 2, "pending": 1}
-            again = download_pending(
-                con,
-                pending_items(con),
-                media_dir=media_dir,
-                allowed_hosts=[server.host],
-                user_agent="smsarchive-tests/1",
-            )
+            again = _download_again(con, media_dir, server.host)
             assert again.stored == 1
             assert gone.is_file()
             assert _states(con) == {"stored": 3}
@@ -204,14 +212,7 @@ def test_a_file_lost_and_brought_back_by_one_attachment_is_its_twins_file_too(
             lost.unlink()
             check_stored_files(con, media_dir)
             assert _states(con) == {"stored": 3, "pending": 2}
-            again = download_pending(
-                con,
-                pending_items(con),
-                media_dir=media_dir,
-                allowed_hosts=[server.host],
-                user_agent="smsarchive-tests/1",
-                concurrency=1,
-            )
+            again = _download_again(con, media_dir, server.host, concurrency=1)
             assert (again.stored, again.expired) == (1, 1)
             assert lost.read_bytes() == picture
             rows = con.execute(
