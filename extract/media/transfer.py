@@ -18,7 +18,7 @@ from extract.media.media_token import announced_type
 from extract.media.records import MediaState, http_status_reason, retryable_status
 from extract.media.sniffing import EXPIRED_MAX_BYTES, is_expired_marker, sniff_content_type
 from extract.media.storage import Received, TooLargeError, commit, receive
-from extract.media.url_policy import UrlPolicy
+from extract.media.url_policy import UrlPolicy, url_host
 from extract.retry_after import retry_after_seconds
 
 MAX_REDIRECTS = 3
@@ -211,7 +211,11 @@ def fetch_once(
                     target = current.join(location)
                 except httpx.InvalidURL:
                     return _failed(records.REDIRECT_NOT_ALLOWED)
-                if policy.refusal(target) is not None:
+                refusal = policy.refusal(target)
+                if refusal == records.HOST_NOT_ALLOWED:
+                    # the host to name in VOIPMS_MEDIA_HOSTS, if it is to be trusted
+                    return _failed(f"{records.REDIRECT_NOT_ALLOWED} ({url_host(str(target))})")
+                if refusal is not None:
                     return _failed(records.REDIRECT_NOT_ALLOWED)
                 current = target
         except httpx.TimeoutException as exc:

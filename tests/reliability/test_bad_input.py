@@ -468,9 +468,9 @@ def test_hostile_media_urls_fail_with_a_reason_in_the_media_table(
         f"http://127.0.0.1:{port}/a\r\nX-Injected: 1": "invalid_url",
         f"http://127.0.0.1:{port}/a\x00b": "invalid_url",
         server.add(srv.redirect("http://169.254.169.254/latest/meta-data/")): (
-            "redirect_not_allowed"
+            "redirect_not_allowed (169.254.169.254)"
         ),
-        server.add(srv.redirect("http://10.0.0.1/a.jpg")): "redirect_not_allowed",
+        server.add(srv.redirect("http://10.0.0.1/a.jpg")): "redirect_not_allowed (10.0.0.1)",
         server.add(srv.redirect("file:///etc/passwd")): "redirect_not_allowed",
         # sent gzipped though the client asked for identity: refused, never inflated
         server.add(
