@@ -174,7 +174,7 @@ def download_media(
         clean_stale_temp(settings.media_dir, older_than=0)
         return MediaOutcome()
     if not settings.voipms_media_hosts:  # the user's choice: left waiting, not failed
-        return MediaOutcome(stopped=NO_MEDIA_HOSTS, left=len(items))
+        return MediaOutcome(held=NO_MEDIA_HOSTS, left=len(items))
     tracker = progress.stage("media", len(items), current_reporter().stage("media", len(items)))
     return download_pending(
         con,
@@ -540,9 +540,7 @@ def _record_end(con: duckdb.DuckDBPyConnection, run_id: int, summary: RunSummary
     # which windows failed and why, as status shows it (secrets blanked, cut short), and
     # what the run warned of
     detail = [failure_detail(failed)] if failed is not None else []
-    # said in the summary's media line; kept for `status` here, but the user's own choice of
-    # no media, which would read as a warning after every run
-    if summary.media.stopped and summary.media.stopped != NO_MEDIA_HOSTS:
+    if summary.media.stopped:  # said in the summary's media line; kept for `status` here
         detail.append(f"media: {summary.media.stopped}")
     finish_run(
         con,

@@ -61,9 +61,12 @@ class MediaOutcome:
     expired: int = 0
     failed: int = 0
     left: int = 0
-    """Files not tried because the downloads stopped early (still pending)."""
+    """Files not tried, still pending: the downloads stopped early, or were held."""
     stopped: str = ""
     """Why the downloads stopped early; empty when every file was tried."""
+    held: str = ""
+    """Why no file was tried, by the user's own settings (no media host): said in the run's
+    summary like `stopped`, but not a warning the run's record keeps."""
     refused: dict[str, int] = field(default_factory=dict)
     """Failed files whose host VOIPMS_MEDIA_HOSTS does not allow, by host[:port]."""
 
@@ -242,7 +245,8 @@ def describe_media(media: Mapping[str, Any]) -> str:
     if refused:
         hosts = ", ".join(f"{host} ({count})" for host, count in sorted(refused.items()))
         text += f"; VOIPMS_MEDIA_HOSTS does not allow {hosts}: add a host to download its files"
-    if media["stopped"]:  # with nothing pending, still said: new ones would be left too
+    why = media["stopped"] or media.get("held", "")
+    if why:  # with nothing pending, still said: new ones would be left too
         left = f"{media['left']:,} left for the next run: " if media["left"] else ""
-        text += f"; {left}{media['stopped']}"
+        text += f"; {left}{why}"
     return text
