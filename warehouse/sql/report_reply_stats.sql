@@ -3,8 +3,8 @@
 -- (a long text split into parts, or several texts in a row, is one turn). A turn is replied
 -- when an outbound to that contact on that DID follows within $reply_window_minutes of the
 -- turn's first inbound (a later one picks the conversation up again); its latency runs from
--- that first inbound to that outbound. Turns that start in scope count; their replies may fall after its last
--- day. Short codes and senders that are no phone number (an alphanumeric
+-- that first inbound to that outbound. Turns that start in scope count; their replies may
+-- fall after its last day. Short codes and senders that are no phone number (an alphanumeric
 -- sender ID: automated senders, which cannot be answered) and messages without a DID or a
 -- contact make no turns.
 WITH
@@ -68,12 +68,22 @@ turns AS (
         AND (previous_position IS NULL OR (previous_position & 1) = 1)
 ),
 
+replies AS (
+    -- an outbound later than the window picks the conversation up again: no reply
+    SELECT
+        did,
+        sent_us,
+        if(replied_us - sent_us <= $reply_window_minutes * 60000000, replied_us, NULL)
+            AS replied_us
+    FROM turns
+),
+
 latencies AS (
     SELECT
         did,
-        if(latency_minutes <= $reply_window_minutes, replied_us, NULL) AS replied_us,
-        if(latency_minutes <= $reply_window_minutes, latency_minutes, NULL) AS latency_minutes
-    FROM (SELECT *, (replied_us - sent_us) / 60000000.0 AS latency_minutes FROM turns)
+        replied_us,
+        (replied_us - sent_us) / 60000000.0 AS latency_minutes
+    FROM replies
 ),
 
 counted AS (
