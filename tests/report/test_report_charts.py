@@ -296,7 +296,7 @@ def test_a_png_says_what_it_covers_under_its_title(
     scope = ReportScope(TZ, did="+15550000001", grain="month")
     tables = report_tables(conversations, scope)
     spec = chart_specs(tables, scope)["volume_by_direction"]
-    graph = vl_convert.vegalite_to_scenegraph(png_spec(spec, scope))
+    graph = vl_convert.vegalite_to_scenegraph(png_spec(spec, scope.describe()))
     texts = _drawn(graph, "text", role="title-subtitle")
     assert texts == [scope.describe()]
     assert _drawn(vl_convert.vegalite_to_scenegraph(spec), "text", role="title-subtitle") == []
@@ -439,5 +439,5 @@ def test_an_open_ended_report_names_the_days_it_covers(
     first = tables["totals"]["first_day"][0]
     assert scope_line(scope, tables) == f"{first} to 2024-01-31 ({TZ}), all DIDs, by week"
     spec = chart_specs(tables, scope)["volume_by_direction"]
-    graph = vl_convert.vegalite_to_scenegraph(png_spec(spec, scope, scope_line(scope, tables)))
+    graph = vl_convert.vegalite_to_scenegraph(png_spec(spec, scope_line(scope, tables)))
     assert _drawn(graph, "text", role="title-subtitle") == [scope_line(scope, tables)]

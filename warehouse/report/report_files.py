@@ -52,11 +52,9 @@ class ReportFiles:
         )
 
 
-def png_spec(spec: Spec, scope: ReportScope, covered: str | None = None) -> Spec:
-    """A chart's spec as its PNG is drawn: its title with the report's scope under it
-    (`covered`, or the scope's own words)."""
-    subtitle = covered or scope.describe()
-    return {**spec, "title": {"text": spec.get("title", ""), "subtitle": subtitle}}
+def png_spec(spec: Spec, covered: str) -> Spec:
+    """A chart's spec as its PNG is drawn: its title with what it covers under it."""
+    return {**spec, "title": {"text": spec.get("title", ""), "subtitle": covered}}
 
 
 def png_specs(
@@ -65,7 +63,7 @@ def png_specs(
     """Each chart's spec as its PNG is drawn: a PNG travels alone, so its subtitle says what
     it covers (the period only for charts drawn by period), which the page says once on top."""
     return {
-        name: png_spec(spec, scope, scope_line(scope, tables, grain=name in PERIOD_CHARTS))
+        name: png_spec(spec, scope_line(scope, tables, grain=name in PERIOD_CHARTS))
         for name, spec in specs.items()
     }
 
