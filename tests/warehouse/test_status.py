@@ -29,6 +29,7 @@ from warehouse import (
     start_run,
 )
 from warehouse.migrate import known_migrations
+from warehouse.runs import RunKind
 
 JAN = (date(2024, 1, 1), date(2024, 1, 31))
 FEB = (date(2024, 2, 1), date(2024, 2, 29))
@@ -428,36 +429,50 @@ def test_counts_in_statuss_tables_have_thousands_separators() -> None:
     assert "—" in text
 
 
-def test_a_run_in_the_last_runs_fits_one_line_of_an_80_column_terminal(tmp_path: Path) -> None:
+Run = tuple[RunKind, date, date, timedelta, int | None]
+"""A run's kind, first and last day, time taken and messages inserted."""
+
+
+def _shown_at_80_columns_after(tmp_path: Path, runs: list[Run]) -> str:
+    """`status` in an 80-column terminal after each run (kind, days, time taken, messages
+    inserted) of one account, every one started 2024-03-05 12:00 UTC and ended ok."""
     from rich.console import Console
 
     from flows.status_view import render_status
     from warehouse import start_run
-    from warehouse.runs import RunKind
 
     con = open_warehouse(tmp_path / "archive.duckdb")
     try:
-        runs: list[tuple[RunKind, timedelta]] = [
-            ("backfill", timedelta(seconds=7)),
-            ("sync", timedelta(hours=1)),
-        ]
-        for kind, took in runs:
+        for kind, first, last, took, inserted in runs:
             run = start_run(
                 con,
                 kind,
                 provider="voipms",
                 account="me@example.com",
-                window_start=date(2024, 1, 1),
-                window_end=date(2024, 12, 31),
+                window_start=first,
+                window_end=last,
                 started_at=at(5, month=3),
             ).run_id
-            finish_run(con, run, outcome="ok", finished_at=at(5, month=3) + took)
+            finished = at(5, month=3) + took
+            finish_run(con, run, outcome="ok", finished_at=finished, messages_inserted=inserted)
         status = archive_status(con)
     finally:
         con.close()
     console = Console(record=True, width=80)
     render_status(status, console)
-    rows = [line.split() for line in console.export_text().splitlines() if "2024-03-05" in line]
+    return console.export_text()
+
+
+def test_a_run_in_the_last_runs_fits_one_line_of_an_80_column_terminal(tmp_path: Path) -> None:
+    year = (date(2024, 1, 1), date(2024, 12, 31))
+    text = _shown_at_80_columns_after(
+        tmp_path,
+        [
+            ("backfill", *year, timedelta(seconds=7), None),
+            ("sync", *year, timedelta(hours=1), None),
+        ],
+    )
+    rows = [line.split() for line in text.splitlines() if "2024-03-05" in line]
     span = "2024-01-01..12-31"
     assert rows == [
         ["backfill", "ok", span, "2024-03-05", "12:00", "7", "s", "—", "—"],
@@ -466,30 +481,10 @@ def test_a_run_in_the_last_runs_fits_one_line_of_an_80_column_terminal(tmp_path:
 
 
 def test_a_run_of_years_keeps_every_figure_in_an_80_column_terminal(tmp_path: Path) -> None:
-    from rich.console import Console
-
-    from flows.status_view import render_status
-    from warehouse import start_run
-
-    con = open_warehouse(tmp_path / "archive.duckdb")
-    try:
-        run = start_run(
-            con,
-            "backfill",
-            provider="voipms",
-            account="me@example.com",
-            window_start=date(2018, 12, 7),
-            window_end=date(2026, 12, 6),
-            started_at=at(5, month=3),
-        ).run_id
-        finished = at(5, month=3) + timedelta(seconds=85)
-        finish_run(con, run, outcome="ok", finished_at=finished, messages_inserted=250_000)
-        status = archive_status(con)
-    finally:
-        con.close()
-    console = Console(record=True, width=80)
-    render_status(status, console)
-    text = console.export_text()
+    text = _shown_at_80_columns_after(
+        tmp_path,
+        [("backfill", date(2018, 12, 7), date(2026, 12, 6), timedelta(seconds=85), 250_000)],
+    )
     assert "…" not in text
     lines = text.splitlines()
     at_row = next(n for n, line in enumerate(lines) if line.startswith("backfill"))
