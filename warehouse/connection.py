@@ -167,6 +167,10 @@ def _connect(
                 )
                 next_note = now + _NOTE_EVERY_SECONDS
             time.sleep(min(_POLL_SECONDS, max(deadline - now, 0.0)))
+        except duckdb.Error as exc:
+            if "replaying WAL" not in str(exc):
+                raise
+            raise _damaged_log(exc, path) from exc
 
 
 def _unreadable(exc: duckdb.Error, path: Path) -> UnreadableArchiveError:
@@ -180,6 +184,17 @@ def _unreadable(exc: duckdb.Error, path: Path) -> UnreadableArchiveError:
             "and backfill again"
         )
     return UnreadableArchiveError(f"the archive {path} cannot be opened ({reason}); {advice}")
+
+
+def _damaged_log(exc: duckdb.Error, path: Path) -> UnreadableArchiveError:
+    """What to say when the archive's write-ahead log, which a killed run leaves beside it
+    with what that run wrote, cannot be replayed into it."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return UnreadableArchiveError(
+        f"the archive's log {path}.wal, left by a run that was stopped before it finished, "
+        f"is damaged ({reason}); move it aside (keep a copy): the archive is then as it was "
+        "before that run, and the next backfill or sync fetches that run's days again"
+    )
 
 
 def _set_aside_unfinished(path: Path) -> None:

@@ -277,6 +277,39 @@ def test_an_archive_damaged_inside_or_cut_short_is_one_error_line(
         assert "restore it from a backup" in line
 
 
+def test_a_damaged_log_of_a_stopped_run_is_one_error_line_saying_what_to_move(
+    tmp_path: Path,
+) -> None:
+    archive = tmp_path / "archive.duckdb"
+    open_warehouse(archive).close()
+    con = open_warehouse(archive)  # a run stopped before it finished leaves its log
+    con.execute("PRAGMA disable_checkpoint_on_shutdown")
+    con.execute("SET checkpoint_threshold = '1TB'")
+    con.execute(
+        "INSERT INTO provider_notices (provider, account, kind, subject, first_seen_at, "
+        "last_seen_at) SELECT 'voipms', 'me@example.com', 'unknown_field', 'f' || i, now(), "
+        "now() FROM range(20000) r(i)"
+    )
+    con.close()
+    log = Path(f"{archive}.wal")
+    size = log.stat().st_size
+    with log.open("r+b") as file:
+        file.seek(size // 2)
+        file.write(b"\xaa" * 64)
+    env = {
+        "SMSARCHIVE_DATA_DIR": str(tmp_path),
+        "VOIPMS_API_USERNAME": "me@example.com",
+        "VOIPMS_API_PASSWORD": "pw",
+    }
+    for command in (["status"], ["report"], ["export", "--out", str(tmp_path / "out")], ["sync"]):
+        result = _plain(env, *command)
+        assert result.returncode == 1, (command, result.stderr)
+        (line,) = _error_lines(result.stderr)
+        assert f"the archive's log {log}, left by a run that was stopped" in line, command
+        assert "Corrupt WAL file" in line
+        assert "move it aside" in line
+
+
 def test_a_full_disk_without_a_file_name_names_the_data_dir_and_what_to_do(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
