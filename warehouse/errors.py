@@ -28,6 +28,10 @@ class ForeignExportFolderError(WarehouseError):
     """An export was asked into a folder holding what no export made (it would replace it)."""
 
 
+class ShrunkenArchiveError(WarehouseError):
+    """The archive holds fewer messages than the export it would replace: a lost archive."""
+
+
 class UnreadableArchiveError(WarehouseError):
     """The archive file exists but DuckDB cannot read it (damaged, or not a DuckDB file)."""
 

@@ -18,7 +18,8 @@ from polars.testing import assert_frame_equal
 from flows.settings import Settings
 from tests.export.frames import read_with_duckdb, read_with_polars
 from warehouse import WarehouseBusyError
-from warehouse.errors import ForeignExportFolderError
+from warehouse.connection import open_warehouse
+from warehouse.errors import ForeignExportFolderError, ShrunkenArchiveError
 from warehouse.export import EXPORT_TABLES, TableExport, export_archive
 from warehouse.export.layout import next_snapshot_id, write_file_atomically
 from warehouse.export.single_exporter import export_lock
@@ -70,6 +71,31 @@ def test_rerun_gives_the_same_data_and_clears_stale_temp_dirs(
     kept = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
     assert kept == [second.snapshot, third.snapshot]
     _assert_same(_everything(tmp_path), before)
+
+
+def test_an_archive_of_fewer_messages_than_the_export_is_refused_and_the_export_kept(
+    archive: Settings, tmp_path: Path
+) -> None:
+    # the archive lost, a sync then starts a new one of a few days: exporting it would make
+    # it current, and the next exports would prune the snapshot holding the history
+    out = tmp_path / "export"
+    first = export_archive(archive.archive_path, out)
+    before = _everything(out)
+    manifest = (out / "_manifest.json").read_text()
+    started_again = tmp_path / "data" / "archive.duckdb"
+    open_warehouse(started_again).close()
+    for _ in range(3):
+        with pytest.raises(ShrunkenArchiveError) as refused:
+            export_archive(started_again, out)
+        said = str(refused.value)
+        assert f"holds 0 messages, fewer than the {first.row_counts['messages']:,}" in said
+        assert f"(snapshot {first.snapshot})" in said
+    assert sorted(p.name for p in (out / "snapshots").iterdir()) == [first.snapshot]
+    assert (out / "_manifest.json").read_text() == manifest
+    assert _temp_entries(out) == []
+    _assert_same(_everything(out), before)
+    # into a folder of its own, it is exported
+    assert export_archive(started_again, tmp_path / "elsewhere").row_counts["messages"] == 0
 
 
 def test_sigkill_mid_export_leaves_the_previous_export_current(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -121,6 +122,15 @@ def current_snapshot(out_dir: Path) -> str | None:
     if not link.is_symlink():
         return None
     return Path(os.readlink(link)).name
+
+
+def snapshot_rows(out_dir: Path, snapshot: str, table: str) -> int | None:
+    """The rows of `table` a snapshot's own manifest records; None when it cannot be read."""
+    try:
+        said = json.loads((snapshot_dir(out_dir, snapshot) / MANIFEST).read_text())
+        return int(said["tables"][table]["rows"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def write_file_atomically(path: Path, text: str) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 import duckdb
 
 from warehouse.connection import open_warehouse
-from warehouse.errors import ForeignExportFolderError
+from warehouse.errors import ForeignExportFolderError, ShrunkenArchiveError
 from warehouse.export.layout import (
     MANIFEST,
     SNAPSHOTS,
+    current_snapshot,
     foreign_entries,
     fsync_path,
     fsync_tree,
@@ -23,6 +24,7 @@ from warehouse.export.layout import (
     prune_snapshots,
     remove_tree,
     snapshot_dir,
+    snapshot_rows,
     stale_temp_entries,
     temp_dir,
     write_file_atomically,
@@ -79,6 +81,7 @@ def export_archive(
         try:
             con = open_warehouse(archive_path, read_only=True, upgrade=True)
             try:
+                refuse_a_shrunken_archive(con, archive_path, out_dir)
                 version, tables = write_tables(con, temp, on_table, stem=file_stem(snapshot))
             finally:
                 con.close()
@@ -104,6 +107,29 @@ def export_archive(
         fsync_path(out_dir)
         prune_snapshots(out_dir)
         return result
+
+
+def refuse_a_shrunken_archive(
+    con: duckdb.DuckDBPyConnection, archive_path: Path, out_dir: Path
+) -> None:
+    """Raise ShrunkenArchiveError when the archive holds fewer messages than the current export.
+
+    An archive never drops a message, so fewer is an archive lost and started again (a sync
+    on a data dir whose archive.duckdb was deleted makes a new one of a few days), or
+    another archive: exported, its snapshots would soon prune the one holding the history.
+    """
+    current = current_snapshot(out_dir)
+    exported = snapshot_rows(out_dir, current, "messages") if current is not None else None
+    row = query_row(con, "count_archived_messages")
+    held = int(row[0]) if row is not None else 0
+    if exported is not None and held < exported:
+        raise ShrunkenArchiveError(
+            f"the archive {archive_path} holds {held:,} messages, fewer than the {exported:,} "
+            f"of the current export in {out_dir} (snapshot {current}); an archive never loses "
+            "a message, so it was lost and started again, or is another one: nothing was "
+            "exported and the export stays as it was. Put the archive back (README, "
+            "'When the archive is lost'), or export this one into another folder (--out)"
+        )
 
 
 def write_tables(

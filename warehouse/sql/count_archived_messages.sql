@@ -1,0 +1,3 @@
+-- Every message the archive holds, of every account.
+SELECT count(*) AS messages
+FROM messages;
