@@ -52,6 +52,7 @@ from warehouse import (
     open_warehouse,
     pending_media,
     record_notices,
+    refuse_a_new_archive_over_landings,
     remove_partial_landings,
     settled_windows,
     start_run,
@@ -407,6 +408,7 @@ def archive(
         api_client(settings) as client,
         run_progress(data_dir, kind) as progress,
     ):
+        refuse_a_new_archive_over_landings(settings.archive_path, data_dir)
         account = client.username
         con = open_warehouse(
             settings.archive_path, wait=wait, memory_limit=settings.smsarchive_duckdb_memory_limit

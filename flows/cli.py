@@ -553,6 +553,10 @@ def replay(
     derived again from the answers kept under landing/, and rows the new version can read
     are archived. Carrier status history and archived windows stay as the runs that fetched
     them left them; media of newly archived MMS are fetched by the next backfill or sync.
+
+    With no archive (it was lost), it makes one again from every answer of
+    VOIPMS_API_USERNAME's account under landing/: messages the provider has forgotten
+    since come back too. Then backfill, for what landing/ lacks.
     """
     from flows.progress import Reporter
     from flows.replay_run import replay_archive

@@ -48,7 +48,9 @@ def prepare_demo_dir(demo_dir: Path, archive: Path, messages: int, *, fresh: boo
     """
     if writer_alive(demo_dir):
         raise WarehouseBusyError(f"another smsarchive run is writing {demo_dir}; wait for it")
-    if fresh and demo_dir.exists():
+    # a demo whose archive is gone starts again: its answers under landing/ are the
+    # sandbox's, which any run makes again (a real account's would be rebuilt by a replay)
+    if demo_dir.exists() and (fresh or not archive.exists()):
         shutil.rmtree(demo_dir)
     marker = demo_dir / DEMO_ACCOUNT_FILE
     if archive.exists():

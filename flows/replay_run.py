@@ -19,13 +19,17 @@ from transform.drift import Notice
 from warehouse import (
     LandedWindow,
     LandingChangedError,
+    adopt_landed_answers,
     corrected_since_snapshot,
     drop_resolved_rejections,
     landed_windows,
     open_warehouse,
     snapshot_derived_columns,
+    starts_new_archive,
     writer_lock,
 )
+from warehouse.accounts import archived_accounts, archived_spelling
+from warehouse.landing_files import found_answers
 
 logger = logging.getLogger("smsarchive")
 
@@ -47,6 +51,10 @@ class ReplaySummary:
     """The first and last day of each window in `failed_windows`."""
     remedies: list[str] = field(default_factory=list)
     """What fetches and lands each of `failed_windows` again (the command, as which account)."""
+    adopted: int = 0
+    """Fetches found under landing/ the archive's ledger did not list (a lost archive's)."""
+    left_out: list[str] = field(default_factory=list)
+    """Answers found under landing/ not recorded, each with why."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values, for printing."""
@@ -107,8 +115,9 @@ def replay_archive(
     if start is not None and end is not None and start > end:
         raise ValueError(f"start {start} is after end {end}")
     data_dir = settings.smsarchive_data_dir
-    if not settings.archive_path.exists():
-        raise ValueError(f"nothing to replay: there is no archive at {settings.archive_path}")
+    login = settings.voipms_api_username
+    if starts_new_archive(settings.archive_path):
+        _refuse_nothing_to_rebuild(settings)
     summary = ReplaySummary(start=start, end=end)
     wait = settings.smsarchive_busy_wait_seconds
     days = f"{start or 'the first'}..{end or 'the last'}"
@@ -117,6 +126,19 @@ def replay_archive(
             settings.archive_path, wait=wait, memory_limit=settings.smsarchive_duckdb_memory_limit
         )
         try:
+            if login:  # a lost archive's answers, still on disk, are archived again
+                account = archived_spelling(archived_accounts(con), login)
+                adoption = adopt_landed_answers(con, data_dir, provider=PROVIDER, account=account)
+                summary.adopted, summary.left_out = adoption.fetches, list(adoption.left_out)
+                if adoption.fetches:
+                    logger.info(
+                        "%d fetches of %s found under landing/ that the archive did not list: "
+                        "replayed with the others",
+                        adoption.fetches,
+                        account,
+                    )
+                for answer in adoption.left_out:
+                    logger.warning("not replayed: %s", answer)
             todo = windows_to_replay(landed_windows(con, PROVIDER), start, end)
             summary.windows = len(todo)
             tracker = progress.stage(
@@ -143,6 +165,20 @@ def replay_archive(
             f"again: {remedies}"
         )
     return summary
+
+
+def _refuse_nothing_to_rebuild(settings: Settings) -> None:
+    """With no archive, a replay makes one from the answers landed under landing/ of the
+    configured account; ValueError when there are none, or no account to look for."""
+    missing = f"nothing to replay: there is no archive at {settings.archive_path}"
+    login = settings.voipms_api_username
+    if not login:
+        raise ValueError(
+            f"{missing}; to make it again from the answers landed under landing/, set "
+            "VOIPMS_API_USERNAME to the account they are of"
+        )
+    if not found_answers(settings.smsarchive_data_dir, PROVIDER, login):
+        raise ValueError(f"{missing}, and landing/ holds no answer of {login}")
 
 
 def _wholly_replayed(

@@ -2,7 +2,7 @@
 
 from warehouse.batches import MEDIA_RESULT_COLUMNS
 from warehouse.checkpoints import done_windows, newest_archived_day, settled_windows
-from warehouse.connection import open_warehouse
+from warehouse.connection import open_warehouse, starts_new_archive
 from warehouse.corrections import corrected_since_snapshot, snapshot_derived_columns
 from warehouse.errors import (
     LandingChangedError,
@@ -12,16 +12,20 @@ from warehouse.errors import (
     WarehouseError,
 )
 from warehouse.landing import (
+    Adoption,
     LandedAnswer,
     LandedWindow,
+    adopt_landed_answers,
     forget_unreadable_landings,
     landed_files,
     landed_windows,
     record_landing,
+    refuse_a_new_archive_over_landings,
 )
 from warehouse.landing_files import (
     LandedFile,
     LandingWriter,
+    landed_answer_count,
     landing_path,
     read_landed_answer,
     remove_partial_landings,
@@ -50,6 +54,7 @@ from warehouse.writer_lock import writer_alive, writer_lock
 __all__ = [
     "MAX_MEDIA_ATTEMPTS",
     "MEDIA_RESULT_COLUMNS",
+    "Adoption",
     "ArchiveStatus",
     "LandedAnswer",
     "LandedFile",
@@ -64,6 +69,7 @@ __all__ = [
     "WarehouseBusyError",
     "WarehouseError",
     "WindowFrames",
+    "adopt_landed_answers",
     "apply_migrations",
     "archive_status",
     "corrected_since_snapshot",
@@ -72,6 +78,7 @@ __all__ = [
     "finish_run",
     "forget_unreadable_landings",
     "has_requeued_media",
+    "landed_answer_count",
     "landed_files",
     "landed_windows",
     "landing_path",
@@ -84,11 +91,13 @@ __all__ = [
     "record_landing",
     "record_media_results",
     "record_notices",
+    "refuse_a_new_archive_over_landings",
     "remove_partial_landings",
     "requeue_missing_media",
     "settled_windows",
     "snapshot_derived_columns",
     "start_run",
+    "starts_new_archive",
     "stored_media",
     "unfinished_sync_start",
     "writer_alive",

@@ -204,20 +204,32 @@ def _set_aside_unfinished(path: Path) -> None:
     third leaves a file DuckDB refuses to open. Shorter than that, with no WAL beside it, the
     file cannot hold any data. (Callers that write hold the writer lock.)
     """
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
+    if not path.exists() or not _unfinished(path):
         return
-    if size >= _NEW_FILE_BYTES or Path(f"{path}.wal").exists():
-        return
-    try:
-        duckdb.connect(str(path), read_only=True).close()
-        return
-    except duckdb.IOException:
-        pass
     aside = path.with_name(f"{path.name}.unfinished-{int(time.time())}")
     path.rename(aside)
     logger.warning("%s was never finished (a first run was killed): moved to %s", path, aside)
+
+
+def _unfinished(path: Path) -> bool:
+    """Whether the archive file at `path` is one a first run was killed while creating."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return False
+    if size >= _NEW_FILE_BYTES or Path(f"{path}.wal").exists():
+        return False
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.IOException:
+        return True
+    return False
+
+
+def starts_new_archive(path: Path) -> bool:
+    """Whether opening `path` to write makes a new, empty archive: there is no file, or only
+    one a first run was killed while creating (set aside then)."""
+    return not path.exists() or _unfinished(path)
 
 
 def busy_error_from(exc: duckdb.Error, path: Path) -> WarehouseBusyError | None:

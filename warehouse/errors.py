@@ -28,6 +28,10 @@ class ForeignExportFolderError(WarehouseError):
     """An export was asked into a folder holding what no export made (it would replace it)."""
 
 
+class LostArchiveError(WarehouseError):
+    """A run would start a new archive where landing/ holds the answers of earlier runs."""
+
+
 class ShrunkenArchiveError(WarehouseError):
     """The archive holds fewer messages than the export it would replace: a lost archive."""
 

@@ -9,7 +9,16 @@ from pathlib import Path, PurePosixPath
 import duckdb
 import polars as pl
 
-from warehouse.landing_files import landed_file_intact
+from warehouse.connection import starts_new_archive
+from warehouse.errors import LostArchiveError
+from warehouse.landing_files import (
+    LANDING_DIR,
+    FoundAnswer,
+    counted_answer,
+    found_answers,
+    landed_answer_count,
+    landed_file_intact,
+)
 from warehouse.queries import query_frame, read_query
 
 
@@ -166,3 +175,78 @@ def landed_windows(
             landed_at=row["landed_at"],
         )
     return sorted(windows.values(), key=lambda w: (w.landed_at, w.window_start, w.window_end))
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """What `adopt_landed_answers` found on disk: fetches recorded, and answers left out."""
+
+    fetches: int = 0
+    left_out: tuple[str, ...] = ()
+    """Answers not recorded, each with why: its fetch's other answer missing, or unreadable."""
+
+
+def adopt_landed_answers(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, *, provider: str, account: str
+) -> Adoption:
+    """Record in the ledger the fetches landed under the account's folder, when it lists none.
+
+    For an archive lost and made again (or never holding that account): the answers it had
+    landed are still on disk, named by window and fetch (`landing_path`), and a replay
+    archives them again. A fetch is recorded with both its answers (getSMS without its
+    getMMS would take MMS for SMS); an answer that is no JSON array of rows is left out.
+    """
+    if not landed_files(con, provider, account).is_empty():
+        return Adoption()
+    fetches: dict[tuple[date, date, str], list[FoundAnswer]] = {}
+    for answer in found_answers(data_dir, provider, account):
+        key = (answer.window_start, answer.window_end, answer.fetch)
+        fetches.setdefault(key, []).append(answer)
+    recorded = 0
+    left_out: list[str] = []
+    for answers in fetches.values():
+        methods = {answer.method for answer in answers}
+        if methods != set(ANSWER_METHODS) or len(answers) != len(ANSWER_METHODS):
+            missing = "(the other answer of its fetch is missing)"
+            left_out += [f"{answer.path} {missing}" for answer in answers]
+            continue
+        counted = [(answer, counted_answer(data_dir, answer.path)) for answer in answers]
+        readable = [(answer, file) for answer, file in counted if file is not None]
+        if len(readable) != len(counted):
+            unread = "(an answer of its fetch is no JSON array of rows)"
+            left_out += [f"{answer.path} {unread}" for answer in answers]
+            continue
+        for answer, file in readable:
+            record_landing(
+                con,
+                provider=provider,
+                account=account,
+                window_start=answer.window_start,
+                window_end=answer.window_end,
+                method=answer.method,
+                path=answer.path,
+                rows=file.rows,
+                sha256=file.sha256,
+                landed_at=answer.landed_at,
+            )
+        recorded += 1
+    return Adoption(fetches=recorded, left_out=tuple(left_out))
+
+
+def refuse_a_new_archive_over_landings(archive_path: Path, data_dir: Path) -> None:
+    """Raise LostArchiveError when writing would start a new archive while landing/ holds the
+    answers of earlier runs: the archive was lost or moved, and a new one would hold only
+    what the provider still keeps (a sync: a few days), its exports soon replacing the old."""
+    if not starts_new_archive(archive_path):
+        return
+    landed = landed_answer_count(data_dir)
+    if landed == 0:
+        return
+    raise LostArchiveError(
+        f"there is no archive at {archive_path} (or only one a first run was killed while "
+        f"making), but {data_dir / LANDING_DIR} holds {landed:,} answers earlier runs landed: "
+        "the archive was lost or moved, and a new one would start from nothing. Put it back "
+        "(from a backup), or rebuild it from landing/ with `smsarchive replay` and then "
+        "`smsarchive backfill --start <its first day>` for what landing/ lacks; to start a new "
+        "archive here anyway, move landing/ aside first"
+    )

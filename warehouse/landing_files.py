@@ -57,7 +57,90 @@ def landing_path(
     """
     window = f"{window_start.isoformat()}_{window_end.isoformat()}"
     name = f"{_slug(method)}.{fetch_stamp(fetched_at)}.json"
-    return f"{LANDING_DIR}/{_slug(provider)}/{_slug(account)}/{window}/{name}"
+    return f"{account_landing(provider, account)}/{window}/{name}"
+
+
+def account_landing(provider: str, account: str) -> str:
+    """The folder an account's answers land under, relative to the data dir."""
+    return f"{LANDING_DIR}/{_slug(provider)}/{_slug(account)}"
+
+
+_WINDOW_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})")
+_ANSWER_NAME = re.compile(r"(getSMS|getMMS)(?:\.(\d{8}T\d{12}Z))?\.json")
+
+
+@dataclass(frozen=True)
+class FoundAnswer:
+    """A landed answer found on disk by its name (`landing_path`), not by the ledger."""
+
+    path: str
+    """Relative to the data dir."""
+    method: str
+    window_start: date
+    window_end: date
+    fetch: str
+    """The fetch stamp of its name; "" for the one answer per method older versions landed."""
+    landed_at: datetime
+    """The fetch's time its name gives, else the file's modification time."""
+
+
+def found_answers(data_dir: Path, provider: str, account: str) -> list[FoundAnswer]:
+    """The answers landed under an account's folder, by their names, in path order."""
+    root = account_landing(provider, account)
+    found = []
+    for window_folder in sorted((data_dir / root).glob("*_*")):
+        days = _WINDOW_FOLDER.fullmatch(window_folder.name)
+        if days is None or not window_folder.is_dir():
+            continue
+        for file in sorted(window_folder.iterdir()):
+            name = _ANSWER_NAME.fullmatch(file.name)
+            if name is None or not file.is_file():
+                continue
+            stamp = name.group(2) or ""
+            landed_at = (
+                datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+                if stamp
+                else datetime.fromtimestamp(file.stat().st_mtime, UTC)
+            )
+            found.append(
+                FoundAnswer(
+                    path=f"{root}/{window_folder.name}/{file.name}",
+                    method=name.group(1),
+                    window_start=date.fromisoformat(days.group(1)),
+                    window_end=date.fromisoformat(days.group(2)),
+                    fetch=stamp,
+                    landed_at=landed_at,
+                )
+            )
+    return found
+
+
+def landed_answer_count(data_dir: Path) -> int:
+    """The answers landed under landing/, of every account (temp files left out)."""
+    return sum(
+        1
+        for _, _, names in os.walk(data_dir / LANDING_DIR)
+        for name in names
+        if _ANSWER_NAME.fullmatch(name)
+    )
+
+
+def counted_answer(data_dir: Path, relative_path: str) -> LandedFile | None:
+    """A found answer as the ledger records one (its rows, its sha256); None when it is not a
+    JSON array of rows (cut short, or edited)."""
+    content = (data_dir / relative_path).read_bytes()
+    try:
+        rows = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        try:  # an integer past 64 bits, which orjson refuses (see `_json_bytes`)
+            rows = json.loads(content)
+        except ValueError:
+            return None
+    if not isinstance(rows, list):
+        return None
+    return LandedFile(
+        path=relative_path, rows=len(rows), sha256=hashlib.sha256(content).hexdigest()
+    )
 
 
 def _json_bytes(rows: list[dict[str, Any]]) -> bytes:

@@ -113,3 +113,15 @@ def test_a_demo_archive_from_before_the_size_was_kept_counts_as_the_default(
     prepare_demo_dir(demo_dir, demo_dir / "archive.duckdb", 3_000, fresh=False)
     with pytest.raises(DemoSizeError, match="3,000 messages"):
         prepare_demo_dir(demo_dir, demo_dir / "archive.duckdb", 400, fresh=False)
+
+
+def test_a_demo_whose_archive_is_gone_starts_again(tmp_path: Path) -> None:
+    # its landed answers are the sandbox's: no archive to rebuild from them, as a lost one is
+    demo_dir = tmp_path / "demo"
+    prepare_demo_dir(demo_dir, demo_dir / "archive.duckdb", 400, fresh=False)
+    landed = demo_dir / "landing" / "voipms" / "sandbox_example.com" / "getSMS.json"
+    landed.parent.mkdir(parents=True)
+    landed.write_text("[]")
+    prepare_demo_dir(demo_dir, demo_dir / "archive.duckdb", 400, fresh=False)
+    assert not (demo_dir / "landing").exists()
+    assert json.loads((demo_dir / "demo-account.json").read_text()) == {"messages": 400}

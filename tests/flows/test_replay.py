@@ -25,6 +25,7 @@ from flows.window_steps import replay_window
 from tests.conftest import serving
 from tests.flows.conftest import sandbox_env, sandbox_settings
 from warehouse import LandedWindow, landed_windows
+from warehouse.errors import LostArchiveError
 
 SPAN = (date(2024, 1, 1), date(2024, 6, 30))
 """Two 92-day windows."""
@@ -103,6 +104,8 @@ def test_replay_corrects_derived_columns_and_records_nothing_twice(settings: Set
         "failed_windows": [],
         "failed_days": [],
         "remedies": [],
+        "adopted": 0,  # the archive lists its landed answers
+        "left_out": [],
     }
     notices = table(settings, "SELECT kind, subject FROM provider_notices")
     assert notices.rows() == [("unmapped_status", NEW_STATUS)]  # known, so not announced
@@ -300,6 +303,85 @@ def test_replay_without_an_archive_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["replay"], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 1
     assert "nothing to replay: there is no archive" in result.output
+
+
+def test_a_lost_archive_is_made_again_from_landing_forgotten_messages_too(
+    tmp_path: Path,
+) -> None:
+    account = SandboxAccount.generate(
+        AccountSpec(seed=47, messages=300, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.2)
+    )
+    with serving(account) as server:
+        settings = sandbox_settings(server, tmp_path / "data")
+        with use_settings(settings):
+            archive(settings, "backfill", *SPAN, PlainSteps())
+        forgotten = account.truth().filter(pl.col("date_local").str.starts_with("2024-01"))
+        for message in forgotten.iter_rows(named=True):
+            assert account.delete(message["kind"], message["id"])
+        kept = (
+            "SELECT * EXCLUDE (first_seen_at, last_seen_at) FROM messages ORDER BY kind, message_id"
+        )
+        statuses = "SELECT kind, message_id, status FROM carrier_status_history ORDER BY ALL"
+        messages, history = table(settings, kept), table(settings, statuses)
+        settings.archive_path.rename(tmp_path / "lost.duckdb")  # the disk incident
+
+        # a sync would start a new archive of a few days, its exports soon replacing the old
+        for kind, days in (("sync", (None, None)), ("backfill", SPAN)):
+            with use_settings(settings), pytest.raises(LostArchiveError) as refused:
+                archive(settings, kind, *days, PlainSteps())  # type: ignore[arg-type]
+            assert "holds 4 answers earlier runs landed" in str(refused.value)
+            assert "`smsarchive replay`" in str(refused.value)
+            assert not settings.archive_path.exists()
+
+        summary = replay(settings)
+
+        assert (summary.adopted, summary.left_out) == (2, [])
+        assert (summary.windows, summary.replayed, summary.inserted) == (2, 2, messages.height)
+        assert forgotten.height > 10
+        assert_frame_equal(table(settings, kept), messages)
+        assert_frame_equal(table(settings, statuses), history)
+        # what landing/ lacks is fetched again; what the provider forgot stays archived
+        with use_settings(settings):
+            archive(settings, "backfill", *SPAN, PlainSteps())
+        assert_frame_equal(table(settings, kept), messages)
+        assert replay(settings).adopted == 0  # listed now: found once
+
+
+def test_a_fetch_missing_an_answer_or_cut_short_is_left_out_of_a_rebuild(
+    settings: Settings, tmp_path: Path
+) -> None:
+    data = settings.smsarchive_data_dir
+    (mms,) = data.glob("landing/*/*/2024-01-01_*/getMMS.*.json")
+    mms.unlink()
+    (sms,) = data.glob("landing/*/*/2024-04-02_*/getSMS.*.json")
+    sms.write_bytes(sms.read_bytes()[:-100])
+    settings.archive_path.rename(tmp_path / "lost.duckdb")
+    summary = replay(settings)
+    assert (summary.adopted, summary.windows, summary.replayed) == (0, 0, 0)
+    (alone,) = mms.parent.glob("getSMS.*.json")
+    cut = sorted(sms.parent.glob("get*.json"))
+    assert summary.left_out == [
+        f"{alone.relative_to(data)} (the other answer of its fetch is missing)",
+        *(f"{p.relative_to(data)} (an answer of its fetch is no JSON array of rows)" for p in cut),
+    ]
+
+
+def test_an_archive_cut_short_at_its_making_is_lost_when_landing_holds_answers(
+    settings: Settings,
+) -> None:
+    settings.archive_path.write_bytes(b"")  # what a first run killed at once leaves
+    with use_settings(settings), pytest.raises(LostArchiveError):
+        archive(settings, "sync", None, None, PlainSteps())
+    assert settings.archive_path.read_bytes() == b""
+
+
+def test_replay_without_an_archive_or_landing_of_the_account_says_so(tmp_path: Path) -> None:
+    env = {"SMSARCHIVE_DATA_DIR": str(tmp_path), "VOIPMS_API_USERNAME": "me@example.com"}
+    result = CliRunner().invoke(app, ["replay"], env=env)
+    assert result.exit_code == 1
+    assert "there is no archive" in result.output
+    assert "landing/ holds no answer of me@example.com" in result.output
+    assert not (tmp_path / "archive.duckdb").exists()
 
 
 def _with_a_later_reading(settings: Settings, server: SandboxServer) -> tuple[str, str]:
