@@ -128,7 +128,8 @@ def refuse_a_shrunken_archive(
             f"of the current export in {out_dir} (snapshot {current}); an archive never loses "
             "a message, so it was lost and started again, or is another one: nothing was "
             "exported and the export stays as it was. Put the archive back (README, "
-            "'When the archive is lost'), or export this one into another folder (--out)"
+            "'Backups, and when the archive is lost'), or export this one into another "
+            "folder (--out)"
         )
 
 
