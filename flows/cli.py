@@ -94,7 +94,8 @@ RedownloadOption = Annotated[
         "--redownload-missing-media",
         help="download again every media file missing from the media folder, however many "
         "(by default, most of them missing stops the downloads: the disk that holds them may "
-        "not be mounted); for files lost for good, with no backup",
+        "not be mounted), and every one damaged (each stored file is read and hashed, then; "
+        "a damaged one is moved to media/.damaged); for files lost for good, with no backup",
     ),
 ]
 """`--redownload-missing-media`, for backfill and sync."""

@@ -15,6 +15,7 @@ import polars as pl
 from extract.media import MediaItem, MediaResult, absent_files, download_media, flush_to_disk
 from extract.media.records import HOST_NOT_ALLOWED, STORAGE_ERROR, host_trouble
 from extract.media.result_frame import results_frame
+from extract.media.storage import DAMAGED_DIR_NAME, damaged_files, set_aside_damaged
 from extract.media.url_policy import url_host
 from warehouse import (
     has_requeued_media,
@@ -131,13 +132,38 @@ def check_stored_files(con: duckdb.DuckDBPyConnection, media_dir: Path) -> str |
 
 
 def redownload_missing(con: duckdb.DuckDBPyConnection, media_dir: Path) -> int:
-    """Make every attachment recorded as stored whose file is not in `media_dir` pending again,
-    however many (REDOWNLOAD_FLAG: the user says the files are lost, not on an unmounted
-    disk); returns how many files were missing."""
-    missing, stored = _missing(con, media_dir)
+    """Make every attachment recorded as stored whose file is not in `media_dir`, or is not
+    what its name says, pending again, however many (REDOWNLOAD_FLAG: the user says the
+    files are lost or damaged, not on an unmounted disk); returns how many files that is.
+
+    Every stored file is read and hashed; a damaged one is moved to `media/.damaged/` (kept,
+    not deleted), so that the download puts the right bytes under its name.
+    """
+    stored = stored_media(con)
+    missing = absent_files(media_dir, stored) if not stored.is_empty() else stored
     if not missing.is_empty():
-        _requeue(con, media_dir, missing, stored, asked=True)
-    return missing.len()
+        _requeue(con, media_dir, missing, stored.len(), asked=True)
+    present = stored.filter(~stored.is_in(missing.implode()))
+    logger.info(
+        "media: reading the %s files recorded as stored to find any damaged (%s)",
+        f"{present.len():,}",
+        REDOWNLOAD_FLAG,
+    )
+    damaged = damaged_files(media_dir, present.to_list())
+    if damaged:
+        for sha256 in damaged:
+            set_aside_damaged(media_dir, sha256)
+        rows = requeue_missing_media(con, pl.Series("sha256", damaged, dtype=pl.String))
+        logger.warning(
+            "media: %s of the %s files recorded as stored are not what their name says "
+            "(damaged; %s attachments): moved to %s, and downloaded again (those the provider "
+            "has let expire are marked expired)",
+            f"{len(damaged):,}",
+            f"{stored.len():,}",
+            f"{rows:,}",
+            media_dir / DAMAGED_DIR_NAME,
+        )
+    return missing.len() + len(damaged)
 
 
 def pending_items(

@@ -10,7 +10,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +76,37 @@ def absent_files(media_dir: Path, sha256s: pl.Series) -> pl.Series:
     if not absent:
         return frame.get_column("sha256").clear()
     return pl.concat(absent).get_column("sha256")
+
+
+DAMAGED_DIR_NAME = ".damaged"
+"""Where files found not to be what their name says are moved, under the media folder."""
+
+
+def damaged_files(media_dir: Path, sha256s: Sequence[str]) -> list[str]:
+    """Those of `sha256s` whose file is in the store but does not hash to its name (each file
+    is read whole: as slow as reading the store)."""
+    damaged = []
+    for sha256 in sha256s:
+        path = stored_path(media_dir, sha256)
+        digest = hashlib.sha256()
+        try:
+            with path.open("rb") as f:
+                while chunk := f.read(_CHUNK):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            continue  # missing, not damaged: `absent_files` finds those
+        if digest.hexdigest() != sha256:
+            damaged.append(sha256)
+    return damaged
+
+
+def set_aside_damaged(media_dir: Path, sha256: str) -> Path:
+    """Move a damaged file out of the store into `media/.damaged/` (its name and the time),
+    so that a download puts the right bytes under its name; where it went."""
+    aside = media_dir / DAMAGED_DIR_NAME / f"{sha256}.{time.time_ns()}"
+    aside.parent.mkdir(mode=0o700, exist_ok=True)
+    os.replace(stored_path(media_dir, sha256), aside)
+    return aside
 
 
 def temp_dir(media_dir: Path) -> Path:

@@ -265,6 +265,34 @@ def test_a_media_folder_not_there_changes_nothing_and_downloads_nothing(tmp_path
         con.close()
 
 
+def test_damaged_files_are_set_aside_and_downloaded_again_when_asked(tmp_path: Path) -> None:
+    bodies = [b"GIF89a" + bytes([n]) * 40 for n in range(4)]
+    with MediaServer() as server:
+        urls = [server.add(srv.body(body, content_type="image/gif")) for body in bodies]
+        _download(tmp_path, urls, server.host)
+        media_dir = tmp_path / "media"
+        files = {p.read_bytes(): p for p in media_dir.rglob("*") if p.is_file()}
+        flipped, cut = files[bodies[0]], files[bodies[1]]
+        flipped.write_bytes(bodies[0][:-1] + b"\xff")  # a byte changed, the size kept
+        cut.write_bytes(bodies[1][:7])  # cut short
+        files[bodies[2]].unlink()  # missing
+        con = open_warehouse(tmp_path / "archive.duckdb")
+        try:
+            check_stored_files(con, media_dir)  # a run lists the names: damage goes unseen
+            assert _states(con) == {"stored": 3, "pending": 1}
+            assert redownload_missing(con, media_dir) == 2
+            assert _states(con) == {"stored": 1, "pending": 3}
+            aside = sorted(p.read_bytes() for p in (media_dir / ".damaged").iterdir())
+            assert aside == sorted([bodies[0][:-1] + b"\xff", bodies[1][:7]])
+            again = _download_again(con, media_dir, server.host)
+            assert again.stored == 3
+            assert _states(con) == {"stored": 4}
+            assert {p.read_bytes() for p in media_dir.glob("??/*")} == set(bodies)
+            assert redownload_missing(con, media_dir) == 0
+        finally:
+            con.close()
+
+
 def test_downloads_stopped_before_any_is_tried_are_still_said() -> None:
     media = {"stored": 1200, "expired": 0, "failed": 0, "left": 0, "stopped": "disk gone"}
     assert describe_media(media) == "media: 1,200 stored, 0 expired, 0 failed; disk gone"
