@@ -49,8 +49,10 @@ class ReplaySummary:
     failed_windows: list[str] = field(default_factory=list)
     failed_days: list[tuple[date, date]] = field(default_factory=list)
     """The first and last day of each window in `failed_windows`."""
+    failed_accounts: list[str] = field(default_factory=list)
+    """The account of each window in `failed_windows`."""
     remedies: list[str] = field(default_factory=list)
-    """What fetches and lands each of `failed_windows` again (the command, as which account)."""
+    """What fetches and lands `failed_windows` again: a command per account, over its days."""
     adopted: int = 0
     """Fetches found under landing/ the archive's ledger did not list (a lost archive's)."""
     left_out: list[str] = field(default_factory=list)
@@ -158,13 +160,28 @@ def replay_archive(
             con.close()
     if summary.failed_windows:
         failed = len(summary.failed_windows)
-        remedies = "; ".join(dict.fromkeys(summary.remedies))
-        raise ReplayFailedError(
+        summary.remedies = _refetches(summary.failed_accounts, summary.failed_days)
+        which = (
             f"{failed} of {summary.windows} landed windows could not be replayed "
-            f"({'; '.join(summary.failed_windows)}), the rest were. To fetch and land them "
-            f"again: {remedies}"
+            f"({'; '.join(summary.failed_windows)}), the rest were"
+            if failed < summary.windows
+            else f"none of the {failed} landed windows could be replayed "
+            f"({'; '.join(summary.failed_windows)})"
+        )
+        raise ReplayFailedError(
+            f"{which}. To fetch and land them again: " + "; ".join(summary.remedies)
         )
     return summary
+
+
+def _refetches(accounts: Sequence[str], days: Sequence[tuple[date, date]]) -> list[str]:
+    """One refetch per account, over the days from its first failed window's to its last's
+    (windows between that replayed are fetched again too: no harm, a few calls)."""
+    spans: dict[str, tuple[date, date]] = {}
+    for account, (first, last) in zip(accounts, days, strict=True):
+        known = spans.get(account, (first, last))
+        spans[account] = (min(known[0], first), max(known[1], last))
+    return [_refetch(span, account) for account, span in spans.items()]
 
 
 def _refuse_nothing_to_rebuild(settings: Settings) -> None:
@@ -223,8 +240,8 @@ def _replay_one(
     except LandingChangedError as exc:
         summary.failed_windows.append(f"{days}: {exc}")
         summary.failed_days.append((window.window_start, window.window_end))
+        summary.failed_accounts.append(window.account)
         remedy = _refetch((window.window_start, window.window_end), window.account)
-        summary.remedies.append(remedy)
         logger.error("window %s not replayed: %s; %s fetches and lands it again", days, exc, remedy)
         tracker.advance(f"{days} failed")
         return set()

@@ -103,6 +103,7 @@ def test_replay_corrects_derived_columns_and_records_nothing_twice(settings: Set
         "notices": [],  # what the runs met is announced once, by them, not again
         "failed_windows": [],
         "failed_days": [],
+        "failed_accounts": [],
         "remedies": [],
         "adopted": 0,  # the archive lists its landed answers
         "left_out": [],
@@ -183,6 +184,23 @@ def test_the_refetch_a_failed_replay_names_mends_the_window(settings: Settings) 
     assert str(path.relative_to(settings.smsarchive_data_dir)) not in landed
     assert all((settings.smsarchive_data_dir / p).exists() for p in landed)
     assert replay(settings).replayed == 3  # the intact earlier fetch and both new ones
+
+
+def test_windows_none_of_which_replays_are_one_refetch_over_their_days(
+    settings: Settings,
+) -> None:
+    data = settings.smsarchive_data_dir
+    for path in table(settings, "SELECT path FROM raw_landing")["path"]:
+        (data / path).unlink()
+    with pytest.raises(ReplayFailedError) as failed:
+        replay(settings)
+    said = str(failed.value)
+    assert said.startswith("none of the 2 landed windows could be replayed (2024-")
+    assert "the rest were" not in said
+    assert said.endswith(
+        "To fetch and land them again: `smsarchive backfill --start 2024-01-01 --end "
+        f"2024-06-30 --refetch` with VOIPMS_API_USERNAME={settings.voipms_api_username}"
+    )
 
 
 def _as_landed_before_2026_12_06(settings: Settings) -> None:
