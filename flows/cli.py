@@ -588,6 +588,7 @@ def status() -> None:
     from flows.run_progress import describe_run_progress, running_run_progress
     from flows.status_view import render_status
     from warehouse import archive_status, open_warehouse, writer_alive
+    from warehouse.connection import missing_archive
 
     settings = load_settings()
     running = running_run_progress(settings.smsarchive_data_dir)
@@ -597,7 +598,7 @@ def status() -> None:
         typer.echo("the archive itself is shown once that run ends")
         return
     if not settings.archive_path.exists():
-        fail(f"no archive at {settings.archive_path}: run `smsarchive backfill` first", code=1)
+        fail(missing_archive(settings.archive_path), code=1)
     with friendly_errors(archive=settings.archive_path):
         con = open_warehouse(settings.archive_path, read_only=True, upgrade=True)
         try:

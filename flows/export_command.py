@@ -11,15 +11,14 @@ from flows.export_run import default_export_dir, run_export
 from flows.runtime import use_settings
 from flows.settings import Settings
 from warehouse import WarehouseError
+from warehouse.connection import missing_archive
 
 
 def run_export_command(settings: Settings, out: Path | None) -> dict[str, object]:
     """Export into `out` (default: data dir/export), print the paths and row counts."""
     out_dir = (out if out is not None else default_export_dir(settings)).absolute()
     if not settings.archive_path.exists():
-        raise WarehouseError(
-            f"there is no archive at {settings.archive_path} yet: run `smsarchive backfill` first"
-        )
+        raise WarehouseError(missing_archive(settings.archive_path))
     if out_dir.exists() and not out_dir.is_dir():
         raise WarehouseError(f"--out {out_dir} is a file, not a folder: export into a folder")
     try:

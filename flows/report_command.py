@@ -11,6 +11,7 @@ from flows.prefect_results import prefect_results_in
 from flows.report_run import make_report
 from flows.runtime import use_settings
 from flows.settings import Settings
+from warehouse.connection import missing_archive
 from warehouse.errors import WarehouseError
 from warehouse.report import Grain
 
@@ -28,9 +29,7 @@ def run_report(
 ) -> dict[str, Any]:
     """Write the report (as the `report` flow when Prefect is configured); folder, page, summary."""
     if not settings.archive_path.exists():
-        raise WarehouseError(
-            f"no archive at {settings.archive_path}: run `smsarchive backfill` first"
-        )
+        raise WarehouseError(missing_archive(settings.archive_path))
     asked: dict[str, Any] = {
         "start": start,
         "end": end,

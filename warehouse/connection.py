@@ -17,6 +17,7 @@ from warehouse.errors import (
     WarehouseBusyError,
     WarehouseError,
 )
+from warehouse.landing_files import LANDING_DIR, landed_answer_count
 from warehouse.migrate import (
     apply_migrations,
     check_migrations,
@@ -57,9 +58,7 @@ def open_warehouse(
     window, keeps most of what it touched.
     """
     if read_only and not path.exists():
-        raise WarehouseError(
-            f"there is no archive at {path} yet: run `smsarchive backfill` or `sync` first"
-        )
+        raise WarehouseError(missing_archive(path))
     if not read_only:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private: owner only
         _set_aside_unfinished(path)
@@ -98,6 +97,19 @@ def open_warehouse(
         con.close()
         raise
     return con
+
+
+def missing_archive(path: Path) -> str:
+    """What to say of an archive that is not there: none made yet, or one lost (its folder's
+    landing/ holds the answers of earlier runs)."""
+    landed = landed_answer_count(path.parent)
+    if landed:
+        return (
+            f"there is no archive at {path}, but {path.parent / LANDING_DIR} holds {landed:,} "
+            "answers earlier runs landed: the archive was lost or moved. Put it back (from a "
+            "backup), or make it again from landing/ with `smsarchive replay`"
+        )
+    return f"there is no archive at {path} yet: run `smsarchive backfill` or `sync` first"
 
 
 def keep_before_upgrade(con: duckdb.DuckDBPyConnection, path: Path) -> Path | None:

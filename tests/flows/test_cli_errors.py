@@ -310,6 +310,26 @@ def test_a_damaged_log_of_a_stopped_run_is_one_error_line_saying_what_to_move(
         assert "move it aside" in line
 
 
+def test_an_archive_gone_from_beside_its_landed_answers_is_said_lost(tmp_path: Path) -> None:
+    window = tmp_path / "landing" / "voipms" / "me_example.com" / "2024-01-01_2024-04-01"
+    window.mkdir(parents=True)
+    for method in ("getSMS", "getMMS"):
+        (window / f"{method}.20240402T000000000000Z.json").write_text("[]")
+    env = {
+        "SMSARCHIVE_DATA_DIR": str(tmp_path),
+        "VOIPMS_API_USERNAME": "me@example.com",
+        "VOIPMS_API_PASSWORD": "pw",
+    }
+    for command in (["status"], ["report"], ["export"]):
+        result = _plain(env, *command)
+        assert result.returncode == 1, (command, result.stderr)
+        (line,) = _error_lines(result.stderr)
+        assert f"there is no archive at {tmp_path / 'archive.duckdb'}, but" in line, command
+        assert "holds 2 answers earlier runs landed: the archive was lost or moved" in line
+        assert "`smsarchive replay`" in line
+    assert not (tmp_path / "archive.duckdb").exists()
+
+
 def test_a_full_disk_without_a_file_name_names_the_data_dir_and_what_to_do(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -170,7 +170,7 @@ def test_cli_report_refuses_days_no_message_can_be_on(
 def test_cli_report_without_an_archive_says_so(tmp_path: Path) -> None:
     done = CliRunner().invoke(app, ["report"], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)})
     assert done.exit_code == 1
-    assert done.stderr.startswith("error: no archive at")
+    assert done.stderr.startswith("error: there is no archive at")
     assert not (tmp_path / "reports").exists()
 
 
