@@ -603,7 +603,11 @@ def status() -> None:
         con = open_warehouse(settings.archive_path, read_only=True, upgrade=True)
         try:
             render_status(
-                archive_status(con, timezone=settings.voipms_account_timezone),
+                archive_status(
+                    con,
+                    timezone=settings.voipms_account_timezone,
+                    data_dir=settings.smsarchive_data_dir,
+                ),
                 Console(),
                 writer_alive=writer_alive(settings.smsarchive_data_dir),
                 timezone=settings.voipms_account_timezone,

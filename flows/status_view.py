@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -155,6 +156,20 @@ def _outcome(outcome: str, writer_alive: bool) -> str:
     return outcome
 
 
+def _landing_line(landing: dict[str, Any], account: str) -> str:
+    """The answers an account's runs landed, and those gone from landing/ if any."""
+    answers = f"landed answers: {landing['answers']:,}"
+    if not landing["missing"]:
+        return f"{answers}, all in landing/"
+    return (
+        f"{answers}, {landing['missing']:,} of them gone from landing/ (windows from "
+        f"{landing['first_day']} to {landing['last_day']}): a replay cannot read those windows "
+        f"again; `smsarchive backfill --start {landing['first_day']} --end "
+        f"{landing['last_day']} --refetch` with VOIPMS_API_USERNAME={_plain(account)} lands "
+        "them again (what the provider has forgotten since is not had again)"
+    )
+
+
 def render_status(
     status: ArchiveStatus, console: Console, *, writer_alive: bool = True, timezone: str = "UTC"
 ) -> None:
@@ -215,6 +230,8 @@ def render_status(
                 ],
             )
         )
+        for landing in _of(status.landing, provider, account).iter_rows(named=True):
+            console.print(_landing_line(landing, account))
         rejected = _of(status.rejected, provider, account)
         if rejected.is_empty():
             console.print("rejected rows: none")

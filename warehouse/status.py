@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from warehouse.queries import query_frame, query_row
+
+LANDING_SCHEMA = pl.Schema(
+    {
+        "provider": pl.String(),
+        "account": pl.String(),
+        "answers": pl.Int64(),
+        "missing": pl.Int64(),
+        "first_day": pl.Date(),
+        "last_day": pl.Date(),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,9 @@ class ArchiveStatus:
       keeps the last)
     - notices: provider, account, kind, subject, example, first_seen_at, last_seen_at (what
       the API sent that this version did not expect)
+    - landing: provider, account, answers (listed in raw_landing), missing (of those, not in
+      landing/), first_day and last_day (of the windows with one missing); empty when the
+      data dir was not given
     """
 
     schema_version: int | None
@@ -42,13 +57,18 @@ class ArchiveStatus:
     rejected: pl.DataFrame
     unknown_statuses: pl.DataFrame
     notices: pl.DataFrame
+    landing: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=LANDING_SCHEMA))
 
 
 def archive_status(
-    con: duckdb.DuckDBPyConnection, *, timezone: str = "America/New_York"
+    con: duckdb.DuckDBPyConnection,
+    *,
+    timezone: str = "America/New_York",
+    data_dir: Path | None = None,
 ) -> ArchiveStatus:
     """Read the archive's status (works on a read-only connection); `timezone` is the
-    account's (VOIPMS_ACCOUNT_TIMEZONE), whose local days the windows cover."""
+    account's (VOIPMS_ACCOUNT_TIMEZONE), whose local days the windows cover; with `data_dir`,
+    which of the answers the archive lists as landed are no longer under its landing/."""
     version_row = query_row(con, "find_schema_version")
     version = None if version_row is None or version_row[0] is None else int(version_row[0])
     return ArchiveStatus(
@@ -62,4 +82,25 @@ def archive_status(
         rejected=query_frame(con, "count_rejected_by_reason"),
         unknown_statuses=query_frame(con, "count_unknown_statuses"),
         notices=query_frame(con, "select_provider_notices"),
+        landing=(
+            _landing(con, data_dir) if data_dir is not None else pl.DataFrame(schema=LANDING_SCHEMA)
+        ),
+    )
+
+
+def _landing(con: duckdb.DuckDBPyConnection, data_dir: Path) -> pl.DataFrame:
+    """Per account: the answers listed as landed, those of them gone from landing/ (a look
+    for each file, not a read: changed ones show when a replay reads them)."""
+    listed = query_frame(con, "select_landed_files", {"provider": None, "account": None})
+    gone = pl.Series([not (data_dir / path).is_file() for path in listed["path"]], dtype=pl.Boolean)
+    return (
+        listed.with_columns(gone.alias("gone"))
+        .group_by("provider", "account", maintain_order=True)
+        .agg(
+            pl.len().cast(pl.Int64).alias("answers"),
+            pl.col("gone").sum().cast(pl.Int64).alias("missing"),
+            pl.col("window_start").filter(pl.col("gone")).min().alias("first_day"),
+            pl.col("window_end").filter(pl.col("gone")).max().alias("last_day"),
+        )
+        .cast(LANDING_SCHEMA)
     )

@@ -317,6 +317,25 @@ def test_replay_from_the_command_line(settings: Settings, server: SandboxServer)
     assert table(settings, "SELECT count(*) AS n FROM messages WHERE contact IS NULL")["n"][0] == 0
 
 
+def test_status_says_which_landed_answers_are_gone_from_landing(
+    settings: Settings, server: SandboxServer
+) -> None:
+    env = sandbox_env(server, settings.smsarchive_data_dir)
+    shown = CliRunner().invoke(app, ["status"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "landed answers: 4, all in landing/" in shown.output
+    (gone,) = settings.smsarchive_data_dir.glob("landing/*/*/2024-01-01_*/getMMS.*.json")
+    gone.unlink()
+    shown = CliRunner().invoke(app, ["status"], env=env, terminal_width=400)
+    assert shown.exit_code == 0, shown.output
+    said = " ".join(shown.output.split())
+    assert (
+        "landed answers: 4, 1 of them gone from landing/ (windows from 2024-01-01 to "
+        "2024-04-01): a replay cannot read those windows again; `smsarchive backfill --start "
+        "2024-01-01 --end 2024-04-01 --refetch` with VOIPMS_API_USERNAME=sandbox@example.com"
+    ) in said
+
+
 def test_replay_without_an_archive_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["replay"], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 1
