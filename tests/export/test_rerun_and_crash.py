@@ -94,6 +94,12 @@ def test_an_archive_of_fewer_messages_than_the_export_is_refused_and_the_export_
     assert (out / "_manifest.json").read_text() == manifest
     assert _temp_entries(out) == []
     _assert_same(_everything(out), before)
+    # with the snapshot's manifest damaged, its files say how many it holds
+    own = out / "snapshots" / first.snapshot / "_manifest.json"
+    own.write_text(own.read_text()[:100])
+    with pytest.raises(ShrunkenArchiveError, match=f"the {first.row_counts['messages']:,} of"):
+        export_archive(started_again, out)
+    assert sorted(p.name for p in (out / "snapshots").iterdir()) == [first.snapshot]
     # into a folder of its own, it is exported
     assert export_archive(started_again, tmp_path / "elsewhere").row_counts["messages"] == 0
 

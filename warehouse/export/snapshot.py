@@ -119,7 +119,11 @@ def refuse_a_shrunken_archive(
     another archive: exported, its snapshots would soon prune the one holding the history.
     """
     current = current_snapshot(out_dir)
-    exported = snapshot_rows(out_dir, current, "messages") if current is not None else None
+    if current is None:
+        return
+    exported = snapshot_rows(out_dir, current, "messages")
+    if exported is None:  # its manifest unreadable: the files say
+        exported = _exported_rows(con, snapshot_dir(out_dir, current) / "messages")
     row = query_row(con, "count_archived_messages")
     held = int(row[0]) if row is not None else 0
     if exported is not None and held < exported:
@@ -131,6 +135,18 @@ def refuse_a_shrunken_archive(
             "'Backups, and when the archive is lost'), or export this one into another "
             "folder (--out)"
         )
+
+
+def _exported_rows(con: duckdb.DuckDBPyConnection, folder: Path) -> int | None:
+    """Rows in a table's parquet files under `folder`; None when there are none to read."""
+    files = sorted(str(path) for path in folder.rglob("*.parquet"))
+    if not files:
+        return None
+    try:
+        counted = query_row(con, "export_count_rows", {"files": files})
+    except duckdb.Error:  # files as damaged as their manifest: nothing left to keep
+        return None
+    return int(counted[0]) if counted is not None else None
 
 
 def write_tables(
