@@ -53,6 +53,7 @@ from warehouse import (
     pending_media,
     record_notices,
     refuse_a_new_archive_over_landings,
+    refuse_unlisted_landings,
     remove_partial_landings,
     settled_windows,
     start_run,
@@ -422,6 +423,7 @@ def archive(
                     client.username,
                     account,
                 )
+            refuse_unlisted_landings(con, data_dir, provider=PROVIDER, account=account)
             # the media step picks the account's media by this name too
             settings = settings.model_copy(update={"voipms_api_username": account})
             if accounts and account not in accounts:

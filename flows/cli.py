@@ -228,7 +228,7 @@ def _damage_line(
         which = f"the archive {archive}" if archive is not None else "the archive"
         return (
             f"{which} is damaged ({said}); keep a copy of it, then restore it from a backup, "
-            "or move it aside and backfill again"
+            "or move it aside and make it again from landing/ with `smsarchive replay`"
         )
     if isinstance(exc, duckdb.IOException) or "Could not write file" in said:
         # the archive, or an export's files in --out; a commit that could not write its log

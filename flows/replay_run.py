@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -71,6 +72,10 @@ class ReplayFailedError(RuntimeError):
     """Some landed windows could not be replayed; the others were."""
 
 
+class NothingToRebuildError(ValueError):
+    """No archive, and none of the account's answers under landing/ can be replayed."""
+
+
 def _overlaps(window: LandedWindow, start: date | None, end: date | None) -> bool:
     return (start is None or window.window_end >= start) and (
         end is None or window.window_start <= end
@@ -118,7 +123,8 @@ def replay_archive(
         raise ValueError(f"start {start} is after end {end}")
     data_dir = settings.smsarchive_data_dir
     login = settings.voipms_api_username
-    if starts_new_archive(settings.archive_path):
+    rebuilding = starts_new_archive(settings.archive_path)
+    if rebuilding:
         _refuse_nothing_to_rebuild(settings)
     summary = ReplaySummary(start=start, end=end)
     wait = settings.smsarchive_busy_wait_seconds
@@ -139,8 +145,19 @@ def replay_archive(
                         adoption.fetches,
                         account,
                     )
-                for answer in adoption.left_out:
-                    logger.warning("not replayed: %s", answer)
+                if adoption.left_out:
+                    logger.warning(
+                        "%d answers under landing/ cannot be replayed, the first: %s",
+                        len(adoption.left_out),
+                        adoption.left_out[0],
+                    )
+                if rebuilding and not adoption.fetches:
+                    first = adoption.left_out[0] if adoption.left_out else "none found"
+                    raise NothingToRebuildError(
+                        f"nothing to replay: there is no archive at {settings.archive_path}, "
+                        f"and none of the {len(adoption.left_out)} answers of {account} under "
+                        f"landing/ can be replayed (the first: {first})"
+                    )
             todo = windows_to_replay(landed_windows(con, PROVIDER), start, end)
             summary.windows = len(todo)
             tracker = progress.stage(
@@ -156,6 +173,12 @@ def replay_archive(
             # net: a message two windows read differently is changed, then changed back
             summary.corrected = corrected_since_snapshot(con)
             summary.notices = [notice.describe() for notice in sorted(notices)]
+        except NothingToRebuildError:
+            con.close()
+            # made by this replay, empty: a sync would start over on it, unrefused
+            for made in (settings.archive_path, Path(f"{settings.archive_path}.wal")):
+                made.unlink(missing_ok=True)
+            raise
         finally:
             con.close()
     if summary.failed_windows:

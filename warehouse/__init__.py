@@ -21,6 +21,7 @@ from warehouse.landing import (
     landed_windows,
     record_landing,
     refuse_a_new_archive_over_landings,
+    refuse_unlisted_landings,
 )
 from warehouse.landing_files import (
     LandedFile,
@@ -92,6 +93,7 @@ __all__ = [
     "record_media_results",
     "record_notices",
     "refuse_a_new_archive_over_landings",
+    "refuse_unlisted_landings",
     "remove_partial_landings",
     "requeue_missing_media",
     "settled_windows",

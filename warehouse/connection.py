@@ -192,8 +192,8 @@ def _unreadable(exc: duckdb.Error, path: Path) -> UnreadableArchiveError:
         advice = "check who may read and write it"
     else:
         advice = (
-            "if it is damaged, keep a copy, then restore it from a backup or move it aside "
-            "and backfill again"
+            "if it is damaged, keep a copy, then restore it from a backup, or move it aside "
+            "and make it again from landing/ with `smsarchive replay`"
         )
     return UnreadableArchiveError(f"the archive {path} cannot be opened ({reason}); {advice}")
 

@@ -20,6 +20,7 @@ from warehouse.landing_files import (
     landed_file_intact,
 )
 from warehouse.queries import query_frame, read_query
+from warehouse.transactions import transaction
 
 
 def record_landing(
@@ -189,17 +190,19 @@ class Adoption:
 def adopt_landed_answers(
     con: duckdb.DuckDBPyConnection, data_dir: Path, *, provider: str, account: str
 ) -> Adoption:
-    """Record in the ledger the fetches landed under the account's folder, when it lists none.
+    """Record in the ledger the fetches landed under the account's folders that it does not
+    list (landing/ holds every answer ever landed; the ledger, in the archive, may not).
 
-    For an archive lost and made again (or never holding that account): the answers it had
-    landed are still on disk, named by window and fetch (`landing_path`), and a replay
+    For an archive lost and made again, or a replay stopped while recording them: the
+    answers are still on disk, named by window and fetch (`landing_path`), and a replay
     archives them again. A fetch is recorded with both its answers (getSMS without its
     getMMS would take MMS for SMS); an answer that is no JSON array of rows is left out.
+    A fetch the ledger lists one answer of is left as it is (`forget_unreadable_landings`).
     """
-    if not landed_files(con, provider, account).is_empty():
-        return Adoption()
+    listed = set(landed_files(con, provider).get_column("path").to_list())
+    unlisted = [a for a in found_answers(data_dir, provider, account) if a.path not in listed]
     fetches: dict[tuple[date, date, str], list[FoundAnswer]] = {}
-    for answer in found_answers(data_dir, provider, account):
+    for answer in unlisted:
         key = (answer.window_start, answer.window_end, answer.fetch)
         fetches.setdefault(key, []).append(answer)
     recorded = 0
@@ -216,19 +219,20 @@ def adopt_landed_answers(
             unread = "(an answer of its fetch is no JSON array of rows)"
             left_out += [f"{answer.path} {unread}" for answer in answers]
             continue
-        for answer, file in readable:
-            record_landing(
-                con,
-                provider=provider,
-                account=account,
-                window_start=answer.window_start,
-                window_end=answer.window_end,
-                method=answer.method,
-                path=answer.path,
-                rows=file.rows,
-                sha256=file.sha256,
-                landed_at=answer.landed_at,
-            )
+        with transaction(con):  # a fetch's answers are listed together or not at all
+            for answer, file in readable:
+                record_landing(
+                    con,
+                    provider=provider,
+                    account=account,
+                    window_start=answer.window_start,
+                    window_end=answer.window_end,
+                    method=answer.method,
+                    path=answer.path,
+                    rows=file.rows,
+                    sha256=file.sha256,
+                    landed_at=answer.landed_at,
+                )
         recorded += 1
     return Adoption(fetches=recorded, left_out=tuple(left_out))
 
@@ -249,4 +253,22 @@ def refuse_a_new_archive_over_landings(archive_path: Path, data_dir: Path) -> No
         "(from a backup), or rebuild it from landing/ with `smsarchive replay` and then "
         "`smsarchive backfill --start <its first day>` for what landing/ lacks; to start a new "
         "archive here anyway, move landing/ aside first"
+    )
+
+
+def refuse_unlisted_landings(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, *, provider: str, account: str
+) -> None:
+    """Raise LostArchiveError when the archive lists no answer of `account` but landing/
+    holds some: its messages were in an archive that was lost, and this one (made again for
+    another account of the data dir) does not hold them yet; a replay archives them."""
+    if not landed_files(con, provider, account).is_empty():
+        return
+    found = found_answers(data_dir, provider, account)
+    if not found:
+        return
+    raise LostArchiveError(
+        f"the archive holds nothing {account} landed, but {data_dir / LANDING_DIR} holds "
+        f"{len(found):,} of its answers: they were in an archive that was lost. Make them "
+        f"archived again with `smsarchive replay` (with VOIPMS_API_USERNAME={account}) first"
     )

@@ -9,7 +9,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import orjson
@@ -84,11 +84,25 @@ class FoundAnswer:
     """The fetch's time its name gives, else the file's modification time."""
 
 
+def account_folders(data_dir: Path, provider: str, account: str) -> list[str]:
+    """The folders an account's answers landed under, relative to the data dir: its own, and
+    any of the same name in another case (the same e-mail, typed otherwise one day)."""
+    root = PurePosixPath(account_landing(provider, account))
+    try:
+        names = sorted(entry.name for entry in (data_dir / root.parent).iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [str(root.parent / name) for name in names if name.lower() == root.name.lower()]
+
+
 def found_answers(data_dir: Path, provider: str, account: str) -> list[FoundAnswer]:
-    """The answers landed under an account's folder, by their names, in path order."""
-    root = account_landing(provider, account)
+    """The answers landed under an account's folders, by their names, in path order."""
     found = []
-    for window_folder in sorted((data_dir / root).glob("*_*")):
+    for root, window_folder in (
+        (folders, folder)
+        for folders in account_folders(data_dir, provider, account)
+        for folder in sorted((data_dir / folders).glob("*_*"))
+    ):
         days = _WINDOW_FOLDER.fullmatch(window_folder.name)
         if days is None or not window_folder.is_dir():
             continue

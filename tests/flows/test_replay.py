@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,13 @@ from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import PlainSteps, archive
 from flows.cli import app
-from flows.replay_run import ReplayFailedError, ReplaySummary, replay_archive, windows_to_replay
+from flows.replay_run import (
+    NothingToRebuildError,
+    ReplayFailedError,
+    ReplaySummary,
+    replay_archive,
+    windows_to_replay,
+)
 from flows.runtime import use_settings
 from flows.settings import Settings
 from flows.window_steps import replay_window
@@ -391,16 +398,59 @@ def test_a_fetch_missing_an_answer_or_cut_short_is_left_out_of_a_rebuild(
     (mms,) = data.glob("landing/*/*/2024-01-01_*/getMMS.*.json")
     mms.unlink()
     (sms,) = data.glob("landing/*/*/2024-04-02_*/getSMS.*.json")
-    sms.write_bytes(sms.read_bytes()[:-100])
+    intact = sms.read_bytes()
+    sms.write_bytes(intact[:-100])
     settings.archive_path.rename(tmp_path / "lost.duckdb")
-    summary = replay(settings)
-    assert (summary.adopted, summary.windows, summary.replayed) == (0, 0, 0)
     (alone,) = mms.parent.glob("getSMS.*.json")
-    cut = sorted(sms.parent.glob("get*.json"))
+    # nothing to make it of: no archive is left behind, for a sync to start over on
+    with pytest.raises(NothingToRebuildError) as refused:
+        replay(settings)
+    assert "none of the 3 answers of sandbox@example.com under landing/ can be replayed" in str(
+        refused.value
+    )
+    assert not settings.archive_path.exists()
+    sms.write_bytes(intact)
+    summary = replay(settings)
+    assert (summary.adopted, summary.windows, summary.replayed) == (1, 1, 1)
     assert summary.left_out == [
-        f"{alone.relative_to(data)} (the other answer of its fetch is missing)",
-        *(f"{p.relative_to(data)} (an answer of its fetch is no JSON array of rows)" for p in cut),
+        f"{alone.relative_to(data)} (the other answer of its fetch is missing)"
     ]
+
+
+def test_a_rebuild_stopped_midway_is_finished_by_the_next_replay(
+    settings: Settings, tmp_path: Path
+) -> None:
+    messages = table(settings, "SELECT kind, message_id, body FROM messages ORDER BY ALL")
+    settings.archive_path.rename(tmp_path / "lost.duckdb")
+    assert replay(settings).adopted == 2
+    # as if stopped after the first fetch was listed and replayed: the other is not listed
+    execute(settings, "DELETE FROM raw_landing WHERE window_start > DATE '2024-01-01'")
+    execute(settings, "DELETE FROM messages WHERE sent_at_local >= '2024-04-02'")
+    again = replay(settings)
+    assert (again.adopted, again.left_out) == (1, [])
+    assert_frame_equal(
+        table(settings, "SELECT kind, message_id, body FROM messages ORDER BY ALL"), messages
+    )
+
+
+def test_another_account_of_a_rebuilt_archive_is_refused_until_replayed(
+    settings: Settings, tmp_path: Path
+) -> None:
+    data = settings.smsarchive_data_dir
+    (mine,) = data.glob("landing/voipms/*")
+    shutil.copytree(mine, mine.with_name("Other_example.com"))  # another account's answers
+    settings.archive_path.rename(tmp_path / "lost.duckdb")
+    assert replay(settings).adopted == 2  # the archive made again, of this account
+    other = settings.model_copy(update={"voipms_api_username": "other@example.com"})
+    with use_settings(other), pytest.raises(LostArchiveError) as refused:
+        archive(other, "sync", None, None, PlainSteps())
+    assert "holds nothing other@example.com landed" in str(refused.value)
+    assert "holds 4 of its answers" in str(refused.value)
+    # its folder found whatever the e-mail's case
+    summary = replay(other)
+    assert (summary.adopted, summary.inserted) == (2, table(settings, MESSAGES).height // 2)
+    accounts = table(settings, "SELECT DISTINCT account FROM messages ORDER BY ALL")["account"]
+    assert accounts.to_list() == ["other@example.com", "sandbox@example.com"]
 
 
 def test_an_archive_cut_short_at_its_making_is_lost_when_landing_holds_answers(
