@@ -259,10 +259,15 @@ def refuse_a_new_archive_over_landings(archive_path: Path, data_dir: Path) -> No
 def refuse_unlisted_landings(
     con: duckdb.DuckDBPyConnection, data_dir: Path, *, provider: str, account: str
 ) -> None:
-    """Raise LostArchiveError when the archive lists no answer of `account` but landing/
-    holds some: its messages were in an archive that was lost, and this one (made again for
-    another account of the data dir) does not hold them yet; a replay archives them."""
+    """Raise LostArchiveError when the archive has no run of `account` and lists none of its
+    answers, but landing/ holds some: its messages were in an archive that was lost, and
+    this one (made again for another account of the data dir) does not hold them yet; a
+    replay archives them. (A run stopped before its first merge leaves answers the ledger
+    does not list, and its own record: the next run goes on.)"""
     if not landed_files(con, provider, account).is_empty():
+        return
+    runs = query_frame(con, "count_account_runs", {"provider": provider, "account": account})
+    if runs["runs"][0]:
         return
     found = found_answers(data_dir, provider, account)
     if not found:
