@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -253,20 +254,28 @@ def test_a_fetch_with_one_answer_listed_is_mended_by_the_refetch_named(
     assert replay(settings).failed_windows == []
 
 
-def test_a_refetch_keeps_the_earlier_answer_of_messages_the_provider_forgot(
-    tmp_path: Path,
-) -> None:
+@contextmanager
+def january_forgotten(tmp_path: Path, seed: int) -> Iterator[tuple[Settings, pl.DataFrame]]:
+    """An archive of SPAN from a sandbox of its own, which then forgets January's messages:
+    the settings (the sandbox serving while in the block) and the messages forgotten."""
     account = SandboxAccount.generate(
-        AccountSpec(seed=43, messages=300, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.2)
+        AccountSpec(seed=seed, messages=300, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.2)
     )
     with serving(account) as server:
         settings = sandbox_settings(server, tmp_path / "data")
         with use_settings(settings):
             archive(settings, "backfill", *SPAN, PlainSteps())
-            forgotten = account.truth().filter(pl.col("date_local").str.starts_with("2024-01"))
-            for message in forgotten.iter_rows(named=True):
-                assert account.delete(message["kind"], message["id"])
-            archive(settings, "backfill", *SPAN, PlainSteps(), refetch=True)
+        forgotten = account.truth().filter(pl.col("date_local").str.starts_with("2024-01"))
+        for message in forgotten.iter_rows(named=True):
+            assert account.delete(message["kind"], message["id"])
+        yield settings, forgotten
+
+
+def test_a_refetch_keeps_the_earlier_answer_of_messages_the_provider_forgot(
+    tmp_path: Path,
+) -> None:
+    with january_forgotten(tmp_path, seed=43) as (settings, forgotten), use_settings(settings):
+        archive(settings, "backfill", *SPAN, PlainSteps(), refetch=True)
     execute(settings, "UPDATE messages SET body = 'garbled'")
 
     summary = replay(settings)
@@ -352,16 +361,7 @@ def test_replay_without_an_archive_says_so(tmp_path: Path) -> None:
 def test_a_lost_archive_is_made_again_from_landing_forgotten_messages_too(
     tmp_path: Path,
 ) -> None:
-    account = SandboxAccount.generate(
-        AccountSpec(seed=47, messages=300, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.2)
-    )
-    with serving(account) as server:
-        settings = sandbox_settings(server, tmp_path / "data")
-        with use_settings(settings):
-            archive(settings, "backfill", *SPAN, PlainSteps())
-        forgotten = account.truth().filter(pl.col("date_local").str.starts_with("2024-01"))
-        for message in forgotten.iter_rows(named=True):
-            assert account.delete(message["kind"], message["id"])
+    with january_forgotten(tmp_path, seed=47) as (settings, forgotten):
         kept = (
             "SELECT * EXCLUDE (first_seen_at, last_seen_at) FROM messages ORDER BY kind, message_id"
         )
@@ -370,9 +370,12 @@ def test_a_lost_archive_is_made_again_from_landing_forgotten_messages_too(
         settings.archive_path.rename(tmp_path / "lost.duckdb")  # the disk incident
 
         # a sync would start a new archive of a few days, its exports soon replacing the old
-        for kind, days in (("sync", (None, None)), ("backfill", SPAN)):
+        for run in (
+            lambda: archive(settings, "sync", None, None, PlainSteps()),
+            lambda: archive(settings, "backfill", *SPAN, PlainSteps()),
+        ):
             with use_settings(settings), pytest.raises(LostArchiveError) as refused:
-                archive(settings, kind, *days, PlainSteps())  # type: ignore[arg-type]
+                run()
             assert "holds 4 answers earlier runs landed" in str(refused.value)
             assert "`smsarchive replay`" in str(refused.value)
             assert not settings.archive_path.exists()
