@@ -14,6 +14,7 @@ from warehouse.errors import LostArchiveError
 from warehouse.landing_files import (
     LANDING_DIR,
     FoundAnswer,
+    LandedFile,
     counted_answer,
     found_answers,
     landed_answer_count,
@@ -190,22 +191,25 @@ class Adoption:
 def adopt_landed_answers(
     con: duckdb.DuckDBPyConnection, data_dir: Path, *, provider: str, account: str
 ) -> Adoption:
-    """Record in the ledger the fetches landed under the account's folders that it does not
-    list (landing/ holds every answer ever landed; the ledger, in the archive, may not).
+    """Record in the ledger the fetches landed under the account's folders, when it lists
+    none of the account's (landing/ holds every answer ever landed; the ledger, in the
+    archive, only while the archive is not lost).
 
-    For an archive lost and made again, or a replay stopped while recording them: the
-    answers are still on disk, named by window and fetch (`landing_path`), and a replay
-    archives them again. A fetch is recorded with both its answers (getSMS without its
-    getMMS would take MMS for SMS); an answer that is no JSON array of rows is left out.
-    A fetch the ledger lists one answer of is left as it is (`forget_unreadable_landings`).
+    For an archive lost and made again, or one made again for another account of the data
+    dir: the answers are still on disk, named by window and fetch (`landing_path`), and a
+    replay archives them again. A fetch is recorded with both its answers (getSMS without
+    its getMMS would take MMS for SMS); one with an answer missing or not a JSON array of
+    rows is left out. All are recorded in one transaction: a replay stopped while reading
+    them leaves none, and the next adopts them all. (Once the ledger lists the account,
+    answers it drops stay dropped: `forget_unreadable_landings`.)
     """
-    listed = set(landed_files(con, provider).get_column("path").to_list())
-    unlisted = [a for a in found_answers(data_dir, provider, account) if a.path not in listed]
+    if not landed_files(con, provider, account).is_empty():
+        return Adoption()
     fetches: dict[tuple[date, date, str], list[FoundAnswer]] = {}
-    for answer in unlisted:
+    for answer in found_answers(data_dir, provider, account):
         key = (answer.window_start, answer.window_end, answer.fetch)
         fetches.setdefault(key, []).append(answer)
-    recorded = 0
+    recorded: list[tuple[FoundAnswer, LandedFile]] = []
     left_out: list[str] = []
     for answers in fetches.values():
         methods = {answer.method for answer in answers}
@@ -219,22 +223,22 @@ def adopt_landed_answers(
             unread = "(an answer of its fetch is no JSON array of rows)"
             left_out += [f"{answer.path} {unread}" for answer in answers]
             continue
-        with transaction(con):  # a fetch's answers are listed together or not at all
-            for answer, file in readable:
-                record_landing(
-                    con,
-                    provider=provider,
-                    account=account,
-                    window_start=answer.window_start,
-                    window_end=answer.window_end,
-                    method=answer.method,
-                    path=answer.path,
-                    rows=file.rows,
-                    sha256=file.sha256,
-                    landed_at=answer.landed_at,
-                )
-        recorded += 1
-    return Adoption(fetches=recorded, left_out=tuple(left_out))
+        recorded += readable
+    with transaction(con):
+        for answer, file in recorded:
+            record_landing(
+                con,
+                provider=provider,
+                account=account,
+                window_start=answer.window_start,
+                window_end=answer.window_end,
+                method=answer.method,
+                path=answer.path,
+                rows=file.rows,
+                sha256=file.sha256,
+                landed_at=answer.landed_at,
+            )
+    return Adoption(fetches=len(recorded) // len(ANSWER_METHODS), left_out=tuple(left_out))
 
 
 def refuse_a_new_archive_over_landings(archive_path: Path, data_dir: Path) -> None:
