@@ -57,9 +57,15 @@ def _runs_worth_showing(status: ArchiveStatus) -> tuple[pl.DataFrame, list[str]]
     return runs.filter(pl.Series(kept)), sorted(str(account) for account in stale)
 
 
-def _archived_days(runs: pl.DataFrame, timezone: str) -> str:
+def _archived_days(runs: pl.DataFrame, timezone: str, *, messages: int = 0) -> str:
     """The days archived (a last day not over at its last commit: until when), and the days
-    between them that never were."""
+    between them that never were. With `messages` but no day, the archive was made again by a
+    replay (which records no window): a backfill records them."""
+    if runs.is_empty() and messages:
+        return (
+            "days archived: none recorded (the messages were replayed from landing/ into an "
+            "archive made again; `smsarchive backfill --start <the first day>` records them)"
+        )
     if runs.is_empty():
         return "days archived: none yet"
     spans = [(first, last) for first, last in runs.select("first_day", "last_day").rows()]
@@ -218,7 +224,13 @@ def render_status(
                 f"windows done: {window['windows']}, the last at "
                 f"{_when(window['last_completed_at'])}"
             )
-        console.print(_archived_days(_of(status.archived_days, provider, account), timezone))
+        console.print(
+            _archived_days(
+                _of(status.archived_days, provider, account),
+                timezone,
+                messages=int(_of(status.messages, provider, account)["messages"].sum()),
+            )
+        )
         media = _of(status.media, provider, account)
         console.print(
             _table(

@@ -384,6 +384,10 @@ def test_a_lost_archive_is_made_again_from_landing_forgotten_messages_too(
 
         assert (summary.adopted, summary.left_out) == (2, [])
         assert (summary.windows, summary.replayed, summary.inserted) == (2, 2, messages.height)
+        env = {"SMSARCHIVE_DATA_DIR": str(settings.smsarchive_data_dir)}
+        shown = CliRunner().invoke(app, ["status"], env=env, terminal_width=400)
+        assert shown.exit_code == 0, shown.output
+        assert "days archived: none recorded (the messages were replayed" in shown.output
         assert forgotten.height > 10
         assert_frame_equal(table(settings, kept), messages)
         assert_frame_equal(table(settings, statuses), history)
