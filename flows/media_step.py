@@ -87,11 +87,11 @@ REDOWNLOAD_FLAG = "--redownload-missing-media"
 """The backfill and sync option that downloads again files missing from media/, however many."""
 
 
-def _missing(con: duckdb.DuckDBPyConnection, media_dir: Path) -> tuple[pl.Series, int]:
-    """(sha256 of the files recorded as stored that are not in `media_dir`, how many are
-    recorded as stored)."""
+def _missing(con: duckdb.DuckDBPyConnection, media_dir: Path) -> tuple[pl.Series, pl.Series]:
+    """(sha256 of the files recorded as stored that are not in `media_dir`, sha256 of every
+    file recorded as stored)."""
     stored = stored_media(con)
-    return (absent_files(media_dir, stored) if not stored.is_empty() else stored), stored.len()
+    return (absent_files(media_dir, stored) if not stored.is_empty() else stored), stored
 
 
 def _requeue(
@@ -119,15 +119,15 @@ def check_stored_files(con: duckdb.DuckDBPyConnection, media_dir: Path) -> str |
     missing, stored = _missing(con, media_dir)
     if missing.is_empty():
         return None
-    if missing.len() > MOST_MISSING * stored:
+    if missing.len() > MOST_MISSING * stored.len():
         return (
-            f"{missing.len():,} of the {stored:,} files recorded as stored are not in "
+            f"{missing.len():,} of the {stored.len():,} files recorded as stored are not in "
             f"{media_dir}: is the disk that holds it mounted? No media are downloaded until "
             "they are back. If they are lost for good, restore the folder from a backup, or "
             f"run `smsarchive sync {REDOWNLOAD_FLAG}` to download again what the provider "
             "still keeps"
         )
-    _requeue(con, media_dir, missing, stored, asked=False)
+    _requeue(con, media_dir, missing, stored.len(), asked=False)
     return None
 
 
@@ -139,8 +139,7 @@ def redownload_missing(con: duckdb.DuckDBPyConnection, media_dir: Path) -> int:
     Every stored file is read and hashed; a damaged one is moved to `media/.damaged/` (kept,
     not deleted), so that the download puts the right bytes under its name.
     """
-    stored = stored_media(con)
-    missing = absent_files(media_dir, stored) if not stored.is_empty() else stored
+    missing, stored = _missing(con, media_dir)
     if not missing.is_empty():
         _requeue(con, media_dir, missing, stored.len(), asked=True)
     present = stored.filter(~stored.is_in(missing.implode()))

@@ -51,15 +51,18 @@ def is_stored(media_dir: Path, sha256: str, size_bytes: int, *, rehash: bool = F
     try:
         if path.stat().st_size != size_bytes:
             return False
-        if not rehash:
-            return True
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            while chunk := f.read(_CHUNK):
-                digest.update(chunk)
-        return digest.hexdigest() == sha256
+        return not rehash or _content_sha256(path) == sha256
     except FileNotFoundError:
         return False
+
+
+def _content_sha256(path: Path) -> str:
+    """The sha256 of a stored file's content, read a chunk at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def absent_files(media_dir: Path, sha256s: pl.Series) -> pl.Series:
@@ -87,16 +90,11 @@ def damaged_files(media_dir: Path, sha256s: Sequence[str]) -> list[str]:
     is read whole: as slow as reading the store)."""
     damaged = []
     for sha256 in sha256s:
-        path = stored_path(media_dir, sha256)
-        digest = hashlib.sha256()
         try:
-            with path.open("rb") as f:
-                while chunk := f.read(_CHUNK):
-                    digest.update(chunk)
+            if _content_sha256(stored_path(media_dir, sha256)) != sha256:
+                damaged.append(sha256)
         except FileNotFoundError:
             continue  # missing, not damaged: `absent_files` finds those
-        if digest.hexdigest() != sha256:
-            damaged.append(sha256)
     return damaged
 
 
