@@ -3,7 +3,8 @@
 The archive has the real schema (migrations applied by `open_warehouse`): N messages over
 about three years on 10 DIDs and 5,000 contacts, both directions in every conversation (so
 replies are found), about 1% failed and 1% unmapped outbound statuses, 10% MMS with one stored
-media row each, and one carrier_status_history row per message, as a backfill would leave them.
+media row each, one carrier_status_history row per message, and the run that made them, as a
+backfill would leave them.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ FROM messages
 """
 
 
+RUN_SQL = """
+INSERT INTO sync_runs (kind, provider, account, started_at, finished_at, outcome,
+    messages_inserted)
+VALUES ('backfill', 'voipms', $account, now(), now(), 'ok', $n)
+"""
+
+
 def synthesise(data_dir: Path, messages: int) -> float:
     """Make the archive under `data_dir`; seconds it took."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -73,6 +81,7 @@ def synthesise(data_dir: Path, messages: int) -> float:
         con.execute(MESSAGES_SQL, {**params, "step": SECONDS_PER_MESSAGE})
         con.execute(MEDIA_SQL, params)
         con.execute(HISTORY_SQL)
+        con.execute(RUN_SQL, params)
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -8,7 +8,7 @@ import re
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from warehouse.folder_pruning import prune_named_folders
 from warehouse.new_file import write_new_file
@@ -127,10 +127,18 @@ def current_snapshot(out_dir: Path) -> str | None:
 def snapshot_rows(out_dir: Path, snapshot: str, table: str) -> int | None:
     """The rows of `table` a snapshot's own manifest records; None when it cannot be read."""
     try:
-        said = json.loads((snapshot_dir(out_dir, snapshot) / MANIFEST).read_text())
-        return int(said["tables"][table]["rows"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return int(snapshot_manifest(out_dir, snapshot)["tables"][table]["rows"])
+    except (KeyError, TypeError, ValueError):
         return None
+
+
+def snapshot_manifest(out_dir: Path, snapshot: str) -> dict[str, Any]:
+    """A snapshot's own manifest; empty when it cannot be read."""
+    try:
+        said = json.loads((snapshot_dir(out_dir, snapshot) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return said if isinstance(said, dict) else {}
 
 
 def write_file_atomically(path: Path, text: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from warehouse.export.tables import EXPORT_SCHEMA_VERSION, PARTITION_COLUMN
@@ -23,6 +23,15 @@ class TableExport:
 
 
 @dataclass(frozen=True)
+class ArchiveRun:
+    """The archive's latest backfill or sync run when it was exported: an archive that still
+    holds it is that archive, or grown from it (an archive never drops a message)."""
+
+    run_id: int
+    started_at: datetime
+
+
+@dataclass(frozen=True)
 class ExportResult:
     """A finished export: where it is and what it holds."""
 
@@ -32,6 +41,7 @@ class ExportResult:
     exported_at: datetime
     archive_schema_version: int | None
     tables: tuple[TableExport, ...]
+    archive_last_run: ArchiveRun | None = None
 
     @property
     def row_counts(self) -> dict[str, int]:
@@ -45,6 +55,7 @@ def manifest_dict(result: ExportResult) -> dict[str, Any]:
         "format": "smsarchive-parquet-export",
         "schema_version": EXPORT_SCHEMA_VERSION,
         "archive_schema_version": result.archive_schema_version,
+        "archive_last_run": _run_dict(result.archive_last_run),
         "exported_at": result.exported_at.isoformat().replace("+00:00", "Z"),
         "snapshot": result.snapshot,
         "snapshot_path": result.snapshot_path,
@@ -60,6 +71,26 @@ def manifest_dict(result: ExportResult) -> dict[str, Any]:
             for table in result.tables
         },
     }
+
+
+def _run_dict(run: ArchiveRun | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    started_at = run.started_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return {"run_id": run.run_id, "started_at": started_at}
+
+
+def archive_run_of(manifest: dict[str, Any]) -> ArchiveRun | None:
+    """The archive's last run a manifest records; None when it records none (an archive
+    exported before any run, or by an smsarchive that did not record it)."""
+    said = manifest.get("archive_last_run")
+    if not isinstance(said, dict):
+        return None
+    try:
+        started_at = datetime.fromisoformat(said["started_at"])
+        return ArchiveRun(run_id=int(said["run_id"]), started_at=started_at)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def manifest_json(result: ExportResult) -> str:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
 import duckdb
 
@@ -24,12 +25,19 @@ from warehouse.export.layout import (
     prune_snapshots,
     remove_tree,
     snapshot_dir,
+    snapshot_manifest,
     snapshot_rows,
     stale_temp_entries,
     temp_dir,
     write_file_atomically,
 )
-from warehouse.export.manifest import ExportResult, TableExport, manifest_json
+from warehouse.export.manifest import (
+    ArchiveRun,
+    ExportResult,
+    TableExport,
+    archive_run_of,
+    manifest_json,
+)
 from warehouse.export.single_exporter import LOCK_FILE, export_lock
 from warehouse.export.tables import EXPORT_TABLES, PARTITION_COLUMN, ExportTable
 from warehouse.queries import query_frame, query_row, read_query
@@ -82,6 +90,7 @@ def export_archive(
             con = open_warehouse(archive_path, read_only=True, upgrade=True)
             try:
                 refuse_a_shrunken_archive(con, archive_path, out_dir)
+                run = last_run(con)
                 version, tables = write_tables(con, temp, on_table, stem=file_stem(snapshot))
             finally:
                 con.close()
@@ -92,6 +101,7 @@ def export_archive(
                 exported_at=exported_at,
                 archive_schema_version=version,
                 tables=tables,
+                archive_last_run=run,
             )
             # The snapshot's own manifest is its last file: a folder without one is not whole.
             write_file_atomically(temp / MANIFEST, manifest_json(result))
@@ -112,29 +122,82 @@ def export_archive(
 def refuse_a_shrunken_archive(
     con: duckdb.DuckDBPyConnection, archive_path: Path, out_dir: Path
 ) -> None:
-    """Raise ShrunkenArchiveError when the archive holds fewer messages than the current export.
+    """Raise ShrunkenArchiveError when the archive lacks messages the current export holds.
 
-    An archive never drops a message, so fewer is an archive lost and started again (a sync
-    on a data dir whose archive.duckdb was deleted makes a new one of a few days), or
-    another archive: exported, its snapshots would soon prune the one holding the history.
+    An archive never drops a message, so one that lacks some was lost and made again (a sync
+    on a data dir whose archive.duckdb was deleted makes a new one of a few days; a replay
+    rebuilds one from landing/, less what it could not read), put back from an older backup,
+    or is another archive: exported, its snapshots would soon prune the one holding the
+    history. Fewer messages tell it at once. Otherwise an archive that still holds the run
+    the export's manifest names is the archive exported then, or grown from it; any other is
+    compared with the export's files message by message (seconds on millions of messages).
     """
     current = current_snapshot(out_dir)
     if current is None:
         return
+    messages = snapshot_dir(out_dir, current) / "messages"
+    manifest = snapshot_manifest(out_dir, current)
     exported = snapshot_rows(out_dir, current, "messages")
     if exported is None:  # its manifest unreadable: the files say
-        exported = _exported_rows(con, snapshot_dir(out_dir, current) / "messages")
+        exported = _exported_rows(con, messages)
     row = query_row(con, "count_archived_messages")
     held = int(row[0]) if row is not None else 0
     if exported is not None and held < exported:
         raise ShrunkenArchiveError(
             f"the archive {archive_path} holds {held:,} messages, fewer than the {exported:,} "
             f"of the current export in {out_dir} (snapshot {current}); an archive never loses "
-            "a message, so it was lost and started again, or is another one: nothing was "
-            "exported and the export stays as it was. Put the archive back (README, "
-            "'Backups, and when the archive is lost'), or export this one into another "
-            "folder (--out)"
+            f"a message, so it was lost and started again, or is another one: {_REFUSED}"
         )
+    if _holds_run(con, archive_run_of(manifest)):
+        return
+    missing = _missing_messages(con, messages)
+    if missing is not None:
+        count, first, last = missing
+        raise ShrunkenArchiveError(
+            f"the archive {archive_path} lacks {count:,} message{'s' if count > 1 else ''} of "
+            f"the current export in {out_dir} (snapshot {current}), sent "
+            f"{first.astimezone(UTC):%Y-%m-%d} to {last.astimezone(UTC):%Y-%m-%d} (UTC); an "
+            "archive never loses a message, so it was made again (a replay that could not "
+            f"read every answer), put back from an older backup, or is another one: {_REFUSED}"
+        )
+
+
+_REFUSED: Final = (
+    "nothing was exported and the export stays as it was. Put the archive back (README, "
+    "'Backups, and when the archive is lost'), or export this one into another folder (--out)"
+)
+
+
+def last_run(con: duckdb.DuckDBPyConnection) -> ArchiveRun | None:
+    """The archive's latest backfill or sync run; None before its first."""
+    row = query_row(con, "find_last_sync_run")
+    return ArchiveRun(run_id=int(row[0]), started_at=row[1]) if row is not None else None
+
+
+def _holds_run(con: duckdb.DuckDBPyConnection, run: ArchiveRun | None) -> bool:
+    """Whether the archive holds this run (its id, started at that instant)."""
+    if run is None:
+        return False
+    row = query_row(con, "count_sync_run", {"run_id": run.run_id, "started_at": run.started_at})
+    return row is not None and int(row[0]) > 0
+
+
+def _missing_messages(
+    con: duckdb.DuckDBPyConnection, folder: Path
+) -> tuple[int, datetime, datetime] | None:
+    """How many messages of the parquet files under `folder` the archive lacks, and when the
+    first and last of them were sent; None when it lacks none (or the files cannot be read:
+    nothing left to keep)."""
+    files = sorted(str(path) for path in folder.rglob("*.parquet"))
+    if not files:
+        return None
+    try:
+        row = query_row(con, "export_missing_messages", {"files": files})
+    except duckdb.Error:
+        return None
+    if row is None or not row[0]:
+        return None
+    return int(row[0]), row[1], row[2]
 
 
 def _exported_rows(con: duckdb.DuckDBPyConnection, folder: Path) -> int | None:
