@@ -40,6 +40,10 @@ class DemoSizeError(ValueError):
     """The demo folder holds a demo of another size (its windows would all be skipped)."""
 
 
+class ForeignDemoFolderError(ValueError):
+    """The demo folder holds files no demo made, which the demo would have to remove."""
+
+
 def prepare_demo_dir(demo_dir: Path, archive: Path, messages: int, *, fresh: bool) -> None:
     """Make `demo_dir` ready for a demo of `messages`; with `fresh`, empty it first.
 
@@ -48,11 +52,16 @@ def prepare_demo_dir(demo_dir: Path, archive: Path, messages: int, *, fresh: boo
     """
     if writer_alive(demo_dir):
         raise WarehouseBusyError(f"another smsarchive run is writing {demo_dir}; wait for it")
+    marker = demo_dir / DEMO_ACCOUNT_FILE
     # a demo whose archive is gone starts again: its answers under landing/ are the
     # sandbox's, which any run makes again (a real account's would be rebuilt by a replay)
-    if demo_dir.exists() and (fresh or not archive.exists()):
-        shutil.rmtree(demo_dir)
-    marker = demo_dir / DEMO_ACCOUNT_FILE
+    if demo_dir.is_dir() and (fresh or not archive.exists()) and any(demo_dir.iterdir()):
+        if not (marker.exists() or archive.exists()):  # a folder of the user's own
+            raise ForeignDemoFolderError(
+                f"{demo_dir} holds files no demo made, which the demo would remove: move them, "
+                "or run the demo with another SMSARCHIVE_DATA_DIR"
+            )
+        _empty(demo_dir)
     if archive.exists():
         if marker.exists():
             held = int(json.loads(marker.read_text(encoding="utf-8"))["messages"])
@@ -68,6 +77,16 @@ def prepare_demo_dir(demo_dir: Path, archive: Path, messages: int, *, fresh: boo
     demo_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     demo_dir.mkdir(mode=0o700, exist_ok=True)
     marker.write_text(json.dumps({"messages": messages}), encoding="utf-8")
+
+
+def _empty(folder: Path) -> None:
+    """Remove everything in `folder` (a link to a folder may be the demo folder: it stays, as
+    do the folders that links inside it point to)."""
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def demo_settings(settings: Settings, server: SandboxServer) -> Settings:

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from prefect.settings import PREFECT_API_URL
 
-from flows.demo_command import DemoSizeError, prepare_demo_dir
+from flows.demo_command import DemoSizeError, ForeignDemoFolderError, prepare_demo_dir
 
 SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
 
@@ -125,3 +125,39 @@ def test_a_demo_whose_archive_is_gone_starts_again(tmp_path: Path) -> None:
     prepare_demo_dir(demo_dir, demo_dir / "archive.duckdb", 400, fresh=False)
     assert not (demo_dir / "landing").exists()
     assert json.loads((demo_dir / "demo-account.json").read_text()) == {"messages": 400}
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+def test_a_demo_folder_of_the_users_own_is_refused_and_left_as_it_is(
+    tmp_path: Path, fresh: bool
+) -> None:
+    # `./data/demo` of a project the demo is run from, say
+    demo_dir = tmp_path / "demo"
+    (demo_dir / "slides").mkdir(parents=True)
+    (demo_dir / "slides" / "talk.md").write_text("mine")
+    with pytest.raises(ForeignDemoFolderError, match="holds files no demo made"):
+        prepare_demo_dir(demo_dir, demo_dir / "archive.duckdb", 400, fresh=fresh)
+    assert (demo_dir / "slides" / "talk.md").read_text() == "mine"
+    assert sorted(p.name for p in demo_dir.iterdir()) == ["slides"]
+
+
+def test_an_empty_demo_folder_and_a_linked_one_are_used(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    prepare_demo_dir(empty, empty / "archive.duckdb", 400, fresh=False)
+    assert (empty / "demo-account.json").exists()
+    # a link to a folder on another disk: emptied for --fresh, the link and its target kept
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not the demo's")
+    linked = tmp_path / "linked"
+    linked.symlink_to(target)
+    prepare_demo_dir(linked, linked / "archive.duckdb", 400, fresh=False)
+    (linked / "archive.duckdb").write_bytes(b"an archive")
+    (linked / "landing").mkdir()
+    (linked / "to-outside").symlink_to(outside)
+    prepare_demo_dir(linked, linked / "archive.duckdb", 400, fresh=True)
+    assert linked.is_symlink()
+    assert sorted(p.name for p in target.iterdir()) == ["demo-account.json"]
+    assert outside.read_text() == "not the demo's"
