@@ -36,7 +36,7 @@ DEFAULT_PORT = 4200
 """Prefect's usual port: the UI is then where Prefect's docs say it is."""
 SERVER_STARTUP_SECONDS = 120.0
 SERVER_LOG = "prefect-server.log"
-SERVER_ARGV = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+SERVER_ARGV = [sys.executable, "-P", "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
 
 
 class PrefectServerError(ValueError):

@@ -135,7 +135,9 @@ class _Child:
         self.finished = False
         self.results = 0  # result lines read
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "extract.media.download_worker"],
+            # -P: not the working folder first on sys.path, where a folder named `extract`
+            # (a project of the user's own) would be imported in place of ours
+            [sys.executable, "-P", "-m", "extract.media.download_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

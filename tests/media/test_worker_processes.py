@@ -57,6 +57,27 @@ def _comparable(result: MediaResult[int]) -> tuple[object, ...]:
     return (result.key, result.state, result.sha256, result.size_bytes, result.content_type)
 
 
+def test_children_import_ours_not_a_package_of_the_same_name_where_they_run(
+    server: MediaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # smsarchive run from a project of the user's own that has an `extract` package
+    project = tmp_path / "project"
+    (project / "extract").mkdir(parents=True)
+    (project / "extract" / "__init__.py").write_text('raise ImportError("the user project")\n')
+    monkeypatch.chdir(project)
+    urls = [server.add(srv.body(png() + bytes([n]))) for n in range(4)]
+    items = [MediaItem(key=n, url=url) for n, url in enumerate(urls)]
+    results = download_media(
+        items,
+        media_dir=tmp_path / "media",
+        processes=2,
+        allowed_hosts=[server.host],
+        user_agent=UA,
+        timeout=5.0,
+    )
+    assert [r.state for r in results] == ["stored"] * 4
+
+
 def test_processes_give_what_threads_give(server: MediaServer, tmp_path: Path) -> None:
     urls = [server.add(srv.body(data)) for data, _ in SAMPLES.values()]
     urls += [server.add(srv.body(b"Not found")), "http://elsewhere.example/x.png"]
