@@ -25,6 +25,7 @@ from warehouse.migrate import (
     pending_migrations,
 )
 from warehouse.queries import read_query
+from warehouse.readable_paths import refuse_a_path_duckdb_misreads
 from warehouse.writer_lock import writer_lock
 
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
@@ -57,6 +58,7 @@ def open_warehouse(
     by default DuckDB may take 80% of the machine's memory and, writing window after
     window, keeps most of what it touched.
     """
+    refuse_a_path_duckdb_misreads(path, "the archive")
     if read_only and not path.exists():
         raise WarehouseError(missing_archive(path))
     if not read_only:

@@ -36,6 +36,10 @@ class ShrunkenArchiveError(WarehouseError):
     """The archive holds fewer messages than the export it would replace: a lost archive."""
 
 
+class UnusablePathError(WarehouseError):
+    """A path DuckDB would read as another file than the one it names."""
+
+
 class UnreadableArchiveError(WarehouseError):
     """The archive file exists but DuckDB cannot read it (damaged, or not a DuckDB file)."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -9,6 +11,8 @@ import duckdb
 import pytest
 
 from warehouse import WarehouseError, open_warehouse
+from warehouse.errors import UnusablePathError
+from warehouse.export import export_archive
 from warehouse.queries import migration_dir, query_dir, read_query
 from warehouse.report import REPORT_TABLES
 from warehouse.report.tables import PREPARED
@@ -76,3 +80,30 @@ def test_every_query_file_parses_and_is_used(con: duckdb.DuckDBPyConnection) -> 
     migrations = [f for f in migration_dir().iterdir() if f.name.endswith(".sql")]
     for migration in migrations:
         assert con.extract_statements(migration.read_text()), migration.name
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("q?mark", "holds a `?`, which DuckDB reads as the start of options"),
+        (os.fsdecode(b"caf\xe9"), "not UTF-8 on disk"),  # a Latin-1 name on a UTF-8 system
+    ],
+)
+def test_a_path_duckdb_would_misread_is_refused_before_anything_is_made(
+    tmp_path: Path, name: str, said: str
+) -> None:
+    archive = tmp_path / name / "archive.duckdb"
+    with pytest.raises(UnusablePathError, match=re.escape(said)):
+        open_warehouse(archive)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(UnusablePathError, match=re.escape(said)):
+        export_archive(tmp_path / "archive.duckdb", tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["with space", "it's", 'say "hi"', "100%", "été 短信", "[ab]*"])
+def test_paths_duckdb_reads_as_written_are_used(tmp_path: Path, name: str) -> None:
+    archive = tmp_path / name / "archive.duckdb"
+    open_warehouse(archive).close()
+    assert archive.is_file()
+    assert export_archive(archive, tmp_path / name / "export").row_counts["messages"] == 0

@@ -41,6 +41,7 @@ from warehouse.export.manifest import (
 from warehouse.export.single_exporter import LOCK_FILE, export_lock
 from warehouse.export.tables import EXPORT_TABLES, PARTITION_COLUMN, ExportTable
 from warehouse.queries import query_frame, query_row, read_query
+from warehouse.readable_paths import refuse_a_path_duckdb_misreads
 
 TableHook = Callable[[TableExport], None]
 Columns = tuple[tuple[str, str], ...]
@@ -69,6 +70,7 @@ def export_archive(
     two newest snapshots are removed last. `on_table` is called after each table is written
     (progress, and a hook for crash tests).
     """
+    refuse_a_path_duckdb_misreads(out_dir, "the export folder")  # DuckDB writes its files
     # before the lock, whose file would be left in a folder that is not ours
     foreign = foreign_entries(out_dir, own={LOCK_FILE})
     if foreign:
