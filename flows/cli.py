@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import inspect
+import os
 import re
 import sys
 import traceback
@@ -29,6 +30,7 @@ from flows.interruptions import (
     sigterm_as_terminated,
     terminated,
 )
+from flows.loopback_proxies import loopback_bypasses_proxies
 from flows.settings import Settings, known_zone, without_login
 
 
@@ -802,6 +804,7 @@ for _command in app.registered_commands:
 def main() -> None:
     """Console entry point. A command line it cannot take (a bad day, an unknown option) is
     one `error:` line and exit 2, as every other failure a person can fix."""
+    loopback_bypasses_proxies(os.environ)
     command = typer.main.get_command(app)
     try:
         code = command.main(standalone_mode=False)

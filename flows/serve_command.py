@@ -167,7 +167,9 @@ def _wait_until_healthy(api_url: str, server: subprocess.Popen[bytes], log_path:
                 f"the Prefect server exited with code {server.returncode}; see {log_path}"
             )
         try:
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+            # our own server, on this machine: never through a proxy (trust_env)
+            health = httpx.get(f"{api_url}/health", timeout=2, trust_env=False)
+            if health.status_code == 200:
                 return
         except httpx.HTTPError:
             pass

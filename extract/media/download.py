@@ -15,6 +15,7 @@ from typing import Final
 import httpx
 
 from extract.call_deadline import bounded
+from extract.loopback_direct import LOOPBACK_DIRECT
 from extract.media.log_masking import describe_url
 from extract.media.records import K, MediaItem, MediaResult
 from extract.media.storage import DEFAULT_STALE_AFTER, clean_stale_temp
@@ -84,6 +85,7 @@ class WorkerClients:
                     timeout=httpx.Timeout(self._timeout),
                     follow_redirects=False,
                     limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                    mounts=LOOPBACK_DIRECT,
                 )
             )
             self._local.client = client

@@ -25,6 +25,7 @@ from tenacity import (
 )
 
 from extract.call_deadline import bounded, call_deadline
+from extract.loopback_direct import LOOPBACK_DIRECT
 from extract.printable import printable
 from extract.raw_rows import NOT_AN_OBJECT_FIELD, media_key, row_repaired, text_repaired
 from extract.retry_after import honoured, retry_after_seconds
@@ -289,6 +290,7 @@ class VoipMsClient:
                 limits=httpx.Limits(
                     max_connections=max_concurrency, max_keepalive_connections=max_concurrency
                 ),
+                mounts=LOOPBACK_DIRECT,
             )
         )
 
