@@ -618,6 +618,11 @@ def status() -> None:
             con.close()
 
 
+def out_folder(out: str | None) -> Path | None:
+    """`--out` as a folder: `~` expanded, which the shell leaves as it is in `--out=~/x`."""
+    return Path(out).expanduser() if out else None
+
+
 @app.command(cls=FlagsBare)
 def export(
     out: Annotated[
@@ -647,7 +652,7 @@ def export(
     settings = load_settings()
     refuse_while_a_run_writes(settings, "export")
     with friendly_errors(archive=settings.archive_path):
-        run_export_command(settings, Path(out) if out else None)
+        run_export_command(settings, out_folder(out))
 
 
 @app.command(cls=FlagsBare)
@@ -728,7 +733,7 @@ def report(
     if end is not None:
         refuse_before_oldest("--end", end)
     refuse_while_a_run_writes(settings, "report")
-    folder = Path(out) if out else settings.smsarchive_data_dir / "reports"
+    folder = out_folder(out) or settings.smsarchive_data_dir / "reports"
     with friendly_errors(archive=settings.archive_path, writes=folder):
         result = run_report(
             settings,
@@ -736,7 +741,7 @@ def report(
             end=end,
             did=did,
             grain=None if grain == "auto" else grain,  # type: ignore[arg-type]  # checked
-            out=Path(out) if out else None,
+            out=out_folder(out),
             account=account,
             timezone=tz,
         )

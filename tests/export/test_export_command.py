@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -68,3 +69,16 @@ def test_a_lock_file_planted_as_a_link_is_not_followed(archive: Settings, tmp_pa
     assert result.exit_code == 1
     assert "error:" in result.output
     assert not victim.exists()  # not created through the link
+
+
+def test_out_given_with_a_tilde_is_under_home(
+    archive: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `--out=~/lake`: the shell expands no `~` after `=`
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    env = _env(archive.smsarchive_data_dir)
+    result = CliRunner().invoke(app, ["export", "--out=~/lake"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "home" / "lake" / "_manifest.json").is_file()
+    assert not (tmp_path / "~").exists()
