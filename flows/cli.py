@@ -610,7 +610,7 @@ def status() -> None:
                     timezone=settings.voipms_account_timezone,
                     data_dir=settings.smsarchive_data_dir,
                 ),
-                Console(),
+                Console(soft_wrap=True),  # a long line (a command to paste) kept whole
                 writer_alive=writer_alive(settings.smsarchive_data_dir),
                 timezone=settings.voipms_account_timezone,
             )

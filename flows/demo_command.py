@@ -125,27 +125,32 @@ def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
     con = open_warehouse(demo.archive_path, read_only=True, upgrade=True)
     try:
         zone = demo.voipms_account_timezone
-        render_status(archive_status(con, timezone=zone), Console(), timezone=zone)
+        shown = Console(soft_wrap=True)  # a long line (a command to paste) kept whole
+        render_status(archive_status(con, timezone=zone), shown, timezone=zone)
     finally:
         con.close()
     out = Console()
     out.print("\n[bold]Where everything is[/bold]")
-    out.print(f"  archive  {demo.archive_path.resolve()}")
-    out.print(f"  media    {demo.media_dir.resolve()}")
-    out.print(f"  report   {Path(made['html']).resolve()}")
-    out.print(f"  export   {Path(exported['current']).absolute()}  (parquet, by year)")
+    # paths as they are: never read as markup (a folder named `texts [old]`), never broken
+    lines = [
+        f"  archive  {demo.archive_path.resolve()}",
+        f"  media    {demo.media_dir.resolve()}",
+        f"  report   {Path(made['html']).resolve()}",
+        f"  export   {Path(exported['current']).absolute()}  (parquet, by year)",
+    ]
     # commands to paste from anywhere: absolute paths, this install's own smsarchive
     data_dir = quote(str(demo.smsarchive_data_dir.absolute()))
     smsarchive = quote(str(Path(sys.executable).parent / "smsarchive"))
-    out.print(f"  status   SMSARCHIVE_DATA_DIR={data_dir} {smsarchive} status", soft_wrap=True)
+    lines.append(f"  status   SMSARCHIVE_DATA_DIR={data_dir} {smsarchive} status")
     if NOTEBOOKS.is_dir():  # a clone of the repository, not an installed wheel
         # `--project`: outside the repository `uv run` would not use this install's packages
         project = quote(str(NOTEBOOKS.parent))
-        out.print(
+        lines.append(
             f"  explore  SMSARCHIVE_DATA_DIR={data_dir} {quote(uv_command())} run --project "
-            f"{project} --with jupyterlab jupyter lab {quote(str(NOTEBOOKS))}",
-            soft_wrap=True,
+            f"{project} --with jupyterlab jupyter lab {quote(str(NOTEBOOKS))}"
         )
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
     return 0
 
 

@@ -46,16 +46,22 @@ def _pasted(command: str, cwd: Path, env: dict[str, str]) -> subprocess.Complete
 @pytest.mark.usefixtures("prefect_server")
 def test_demo_archives_reports_exports_and_prints_the_paths(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
+    # a folder name Rich would read as markup, and a terminal narrower than the paths
+    data = tmp_path / "my texts [old]"
     env.update(
-        SMSARCHIVE_DATA_DIR=str(tmp_path / "data"),
+        SMSARCHIVE_DATA_DIR=str(data),
         PREFECT_API_URL=str(PREFECT_API_URL.value()),
-        COLUMNS="200",
+        COLUMNS="60",
     )
     result = _demo(tmp_path, env, "400")
     assert result.returncode == 0, result.stderr[-3000:]
-    paths = dict(re.findall(r"^\s+(archive|media|report|export)\s+(\S+)", result.stdout, re.M))
+    shown = re.findall(
+        r"^  (archive|media|report|export) +(.+?)(?:  \(parquet.*)?$", result.stdout, re.M
+    )
+    paths = dict(shown)
     assert set(paths) == {"archive", "media", "report", "export"}, result.stdout
-    demo_dir = tmp_path / "data" / "demo"
+    assert all(Path(path).is_relative_to(data) for path in paths.values()), paths
+    demo_dir = data / "demo"
     assert Path(paths["archive"]) == (demo_dir / "archive.duckdb").resolve()
     with duckdb.connect(paths["archive"], read_only=True) as con:
         row = con.execute("SELECT count(*) FROM messages").fetchone()
@@ -81,7 +87,7 @@ def test_demo_archives_reports_exports_and_prints_the_paths(tmp_path: Path) -> N
     imports = "import duckdb, polars, os; print(os.environ['SMSARCHIVE_DATA_DIR'])"
     explored = _pasted(f'{head} --offline python -c "{imports}"', elsewhere, pasted_env)
     assert explored.returncode == 0, explored.stderr
-    assert explored.stdout.strip() == str((tmp_path / "data" / "demo").absolute())
+    assert explored.stdout.strip() == str((data / "demo").absolute())
 
     # another size on the same folder would skip every window: it is refused, not ignored
     again = _demo(tmp_path, env, "500")
