@@ -32,10 +32,12 @@ def configured_api_url() -> str | None:
     from_env = os.environ.get("PREFECT_API_URL")
     if from_env is not None:
         return from_env or None
-    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
-    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
     try:
-        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
+        home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+        path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml")
+        profiles = tomllib.loads(path.expanduser().read_text(encoding="utf-8"))
+    except RuntimeError:  # no home folder to be found (HOME unset, a user without one)
+        return None
     except (OSError, tomllib.TOMLDecodeError):
         return None
     active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"

@@ -20,7 +20,7 @@ import httpx
 import typer
 from prefect.deployments.runner import RunnerDeployment
 from prefect.runner import Runner
-from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 from prefect.types.entrypoint import EntrypointType
 
 from flows.dead_flow_runs import close_runs_of_a_stopped_serve
@@ -131,6 +131,7 @@ def prefect_api(data_dir: Path) -> Iterator[str]:
     if configured:
         yield str(configured)
         return
+    refuse_an_unwritable_prefect_home()
     port = DEFAULT_PORT if _port_is_free(DEFAULT_PORT) else _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
@@ -157,6 +158,23 @@ def prefect_api(data_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def refuse_an_unwritable_prefect_home() -> None:
+    """Raise PrefectServerError when the server could not keep its database in PREFECT_HOME
+    (by default ~/.prefect: a service user's home may be missing or not its own)."""
+    home = Path(PREFECT_HOME.value())
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        writable = os.access(home, os.W_OK | os.X_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        raise PrefectServerError(
+            f"the Prefect server keeps its database in {home} (PREFECT_HOME), which cannot be "
+            "made or written by this user: set PREFECT_HOME to a folder it can write, or "
+            "PREFECT_API_URL to a Prefect server that runs"
+        )
 
 
 def _wait_until_healthy(api_url: str, server: subprocess.Popen[bytes], log_path: Path) -> None:

@@ -107,6 +107,15 @@ def test_the_api_url_comes_from_the_environment_first(
     monkeypatch.delenv("PREFECT_API_URL")
     monkeypatch.setenv("PREFECT_PROFILES_PATH", str(tmp_path / "missing.toml"))
     assert configured_api_url() is None
+    # a user with no home folder (HOME unset, no passwd entry): no profile, not a crash
+    monkeypatch.delenv("PREFECT_PROFILES_PATH")
+    monkeypatch.delenv("HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert configured_api_url() is None
 
 
 def test_a_failed_runs_detail_is_its_first_line_without_the_password() -> None:

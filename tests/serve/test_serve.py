@@ -216,6 +216,36 @@ def test_a_scheduled_run_fires_and_completes(
 
 
 @pytest.mark.slow
+def test_a_prefect_home_that_cannot_be_written_is_one_error_line(tmp_path: Path) -> None:
+    # a service user whose home is missing or not its own: Prefect could keep no database
+    in_the_way = tmp_path / "a file"
+    in_the_way.write_text("not a folder")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    env |= {
+        "PREFECT_HOME": str(in_the_way / ".prefect"),
+        "VOIPMS_API_USERNAME": SANDBOX_USERNAME,
+        "VOIPMS_API_PASSWORD": SANDBOX_PASSWORD,
+        "SMSARCHIVE_DATA_DIR": str(tmp_path / "data"),
+    }
+    served = subprocess.run(
+        [str(Path(sys.executable).with_name("smsarchive")), "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert served.returncode == 1, served.stderr
+    assert "Traceback" not in served.stderr
+    assert [line for line in served.stderr.splitlines() if line.startswith("error:")] == [
+        f"error: the Prefect server keeps its database in {in_the_way / '.prefect'} "
+        "(PREFECT_HOME), which cannot be made or written by this user: set PREFECT_HOME to a "
+        "folder it can write, or PREFECT_API_URL to a Prefect server that runs"
+    ]
+    assert not (tmp_path / "data" / "prefect-server.log").exists()
+
+
 def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
     tmp_path: Path,
 ) -> None:
