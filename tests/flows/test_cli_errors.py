@@ -569,3 +569,39 @@ def test_a_database_closed_by_a_full_disk_is_one_line(
     (line,) = _error_lines(capsys.readouterr().err)
     assert line.startswith(f"error: the disk of {archive.parent} is full (DuckDB: FATAL")
     assert line.endswith("free some space: nothing archived is lost, the next run goes on")
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (
+            # python-dotenv warns and goes on without it: the archive would go to ./data
+            "SMSARCHIVE_DATA_DIR='/srv/Bob's texts'\n",
+            "line 1 (SMSARCHIVE_DATA_DIR) cannot be read: quote a value holding spaces",
+        ),
+        (
+            "VOIPMS_API_USERNAME=me@example.com\nexport VOIPMS_API_PASSWORD = 'hunter2'x'\n",
+            "line 2 (VOIPMS_API_PASSWORD) cannot be read",
+        ),
+        (b"SMSARCHIVE_DATA_DIR=/srv/caf\xe9\n", "is not UTF-8 text"),
+        (None, "cannot be read: Is a directory"),  # a folder in its place
+    ],
+)
+def test_a_dot_env_that_cannot_be_read_is_one_error_line_without_its_values(
+    tmp_path: Path, content: str | bytes | None, said: str
+) -> None:
+    dot_env = tmp_path / ".env"
+    if content is None:
+        dot_env.mkdir()
+    elif isinstance(content, bytes):
+        dot_env.write_bytes(content)
+    else:
+        dot_env.write_text(content)
+    shown = _smsarchive(("status",), cwd=tmp_path, env={"PREFECT_API_URL": ""})
+    assert shown.returncode == 2, shown.stderr
+    [line] = _error_lines(shown.stderr)
+    assert line.startswith(f"error: bad setting: {dot_env}"), line
+    assert said in line
+    assert "hunter2" not in shown.stderr
+    assert "Bob" not in shown.stderr
+    assert not (tmp_path / "data").exists()
