@@ -2,11 +2,11 @@
 PYTHON ?= python3
 # uv on PATH, else the uv module of $(PYTHON), else one installed into .uv-bootstrap by pip
 # (--target: allowed even where the system Python is "externally managed", as on Debian 12,
-# and touches nothing outside that folder)
+# and touches nothing outside that folder); quoted, as a clone's path may hold spaces
 UV_BOOTSTRAP := $(CURDIR)/.uv-bootstrap
 UV := $(shell command -v uv 2>/dev/null \
 	|| ($(PYTHON) -m uv --version >/dev/null 2>&1 && echo "$(PYTHON) -m uv") \
-	|| echo "$(UV_BOOTSTRAP)/bin/uv")
+	|| echo "'$(UV_BOOTSTRAP)/bin/uv'")
 VENV := .venv
 RUN := $(UV) run --locked --no-sync
 
