@@ -28,6 +28,10 @@ class ForeignExportFolderError(WarehouseError):
     """An export was asked into a folder holding what no export made (it would replace it)."""
 
 
+class LinklessExportFolderError(WarehouseError):
+    """An export was asked onto a file system that cannot hold its `current` link."""
+
+
 class LostArchiveError(WarehouseError):
     """A run would start a new archive where landing/ holds the answers of earlier runs."""
 

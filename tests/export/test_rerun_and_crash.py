@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -19,7 +20,11 @@ from flows.settings import Settings
 from tests.export.frames import read_with_duckdb, read_with_polars
 from warehouse import WarehouseBusyError
 from warehouse.connection import open_warehouse
-from warehouse.errors import ForeignExportFolderError, ShrunkenArchiveError
+from warehouse.errors import (
+    ForeignExportFolderError,
+    LinklessExportFolderError,
+    ShrunkenArchiveError,
+)
 from warehouse.export import EXPORT_TABLES, TableExport, export_archive
 from warehouse.export.layout import next_snapshot_id, write_file_atomically
 from warehouse.export.single_exporter import export_lock
@@ -268,3 +273,23 @@ def test_snapshot_ids_only_grow_even_when_the_clock_went_back(tmp_path: Path) ->
     now = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
     assert next_snapshot_id(tmp_path, now) == "20300101T000000000001Z"
     assert next_snapshot_id(tmp_path / "fresh", now) == "20261206T050000000000Z"
+
+
+def test_a_folder_that_cannot_hold_links_is_refused_before_anything_is_written(
+    archive: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = export_archive(archive.archive_path, tmp_path)
+    manifest = (tmp_path / "_manifest.json").read_text()
+
+    def refused(self: Path, target: Path, target_is_directory: bool = False) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(self))
+
+    # an exFAT disk or an SMB share, which cannot be mounted here
+    monkeypatch.setattr(Path, "symlink_to", refused)
+    for _ in range(3):
+        with pytest.raises(LinklessExportFolderError, match="cannot hold symbolic links"):
+            export_archive(archive.archive_path, tmp_path)
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == [first.snapshot]
+    assert os.readlink(tmp_path / "current") == f"snapshots/{first.snapshot}"
+    assert (tmp_path / "_manifest.json").read_text() == manifest
+    assert _temp_entries(tmp_path) == []

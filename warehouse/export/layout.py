@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from warehouse.errors import LinklessExportFolderError
 from warehouse.folder_pruning import prune_named_folders
 from warehouse.new_file import write_new_file
 
@@ -114,6 +115,24 @@ def point_current_at(out_dir: Path, snapshot: str) -> None:
     link.unlink(missing_ok=True)
     link.symlink_to(Path(SNAPSHOTS) / snapshot, target_is_directory=True)
     os.replace(link, out_dir / CURRENT)
+
+
+def refuse_a_folder_without_links(out_dir: Path, snapshot: str) -> None:
+    """Raise LinklessExportFolderError when `out_dir`'s file system cannot hold the symbolic
+    link `current` (FAT and exFAT disks, some network shares): said before a snapshot is
+    written for nothing. The trial link has the name `point_current_at` gives its own."""
+    link = out_dir / f".{CURRENT}-{snapshot}{TEMP_SUFFIX}"
+    link.unlink(missing_ok=True)
+    try:
+        link.symlink_to(Path(SNAPSHOTS) / snapshot, target_is_directory=True)
+    except OSError as exc:
+        raise LinklessExportFolderError(
+            f"cannot export into {out_dir}: its file system cannot hold symbolic links "
+            f"({exc.strerror or exc}; FAT and exFAT disks and some network shares cannot), "
+            "and an export is made current by one (readers never see half an export); "
+            "export onto another disk with --out"
+        ) from exc
+    link.unlink()
 
 
 def current_snapshot(out_dir: Path) -> str | None:

@@ -23,6 +23,7 @@ from warehouse.export.layout import (
     next_snapshot_id,
     point_current_at,
     prune_snapshots,
+    refuse_a_folder_without_links,
     remove_tree,
     snapshot_dir,
     snapshot_manifest,
@@ -85,6 +86,7 @@ def export_archive(
             remove_tree(stale)
         exported_at = datetime.now(UTC)
         snapshot = next_snapshot_id(out_dir, exported_at)
+        refuse_a_folder_without_links(out_dir, snapshot)
         temp = temp_dir(out_dir, snapshot)
         final = snapshot_dir(out_dir, snapshot)
         temp.mkdir()
