@@ -61,6 +61,7 @@ from warehouse import (
     writer_lock,
 )
 from warehouse.accounts import archived_accounts, archived_spelling
+from warehouse.landing_files import LANDING_DIR
 from warehouse.plain_numbers import counted
 
 logger = logging.getLogger("smsarchive")
@@ -403,6 +404,9 @@ def archive(
         refuse_future_end(end, settings)
     data_dir = settings.smsarchive_data_dir
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
+    # before any call: a landing/ linked to a disk not mounted is said now, not at the first
+    # answer to land
+    (data_dir / LANDING_DIR).mkdir(mode=0o700, exist_ok=True)
     wait = settings.smsarchive_busy_wait_seconds
     with (
         writer_lock(data_dir, wait=wait),

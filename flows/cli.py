@@ -210,6 +210,12 @@ def _os_error_line(exc: OSError, writes: Path | None = None) -> str:
     """A file system error as one line naming the path (e.g. SMSARCHIVE_DATA_DIR's); a full
     disk that names no file is said to be `writes`'s, the folder the command writes into."""
     if isinstance(exc, FileExistsError) and exc.filename:
+        path = Path(exc.filename)
+        if path.is_symlink() and not path.exists():  # a folder on a disk not mounted, say
+            return (
+                f"cannot use the folder {exc.filename}: it is a link to {os.readlink(path)}, "
+                "which is not there (is the disk that holds it mounted?)"
+            )
         return f"cannot make the folder {exc.filename}: a file of that name is in the way"
     if exc.errno == errno.ENOSPC:  # a write that fills the disk names no file
         where = exc.filename or writes

@@ -605,3 +605,26 @@ def test_a_dot_env_that_cannot_be_read_is_one_error_line_without_its_values(
     assert "hunter2" not in shown.stderr
     assert "Bob" not in shown.stderr
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("linked", ["data", "data/landing"])
+def test_a_folder_linked_to_a_disk_not_mounted_is_one_error_line_asking_so(
+    tmp_path: Path, linked: str
+) -> None:
+    data_dir = tmp_path / "data"
+    gone = tmp_path / "usb" / linked.replace("/", "-")  # the mount point, empty
+    if linked != "data":
+        data_dir.mkdir()
+    (tmp_path / linked).symlink_to(gone)
+    env = {
+        "SMSARCHIVE_DATA_DIR": str(data_dir),
+        "VOIPMS_API_URL": "http://127.0.0.1:9/api/v1/rest.php",  # never reached
+        "VOIPMS_API_USERNAME": "me@example.com",
+        "VOIPMS_API_PASSWORD": "pw",
+    }
+    shown = _plain(env, "backfill", "--start", "2024-01-01", "--end", "2024-01-02")
+    assert shown.returncode == 1, shown.stderr
+    assert _error_lines(shown.stderr) == [
+        f"error: cannot use the folder {tmp_path / linked}: it is a link to {gone}, which is "
+        "not there (is the disk that holds it mounted?)"
+    ]
