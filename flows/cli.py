@@ -24,7 +24,7 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from extract.printable import printable
 from extract.voipms.sandbox.spec import AccountSpec
-from flows.env_file import env_file_problem
+from flows.env_file import env_file_problems
 from flows.interruptions import (
     Terminated,
     query_interrupted,
@@ -141,9 +141,11 @@ def _main(
 def load_settings() -> Settings:
     """Read settings once, or exit with a one-line message naming the bad setting (or a data
     dir that is a file: every command says so alike, none advises a backfill into it)."""
-    problem = env_file_problem()
+    problem, warnings = env_file_problems(Settings.model_fields, os.environ)
     if problem is not None:
         fail(f"bad setting: {problem}", code=2)
+    for warning in warnings:
+        typer.secho(f"warning: {warning}", err=True, fg="yellow")
     try:
         settings = Settings()
     except ValidationError as exc:

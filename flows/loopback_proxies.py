@@ -1,5 +1,4 @@
-"""This machine's own addresses added to NO_PROXY: the sandbox and the Prefect server are
-reached directly, whatever proxy the environment names."""
+"""This machine's own addresses added to NO_PROXY, so no proxy carries its own traffic."""
 
 from __future__ import annotations
 

@@ -628,3 +628,25 @@ def test_a_folder_linked_to_a_disk_not_mounted_is_one_error_line_asking_so(
         f"error: cannot use the folder {tmp_path / linked}: it is a link to {gone}, which is "
         "not there (is the disk that holds it mounted?)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("content", "env"),
+    [
+        ("OTHER_TOOL_TOKEN='it's'\nSMSARCHIVE_DATA_DIR=data\n", {}),  # another tool's line
+        ("SMSARCHIVE_DATA_DIR='/srv/Bob's texts'\n", {"SMSARCHIVE_DATA_DIR": "data"}),
+    ],
+)
+def test_a_dot_env_line_that_sets_nothing_of_ours_is_a_warning(
+    tmp_path: Path, content: str, env: dict[str, str]
+) -> None:
+    (tmp_path / ".env").write_text(content)
+    shown = _smsarchive(("status",), cwd=tmp_path, env={"PREFECT_API_URL": "", **env})
+    assert f"warning: {tmp_path / '.env'} line 1 (" in shown.stderr
+    assert "cannot be read, and is ignored" in shown.stderr
+    assert _error_lines(shown.stderr) == [
+        f"error: there is no archive at {Path('data') / 'archive.duckdb'} yet: run "
+        "`smsarchive backfill` or `sync` first"
+    ]
+    assert "it's" not in shown.stderr
+    assert "Bob" not in shown.stderr
