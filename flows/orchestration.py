@@ -36,9 +36,8 @@ def configured_api_url() -> str | None:
         home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
         path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml")
         profiles = tomllib.loads(path.expanduser().read_text(encoding="utf-8"))
-    except RuntimeError:  # no home folder to be found (HOME unset, a user without one)
-        return None
-    except (OSError, tomllib.TOMLDecodeError):
+    # RuntimeError: no home folder to be found (HOME unset, a user without one)
+    except (RuntimeError, OSError, tomllib.TOMLDecodeError):
         return None
     active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
     profile = profiles.get("profiles", {}).get(active, {})

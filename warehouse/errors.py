@@ -37,7 +37,7 @@ class LostArchiveError(WarehouseError):
 
 
 class ShrunkenArchiveError(WarehouseError):
-    """The archive holds fewer messages than the export it would replace: a lost archive."""
+    """The archive lacks messages of the export it would replace: a lost archive, made again."""
 
 
 class UnusablePathError(WarehouseError):

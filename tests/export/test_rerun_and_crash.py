@@ -293,3 +293,12 @@ def test_a_folder_that_cannot_hold_links_is_refused_before_anything_is_written(
     assert os.readlink(tmp_path / "current") == f"snapshots/{first.snapshot}"
     assert (tmp_path / "_manifest.json").read_text() == manifest
     assert _temp_entries(tmp_path) == []
+
+    # a disk that is full holds links all the same: that is said as a full disk
+    def full(self: Path, target: Path, target_is_directory: bool = False) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "symlink_to", full)
+    with pytest.raises(OSError, match="No space left") as caught:
+        export_archive(archive.archive_path, tmp_path)
+    assert not isinstance(caught.value, LinklessExportFolderError)

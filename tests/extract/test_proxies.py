@@ -135,7 +135,12 @@ def test_loopback_is_added_to_no_proxy_where_a_proxy_is_named() -> None:
     environ = {"HTTPS_PROXY": "http://proxy:3128", "no_proxy": "intranet, .corp", "X": "y"}
     loopback_bypasses_proxies(environ)
     expected = "intranet,.corp,127.0.0.1,localhost,::1"
-    assert environ == {**environ, "no_proxy": expected, "NO_PROXY": expected}
+    assert environ == {
+        "HTTPS_PROXY": "http://proxy:3128",
+        "no_proxy": expected,
+        "NO_PROXY": expected,
+        "X": "y",
+    }
     loopback_bypasses_proxies(environ)  # a second time adds nothing
     assert environ["NO_PROXY"] == expected
     unproxied = {"PATH": "/bin"}

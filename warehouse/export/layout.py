@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -117,6 +118,10 @@ def point_current_at(out_dir: Path, snapshot: str) -> None:
     os.replace(link, out_dir / CURRENT)
 
 
+_NO_LINKS: Final = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
+"""What `symlink` fails with where the file system has no symbolic links."""
+
+
 def refuse_a_folder_without_links(out_dir: Path, snapshot: str) -> None:
     """Raise LinklessExportFolderError when `out_dir`'s file system cannot hold the symbolic
     link `current` (FAT and exFAT disks, some network shares): said before a snapshot is
@@ -126,6 +131,8 @@ def refuse_a_folder_without_links(out_dir: Path, snapshot: str) -> None:
     try:
         link.symlink_to(Path(SNAPSHOTS) / snapshot, target_is_directory=True)
     except OSError as exc:
+        if exc.errno not in _NO_LINKS:  # a full disk, a read-only one: said as such
+            raise
         raise LinklessExportFolderError(
             f"cannot export into {out_dir}: its file system cannot hold symbolic links "
             f"({exc.strerror or exc}; FAT and exFAT disks and some network shares cannot), "

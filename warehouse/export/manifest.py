@@ -74,6 +74,7 @@ def manifest_dict(result: ExportResult) -> dict[str, Any]:
 
 
 def _run_dict(run: ArchiveRun | None) -> dict[str, Any] | None:
+    """The run as the manifest holds it: its id, and its start in UTC (`Z`)."""
     if run is None:
         return None
     started_at = run.started_at.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -190,14 +190,15 @@ def _missing_messages(
     con: duckdb.DuckDBPyConnection, folder: Path
 ) -> tuple[int, datetime, datetime] | None:
     """How many messages of the parquet files under `folder` the archive lacks, and when the
-    first and last of them were sent; None when it lacks none (or the files cannot be read:
-    nothing left to keep)."""
+    first and last of them were sent; None when it lacks none, or the files are damaged past
+    reading (nothing left to keep). Any other failure (memory, an interrupt) is raised: the
+    export stops rather than go on unchecked."""
     files = sorted(str(path) for path in folder.rglob("*.parquet"))
     if not files:
         return None
     try:
         row = query_row(con, "export_missing_messages", {"files": files})
-    except duckdb.Error:
+    except (duckdb.InvalidInputException, duckdb.IOException):  # files damaged past reading
         return None
     if row is None or not row[0]:
         return None
