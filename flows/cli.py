@@ -32,6 +32,7 @@ from flows.interruptions import (
     terminated,
 )
 from flows.loopback_proxies import loopback_bypasses_proxies
+from flows.orchestration import configured_api_url
 from flows.settings import Settings, known_zone, without_login
 
 
@@ -262,8 +263,6 @@ def _damage_line(
 def _prefect_unreachable_line(exc: BaseException) -> str | None:
     """One line for a configured Prefect server that does not answer; None otherwise."""
     import httpx
-
-    from flows.orchestration import configured_api_url
 
     url = configured_api_url()
     if url is None:
@@ -632,7 +631,12 @@ def status() -> None:
 
 def out_folder(out: str | None) -> Path | None:
     """`--out` as a folder: `~` expanded, which the shell leaves as it is in `--out=~/x`."""
-    return Path(out).expanduser() if out else None
+    if not out:
+        return None
+    try:
+        return Path(out).expanduser()
+    except RuntimeError:  # no home folder to be found (HOME unset, a user without one)
+        fail(f"--out {out}: there is no home folder for ~ (HOME is unset): give a full path")
 
 
 @app.command(cls=FlagsBare)
@@ -818,10 +822,30 @@ for _command in app.registered_commands:
     _command.help = _one_line_paragraphs(_command.help or inspect.getdoc(_command.callback) or "")
 
 
+def refuse_prefect_without_a_home(args: list[str]) -> None:
+    """Exit with one line where Prefect is to run (`serve`, or a PREFECT_API_URL) but no home
+    folder can be found: Prefect cannot even be imported without one (its default home)."""
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    if command != "serve" and not configured_api_url():
+        return
+    try:
+        Path.home()
+    except RuntimeError:
+        typer.secho(
+            "error: Prefect (serve, or PREFECT_API_URL) needs a home folder, and none can be "
+            "found (HOME is unset, and this user has none): set HOME to a folder this user "
+            "can write",
+            err=True,
+            fg="red",
+        )
+        sys.exit(1)
+
+
 def main() -> None:
     """Console entry point. A command line it cannot take (a bad day, an unknown option) is
     one `error:` line and exit 2, as every other failure a person can fix."""
     loopback_bypasses_proxies(os.environ)
+    refuse_prefect_without_a_home(sys.argv[1:])
     command = typer.main.get_command(app)
     try:
         code = command.main(standalone_mode=False)

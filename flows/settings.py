@@ -198,7 +198,12 @@ class Settings(BaseSettings):
             return Path("data")
         # `~/archive` as .env writes it (no shell expands it there): the home folder, as
         # DuckDB would read it, not a folder named `~` beside us
-        return Path(value).expanduser() if isinstance(value, str | Path) else value
+        if not isinstance(value, str | Path):
+            return value
+        try:
+            return Path(value).expanduser()
+        except RuntimeError:  # HOME unset, a user without a home folder
+            raise ValueError(f"{value}: there is no home folder for ~ (HOME is unset)") from None
 
     @field_validator(
         "voipms_requests_per_minute",

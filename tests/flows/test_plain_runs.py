@@ -163,3 +163,30 @@ def test_a_run_stopped_from_outside_is_told_from_one_that_failed() -> None:
     assert stopped_from_outside(
         duckdb.InvalidInputException("Detail: Python exception: prefect.TerminationSignal\n")
     )
+
+
+def _no_home() -> Path:
+    raise RuntimeError("Could not determine home directory.")
+
+
+@pytest.mark.parametrize(
+    ("args", "api_url"),
+    [(["serve"], ""), (["-v", "sync"], "http://127.0.0.1:4200/api")],
+)
+def test_prefect_without_a_home_folder_is_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    api_url: str,
+) -> None:
+    from flows.cli import refuse_prefect_without_a_home
+
+    monkeypatch.setenv("PREFECT_API_URL", api_url)
+    monkeypatch.setattr(Path, "home", staticmethod(_no_home))  # a uid without a passwd entry
+    with pytest.raises(SystemExit) as stopped:
+        refuse_prefect_without_a_home(args)
+    assert stopped.value.code == 1
+    assert capsys.readouterr().err.startswith("error: Prefect (serve, or PREFECT_API_URL) needs")
+    # a plain run needs none: Prefect is not imported
+    monkeypatch.setenv("PREFECT_API_URL", "")
+    refuse_prefect_without_a_home(["sync"])
