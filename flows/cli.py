@@ -160,7 +160,30 @@ def load_settings() -> Settings:
     data_dir = settings.smsarchive_data_dir
     if data_dir.exists() and not data_dir.is_dir():
         fail(f"SMSARCHIVE_DATA_DIR {data_dir} is a file, not a folder", code=1)
+    from warehouse.landing_files import LANDING_DIR
+
+    # every command alike: none may say "no archive yet, run backfill" of a disk not mounted
+    for folder in (data_dir, data_dir / LANDING_DIR):
+        gone = link_to_nothing(folder)
+        if gone is not None:
+            fail(gone, code=1)
     return settings
+
+
+def link_to_nothing(path: Path) -> str | None:
+    """What to say of `path` when it is a symbolic link to nothing (a folder on a disk not
+    mounted, say); None when it is not one."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return (
+                f"cannot use {path}: it is a link to {os.readlink(path)}, which is not there "
+                "(is the disk that holds it mounted?)"
+            )
+    except OSError:  # a link that loops, a folder that cannot be searched: said when used
+        return None
+    return None
 
 
 def with_wait(settings: Settings, wait: float | None) -> Settings:
@@ -213,12 +236,9 @@ def _os_error_line(exc: OSError, writes: Path | None = None) -> str:
     """A file system error as one line naming the path (e.g. SMSARCHIVE_DATA_DIR's); a full
     disk that names no file is said to be `writes`'s, the folder the command writes into."""
     if isinstance(exc, FileExistsError) and exc.filename:
-        path = Path(exc.filename)
-        if path.is_symlink() and not path.exists():  # a folder on a disk not mounted, say
-            return (
-                f"cannot use the folder {exc.filename}: it is a link to {os.readlink(path)}, "
-                "which is not there (is the disk that holds it mounted?)"
-            )
+        gone = link_to_nothing(Path(exc.filename))
+        if gone is not None:
+            return gone
         return f"cannot make the folder {exc.filename}: a file of that name is in the way"
     if exc.errno == errno.ENOSPC:  # a write that fills the disk names no file
         where = exc.filename or writes

@@ -612,7 +612,7 @@ def test_a_folder_linked_to_a_disk_not_mounted_is_one_error_line_asking_so(
     tmp_path: Path, linked: str
 ) -> None:
     data_dir = tmp_path / "data"
-    gone = tmp_path / "usb" / linked.replace("/", "-")  # the mount point, empty
+    gone = tmp_path / "usb" / linked.replace("/", "-")  # on a disk not mounted: nothing there
     if linked != "data":
         data_dir.mkdir()
     (tmp_path / linked).symlink_to(gone)
@@ -622,12 +622,15 @@ def test_a_folder_linked_to_a_disk_not_mounted_is_one_error_line_asking_so(
         "VOIPMS_API_USERNAME": "me@example.com",
         "VOIPMS_API_PASSWORD": "pw",
     }
-    shown = _plain(env, "backfill", "--start", "2024-01-01", "--end", "2024-01-02")
-    assert shown.returncode == 1, shown.stderr
-    assert _error_lines(shown.stderr) == [
-        f"error: cannot use the folder {tmp_path / linked}: it is a link to {gone}, which is "
-        "not there (is the disk that holds it mounted?)"
-    ]
+    # every command alike: none says there is no archive yet, or advises a backfill
+    for command in (["backfill", "--start", "2024-01-01", "--end", "2024-01-02"], ["sync"],
+                    ["status"], ["report"], ["export"], ["replay"]):  # fmt: skip
+        shown = _plain(env, *command)
+        assert shown.returncode == 1, shown.stderr
+        assert _error_lines(shown.stderr) == [
+            f"error: cannot use {tmp_path / linked}: it is a link to {gone}, which is not "
+            "there (is the disk that holds it mounted?)"
+        ], command
 
 
 @pytest.mark.parametrize(
