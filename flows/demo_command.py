@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 from shlex import quote
+from typing import Final
 
 from pydantic import SecretStr
 from rich.console import Console
@@ -18,12 +19,14 @@ from flows.archive_run import run_backfill
 from flows.export_run import run_export
 from flows.progress import Reporter
 from flows.report_command import run_report
+from flows.run_progress import PROGRESS_NAME
 from flows.runtime import use_settings
 from flows.sandbox_command import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from flows.settings import Settings
 from flows.status_view import render_status
 from flows.summary_lines import summary_lines
 from warehouse import WarehouseBusyError, archive_status, open_warehouse, writer_alive
+from warehouse.writer_lock import LOCK_NAME
 
 DEMO_DIR = "demo"
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -56,7 +59,7 @@ def prepare_demo_dir(demo_dir: Path, archive: Path, messages: int, *, fresh: boo
     # a demo whose archive is gone starts again: its answers under landing/ are the
     # sandbox's, which any run makes again (a real account's would be rebuilt by a replay)
     if demo_dir.is_dir() and (fresh or not archive.exists()) and any(demo_dir.iterdir()):
-        if not (marker.exists() or archive.exists()):  # a folder of the user's own
+        if not (marker.exists() or archive.exists() or _all_named_by_a_demo(demo_dir)):
             raise ForeignDemoFolderError(
                 f"{demo_dir} holds files no demo made, which the demo would remove: move them, "
                 "or run the demo with another SMSARCHIVE_DATA_DIR"
@@ -77,6 +80,27 @@ def prepare_demo_dir(demo_dir: Path, archive: Path, messages: int, *, fresh: boo
     demo_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     demo_dir.mkdir(mode=0o700, exist_ok=True)
     marker.write_text(json.dumps({"messages": messages}), encoding="utf-8")
+
+
+DEMO_NAMES: Final = frozenset(
+    {
+        "archive.duckdb.wal",
+        "landing",
+        "media",
+        "reports",
+        "export",
+        "prefect-results",
+        LOCK_NAME,
+        PROGRESS_NAME,
+    }
+)
+"""What a demo's folder holds besides its archive and marker: an earlier version's folder,
+made before the marker, whose archive is gone, holds these alone."""
+
+
+def _all_named_by_a_demo(folder: Path) -> bool:
+    """Whether every entry of `folder` is one a demo makes: nothing of the user's is lost."""
+    return all(entry.name in DEMO_NAMES for entry in folder.iterdir())
 
 
 def _empty(folder: Path) -> None:

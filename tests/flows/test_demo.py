@@ -167,3 +167,13 @@ def test_an_empty_demo_folder_and_a_linked_one_are_used(tmp_path: Path) -> None:
     assert linked.is_symlink()
     assert sorted(p.name for p in target.iterdir()) == ["demo-account.json"]
     assert outside.read_text() == "not the demo's"
+
+
+def test_an_earlier_demo_folder_whose_archive_is_gone_starts_again(tmp_path: Path) -> None:
+    # made before the marker existed: only the names a demo gives, so nothing of the user's
+    demo_dir = tmp_path / "demo"
+    (demo_dir / "landing" / "voipms").mkdir(parents=True)
+    (demo_dir / "reports").mkdir()
+    (demo_dir / ".writer.lock").touch()
+    prepare_demo_dir(demo_dir, demo_dir / "archive.duckdb", 400, fresh=False)
+    assert sorted(p.name for p in demo_dir.iterdir()) == ["demo-account.json"]
