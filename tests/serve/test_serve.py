@@ -216,26 +216,37 @@ def test_a_scheduled_run_fires_and_completes(
 
 
 @pytest.mark.slow
-def test_a_prefect_home_that_cannot_be_written_is_one_error_line(tmp_path: Path) -> None:
-    # a service user whose home is missing or not its own: Prefect could keep no database
-    in_the_way = tmp_path / "a file"
-    in_the_way.write_text("not a folder")
+def _serve_env(tmp_path: Path, prefect_home: Path) -> dict[str, str]:
+    """`serve`'s environment: no Prefect server named, Prefect's home and a data dir here."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
-    env |= {
-        "PREFECT_HOME": str(in_the_way / ".prefect"),
+    return env | {
+        "PREFECT_HOME": str(prefect_home),
         "VOIPMS_API_USERNAME": SANDBOX_USERNAME,
         "VOIPMS_API_PASSWORD": SANDBOX_PASSWORD,
         "SMSARCHIVE_DATA_DIR": str(tmp_path / "data"),
     }
-    served = subprocess.run(
+
+
+def _serve_once(
+    tmp_path: Path, env: dict[str, str], *, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """`smsarchive serve` run to its end (one that is refused ends at once)."""
+    return subprocess.run(
         [str(Path(sys.executable).with_name("smsarchive")), "serve"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
+
+
+def test_a_prefect_home_that_cannot_be_written_is_one_error_line(tmp_path: Path) -> None:
+    # a service user whose home is missing or not its own: Prefect could keep no database
+    in_the_way = tmp_path / "a file"
+    in_the_way.write_text("not a folder")
+    served = _serve_once(tmp_path, _serve_env(tmp_path, in_the_way / ".prefect"), timeout=120)
     assert served.returncode == 1, served.stderr
     assert "Traceback" not in served.stderr
     assert [line for line in served.stderr.splitlines() if line.startswith("error:")] == [
@@ -249,13 +260,7 @@ def test_a_prefect_home_that_cannot_be_written_is_one_error_line(tmp_path: Path)
 def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
     tmp_path: Path,
 ) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
-    env |= {
-        "PREFECT_HOME": str(tmp_path / "prefect-home"),
-        "VOIPMS_API_USERNAME": SANDBOX_USERNAME,
-        "VOIPMS_API_PASSWORD": SANDBOX_PASSWORD,
-        "SMSARCHIVE_DATA_DIR": str(tmp_path / "data"),
-    }
+    env = _serve_env(tmp_path, tmp_path / "prefect-home")
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -293,15 +298,7 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
         ]
         assert os.getsid(server.pid) != os.getsid(process.pid)
         # a second serve of the same archive is refused: one schedule, one runner
-        second = subprocess.run(
-            [str(Path(sys.executable).with_name("smsarchive")), "serve"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        second = _serve_once(tmp_path, env, timeout=60)
         assert second.returncode != 0
         assert "another smsarchive run is serving this archive's schedule" in second.stderr
         assert f"process {process.pid}" in second.stderr
