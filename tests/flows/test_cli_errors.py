@@ -53,6 +53,17 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return _smsarchive(args, cwd=env["SMSARCHIVE_DATA_DIR"], env={**prefect, **env}, timeout=180)
 
 
+def _login_env(data_dir: Path, **more: str) -> dict[str, str]:
+    """Settings of a data dir and a login, `more` beside them (for commands that stop before
+    any call to the API)."""
+    return {
+        "SMSARCHIVE_DATA_DIR": str(data_dir),
+        "VOIPMS_API_USERNAME": "me@example.com",
+        "VOIPMS_API_PASSWORD": "pw",
+        **more,
+    }
+
+
 def _error_lines(stderr: str) -> list[str]:
     assert "Traceback" not in stderr, stderr
     return [line for line in stderr.splitlines() if line.startswith("error:")]
@@ -220,11 +231,7 @@ def test_a_damaged_archive_is_one_error_line_for_every_command(tmp_path: Path) -
     open_warehouse(archive).close()
     with archive.open("r+b") as file:
         file.truncate(100_000)  # its blocks end before the file says they do
-    env = {
-        "SMSARCHIVE_DATA_DIR": str(tmp_path),
-        "VOIPMS_API_USERNAME": "me@example.com",
-        "VOIPMS_API_PASSWORD": "pw",
-    }
+    env = _login_env(tmp_path)
     for command in (["status"], ["report"], ["export"], ["sync"]):
         result = _plain(env, *command)
         assert result.returncode == 1, (command, result.stderr)
@@ -264,11 +271,7 @@ def test_an_archive_damaged_inside_or_cut_short_is_one_error_line(
             file.write(os.urandom(size * 3 // 5))
     else:  # a copy that stopped midway, a disk that lost the file's end
         os.truncate(archive, size // 2)
-    env = {
-        "SMSARCHIVE_DATA_DIR": str(tmp_path),
-        "VOIPMS_API_USERNAME": "me@example.com",
-        "VOIPMS_API_PASSWORD": "pw",
-    }
+    env = _login_env(tmp_path)
     for command in (["status"], ["report"], ["export", "--out", str(tmp_path / "out")]):
         result = _plain(env, *command)
         assert result.returncode == 1, (command, result.stderr)
@@ -296,11 +299,7 @@ def test_a_damaged_log_of_a_stopped_run_is_one_error_line_saying_what_to_move(
     with log.open("r+b") as file:  # a few bytes may land where no checksum covers them
         file.seek(size // 4)
         file.write(b"\xaa" * (size // 2))
-    env = {
-        "SMSARCHIVE_DATA_DIR": str(tmp_path),
-        "VOIPMS_API_USERNAME": "me@example.com",
-        "VOIPMS_API_PASSWORD": "pw",
-    }
+    env = _login_env(tmp_path)
     for command in (["status"], ["report"], ["export", "--out", str(tmp_path / "out")], ["sync"]):
         result = _plain(env, *command)
         assert result.returncode == 1, (command, result.stderr)
@@ -315,11 +314,7 @@ def test_an_archive_gone_from_beside_its_landed_answers_is_said_lost(tmp_path: P
     window.mkdir(parents=True)
     for method in ("getSMS", "getMMS"):
         (window / f"{method}.20240402T000000000000Z.json").write_text("[]")
-    env = {
-        "SMSARCHIVE_DATA_DIR": str(tmp_path),
-        "VOIPMS_API_USERNAME": "me@example.com",
-        "VOIPMS_API_PASSWORD": "pw",
-    }
+    env = _login_env(tmp_path)
     for command in (["status"], ["report"], ["export"]):
         result = _plain(env, *command)
         assert result.returncode == 1, (command, result.stderr)
@@ -353,11 +348,7 @@ def test_a_full_disk_without_a_file_name_names_the_data_dir_and_what_to_do(
 def test_a_data_dir_that_is_a_file_is_one_error_line(tmp_path: Path) -> None:
     in_the_way = tmp_path / "data"
     in_the_way.write_text("not a folder")
-    env = {
-        "SMSARCHIVE_DATA_DIR": str(in_the_way),
-        "VOIPMS_API_USERNAME": "me@example.com",
-        "VOIPMS_API_PASSWORD": "pw",
-    }
+    env = _login_env(in_the_way)
     # every command alike: none advises a backfill into it
     for command in (["backfill", "--start", "2024-01-01", "--end", "2024-01-02"], ["status"],
                     ["report"], ["export"], ["replay"]):  # fmt: skip
@@ -616,12 +607,8 @@ def test_a_folder_linked_to_a_disk_not_mounted_is_one_error_line_asking_so(
     if linked != "data":
         data_dir.mkdir()
     (tmp_path / linked).symlink_to(gone)
-    env = {
-        "SMSARCHIVE_DATA_DIR": str(data_dir),
-        "VOIPMS_API_URL": "http://127.0.0.1:9/api/v1/rest.php",  # never reached
-        "VOIPMS_API_USERNAME": "me@example.com",
-        "VOIPMS_API_PASSWORD": "pw",
-    }
+    never_reached = "http://127.0.0.1:9/api/v1/rest.php"
+    env = _login_env(data_dir, VOIPMS_API_URL=never_reached)
     # every command alike: none says there is no archive yet, or advises a backfill
     for command in (["backfill", "--start", "2024-01-01", "--end", "2024-01-02"], ["sync"],
                     ["status"], ["report"], ["export"], ["replay"]):  # fmt: skip
