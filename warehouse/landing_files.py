@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -35,9 +35,17 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.") or "account"
 
 
+FETCH_STAMP: Final = "%Y%m%dT%H%M%S%fZ"
+
+
 def fetch_stamp(at: datetime) -> str:
     """A fetch's time as it names its landed answers (UTC, to the microsecond)."""
-    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return at.astimezone(UTC).strftime(FETCH_STAMP)
+
+
+def fetch_time(stamp: str) -> datetime:
+    """The fetch's time a `fetch_stamp` gives."""
+    return datetime.strptime(stamp, FETCH_STAMP).replace(tzinfo=UTC)
 
 
 def landing_path(
@@ -112,9 +120,7 @@ def found_answers(data_dir: Path, provider: str, account: str) -> list[FoundAnsw
                 continue
             stamp = name.group(2) or ""
             landed_at = (
-                datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-                if stamp
-                else datetime.fromtimestamp(file.stat().st_mtime, UTC)
+                fetch_time(stamp) if stamp else datetime.fromtimestamp(file.stat().st_mtime, UTC)
             )
             found.append(
                 FoundAnswer(
