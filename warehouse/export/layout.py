@@ -150,14 +150,6 @@ def current_snapshot(out_dir: Path) -> str | None:
     return Path(os.readlink(link)).name
 
 
-def snapshot_rows(out_dir: Path, snapshot: str, table: str) -> int | None:
-    """The rows of `table` a snapshot's own manifest records; None when it cannot be read."""
-    try:
-        return int(snapshot_manifest(out_dir, snapshot)["tables"][table]["rows"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 def snapshot_manifest(out_dir: Path, snapshot: str) -> dict[str, Any]:
     """A snapshot's own manifest; empty when it cannot be read."""
     try:

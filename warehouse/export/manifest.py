@@ -81,6 +81,14 @@ def _run_dict(run: ArchiveRun | None) -> dict[str, Any] | None:
     return {"run_id": run.run_id, "started_at": started_at}
 
 
+def rows_of(manifest: dict[str, Any], table: str) -> int | None:
+    """The rows of `table` a manifest records; None when it records none readable."""
+    try:
+        return int(manifest["tables"][table]["rows"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def archive_run_of(manifest: dict[str, Any]) -> ArchiveRun | None:
     """The archive's last run a manifest records; None when it records none (an archive
     exported before any run, or by an smsarchive that did not record it)."""

@@ -27,7 +27,6 @@ from warehouse.export.layout import (
     remove_tree,
     snapshot_dir,
     snapshot_manifest,
-    snapshot_rows,
     stale_temp_entries,
     temp_dir,
     write_file_atomically,
@@ -38,6 +37,7 @@ from warehouse.export.manifest import (
     TableExport,
     archive_run_of,
     manifest_json,
+    rows_of,
 )
 from warehouse.export.single_exporter import LOCK_FILE, export_lock
 from warehouse.export.tables import EXPORT_TABLES, PARTITION_COLUMN, ExportTable
@@ -141,7 +141,7 @@ def refuse_a_shrunken_archive(
         return
     messages = snapshot_dir(out_dir, current) / "messages"
     manifest = snapshot_manifest(out_dir, current)
-    exported = snapshot_rows(out_dir, current, "messages")
+    exported = rows_of(manifest, "messages")
     if exported is None:  # its manifest unreadable: the files say
         exported = _exported_rows(con, messages)
     row = query_row(con, "count_archived_messages")
