@@ -7,9 +7,14 @@ from typing import Final, Literal
 
 import polars as pl
 
+from transform.zone_rules import utc_readings
+
 DEFAULT_TIMEZONE: Final = "America/New_York"
 DATE_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 DATE_PATTERN: Final = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+YEARS: Final = (1970, 2999)
+"""The years a message's local date may be in: outside them it is a provider's placeholder
+or damage (9999-12-31 is past what a UTC timestamp partitioned by year can hold), kept aside."""
 
 
 def local_datetime(date: pl.Expr) -> pl.Expr:
@@ -23,15 +28,20 @@ def local_datetime(date: pl.Expr) -> pl.Expr:
 
 
 def _in_zone(local: pl.Expr, timezone: str, ambiguous: Literal["earliest", "latest"]) -> pl.Expr:
-    return local.dt.replace_time_zone(
-        timezone, ambiguous=ambiguous, non_existent="null"
-    ).dt.convert_time_zone("UTC")
+    """The UTC instant of a naive local time (null in the spring gap and outside YEARS), read
+    in the tzdata package's rules (`transform.zone_rules`), not polars' own older copy."""
+    return local.map_batches(
+        lambda times: utc_readings(times, timezone, YEARS)[ambiguous],
+        return_dtype=pl.Datetime("us", "UTC"),
+        is_elementwise=True,
+    )
 
 
 def exists_locally(local: pl.Expr, timezone: str) -> pl.Expr:
-    """False where a naive local time falls in the zone's spring-forward gap (null stays null)."""
+    """False where a naive local time falls in the zone's spring-forward gap (null for a null
+    time, and one outside YEARS: its zone's rules are not read)."""
     return (
-        pl.when(local.is_null())
+        pl.when(local.is_null() | ~local.dt.year().is_between(*YEARS))
         .then(None)
         .otherwise(_in_zone(local, timezone, "earliest").is_not_null())
     )
@@ -72,9 +82,8 @@ def sent_at_readings(
       reading, which a merge keeps when the archive holds it (an earlier answer had the
       evidence: a first-pass message the provider has since forgotten, say).
     """
-    readings = frame.select(
-        _in_zone(pl.col(local), timezone, "earliest").alias("sent_at"),
-        _in_zone(pl.col(local), timezone, "latest").alias("_latest"),
+    readings = utc_readings(frame[local], timezone, YEARS).select(
+        sent_at="earliest", _latest="latest"
     )
     ambiguous = (readings["sent_at"] != readings["_latest"]).fill_null(False)
     if not ambiguous.any():  # most windows: no autumn night, nothing to sort

@@ -8,7 +8,7 @@ import polars as pl
 
 from extract.raw_rows import INVALID_TEXT_FIELD, NOT_AN_OBJECT_FIELD
 from transform.direction import direction_from_type
-from transform.local_time import exists_locally, local_datetime
+from transform.local_time import YEARS, exists_locally, local_datetime
 
 _SHOWN: Final = 60
 """Characters of an offending value quoted in a reason."""
@@ -37,11 +37,6 @@ def _shown(value: pl.Expr) -> pl.Expr:
 
 def _blank(value: pl.Expr) -> pl.Expr:
     return value.is_null() | (value.str.strip_chars() == "")
-
-
-YEARS: Final = (1970, 2999)
-"""The years a message's local date may be in: outside them it is a provider's placeholder
-or damage (9999-12-31 is past what a UTC timestamp partitioned by year can hold), kept aside."""
 
 
 def _in_years(local: pl.Expr) -> pl.Expr:
