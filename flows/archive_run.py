@@ -10,7 +10,6 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol
-from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -46,6 +45,7 @@ from flows.window_steps import (
     prepare_window,
 )
 from transform.drift import Notice
+from transform.zone_rules import zone_info
 from warehouse import (
     finish_run,
     newest_archived_day,
@@ -347,7 +347,7 @@ def run_sync(*, redownload_missing_media: bool = False) -> dict[str, Any]:
 
 def account_today(settings: Settings) -> date:
     """Today in the account's time zone (the API's days are local days)."""
-    return datetime.now(ZoneInfo(settings.voipms_account_timezone)).date()
+    return datetime.now(zone_info(settings.voipms_account_timezone)).date()
 
 
 DETAIL_CHARACTERS = 300

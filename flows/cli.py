@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
@@ -34,6 +33,7 @@ from flows.interruptions import (
 from flows.loopback_proxies import loopback_bypasses_proxies
 from flows.orchestration import configured_api_url
 from flows.settings import Settings, known_zone, without_login
+from transform.zone_rules import zone_info
 
 
 def _bare_flags(params: list[Parameter]) -> list[Parameter]:
@@ -762,7 +762,7 @@ def report(
     refuse_reversed_days(start, end)
     settings = load_settings()
     zone = tz or settings.report_timezone
-    today = datetime.now(ZoneInfo(zone)).date()
+    today = datetime.now(zone_info(zone)).date()
     # an empty report of days that cannot hold messages would look like quiet days
     if start is not None and start > today:
         fail(f"--start {start} is after today ({today} in {zone}): no message is that new", code=2)

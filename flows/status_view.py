@@ -6,7 +6,6 @@ import itertools
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 from rich import box
@@ -17,6 +16,7 @@ from rich.text import Text
 
 from extract.printable import printable
 from transform.status import unmapped_only
+from transform.zone_rules import zone_info
 from warehouse import ArchiveStatus
 from warehouse.plain_numbers import size_text
 
@@ -72,7 +72,7 @@ def _archived_days(runs: pl.DataFrame, timezone: str, *, messages: int = 0) -> s
     days = sum((last - first).days + 1 for first, last in spans)
     shown = []
     for (first, last), until in zip(spans, runs["last_until"].to_list(), strict=True):
-        cut = "" if until is None else f" {until.astimezone(ZoneInfo(timezone)):%H:%M}"
+        cut = "" if until is None else f" {until.astimezone(zone_info(timezone)):%H:%M}"
         shown.append(f"{first} .. {last}{cut}")
     text = f"days archived: {', '.join(shown)} ({days:,} days)"
     gaps = [
@@ -111,7 +111,9 @@ def _took(started: datetime | None, finished: datetime | None) -> str:
 
 
 def _local(value: datetime | None, timezone: str) -> str:
-    return "—" if value is None else value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    if value is None:
+        return "—"
+    return value.astimezone(zone_info(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _plain(value: object) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from zoneinfo import ZoneInfo
 
 import duckdb
 
+from transform.zone_rules import zone_info
 from warehouse.queries import query_row
 from warehouse.report.charts import MOST_BARS, every_period
 from warehouse.report.params import Grain, ReportScope
@@ -36,5 +36,5 @@ def _message_days(
     row = query_row(con, "select_message_span", {"account": scope.account, "did": scope.did})
     if row is None or row[0] is None:
         return None, None
-    zone = ZoneInfo(scope.timezone)
+    zone = zone_info(scope.timezone)
     return row[0].astimezone(zone).date(), row[1].astimezone(zone).date()

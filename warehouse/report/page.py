@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from transform.zone_rules import zone_info
 from warehouse.plain_numbers import size_text
 from warehouse.report.bundle_cache import vega_bundle
 from warehouse.report.charts import MOST_BARS, Spec, every_period
@@ -254,7 +254,7 @@ def report_html(
             "</head><body>",
             "<h1>smsarchive report</h1>",
             f'<p class="scope">{html.escape(scope_line(scope, tables) + _accounts_line(tables))}; '
-            f"made {made_at.astimezone(ZoneInfo(scope.timezone)):%Y-%m-%d %H:%M %Z}</p>",
+            f"made {made_at.astimezone(zone_info(scope.timezone)):%Y-%m-%d %H:%M %Z}</p>",
             *body,
             f"<script>{_script_safe(embed)}</script>",
             "</body></html>",

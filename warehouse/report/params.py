@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final, Literal, get_args
-from zoneinfo import ZoneInfo
+
+from transform.zone_rules import zone_info
 
 Grain = Literal["day", "week", "month"]
 GRAINS: tuple[str, ...] = get_args(Grain)
@@ -36,7 +37,7 @@ class ReportScope:
             raise ValueError(f"grain must be one of {', '.join(GRAINS)}, not {self.grain!r}")
         if self.start is not None and self.end is not None and self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
-        ZoneInfo(self.timezone)
+        zone_info(self.timezone)
 
     @property
     def whole_archive(self) -> bool:
