@@ -118,3 +118,9 @@ def test_the_page_says_when_it_was_made_in_the_reports_zone() -> None:
     made = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
     page = report_html(tables, {}, ReportScope("America/Vancouver"), made)
     assert "made 2024-06-01 05:00 PDT" in page
+    # in the tzdata package's rules, as DuckDB counts the page's days and hours: Vancouver
+    # keeps daylight time from November 2026 (UTC-7 in winter), which older copies miss
+    winter = report_html(
+        tables, {}, ReportScope("America/Vancouver"), datetime(2026, 12, 6, 20, tzinfo=UTC)
+    )
+    assert "made 2026-12-06 13:00 MST" in winter
