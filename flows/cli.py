@@ -167,6 +167,15 @@ def load_settings() -> Settings:
         gone = link_to_nothing(folder)
         if gone is not None:
             fail(gone, code=1)
+    from warehouse.unmounted_disks import FSTAB, unmounted_disk
+
+    disk = unmounted_disk(data_dir, FSTAB)
+    if disk is not None:
+        fail(
+            f"cannot use {data_dir}: it is on {disk}, which {FSTAB} names as a mount point, "
+            f"but nothing is mounted there (is the disk connected? `mount {disk}`)",
+            code=1,
+        )
     return settings
 
 

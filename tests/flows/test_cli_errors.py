@@ -640,3 +640,24 @@ def test_a_dot_env_line_that_sets_nothing_of_ours_is_a_warning(
     ]
     assert "it's" not in shown.stderr
     assert "Bob" not in shown.stderr
+
+
+def test_a_data_dir_on_a_disk_fstab_names_but_nothing_mounts_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usb = tmp_path / "usb"
+    usb.mkdir()  # an empty mount point: the disk is not connected
+    fstab = tmp_path / "fstab"
+    fstab.write_text(f"LABEL=usb {usb} exfat noauto,user 0 0\n")
+    monkeypatch.setattr("warehouse.unmounted_disks.FSTAB", fstab)
+    data_dir = usb / "texts"
+    env = {**_login_env(data_dir), "VOIPMS_API_URL": "http://127.0.0.1:9/api/v1/rest.php"}
+    for command in (["backfill", "--start", "2024-01-01", "--end", "2024-01-02"], ["sync"],
+                    ["status"], ["report"], ["export"], ["replay"]):  # fmt: skip
+        shown = CliRunner().invoke(app, command, env=env)
+        assert shown.exit_code == 1, shown.output
+        assert _error_lines(shown.stderr) == [
+            f"error: cannot use {data_dir}: it is on {usb}, which {fstab} names as a mount "
+            f"point, but nothing is mounted there (is the disk connected? `mount {usb}`)"
+        ], command
+    assert list(usb.iterdir()) == []  # nothing made on the disk below
