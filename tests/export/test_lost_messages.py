@@ -150,3 +150,42 @@ def test_a_run_of_the_same_id_started_at_another_time_is_another_run(
         con.close()
     with pytest.raises(ShrunkenArchiveError, match="lacks 1 message of the current export"):
         export_archive(path, out)
+
+
+def test_a_backup_from_before_a_replay_grown_past_the_export_is_compared(
+    archive: Settings, tmp_path: Path
+) -> None:
+    path = _copy(archive, tmp_path / "archive")
+    backup = _copy(archive, tmp_path / "backup")  # taken after the last run, before the replay
+    con = open_warehouse(path)
+    try:
+        # a replay adopts landed answers: messages first seen when those were fetched, no run
+        con.execute(
+            "INSERT INTO messages SELECT * REPLACE ('adopted-' || message_id AS message_id) "
+            "FROM messages ORDER BY message_id LIMIT $n",
+            {"n": FORGOTTEN},
+        )
+    finally:
+        con.close()
+    out = tmp_path / "export"
+    first = export_archive(path, out)
+    con = open_warehouse(backup)
+    try:
+        # put back, then a sync: new messages past the export's count, and a run of its own
+        con.execute(
+            "INSERT INTO messages SELECT * REPLACE ('new-' || message_id AS message_id, "
+            "now() AS first_seen_at, now() AS last_seen_at) "
+            "FROM messages ORDER BY message_id LIMIT $n",
+            {"n": FORGOTTEN + 3},
+        )
+        con.execute(
+            "INSERT INTO sync_runs (kind, started_at, outcome) VALUES ('sync', now(), 'ok')"
+        )
+        held = con.execute("SELECT count(*) FROM messages").fetchone()
+    finally:
+        con.close()
+    assert held is not None
+    assert held[0] > first.row_counts["messages"]  # no fewer messages: the count cannot tell
+    with pytest.raises(ShrunkenArchiveError, match=f"lacks {FORGOTTEN} messages of the current"):
+        export_archive(backup, out)
+    assert (out / "current").resolve().name == first.snapshot

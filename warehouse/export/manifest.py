@@ -102,6 +102,14 @@ def archive_run_of(manifest: dict[str, Any]) -> ArchiveRun | None:
         return None
 
 
+def exported_at_of(manifest: dict[str, Any]) -> datetime | None:
+    """When a manifest says its snapshot was exported; None when it does not say readably."""
+    try:
+        return datetime.fromisoformat(manifest["exported_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def manifest_json(result: ExportResult) -> str:
     """The manifest as stable, indented JSON text."""
     return json.dumps(manifest_dict(result), indent=2, ensure_ascii=False) + "\n"

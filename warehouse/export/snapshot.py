@@ -36,6 +36,7 @@ from warehouse.export.manifest import (
     ExportResult,
     TableExport,
     archive_run_of,
+    exported_at_of,
     manifest_json,
     rows_of,
 )
@@ -133,8 +134,9 @@ def refuse_a_shrunken_archive(
     rebuilds one from landing/, less what it could not read), put back from an older backup,
     or is another archive: exported, its snapshots would soon prune the one holding the
     history. Fewer messages tell it at once. Otherwise an archive that still holds the run
-    the export's manifest names is the archive exported then, or grown from it; any other is
-    compared with the export's files message by message (seconds on millions of messages).
+    the export's manifest names, and as many messages first seen by the export as it
+    exported, is the archive exported then, or grown from it; any other is compared with the
+    export's files message by message (seconds on millions of messages).
     """
     current = current_snapshot(out_dir)
     if current is None:
@@ -152,7 +154,9 @@ def refuse_a_shrunken_archive(
             f"of the current export in {out_dir} (snapshot {current}); an archive never loses "
             f"a message, so it was lost and started again, or is another one: {_REFUSED}"
         )
-    if _holds_run(con, archive_run_of(manifest)):
+    if _holds_run(con, archive_run_of(manifest)) and _holds_all_seen_by(
+        con, exported_at_of(manifest), exported
+    ):
         return
     missing = _missing_messages(con, messages)
     if missing is not None:
@@ -184,6 +188,21 @@ def _holds_run(con: duckdb.DuckDBPyConnection, run: ArchiveRun | None) -> bool:
         return False
     row = query_row(con, "count_sync_run", {"run_id": run.run_id, "started_at": run.started_at})
     return row is not None and int(row[0]) > 0
+
+
+def _holds_all_seen_by(
+    con: duckdb.DuckDBPyConnection, exported_at: datetime | None, exported: int | None
+) -> bool:
+    """Whether the archive holds as many messages first seen by the export as it exported.
+
+    A replay adds messages without a run, first seen when their answers were fetched: an
+    archive put back from a backup taken before such a replay still holds the export's run,
+    and once a sync has grown it past the export's count, only this tells it lacks them.
+    """
+    if exported_at is None or exported is None:
+        return False
+    row = query_row(con, "count_messages_seen_by", {"at": exported_at})
+    return row is not None and int(row[0]) >= exported
 
 
 def _missing_messages(
