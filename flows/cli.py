@@ -33,7 +33,7 @@ from flows.interruptions import (
 from flows.loopback_proxies import loopback_bypasses_proxies
 from flows.orchestration import configured_api_url
 from flows.settings import Settings, known_zone, without_login
-from transform.zone_rules import zone_info
+from transform.zone_rules import package_rules_everywhere, zone_info
 
 
 def _bare_flags(params: list[Parameter]) -> list[Parameter]:
@@ -874,6 +874,7 @@ def main() -> None:
     """Console entry point. A command line it cannot take (a bad day, an unknown option) is
     one `error:` line and exit 2, as every other failure a person can fix."""
     loopback_bypasses_proxies(os.environ)
+    package_rules_everywhere(os.environ)
     refuse_prefect_without_a_home(sys.argv[1:])
     command = typer.main.get_command(app)
     try:

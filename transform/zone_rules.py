@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import posixpath
+import threading
 import zoneinfo
-from datetime import UTC, datetime
+from collections.abc import MutableMapping
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Final
 
@@ -17,19 +20,32 @@ TZDATA_RELEASE: Final = str(tzdata.IANA_VERSION)
 and polars' (compiled in) may be older, and a zone changed since reads an hour off in them
 (America/Vancouver from November 2026)."""
 
-PROBE_SECONDS: Final = 3600
-"""How far apart a zone's offset is looked at to find where it changes: no zone's offset
-changes twice within an hour."""
+PROBE_SECONDS: Final = 86_400
+"""How far apart a zone's offset is looked at to find where it changes (then to the second):
+no zone's offset changes twice within a day (every zone of the package, 1970-2040, reads the
+same probed hourly)."""
 _NAMES: Final = ("earliest", "latest")
 _MICROS: Final = 1_000_000
 _BEFORE_ALL: Final = -(2**63)
 _AFTER_ALL: Final = 2**63 - 1
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_FILLING: Final = threading.RLock()
+"""Held while a zone's rules or a year's changes are read: threads reading windows of one
+zone at once read them once, and share one ZoneInfo of each zone."""
+
+
+def zone_info(name: str) -> zoneinfo.ZoneInfo:
+    """The rules of the IANA zone `name` from the tzdata package; the system's copy only for
+    a zone the package does not hold. Raises zoneinfo.ZoneInfoNotFoundError for no zone, and
+    ValueError for a name that is not a zone's (a path, `..`), as zoneinfo.ZoneInfo does."""
+    with _FILLING:
+        return _zone_info(name)
 
 
 @functools.cache
-def zone_info(name: str) -> zoneinfo.ZoneInfo:
-    """The rules of the IANA zone `name` from the tzdata package; the system's copy only for
-    a zone the package does not hold. Raises zoneinfo.ZoneInfoNotFoundError for no zone."""
+def _zone_info(name: str) -> zoneinfo.ZoneInfo:
+    if not name or posixpath.isabs(name) or posixpath.normpath(name) != name:
+        raise ValueError(f"not a time zone's name: {name!r}")
     path = resources.files("tzdata.zoneinfo").joinpath(*name.split("/"))
     try:
         with path.open("rb") as rules:
@@ -38,24 +54,39 @@ def zone_info(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(name)
 
 
+def package_rules_everywhere(environ: MutableMapping[str, str]) -> None:
+    """Make `zoneinfo.ZoneInfo` read the tzdata package in this process and the processes it
+    starts (`environ` is what they inherit), as `zone_info` does: Prefect's scheduler among
+    them, which dates `serve`'s cron in the account's zone. A PYTHONTZPATH already set is
+    the user's choice and is kept."""
+    environ.setdefault("PYTHONTZPATH", "")  # empty: no system folder, the package alone
+    if not environ["PYTHONTZPATH"]:
+        zoneinfo.reset_tzpath(to=[])
+
+
 def _second(year: int) -> int:
-    return int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
+    return int((datetime(year, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds())
 
 
 def _offset(rules: zoneinfo.ZoneInfo, second: int) -> int:
-    """The zone's UTC offset, in seconds, at an instant (epoch seconds)."""
-    offset = datetime.fromtimestamp(second, rules).utcoffset()
+    """The zone's UTC offset, in seconds, at an instant (epoch seconds; before 1970 too)."""
+    offset = (_EPOCH + timedelta(seconds=second)).astimezone(rules).utcoffset()
     return int(offset.total_seconds()) if offset is not None else 0
 
 
-@functools.cache
 def _offset_changes(name: str, year: int) -> tuple[tuple[int, int], ...]:
     """Each change of the zone's UTC offset within a UTC year: (epoch second it takes effect,
     the offset from then in seconds), in time order."""
+    with _FILLING:
+        return _year_changes(name, year)
+
+
+@functools.cache
+def _year_changes(name: str, year: int) -> tuple[tuple[int, int], ...]:
     rules = zone_info(name)
-    changes: list[tuple[int, int]] = []
     end = _second(year + 1)
     offset = _offset(rules, _second(year))
+    changes = []
     for probe in range(_second(year), end, PROBE_SECONDS):
         later = min(probe + PROBE_SECONDS, end)
         if _offset(rules, later) == offset:
@@ -72,22 +103,35 @@ def _offset_changes(name: str, year: int) -> tuple[tuple[int, int], ...]:
 def _spans(name: str, years: tuple[int, ...]) -> pl.DataFrame:
     """The zone's spans of one UTC offset around the local `years`, in time order: each span's
     first and past-last local time (`start`, `end`, naive microseconds) and its `offset`
-    (microseconds). A year's times are read from the spans of it and the years beside it."""
+    (microseconds). A year's times are read from the spans of it and the years beside it;
+    each run of years read starts a span, so years not read between two runs change nothing."""
     near = sorted({year + step for year in years for step in (-1, 0, 1)})
-    changes = sorted({change for year in near for change in _offset_changes(name, year)})
-    offsets = [_offset(zone_info(name), _second(near[0])), *(offset for _, offset in changes)]
-    return pl.DataFrame(
+    rules = zone_info(name)
+    changes = [
+        change
+        for year in near
+        # the offset where a run of years read starts (not read before it: none of them)
+        for change in (
+            *([] if year - 1 in near else [(_second(year), _offset(rules, _second(year)))]),
+            *_offset_changes(name, year),
+        )
+    ]
+    offsets = [offset for _, offset in changes]
+    spans = pl.DataFrame(
         {
-            "start": [_BEFORE_ALL, *((at + offset) * _MICROS for at, offset in changes)],
+            "start": [_BEFORE_ALL, *((at + offset) * _MICROS for at, offset in changes[1:])],
             # a span ends where the next starts, read in its own offset
             "end": [
-                *((at + offsets[index]) * _MICROS for index, (at, _) in enumerate(changes)),
+                *((at + offsets[index]) * _MICROS for index, (at, _) in enumerate(changes[1:])),
                 _AFTER_ALL,
             ],
             "offset": [offset * _MICROS for offset in offsets],
         },
         schema={"start": pl.Int64, "end": pl.Int64, "offset": pl.Int64},
     )
+    if not spans["start"].is_sorted():  # a fall back longer than the span before it
+        raise ValueError(f"{name}'s offset changes too often around {years} to be read")
+    return spans
 
 
 def utc_readings(local: pl.Series, timezone: str, years: tuple[int, int]) -> pl.DataFrame:

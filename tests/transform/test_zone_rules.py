@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import zoneinfo
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -124,6 +128,47 @@ def test_years_outside_are_not_read_and_nulls_stay_null() -> None:
     assert utc_readings(times.clear(), "America/New_York", YEARS).height == 0
 
 
-def test_an_unknown_zone_is_an_error() -> None:
+@pytest.mark.parametrize(
+    ("name", "local", "other"),
+    [
+        # UTC-7 for good from November 2020: a 2022 time read with a 2017 one in its batch
+        ("America/Whitehorse", datetime(2022, 1, 15, 12), datetime(2017, 6, 1)),
+        ("Europe/Volgograd", datetime(2023, 6, 1, 12), datetime(2017, 6, 1)),
+    ],
+)
+def test_a_time_reads_the_same_whatever_years_share_its_batch(
+    name: str, local: datetime, other: datetime
+) -> None:
+    alone = utc_readings(pl.Series([local]), name, YEARS)
+    together = utc_readings(pl.Series([other, local]), name, YEARS)
+    assert together.row(1) == alone.row(0) == (_zoneinfo_readings(local, name)[0],) * 2
+
+
+def test_an_unknown_zone_or_a_path_is_an_error() -> None:
     with pytest.raises(zoneinfo.ZoneInfoNotFoundError):
         zone_info("Mars/Olympus_Mons")
+    for path in ("America/../Europe/Paris", "/etc/localtime", "America/../../../../etc/passwd"):
+        with pytest.raises(ValueError, match="not a time zone's name"):
+            zone_info(path)
+
+
+def test_the_cli_and_the_processes_it_starts_read_the_package(tmp_path: Path) -> None:
+    # as smsarchive's main() does; Prefect's server, a child, dates serve's cron with ZoneInfo
+    script = tmp_path / "zones.py"
+    script.write_text(
+        "import os, subprocess, sys, zoneinfo\n"
+        "from datetime import datetime\n"
+        "from transform.zone_rules import package_rules_everywhere\n"
+        "package_rules_everywhere(os.environ)\n"
+        "print(zoneinfo.ZoneInfo.no_cache('America/Vancouver').utcoffset(datetime(2027, 1, 1)))\n"
+        'child = \'import zoneinfo, datetime; print(zoneinfo.ZoneInfo("America/Vancouver")'
+        ".utcoffset(datetime.datetime(2027, 1, 1)))'\n"
+        "sys.stdout.flush()\n"
+        "subprocess.run([sys.executable, '-c', child], check=True)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONTZPATH"}
+    env["PYTHONPATH"] = str(Path(__file__).parents[2])
+    shown = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.split("\n")[:2] == ["-1 day, 17:00:00"] * 2  # UTC-7, 2026f's
