@@ -42,6 +42,7 @@ from warehouse.export.manifest import (
 )
 from warehouse.export.single_exporter import LOCK_FILE, export_lock
 from warehouse.export.tables import EXPORT_TABLES, PARTITION_COLUMN, ExportTable
+from warehouse.held_stops import stops_held
 from warehouse.queries import query_frame, query_row, read_query
 from warehouse.readable_paths import refuse_a_path_duckdb_misreads
 
@@ -274,13 +275,14 @@ def write_table(
     files written.
     """
     target = into / table.name
-    if table.years is None:
-        columns = _write_partitioned(con, table.query, target, stem)
-    else:
-        columns = _write_year_by_year(con, table.query, table.years, target, stem)
-    files = sorted(str(path) for path in target.rglob("*.parquet"))
-    if not files:
-        files = [_write_no_rows(con, table, target, stem)]
+    with stops_held():  # a parquet write DuckDB stops midway may never end
+        if table.years is None:
+            columns = _write_partitioned(con, table.query, target, stem)
+        else:
+            columns = _write_year_by_year(con, table.query, table.years, target, stem)
+        files = sorted(str(path) for path in target.rglob("*.parquet"))
+        if not files:
+            files = [_write_no_rows(con, table, target, stem)]
     counted = query_row(con, "export_count_rows", {"files": files})
     rows = int(counted[0]) if counted is not None else 0
     return TableExport(
