@@ -129,7 +129,8 @@ def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]])
     the table's width)."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     for index, header in enumerate(headers):
-        table.add_column(header, justify="left" if index == 0 else "right")
+        # a cell too long for the terminal (or a pipe's 80 columns) folds: nothing cut off
+        table.add_column(header, justify="left" if index == 0 else "right", overflow="fold")
     for row in rows:
         table.add_row(*(_cell(value) for value in row))
     return Group(Text(title, style="bold"), table)

@@ -433,9 +433,9 @@ Run = tuple[RunKind, date, date, timedelta, int | None]
 """A run's kind, first and last day, time taken and messages inserted."""
 
 
-def _shown_at_80_columns_after(tmp_path: Path, runs: list[Run]) -> str:
+def _shown_at_80_columns_after(tmp_path: Path, runs: list[Run], outcome: str = "ok") -> str:
     """`status` in an 80-column terminal after each run (kind, days, time taken, messages
-    inserted) of one account, every one started 2024-03-05 12:00 UTC and ended ok."""
+    inserted) of one account, every one started 2024-03-05 12:00 UTC and ended so."""
     from rich.console import Console
 
     from flows.status_view import render_status
@@ -454,7 +454,7 @@ def _shown_at_80_columns_after(tmp_path: Path, runs: list[Run]) -> str:
                 started_at=at(5, month=3),
             ).run_id
             finished = at(5, month=3) + took
-            finish_run(con, run, outcome="ok", finished_at=finished, messages_inserted=inserted)
+            finish_run(con, run, outcome=outcome, finished_at=finished, messages_inserted=inserted)
         status = archive_status(con)
     finally:
         con.close()
@@ -511,3 +511,15 @@ def test_a_last_day_archived_before_it_was_over_says_until_when(tmp_path: Path) 
     console = Console(record=True, width=200)
     render_status(status, console, timezone="America/New_York")
     assert "days archived: 2024-10-03 .. 2024-10-10 09:50 (8 days)" in console.export_text()
+
+
+def test_a_cell_too_long_for_80_columns_folds_and_loses_nothing(tmp_path: Path) -> None:
+    # as in a pipe (cron's mail, a log file), where Rich draws 80 columns
+    text = _shown_at_80_columns_after(
+        tmp_path,
+        [("backfill", date(2024, 1, 1), date(2024, 3, 31), timedelta(hours=1), 1_234_567)],
+        outcome="interrupted",
+    )
+    assert "…" not in text
+    assert "2024-01-01..0" in text  # folded onto the next line where it does not fit
+    assert "31" in text.split("2024-01-01..0", 1)[1].split("schema", 1)[0]
