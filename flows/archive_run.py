@@ -589,7 +589,12 @@ def _run_windows(
             todo += split_range(settled_before, summary.end)
         summary.windows_skipped = len(settled)
         if settled:
-            logger.info("%d windows already archived: their days are skipped", len(settled))
+            logger.info(
+                "%d window%s already archived: %s days are skipped",
+                len(settled),
+                "" if len(settled) == 1 else "s",
+                "its" if len(settled) == 1 else "their",
+            )
     else:
         todo = split_range(summary.start, summary.end)
     summary.windows = len(todo) + summary.windows_skipped

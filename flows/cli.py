@@ -323,7 +323,7 @@ def friendly_errors(
     import duckdb
     import httpx
 
-    from extract.voipms.errors import TransientError, VoipMsError
+    from extract.voipms.errors import RateLimitedError, TransientError, VoipMsError
     from flows.api_client import MissingCredentialsError
     from flows.archive_run import WindowsFailedError
     from flows.replay_run import ReplayFailedError
@@ -343,7 +343,12 @@ def friendly_errors(
         ValueError,
     ) as exc:
         message = str(exc)
-        if isinstance(exc, TransientError):  # the API down or unreachable: it may come back
+        if isinstance(exc, RateLimitedError):  # the API's own cap, tried again and again
+            message += (
+                f"; {NOTHING_LOST}, or lower VOIPMS_REQUESTS_PER_MINUTE (calls a minute) or "
+                "VOIPMS_MAX_CONCURRENCY (calls at once) to stay under it"
+            )
+        elif isinstance(exc, TransientError):  # the API down or unreachable: it may come back
             message += f"; {NOTHING_LOST}"
         # The traceback's frames hold the run's DuckDB connection; let it go before exit.
         traceback.clear_frames(exc.__traceback__)

@@ -214,14 +214,24 @@ def prepare_window(
 
     def fetch_mms() -> WindowFetch:
         return fetch_window_complete(
-            mms_fetch(client, all_messages=False), window, limit=page_limit, dids=dids, sink=mms
+            mms_fetch(client, all_messages=False),
+            window,
+            limit=page_limit,
+            dids=dids,
+            sink=mms,
+            method=GETMMS,
         )
 
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="getMMS") as helper:
             mms_fetched = None if mms_after_sms else helper.submit(fetch_mms)
             sms_fetched = fetch_window_complete(
-                sms_fetch(client, all_messages=True), window, limit=page_limit, dids=dids, sink=sms
+                sms_fetch(client, all_messages=True),
+                window,
+                limit=page_limit,
+                dids=dids,
+                sink=sms,
+                method=GETSMS,
             )
             mms_result = fetch_mms() if mms_fetched is None else mms_fetched.result()
             calls = sms_fetched.calls + mms_result.calls

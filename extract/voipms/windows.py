@@ -196,8 +196,10 @@ def fetch_window_complete(
     dids: Sequence[str] = (),
     max_limit: int = DEFAULT_MAX_LIMIT,
     sink: Callable[[list[Row]], None] | None = None,
+    method: str = "",
 ) -> WindowFetch:
-    """Every row of `window`, each once, asking `fetch` as often as needed.
+    """Every row of `window`, each once, asking `fetch` (of the API's `method`, named in the
+    log) as often as needed.
 
     An answer holding as many rows as its limit may be cut short, and rows come newest first,
     so a full answer lacks the oldest rows: it is never kept whole. A full answer over several
@@ -336,7 +338,8 @@ def fetch_window_complete(
     ask(Query(date_from=window.start, date_to=window.end, limit=limit))
     if result.splits:
         logger.info(
-            "window %s..%s: %d rows in %d calls (%d date, %d type, %d DID splits, %d raises)",
+            "%swindow %s..%s: %d rows in %d calls (%d date, %d type, %d DID splits, %d raises)",
+            f"{method} " if method else "",
             window.start,
             window.end,
             result.row_count,

@@ -21,6 +21,7 @@ from prefect.settings import PREFECT_API_URL
 from typer.testing import CliRunner, Result
 
 from extract.voipms.errors import error_for_status
+from extract.voipms.sandbox.faults import FaultConfig
 from extract.voipms.sandbox.server import SandboxServer
 from flows import sandbox_command
 from flows.cli import app, friendly_errors
@@ -116,6 +117,24 @@ def test_wrong_password_is_one_actionable_line(sandbox: SandboxServer, tmp_path:
     assert "SOAP & REST/JSON API" in line
     assert "not-the-password" not in result.stderr + result.stdout
     assert SANDBOX_PASSWORD not in result.stderr + result.stdout
+
+
+def test_the_apis_request_cap_says_which_settings_stay_under_it(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    sandbox.set_faults(FaultConfig(api_limit=1.0))  # every call over the cap
+    try:
+        env = {**sandbox_env(sandbox, tmp_path / "data"), "VOIPMS_MAX_ATTEMPTS": "1"}
+        result = _plain(env, "backfill", "--start", "2024-01-01", "--end", "2024-01-31")
+    finally:
+        sandbox.set_faults(FaultConfig())
+    assert result.returncode == 1
+    [line] = _error_lines(result.stderr)
+    assert "api_limit_exceeded: the API's per-minute request cap was reached" in line
+    assert line.endswith(
+        "nothing is lost, rerun to continue, or lower VOIPMS_REQUESTS_PER_MINUTE (calls a "
+        "minute) or VOIPMS_MAX_CONCURRENCY (calls at once) to stay under it"
+    )
 
 
 @pytest.mark.usefixtures("prefect_server")
