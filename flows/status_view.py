@@ -84,6 +84,39 @@ def _archived_days(runs: pl.DataFrame, timezone: str, *, messages: int = 0) -> s
     return text
 
 
+def _days_left(first: date, last: date, archived: pl.DataFrame) -> list[tuple[date, date]]:
+    """The spans of `first`..`last` that no span of `archived` (first_day, last_day) covers."""
+    left = []
+    day = first
+    for start, end in sorted(archived.select("first_day", "last_day").rows()):
+        if end < day or start > last:
+            continue
+        if start > day:
+            left.append((day, start - timedelta(days=1)))
+        day = max(day, end + timedelta(days=1))
+    if day <= last:
+        left.append((day, last))
+    return left
+
+
+def _left_to_backfill(run: dict[str, Any], archived: pl.DataFrame) -> str | None:
+    """What a backfill that did not end ok left, and the command that fetches it; None for
+    another run, or one that left nothing."""
+    first, last = run["window_start"], run["window_end"]
+    if run["kind"] != "backfill" or first is None or last is None:
+        return None
+    left = _days_left(first, last, archived)
+    if not left:
+        return None
+    days = sum((end - start).days + 1 for start, end in left)
+    spans = ", ".join(f"{start} .. {end}" for start, end in left)
+    return (
+        f"{days:,} day{'s' if days != 1 else ''} never archived: {spans}; "
+        f"`smsarchive backfill --start {first} --end {last}` fetches them (the windows "
+        "already archived are skipped)"
+    )
+
+
 def _when(value: datetime | None) -> str:
     return "—" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -322,25 +355,33 @@ def render_status(
         )
         newest = _newest_run_of_each_account(last_runs)  # its warning stands
         for r in last_runs.iter_rows(named=True):
+            whose = f" of {_plain(r['account'])}" if several else ""
+            run = f"{_plain(r['kind'])}{whose} of {_when(r['started_at'])}"
             still_said = r["outcome"] == "ok" and r["started_at"] == newest[r["account"]]
             if (r["outcome"] == "failed" or still_said) and r["detail"]:
-                whose = f" of {_plain(r['account'])}" if several else ""
                 ended = "failed" if r["outcome"] == "failed" else "went through, but"
-                console.print(
-                    f"{_plain(r['kind'])}{whose} of {_when(r['started_at'])} {ended}: "
-                    f"{_plain(r['detail'])}"
+                console.print(f"{run} {ended}: {_plain(r['detail'])}")
+            killed = r["outcome"] == "running" and not writer_alive
+            if r["outcome"] in ("failed", "interrupted") or killed:
+                archived = status.archived_days.filter(
+                    pl.col("provider").eq_missing(r["provider"])
+                    & pl.col("account").eq_missing(r["account"])
                 )
-            if r["outcome"] == "running" and not writer_alive:
-                whose = f" of {_plain(r['account'])}" if several else ""
-                again = (
-                    "the next sync resumes it"
-                    if r["kind"] == "sync"
-                    else "a backfill of the same days fetches only what it left"
-                )
-                console.print(
-                    f"{_plain(r['kind'])}{whose} of {_when(r['started_at'])} was interrupted: "
-                    f"its process ended before the run did; {again}"
-                )
+                left = _left_to_backfill(r, archived)
+                if killed:
+                    again = (
+                        "the next sync resumes it"
+                        if r["kind"] == "sync"
+                        else f"it left {left}"
+                        if left
+                        else "a backfill of the same days fetches only what it left"
+                    )
+                    console.print(
+                        f"{run} was interrupted: its process ended before the run did; {again}"
+                    )
+                elif left is not None:
+                    ended = "failed" if r["outcome"] == "failed" else "was interrupted"
+                    console.print(f"{run} {ended} and left {left}")
     if stale:
         console.print(
             f"(left out: the runs of {', '.join(stale)}, which "

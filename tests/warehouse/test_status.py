@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pytest
 
 from tests.warehouse.builders import (
     PROVIDER,
@@ -523,3 +524,50 @@ def test_a_cell_too_long_for_80_columns_folds_and_loses_nothing(tmp_path: Path) 
     assert "…" not in text
     assert "2024-01-01..0" in text  # folded onto the next line where it does not fit
     assert "31" in text.split("2024-01-01..0", 1)[1].split("schema", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "alive"), [("failed", True), ("interrupted", True), ("running", False)]
+)
+def test_a_backfill_that_did_not_end_ok_names_the_days_it_left_and_the_command(
+    tmp_path: Path, outcome: str, alive: bool
+) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+    from warehouse import start_run
+
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        run = start_run(
+            con,
+            "backfill",
+            provider=PROVIDER,
+            account="acct-a",
+            window_start=date(2024, 1, 1),
+            window_end=date(2024, 12, 31),
+            started_at=at(5, month=9),
+        ).run_id
+        # of the year, the windows of January to March and of July were archived
+        seen = datetime(2024, 9, 1, tzinfo=UTC)
+        merge(con, "acct-a", (date(2024, 1, 1), date(2024, 3, 31)), [], seen_at=seen)
+        merge(con, "acct-a", (date(2024, 7, 1), date(2024, 7, 31)), [], seen_at=seen)
+        if outcome != "running":  # "running" with no writer alive: a killed run
+            finish_run(con, run, outcome=outcome, finished_at=at(5, 13, month=9), detail="x")
+        status = archive_status(con)
+    finally:
+        con.close()
+    console = Console(record=True, width=300)
+    render_status(status, console, writer_alive=alive)
+    left = (
+        "244 days never archived: 2024-04-01 .. 2024-06-30, 2024-08-01 .. 2024-12-31; "
+        "`smsarchive backfill --start 2024-01-01 --end 2024-12-31` fetches them (the windows "
+        "already archived are skipped)"
+    )
+    said = {
+        "failed": f"backfill of 2024-09-05 12:00 UTC failed and left {left}",
+        "interrupted": f"backfill of 2024-09-05 12:00 UTC was interrupted and left {left}",
+        "running": "backfill of 2024-09-05 12:00 UTC was interrupted: its process ended before "
+        f"the run did; it left {left}",
+    }[outcome]
+    assert said in console.export_text().splitlines()
