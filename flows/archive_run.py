@@ -104,7 +104,12 @@ class RunSummary:
 
 
 class WindowsFailedError(RuntimeError):
-    """Some windows could not be fetched; the others were archived and the run is 'failed'."""
+    """Some windows could not be fetched; the others were archived and the run is 'failed'.
+
+    `summary` is what the run did all the same (RunSummary as a dict), shown before the error.
+    """
+
+    summary: dict[str, Any] | None = None
 
 
 def prepare(
@@ -491,6 +496,16 @@ def archive(
                 except duckdb.Error as unrecorded:  # a full disk refuses this too: the first
                     # error is the one to tell (the next run finds the run 'interrupted')
                     logger.warning("the run's end could not be recorded: %s", unrecorded)
+                if summary.merged:  # what it kept: the error alone would not say
+                    logger.warning(
+                        "before it %s, the %s archived %s (%s new, %s changed); `status` "
+                        "shows the days it left",
+                        "was stopped" if stopped else "failed",
+                        kind,
+                        counted(summary.merged, "window"),
+                        f"{summary.inserted:,}",
+                        f"{summary.updated:,}",
+                    )
                 raise
             summary.api_calls = client.stats().total_calls
             _record_end(con, run_id, summary)
@@ -560,6 +575,7 @@ def _record_end(con: duckdb.DuckDBPyConnection, run_id: int, summary: RunSummary
         detail="; ".join([*detail, *summary.warnings]) or None,
     )
     if failed is not None:
+        failed.summary = summary.as_dict()
         raise failed
 
 

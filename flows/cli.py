@@ -389,6 +389,20 @@ def _without_secrets(text: str) -> str:
     return redact(text, secrets, keep=OWN_TEXTS)
 
 
+@contextmanager
+def summary_even_if_days_failed() -> Iterator[None]:
+    """A run whose some days could not be archived still prints what it did (the rest is
+    archived), before its error line."""
+    from flows.archive_run import WindowsFailedError
+
+    try:
+        yield
+    except WindowsFailedError as exc:
+        if exc.summary is not None:
+            print_summary(exc.summary)
+        raise
+
+
 def print_summary(summary: dict[str, Any]) -> None:
     """The run's counts in a few plain lines."""
     from flows.summary_lines import summary_lines
@@ -550,7 +564,11 @@ def backfill(
         refuse_future_end(last, settings)
     except FutureDayError as exc:
         fail(str(exc), code=2)
-    with friendly_errors(archive=settings.archive_path), use_settings(settings, Reporter()):
+    with (
+        friendly_errors(archive=settings.archive_path),
+        use_settings(settings, Reporter()),
+        summary_even_if_days_failed(),
+    ):
         summary = run_backfill(
             start, last, refetch=refetch, redownload_missing_media=redownload_missing_media
         )
@@ -578,7 +596,11 @@ def sync(
     from flows.runtime import use_settings
 
     settings = with_wait(load_settings(), wait)
-    with friendly_errors(archive=settings.archive_path), use_settings(settings, Reporter()):
+    with (
+        friendly_errors(archive=settings.archive_path),
+        use_settings(settings, Reporter()),
+        summary_even_if_days_failed(),
+    ):
         summary = run_sync(redownload_missing_media=redownload_missing_media)
     print_summary(summary)
 

@@ -1,12 +1,15 @@
-"""A run told to stop (Ctrl-C) while windows are being fetched stops them, not waits for them."""
+"""A run stopped (Ctrl-C) or failing while windows are fetched stops them, and says what it kept."""
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import signal
 import threading
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -90,3 +93,33 @@ def test_a_prefect_run_that_fails_waits_for_its_windows_in_flight_to_end(tmp_pat
 
         failing_midway()
     assert len(futures) == 1
+
+
+class _DiskGoneSteps(PlainSteps):
+    """Plain steps whose media step finds the disk gone: a run failing after its windows."""
+
+    def media(self, *args: Any, **kwargs: Any) -> Any:
+        raise OSError(errno.EIO, "Input/output error", "media")
+
+
+def test_a_run_that_fails_after_archiving_windows_says_what_it_kept(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = AccountSpec(seed=5, messages=600, start=SPAN[0], end=SPAN[1], dids=2)
+    with serving(spec) as server, caplog.at_level(logging.WARNING, logger="smsarchive"):
+        settings = sandbox_settings(server, tmp_path / "data")
+        with pytest.raises(OSError, match="Input/output error"):
+            archive(settings, "backfill", *SPAN, _DiskGoneSteps())
+    con = duckdb.connect(str(settings.archive_path), read_only=True)
+    try:
+        (merged, inserted), *_ = con.execute(
+            "SELECT windows_merged, messages_inserted FROM sync_runs"
+        ).fetchall()
+    finally:
+        con.close()
+    assert (merged, inserted) == (4, 600)
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("before it")]
+    assert said == [
+        "before it failed, the backfill archived 4 windows (600 new, 0 changed); `status` "
+        "shows the days it left"
+    ]

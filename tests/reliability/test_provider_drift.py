@@ -101,6 +101,11 @@ def test_a_new_error_code_spoils_only_its_window_and_says_so(drifted: DriftedRun
     assert "error: 1 day could not be archived" in error
     assert f"({BAD_DAY}..{BAD_DAY}: VoIP.ms getSMS: sms_archive_paused" in error
     assert "rerun" in error
+    # what it archived all the same, before the error line (a Prefect flow's run here)
+    said = first.stdout.splitlines()
+    assert said[0].startswith(f"backfill {SPAN[0]}..{SPAN[1]}: "), first.stdout
+    assert " new messages, " in said[0]
+    assert said[1].startswith("windows: ")
     runs = table(drifted.data_dir / "archive.duckdb", "SELECT * FROM sync_runs ORDER BY run_id")
     assert runs["outcome"].to_list() == ["failed", "ok"]
     assert runs["windows_merged"].to_list()[0] == 10
