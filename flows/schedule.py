@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import traceback
 from typing import Any
 
 from prefect import flow
@@ -60,6 +61,7 @@ def nightly() -> dict[str, Any]:
         except Exception as failed:
             # said here, on serve's terminal too: Prefect's own record of it goes to its API
             logger.error("nightly: the sync failed (%s); no report or export this run", failed)
+            _let_go(failed)
             raise
         # what the CLI prints after a sync, in the run's log (Prefect's, and serve's terminal):
         # a night whose media all failed reads otherwise as a clean one
@@ -73,9 +75,18 @@ def nightly() -> dict[str, Any]:
                 run_export()
             except Exception as also:  # the run fails with the first error, this one said
                 logger.error("nightly: the export failed too (%s)", also)
+                _let_go(also)
+            _let_go(failed)
             raise
         done["export"] = run_export()
         return done
+
+
+def _let_go(failed: BaseException) -> None:
+    """Drop what the failed step's frames hold: Prefect keeps the error in the run's state, and
+    a DuckDB connection its traceback held was still alive when the run's process exited,
+    which nanobind reports in some forty lines on serve's terminal after every failed run."""
+    traceback.clear_frames(failed.__traceback__)
 
 
 def scheduled_settings(settings: Settings) -> Settings:
