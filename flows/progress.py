@@ -1,10 +1,11 @@
-"""Progress of long work: bars on a terminal, plain log lines otherwise."""
+"""Progress of long work as log lines: each tenth of a stage, and at least once a minute."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -24,16 +25,26 @@ class Tracker(Protocol):
         """`count` more items to do than the total said (a window cut in two: one more)."""
 
 
+LOG_EVERY_SECONDS = 60.0
+"""Longest a stage goes without a progress line while it advances (a tenth of 160,000 media
+files can take many minutes)."""
+
+
 class _LogTracker:
-    def __init__(self, label: str, total: int) -> None:
+    def __init__(self, label: str, total: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.label, self.total, self.done = label, total, 0
         self._step = max(1, total // 10)
+        self._clock = clock
+        self._said_at = clock()
 
     def advance(self, note: str = "") -> None:
         self.done += 1
-        if self.done == self.total or self.done % self._step == 0 or note:
+        now = self._clock()
+        due = now - self._said_at >= LOG_EVERY_SECONDS
+        if self.done == self.total or self.done % self._step == 0 or note or due:
             suffix = f" ({note})" if note else ""
             logger.info("%s: %d/%d%s", self.label, self.done, self.total, suffix)
+            self._said_at = now
 
     def grow(self, count: int) -> None:
         self.total += count
@@ -53,7 +64,8 @@ class _BarTracker:
 
 
 class Reporter:
-    """Hands out trackers; draws bars when stderr is a terminal."""
+    """Hands out trackers: log lines; bars instead within `running()` when stderr is a
+    terminal (no command draws them yet: the log lines would tear them)."""
 
     def __init__(self, *, bars: bool | None = None) -> None:
         self.bars = sys.stderr.isatty() if bars is None else bars

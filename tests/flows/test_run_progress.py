@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.faults import FaultConfig
@@ -164,3 +166,17 @@ def test_a_window_cut_in_two_adds_one_to_every_count_of_windows(tmp_path: Path) 
             if bars:
                 (task,) = reporter._progress.tasks  # type: ignore[union-attr]
                 assert (task.completed, task.total) == (3, 3)
+
+
+def test_a_stage_says_how_far_it_is_at_least_once_a_minute(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from flows.progress import LOG_EVERY_SECONDS, _LogTracker
+
+    now = [0.0]
+    tracker = _LogTracker("media", 1_000, clock=lambda: now[0])  # a line each 100 files
+    with caplog.at_level(logging.INFO, logger="smsarchive"):
+        for seconds in (1.0, 2.0, LOG_EVERY_SECONDS + 1, LOG_EVERY_SECONDS + 2):
+            now[0] = seconds
+            tracker.advance()
+    assert [r.getMessage() for r in caplog.records] == ["media: 3/1000"]
