@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import typer
 from prefect.deployments.runner import RunnerDeployment
+from prefect.exceptions import ObjectNotFound
 from prefect.runner import Runner
 from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 from prefect.types.entrypoint import EntrypointType
@@ -97,6 +98,17 @@ class _Runner(Runner):
     """Prefect's runner, stopped by SIGTERM (systemd's stop) as by Ctrl-C: its own handler
     leaves a coroutine never awaited, exits before the schedule is paused, and `serve`
     could not say it stopped."""
+
+    async def _pause_schedules(self) -> None:
+        """Prefect's, but a deployment deleted while served (in the UI, say) is no error when
+        serve stops: it has no schedule left to pause (Prefect's ended in a traceback)."""
+        for deployment_id in self._deployment_registry.get_deployment_ids():
+            try:
+                await self._client.pause_deployment(deployment_id)
+            except ObjectNotFound:
+                logger.warning(
+                    "deployment %s was deleted while served: no schedule to pause", deployment_id
+                )
 
     def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
         # SIGINT itself, not a KeyboardInterrupt raised here: asyncio takes SIGINT by

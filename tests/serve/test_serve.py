@@ -314,3 +314,31 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
     assert "serve stopped" in said
     assert "error:" not in said
     assert "ConnectionRefusedError" not in said  # the server outlived the schedule's pause
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_deployment_deleted_while_served_is_no_error_when_serve_stops(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import asyncio
+    from uuid import uuid4
+
+    from prefect.deployments.runner import RunnerDeployment
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows.schedule import nightly
+    from flows.serve_command import _Runner
+
+    async def served_then_deleted() -> None:
+        runner = _Runner(pause_on_shutdown=True, limit=1)
+        async with runner:  # leaving it pauses what it serves, as serve's stop does
+            deployment = RunnerDeployment.from_flow(
+                nightly,
+                name=f"deleted-{uuid4().hex[:8]}",
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
+            deployment_id = await runner.aadd_deployment(deployment)
+            await runner._client.delete_deployment(deployment_id)
+
+    asyncio.run(served_then_deleted())
+    assert "was deleted while served: no schedule to pause" in caplog.text
