@@ -150,7 +150,8 @@ def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
     try:
         zone = demo.voipms_account_timezone
         shown = Console(soft_wrap=True)  # a long line (a command to paste) kept whole
-        render_status(archive_status(con, timezone=zone), shown, timezone=zone)
+        status = archive_status(con, timezone=zone, data_dir=demo.smsarchive_data_dir)
+        render_status(status, shown, timezone=zone)
     finally:
         con.close()
     out = Console()

@@ -71,6 +71,8 @@ def test_demo_archives_reports_exports_and_prints_the_paths(tmp_path: Path) -> N
     assert Path(paths["report"]).name == "report.html"
     assert list(Path(paths["export"]).glob("messages/year=*/*.parquet"))
     assert any(Path(paths["media"]).rglob("*"))
+    # the status it shows is the one `status` shows, the answers landed included
+    assert re.search(r"^landed answers: \d", result.stdout, re.M), result.stdout
     # the status line is a command that works pasted anywhere
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
