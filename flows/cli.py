@@ -343,6 +343,8 @@ def friendly_errors(
         ValueError,
     ) as exc:
         message = str(exc)
+        if isinstance(exc, MissingCredentialsError):  # a setting to make, as serve says it
+            code = 2
         if isinstance(exc, RateLimitedError):  # the API's own cap, tried again and again
             message += (
                 f"; {NOTHING_LOST}, or lower VOIPMS_REQUESTS_PER_MINUTE (calls a minute) or "

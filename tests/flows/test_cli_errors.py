@@ -680,3 +680,14 @@ def test_a_data_dir_on_a_disk_fstab_names_but_nothing_mounts_is_refused(
             f"point, but nothing is mounted there (is the disk connected? `mount {usb}`)"
         ], command
     assert list(usb.iterdir()) == []  # nothing made on the disk below
+
+
+@pytest.mark.parametrize("command", [["backfill", "--start", "2024-01-01"], ["sync"], ["serve"]])
+def test_no_login_is_a_setting_to_make_for_every_command_that_calls_the_api(
+    tmp_path: Path, command: list[str]
+) -> None:
+    env = {"SMSARCHIVE_DATA_DIR": str(tmp_path / "data"), "VOIPMS_API_PASSWORD": ""}
+    shown = _plain(env, *command)
+    assert shown.returncode == 2, shown.stderr
+    [line] = _error_lines(shown.stderr)
+    assert "VOIPMS_API_USERNAME and VOIPMS_API_PASSWORD" in line
