@@ -475,20 +475,21 @@ def sandbox(
 
     settings = load_settings()
     try:
-        run_sandbox(
-            settings,
-            port=port,
-            seed=seed,
-            messages=messages,
-            start=start,
-            end=end,
-            dids=dids,
-            mms_share=mms_share,
-            latency=latency,
-            rate_per_minute=rate_per_minute,
-            fault_rate=fault_rate,
-            fault_seed=fault_seed,
-        )
+        with sigterm_as_terminated():  # a service manager's stop ends it as Ctrl-C does
+            run_sandbox(
+                settings,
+                port=port,
+                seed=seed,
+                messages=messages,
+                start=start,
+                end=end,
+                dids=dids,
+                mms_share=mms_share,
+                latency=latency,
+                rate_per_minute=rate_per_minute,
+                fault_rate=fault_rate,
+                fault_seed=fault_seed,
+            )
     except SandboxOptionsError as exc:
         fail(str(exc), code=2)
     except SandboxPortError as exc:

@@ -212,10 +212,11 @@ def test_the_sandbox_export_line_pastes_whole_in_a_narrow_terminal(tmp_path: Pat
             if line.startswith("Ctrl-C"):
                 break
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.terminate()  # SIGTERM, as a service manager stops it: a normal stop
+        code = server.wait(timeout=30)
         if server.stderr is not None:
             server.stderr.close()
+    assert code == 0
     (export,) = [line.strip() for line in lines if line.strip().startswith("export ")]
     shell = subprocess.run(
         ["bash", "-c", f"{export}; env"], env={}, capture_output=True, text=True, check=True
