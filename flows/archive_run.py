@@ -497,14 +497,15 @@ def archive(
                     # error is the one to tell (the next run finds the run 'interrupted')
                     logger.warning("the run's end could not be recorded: %s", unrecorded)
                 if summary.merged:  # what it kept: the error alone would not say
+                    left = summary.merged + summary.windows_skipped < summary.windows
                     logger.warning(
-                        "before it %s, the %s archived %s (%s new, %s changed); `status` "
-                        "shows the days it left",
+                        "before it %s, the %s archived %s (%s new, %s changed)%s",
                         "was stopped" if stopped else "failed",
                         kind,
                         counted(summary.merged, "window"),
                         f"{summary.inserted:,}",
                         f"{summary.updated:,}",
+                        "; `status` shows the days it left" if left and kind == "backfill" else "",
                     )
                 raise
             summary.api_calls = client.stats().total_calls

@@ -1,4 +1,4 @@
-"""Progress of long work as log lines: each tenth of a stage, and at least once a minute."""
+"""Progress of long work as log lines: each tenth of a stage, and each minute it advances."""
 
 from __future__ import annotations
 

@@ -99,11 +99,14 @@ def _days_left(first: date, last: date, archived: pl.DataFrame) -> list[tuple[da
     return left
 
 
-def _left_to_backfill(run: dict[str, Any], archived: pl.DataFrame) -> str | None:
+def _left_to_backfill(run: dict[str, Any], archived: pl.DataFrame, today: date) -> str | None:
     """What a backfill that did not end ok left, and the command that fetches it; None for
-    another run, or one that left nothing."""
+    another run, or one that left nothing. Days after `today` are not over: not counted."""
     first, last = run["window_start"], run["window_end"]
     if run["kind"] != "backfill" or first is None or last is None:
+        return None
+    last = min(last, today)  # an older version's run may have asked for days not over
+    if first > last:
         return None
     left = _days_left(first, last, archived)
     if not left:
@@ -367,7 +370,7 @@ def render_status(
                     pl.col("provider").eq_missing(r["provider"])
                     & pl.col("account").eq_missing(r["account"])
                 )
-                left = _left_to_backfill(r, archived)
+                left = _left_to_backfill(r, archived, datetime.now(zone_info(timezone)).date())
                 if killed:
                     again = (
                         "the next sync resumes it"

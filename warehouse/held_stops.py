@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Final
+from typing import Any, Final
 
 HELD: Final = (signal.SIGINT, signal.SIGTERM)
 
@@ -31,14 +31,40 @@ def stops_held() -> Iterator[None]:
     def note(signum: int, frame: FrameType | None) -> None:
         noted.append(signal.Signals(signum))
 
-    previous = {signum: signal.signal(signum, note) for signum in HELD}
+    previous, raised = _swapped(dict.fromkeys(HELD, note))
+    if raised is not None:  # a stop that came as they were installed: theirs put back
+        _swapped(previous)
+        raise raised
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        _, raised = _swapped(previous)
+        if raised is not None:
+            raise raised
         if noted:
             _deliver(noted[0], previous[noted[0]])
+
+
+def _swapped(
+    handlers: dict[signal.Signals, Any],
+) -> tuple[dict[signal.Signals, Any], BaseException | None]:
+    """Install every one of `handlers`; those they replaced, and the first error a pending
+    signal's handler raised meanwhile.
+
+    Python runs a pending signal's handler before it swaps one (`signal.signal`): a Ctrl-C
+    landing between two swaps raises there, with that swap not made. It is made again, then
+    the next, so that no handler of ours is left behind to swallow the signals after us.
+    """
+    replaced: dict[signal.Signals, Any] = {}
+    raised: BaseException | None = None
+    for signum, handler in handlers.items():
+        replaced[signum] = signal.getsignal(signum)  # runs no handler
+        while signal.getsignal(signum) is not handler:
+            try:
+                signal.signal(signum, handler)
+            except BaseException as exc:
+                raised = raised or exc
+    return replaced, raised
 
 
 def _deliver(signum: int, handler: object) -> None:

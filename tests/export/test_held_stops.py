@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -32,7 +35,8 @@ def _write_signalled(path: Path, signum: int | None) -> None:
 
 
 def _rows(path: Path) -> object:
-    return duckdb.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(path)}).fetchone()
+    with duckdb.connect() as con:  # not the module's shared one: a result left open there
+        return con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(path)}).fetchone()
 
 
 def test_ctrl_c_during_a_write_stops_once_it_is_written(tmp_path: Path) -> None:
@@ -58,3 +62,59 @@ def test_nothing_is_raised_when_no_signal_came(tmp_path: Path) -> None:
     _write_signalled(written, None)
     assert _rows(written) == (ROWS,)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("when", ["held", "put back"])
+def test_a_ctrl_c_between_two_swaps_leaves_no_handler_of_ours_behind(
+    monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    # A Ctrl-C landing just as the handlers are swapped (timing no test can hit by itself):
+    # signal.signal is wrapped to send one right after SIGINT's swap.
+    real = signal.signal
+    ours = when == "held"
+    sent: list[bool] = []
+
+    def swap_then_ctrl_c(signum: int, handler: Any) -> Any:
+        old = real(signum, handler)
+        theirs = handler is signal.default_int_handler
+        if signum == signal.SIGINT and theirs != ours and not sent:
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+        return old
+
+    monkeypatch.setattr(signal, "signal", swap_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt), stops_held():
+        pass
+    monkeypatch.undo()
+    assert sent
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def _write_with_ctrl_c_after(path: Path, seconds: float, times: dict[str, float]) -> None:
+    """5,000,000 rows written by DuckDB under stops_held, a Ctrl-C sent `seconds` in."""
+
+    def ctrl_c() -> None:
+        times["sent"] = time.monotonic()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    con = duckdb.connect()
+    timer = threading.Timer(seconds, ctrl_c)
+    try:
+        rows = con.sql("SELECT range AS n, 'x' || range AS s FROM range(5000000)")
+        with stops_held():
+            timer.start()
+            rows.write_parquet(str(path))
+            times["written"] = time.monotonic()
+    finally:
+        timer.cancel()
+        con.close()
+
+
+def test_a_ctrl_c_in_the_middle_of_a_write_waits_for_its_end(tmp_path: Path) -> None:
+    written = tmp_path / "rows.parquet"
+    times: dict[str, float] = {}
+    with pytest.raises(KeyboardInterrupt):
+        _write_with_ctrl_c_after(written, 0.1, times)
+    assert times["sent"] < times["written"]  # it came while DuckDB wrote, which went on
+    assert _rows(written) == (5_000_000,)

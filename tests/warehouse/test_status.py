@@ -571,3 +571,22 @@ def test_a_backfill_that_did_not_end_ok_names_the_days_it_left_and_the_command(
         f"the run did; it left {left}",
     }[outcome]
     assert said in console.export_text().splitlines()
+
+
+def test_the_days_left_never_run_past_today() -> None:
+    from flows.status_view import _left_to_backfill
+
+    today = date(2026, 12, 6)
+    archived = pl.DataFrame(
+        {"first_day": [date(2026, 12, 1)], "last_day": [date(2026, 12, 3)]},
+        schema={"first_day": pl.Date, "last_day": pl.Date},
+    )
+    run = {"kind": "backfill", "window_start": date(2026, 11, 30), "window_end": date(2027, 1, 5)}
+    assert _left_to_backfill(run, archived, today) == (
+        "4 days never archived: 2026-11-30 .. 2026-11-30, 2026-12-04 .. 2026-12-06; "
+        "`smsarchive backfill --start 2026-11-30 --end 2026-12-06` fetches them (the windows "
+        "already archived are skipped)"
+    )
+    future = {**run, "window_start": date(2026, 12, 7)}
+    assert _left_to_backfill(future, archived, today) is None
+    assert _left_to_backfill({**run, "kind": "sync"}, archived, today) is None

@@ -57,3 +57,33 @@ def test_a_mounted_disk_is_not_refused_and_the_deepest_mount_point_decides(
     nested.write_text(f"/dev/sda1 {outer} ext4 defaults 0 0\n/dev/sdb1 {tmp_path / 'inner'} ext4\n")
     assert unmounted_disk(tmp_path / "texts", nested) is None
     assert unmounted_disk(tmp_path / "inner" / "texts", nested) == tmp_path / "inner"
+
+
+def test_a_bind_mount_or_a_linked_mount_point_is_mounted(tmp_path: Path) -> None:
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    fstab = tmp_path / "fstab"
+    fstab.write_text(f"/srv/texts {usb} none bind 0 0\n")
+    # a bind mount on the same disk: the same device as its parent, so only mountinfo says it
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(
+        "22 1 252:1 / / rw,relatime - ext4 /dev/vda rw\n"
+        f"95 22 252:1 /srv/texts {str(usb).replace(' ', chr(92) + '040')} rw - ext4 /dev/vda rw\n"
+    )
+    assert unmounted_disk(usb / "data", fstab, mountinfo) is None
+    assert unmounted_disk(usb / "data", fstab, tmp_path / "no-mountinfo") == usb  # ismount
+    # the mount point fstab names is a link to where the disk is mounted
+    linked = tmp_path / "linked-usb"
+    linked.symlink_to(usb)
+    fstab.write_text(f"LABEL=usb {linked} exfat defaults 0 0\n")
+    assert unmounted_disk(linked / "data", fstab, mountinfo) is None
+    if os.path.ismount("/proc"):  # without mountinfo, the link's target is asked
+        proc = tmp_path / "linked-proc"
+        proc.symlink_to("/proc")
+        fstab.write_text(f"proc {proc} proc defaults 0 0\n")
+        assert unmounted_disk(proc / "self", fstab, tmp_path / "no-mountinfo") is None
+
+
+def test_a_hash_inside_a_mount_point_is_part_of_it() -> None:
+    text = "# a comment\n/dev/sdb1 /mnt/a#b ext4 defaults 0 0\n  # indented comment\n"
+    assert fstab_mount_points(text) == [Path("/mnt/a#b")]
