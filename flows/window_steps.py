@@ -16,6 +16,7 @@ import polars as pl
 
 from extract.voipms.client import VoipMsClient
 from extract.voipms.windows import (
+    Fetch,
     Window,
     WindowFetch,
     fetch_window_complete,
@@ -212,27 +213,18 @@ def prepare_window(
         for method in (GETSMS, GETMMS)
     )
 
-    def fetch_mms() -> WindowFetch:
+    def fetch_all(fetch: Fetch, pages: AnswerPages, method: str) -> WindowFetch:
         return fetch_window_complete(
-            mms_fetch(client, all_messages=False),
-            window,
-            limit=page_limit,
-            dids=dids,
-            sink=mms,
-            method=GETMMS,
+            fetch, window, limit=page_limit, dids=dids, sink=pages, method=method
         )
+
+    def fetch_mms() -> WindowFetch:
+        return fetch_all(mms_fetch(client, all_messages=False), mms, GETMMS)
 
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="getMMS") as helper:
             mms_fetched = None if mms_after_sms else helper.submit(fetch_mms)
-            sms_fetched = fetch_window_complete(
-                sms_fetch(client, all_messages=True),
-                window,
-                limit=page_limit,
-                dids=dids,
-                sink=sms,
-                method=GETSMS,
-            )
+            sms_fetched = fetch_all(sms_fetch(client, all_messages=True), sms, GETSMS)
             mms_result = fetch_mms() if mms_fetched is None else mms_fetched.result()
             calls = sms_fetched.calls + mms_result.calls
         landed = [(pages.frames.method, pages.writer.finish()) for pages in (sms, mms)]
