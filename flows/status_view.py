@@ -191,8 +191,11 @@ def _accounts(status: ArchiveStatus) -> list[tuple[str, str]]:
     return [(str(p), str(a)) for p, a in frame.iter_rows()]
 
 
-def _of(frame: pl.DataFrame, provider: str, account: str) -> pl.DataFrame:
-    return frame.filter((pl.col("provider") == provider) & (pl.col("account") == account))
+def _of(frame: pl.DataFrame, provider: str | None, account: str | None) -> pl.DataFrame:
+    # a run that failed before it knew its account has none (null): its rows are matched too
+    return frame.filter(
+        pl.col("provider").eq_missing(provider) & pl.col("account").eq_missing(account)
+    )
 
 
 def _outcome(outcome: str, writer_alive: bool) -> str:
@@ -357,6 +360,7 @@ def render_status(
             )
         )
         newest = _newest_run_of_each_account(last_runs)  # its warning stands
+        today = datetime.now(zone_info(timezone)).date()
         for r in last_runs.iter_rows(named=True):
             whose = f" of {_plain(r['account'])}" if several else ""
             run = f"{_plain(r['kind'])}{whose} of {_when(r['started_at'])}"
@@ -366,19 +370,15 @@ def render_status(
                 console.print(f"{run} {ended}: {_plain(r['detail'])}")
             killed = r["outcome"] == "running" and not writer_alive
             if r["outcome"] in ("failed", "interrupted") or killed:
-                archived = status.archived_days.filter(
-                    pl.col("provider").eq_missing(r["provider"])
-                    & pl.col("account").eq_missing(r["account"])
-                )
-                left = _left_to_backfill(r, archived, datetime.now(zone_info(timezone)).date())
+                archived = _of(status.archived_days, r["provider"], r["account"])
+                left = _left_to_backfill(r, archived, today)
                 if killed:
-                    again = (
-                        "the next sync resumes it"
-                        if r["kind"] == "sync"
-                        else f"it left {left}"
-                        if left
-                        else "a backfill of the same days fetches only what it left"
-                    )
+                    if r["kind"] == "sync":
+                        again = "the next sync resumes it"
+                    elif left is not None:
+                        again = f"it left {left}"
+                    else:
+                        again = "a backfill of the same days fetches only what it left"
                     console.print(
                         f"{run} was interrupted: its process ended before the run did; {again}"
                     )
