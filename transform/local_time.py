@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Final, Literal
+from typing import Final
 
 import polars as pl
 
@@ -27,11 +27,16 @@ def local_datetime(date: pl.Expr) -> pl.Expr:
     )
 
 
-def _in_zone(local: pl.Expr, timezone: str, ambiguous: Literal["earliest", "latest"]) -> pl.Expr:
-    """The UTC instant of a naive local time (null in the spring gap and outside YEARS), read
-    in the tzdata package's rules (`transform.zone_rules`), not polars' own older copy."""
+def in_years(local: pl.Expr) -> pl.Expr:
+    """Whether a naive local time's year is within YEARS."""
+    return local.dt.year().is_between(*YEARS)
+
+
+def _in_zone(local: pl.Expr, timezone: str) -> pl.Expr:
+    """The (earliest) UTC instant of a naive local time, null in the spring gap and outside
+    YEARS, read in the tzdata package's rules (`transform.zone_rules`), not polars' own."""
     return local.map_batches(
-        lambda times: utc_readings(times, timezone, YEARS)[ambiguous],
+        lambda times: utc_readings(times, timezone, YEARS)["earliest"],
         return_dtype=pl.Datetime("us", "UTC"),
         is_elementwise=True,
     )
@@ -41,9 +46,9 @@ def exists_locally(local: pl.Expr, timezone: str) -> pl.Expr:
     """False where a naive local time falls in the zone's spring-forward gap (null for a null
     time, and one outside YEARS: its zone's rules are not read)."""
     return (
-        pl.when(local.is_null() | ~local.dt.year().is_between(*YEARS))
+        pl.when(local.is_null() | ~in_years(local))
         .then(None)
-        .otherwise(_in_zone(local, timezone, "earliest").is_not_null())
+        .otherwise(_in_zone(local, timezone).is_not_null())
     )
 
 

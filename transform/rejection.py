@@ -8,7 +8,7 @@ import polars as pl
 
 from extract.raw_rows import INVALID_TEXT_FIELD, NOT_AN_OBJECT_FIELD
 from transform.direction import direction_from_type
-from transform.local_time import YEARS, exists_locally, local_datetime
+from transform.local_time import YEARS, exists_locally, in_years, local_datetime
 
 _SHOWN: Final = 60
 """Characters of an offending value quoted in a reason."""
@@ -39,10 +39,6 @@ def _blank(value: pl.Expr) -> pl.Expr:
     return value.is_null() | (value.str.strip_chars() == "")
 
 
-def _in_years(local: pl.Expr) -> pl.Expr:
-    return local.dt.year().is_between(*YEARS)
-
-
 def _reason(failed: pl.Expr, text: pl.Expr | str) -> pl.Expr:
     message = pl.lit(text) if isinstance(text, str) else text
     return pl.when(failed).then(message).otherwise(pl.lit(None, dtype=pl.Utf8))
@@ -56,7 +52,7 @@ def readable(local: pl.Expr, direction: pl.Expr, timezone: str) -> pl.Expr:
     return (
         pl.col("id").str.strip_chars().str.contains(r"^[0-9]+$").fill_null(False)
         & exists_locally(local, timezone).fill_null(False)
-        & _in_years(local).fill_null(False)
+        & in_years(local).fill_null(False)
         & direction.is_not_null()
         & ~_blank(pl.col("did"))
         & ~_blank(pl.col("contact"))
@@ -91,7 +87,7 @@ def rejection_reason(timezone: str) -> pl.Expr:
             pl.format("date is not a YYYY-MM-DD HH:MM:SS local time: '{}'", _shown(date)),
         ),
         _reason(
-            local.is_not_null() & ~_in_years(local),
+            local.is_not_null() & ~in_years(local),
             pl.format(
                 "date is outside the years {} to {}: '{}'",
                 pl.lit(YEARS[0]),
