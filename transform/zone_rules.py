@@ -142,11 +142,10 @@ def utc_readings(local: pl.Series, timezone: str, years: tuple[int, int]) -> pl.
     time the zone skipped (the spring gap), a null time, and one outside `years` (its rules
     are not read: a placeholder date of the year 9999 costs nothing).
     """
-    frame = pl.DataFrame({"local": local}).select(
-        pl.col("local").cast(pl.Datetime("us")).cast(pl.Int64),
-        within=pl.col("local").dt.year().is_between(*years).fill_null(False),
-    )
-    present = frame.filter("within")["local"].cast(pl.Datetime("us")).dt.year().unique()
+    year = local.dt.year()
+    within = year.is_between(*years).fill_null(False)
+    frame = pl.DataFrame({"local": local.cast(pl.Datetime("us")).cast(pl.Int64), "within": within})
+    present = year.filter(within).unique()
     if present.is_empty():
         unread = pl.repeat(None, frame.height, dtype=pl.Datetime("us", "UTC"))
         return pl.select(unread.alias(name) for name in _NAMES)

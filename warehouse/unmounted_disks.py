@@ -45,8 +45,7 @@ def unmounted_disk(folder: Path, fstab: Path = FSTAB, mountinfo: Path = MOUNTINF
 
     A disk not mounted leaves its mount point an empty folder of the disk below: an archive
     made there would start afresh on the wrong disk, and be hidden when the disk comes back.
-    Only the points that hold the folder's path are looked at (a dead network mount elsewhere
-    is never touched).
+    Only the points that hold the folder's path are looked at.
     """
     try:
         text = fstab.read_text(encoding="utf-8", errors="replace")
@@ -54,12 +53,15 @@ def unmounted_disk(folder: Path, fstab: Path = FSTAB, mountinfo: Path = MOUNTINF
         return None
     absolute = Path(os.path.abspath(folder))
     where = Path(os.path.realpath(folder))
-    holding = {
-        point: Path(os.path.realpath(point))
-        for point in fstab_mount_points(text)
-        if point != Path("/") and (absolute.is_relative_to(point) or where.is_relative_to(point))
-    }
-    holding = {point: real for point, real in holding.items() if where.is_relative_to(real)}
+    holding: dict[Path, Path] = {}  # each point holding the folder, and where it leads
+    for point in fstab_mount_points(text):
+        if point == Path("/") or not (
+            absolute.is_relative_to(point) or where.is_relative_to(point)
+        ):
+            continue  # not resolved: a dead network mount elsewhere is never touched
+        real = Path(os.path.realpath(point))
+        if where.is_relative_to(real):
+            holding[point] = real
     if not holding:
         return None
     deepest = max(holding, key=lambda point: len(holding[point].parts))
