@@ -808,7 +808,8 @@ def report(
     if end is not None:
         refuse_before_oldest("--end", end)
     refuse_while_a_run_writes(settings, "report")
-    folder = out_folder(out) or settings.smsarchive_data_dir / "reports"
+    given = out_folder(out)
+    folder = given or settings.smsarchive_data_dir / "reports"
     with friendly_errors(archive=settings.archive_path, writes=folder):
         result = run_report(
             settings,
@@ -816,7 +817,7 @@ def report(
             end=end,
             did=did,
             grain=None if grain == "auto" else grain,  # type: ignore[arg-type]  # checked
-            out=out_folder(out),
+            out=given,
             account=account,
             timezone=tz,
         )
