@@ -567,10 +567,12 @@ def backfill(
         refuse_future_end(last, settings)
     except FutureDayError as exc:
         fail(str(exc), code=2)
+    reporter = Reporter()
     with (
         friendly_errors(archive=settings.archive_path),
-        use_settings(settings, Reporter()),
+        use_settings(settings, reporter),
         summary_even_if_days_failed(),
+        reporter.running(),  # innermost: the bars end before any summary or error is said
     ):
         summary = run_backfill(
             start, last, refetch=refetch, redownload_missing_media=redownload_missing_media
@@ -599,10 +601,12 @@ def sync(
     from flows.runtime import use_settings
 
     settings = with_wait(load_settings(), wait)
+    reporter = Reporter()
     with (
         friendly_errors(archive=settings.archive_path),
-        use_settings(settings, Reporter()),
+        use_settings(settings, reporter),
         summary_even_if_days_failed(),
+        reporter.running(),
     ):
         summary = run_sync(redownload_missing_media=redownload_missing_media)
     print_summary(summary)
@@ -637,7 +641,12 @@ def replay(
 
     settings = with_wait(load_settings(), wait)
     refuse_reversed_days(start, end)
-    with friendly_errors(archive=settings.archive_path), use_settings(settings, Reporter()):
+    reporter = Reporter()
+    with (
+        friendly_errors(archive=settings.archive_path),
+        use_settings(settings, reporter),
+        reporter.running(),
+    ):
         summary = replay_archive(settings, start, end).as_dict()
     typer.echo(
         f"replay: {summary['replayed']} of {summary['windows']} landed windows, "

@@ -139,7 +139,8 @@ def run_demo(settings: Settings, *, messages: int, fresh: bool = False) -> int:
     with server:
         console.print(f"sandbox serving the VoIP.ms API at {server.url}")
         demo = demo_settings(settings, server)
-        with use_settings(demo, Reporter()):
+        reporter = Reporter()
+        with use_settings(demo, reporter), reporter.running():
             summary = run_backfill(spec.start, spec.end)
     made = run_report(demo, start=None, end=None, did=None, grain=None, out=None)
     with use_settings(demo):

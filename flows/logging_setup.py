@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 QUIET_PREFECT_CONFIG = Path(__file__).with_name("prefect_logging.yml")
@@ -20,13 +21,26 @@ def configure_logging(*, verbose: bool) -> None:
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(QUIET_PREFECT_CONFIG))
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    handler = logging.StreamHandler()
+    handler = _StderrNow()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
     for name in OUR_LOGGERS:
         logger = logging.getLogger(name)
         logger.handlers = [handler]
         logger.propagate = False
         logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+class _StderrNow(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stderr` as it is at each record: while progress bars are drawn, that is
+    their stream, which prints each line above the bars instead of through them."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: object) -> None:  # StreamHandler.__init__ sets it: always stderr
+        pass
 
 
 class _InARun(logging.Filter):

@@ -1,4 +1,4 @@
-"""Progress of long work as log lines: each tenth of a stage, and each minute it advances."""
+"""Progress of long work: bars on a terminal, else log lines at each tenth and each minute."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 logger = logging.getLogger("smsarchive")
 
@@ -52,11 +59,14 @@ class _LogTracker:
 
 class _BarTracker:
     def __init__(self, progress: Progress, label: str, total: int) -> None:
-        self._progress, self._total = progress, total
+        self._progress, self._label, self._total, self._done = progress, label, total, 0
         self._task = progress.add_task(label, total=total)
 
     def advance(self, note: str = "") -> None:
+        self._done += 1
         self._progress.advance(self._task)
+        if note:  # which window, or that it failed: said above the bars, as in the log
+            logger.info("%s: %d/%d (%s)", self._label, self._done, self._total, note)
 
     def grow(self, count: int) -> None:
         self._total += count
@@ -65,10 +75,14 @@ class _BarTracker:
 
 class Reporter:
     """Hands out trackers: log lines; bars instead within `running()` when stderr is a
-    terminal (no command draws them yet: the log lines would tear them)."""
+    terminal and debug logs are off (their torrent, and Prefect's own output, would bury
+    them). Our log lines print above the bars (`logging_setup` writes to the stderr the
+    bars redirect)."""
 
     def __init__(self, *, bars: bool | None = None) -> None:
-        self.bars = sys.stderr.isatty() if bars is None else bars
+        if bars is None:
+            bars = sys.stderr.isatty() and not logger.isEnabledFor(logging.DEBUG)
+        self.bars = bars
         self._progress: Progress | None = None
 
     @contextmanager
@@ -82,6 +96,7 @@ class Reporter:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TimeRemainingColumn(),
             console=Console(stderr=True),
             transient=False,
         )

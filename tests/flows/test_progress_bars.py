@@ -1,0 +1,107 @@
+"""Progress bars on a terminal: a backfill's stages drawn as bars, its log lines above them."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from extract.voipms.sandbox.server import SandboxServer
+from tests.flows.conftest import sandbox_env
+
+SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _on_a_terminal(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    """`smsarchive ARGS` with its stderr on a pseudo-terminal: exit code, stdout, and what
+    the terminal was sent, ANSI escapes and carriage returns taken out."""
+    main, side = os.openpty()
+    try:
+        child = subprocess.Popen(
+            [SMSARCHIVE, *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=side,
+            text=True,
+        )
+    finally:
+        os.close(side)
+    sent = bytearray()
+    try:
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError as exc:  # every end of the terminal's other side is closed
+                if exc.errno != errno.EIO:
+                    raise
+                break
+            if not chunk:
+                break
+            sent += chunk
+    finally:
+        os.close(main)
+    assert child.stdout is not None
+    with child.stdout:  # a few lines of summary: it cannot fill the pipe meanwhile
+        out = child.stdout.read()
+    code = child.wait(timeout=120)
+    screen = ANSI.sub("", sent.decode("utf-8", "replace")).replace("\r", "\n")
+    return code, out, screen
+
+
+def test_a_backfill_on_a_terminal_draws_bars_and_keeps_its_log_lines_whole(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
+    env = {
+        **clean,
+        **sandbox_env(sandbox, data_dir),
+        "PREFECT_API_URL": "",  # a plain run: bars do not need Prefect
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+    }
+    code, out, screen = _on_a_terminal(
+        ["backfill", "--start", "2024-01-01", "--end", "2024-06-30"], env, tmp_path
+    )
+    assert code == 0, screen
+    assert "archived" in out  # the summary, on stdout as ever
+    lines = [line.strip() for line in screen.splitlines() if line.strip()]
+    # two windows and the media stage, each drawn as a bar that reaches its end
+    assert any(re.fullmatch(r"windows\s+━+\s+2/2\s+.*", line) for line in lines), screen
+    media = [m for line in lines if (m := re.fullmatch(r"media\s+━+\s+(\d+)/(\d+)\s+.*", line))]
+    assert media, screen
+    assert media[-1].group(1) == media[-1].group(2) != "0", screen
+    # bars instead of the progress lines a pipe gets; each window still named as it is done
+    assert not any(re.search(r"INFO\s+media: \d+/\d+", line) for line in lines), screen
+    assert any(re.search(r"INFO\s+windows: 2/2 \(2024-", line) for line in lines), screen
+    # every log line starts a line of its own and is not cut by a bar
+    logged = [line for line in lines if re.match(r"\d\d:\d\d:\d\d (INFO|WARNING)\s", line)]
+    assert logged, screen
+    assert not any("━" in line for line in logged), screen
+    assert any("window" in line for line in logged), screen
+
+
+def test_a_backfill_into_a_pipe_logs_its_progress_as_lines(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
+    env = {**clean, **sandbox_env(sandbox, data_dir), "PREFECT_API_URL": ""}
+    done = subprocess.run(
+        [SMSARCHIVE, "backfill", "--start", "2024-01-01", "--end", "2024-06-30"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"INFO\s+windows: 2/2", done.stderr), done.stderr
+    assert re.search(r"INFO\s+media: (\d+)/\1\n", done.stderr), done.stderr
+    assert "━" not in done.stderr
