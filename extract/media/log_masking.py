@@ -6,9 +6,10 @@ import hashlib
 import logging
 import re
 import threading
-from collections import Counter
 
 import httpx
+
+from extract.counted_set import CountedSet
 
 # httpx logs every request line ("HTTP Request: GET <url> ...") at INFO; httpcore traces
 # response headers, a redirect's Location among them, at DEBUG.
@@ -40,27 +41,20 @@ class UrlMaskingFilter(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__("smsarchive-media-url-masking")
-        self._lock = threading.Lock()
-        self._urls: Counter[str] = Counter()
+        self._urls = CountedSet()
 
     def add(self, url: str) -> None:
         """Start masking `url` (counted: add twice, discard twice)."""
-        with self._lock:
-            self._urls[url] += 1
+        self._urls.add(url)
 
     def discard(self, url: str) -> None:
         """Stop masking `url` once every `add` has been matched."""
-        with self._lock:
-            if self._urls[url] > 1:
-                self._urls[url] -= 1
-            else:
-                self._urls.pop(url, None)
+        self._urls.discard(url)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        with self._lock:
-            if not self._urls:
-                return True
-            urls = set(self._urls)
+        urls = set(self._urls.members())
+        if not urls:
+            return True
         if isinstance(record.args, tuple) and record.args:
             record.args = tuple(
                 describe_url(arg) if isinstance(arg, str | httpx.URL) and str(arg) in urls else arg

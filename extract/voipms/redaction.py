@@ -8,13 +8,13 @@ import logging
 import re
 import threading
 import traceback
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from urllib.parse import quote, quote_plus
 
 from pydantic import SecretStr
 
+from extract.counted_set import CountedSet
 from extract.voipms.errors import OWN_TEXTS
 
 MASK = "**********"
@@ -93,27 +93,20 @@ class SecretRedactingFilter(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__("smsarchive-secret-redaction")
-        self._lock = threading.Lock()
-        self._secrets: Counter[str] = Counter()
+        self._secrets = CountedSet()
 
     def add(self, secret: str) -> None:
         """Start blanking `secret` (counted: add twice, discard twice)."""
         if secret:
-            with self._lock:
-                self._secrets[secret] += 1
+            self._secrets.add(secret)
 
     def discard(self, secret: str) -> None:
         """Stop blanking `secret` once every `add` has been matched."""
-        with self._lock:
-            if self._secrets[secret] > 1:
-                self._secrets[secret] -= 1
-            else:
-                self._secrets.pop(secret, None)
+        self._secrets.discard(secret)
 
     def secrets(self) -> list[str]:
         """The secrets now blanked."""
-        with self._lock:
-            return list(self._secrets)
+        return self._secrets.members()
 
     def filter(self, record: logging.LogRecord) -> bool:
         secrets = self.secrets()
