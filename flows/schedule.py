@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import traceback
+from datetime import datetime
 from typing import Any
 
 from prefect import flow
@@ -19,6 +21,7 @@ from flows.run_names import started_at
 from flows.runtime import current_settings, use_settings
 from flows.settings import SCHEDULED_BUSY_WAIT_SECONDS, Settings
 from flows.summary_lines import summary_lines
+from transform.zone_rules import zone_info
 
 logger = logging.getLogger("smsarchive")
 
@@ -113,3 +116,15 @@ def nightly_schedule(settings: Settings) -> Schedule:
     if not (len(fields) == 5 or (len(fields) == 1 and fields[0].startswith("@"))):
         raise ValueError(f"not a cron schedule of five fields: {cron!r}")
     return Cron(cron, timezone=settings.voipms_account_timezone)
+
+
+def next_run_at(settings: Settings, after: datetime) -> datetime:
+    """The first time after `after` (aware) that the schedule starts a run, in the account's
+    time zone, read by Prefect's server's own rules (the ones that will start it)."""
+    from prefect.server.schemas.schedules import CronSchedule
+
+    schedule = CronSchedule(
+        cron=settings.smsarchive_schedule_cron, timezone=settings.voipms_account_timezone
+    )
+    (first,) = asyncio.run(schedule.get_dates(n=1, start=after))
+    return first.astimezone(zone_info(settings.voipms_account_timezone))

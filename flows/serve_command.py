@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -27,7 +28,13 @@ from prefect.types.entrypoint import EntrypointType
 from flows.dead_flow_runs import close_runs_of_a_stopped_serve
 from flows.logging_setup import OUR_LOGGERS
 from flows.prefect_results import results_folder
-from flows.schedule import ONE_AT_A_TIME, deployment_name, nightly, nightly_schedule
+from flows.schedule import (
+    ONE_AT_A_TIME,
+    deployment_name,
+    next_run_at,
+    nightly,
+    nightly_schedule,
+)
 from flows.settings import Settings
 from warehouse.writer_lock import serve_lock
 
@@ -66,11 +73,6 @@ def serve_nightly(settings: Settings) -> None:
         _hangup_as_interrupt(),
         prefect_api(settings.smsarchive_data_dir) as api_url,
     ):
-        typer.echo(
-            f"serving nightly/{name} (sync, report, export) on "
-            f"'{settings.smsarchive_schedule_cron}' ({settings.voipms_account_timezone}); "
-            f"Prefect API {api_url}; Ctrl-C stops"
-        )
         # a run the last serve was stopped in would hold the one slot: no run would start
         close_runs_of_a_stopped_serve(f"{nightly.name}/{name}", settings.smsarchive_data_dir)
         # Served as a deployment, not `nightly.serve()`: a runner holding the flow object
@@ -90,7 +92,13 @@ def serve_nightly(settings: Settings) -> None:
             entrypoint_type=EntrypointType.MODULE_PATH,
         )
         runner = _Runner(pause_on_shutdown=True, limit=1)
-        runner.add_deployment(deployment)
+        runner.add_deployment(deployment)  # on the server once this returns
+        first = next_run_at(settings, datetime.now(UTC))
+        typer.echo(
+            f"serving nightly/{name} (sync, report, export) on "
+            f"'{settings.smsarchive_schedule_cron}' ({settings.voipms_account_timezone}), "
+            f"next run {first:%Y-%m-%d %H:%M %Z}; Prefect API {api_url}; Ctrl-C stops"
+        )
         asyncio.run(runner.start())
 
 

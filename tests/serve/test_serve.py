@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from prefect.settings import PREFECT_API_URL
 from extract.voipms.sandbox.account import SandboxAccount
 from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
-from flows.schedule import deployment_name, nightly_schedule
+from flows.schedule import deployment_name, next_run_at, nightly_schedule
 from flows.settings import Settings
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from tests.flows.conftest import sandbox_env
@@ -47,6 +48,18 @@ def test_default_schedule_is_daily_at_three_in_the_account_zone() -> None:
     assert settings.smsarchive_schedule_cron == "0 3 * * *"
     assert schedule.cron == "0 3 * * *"
     assert schedule.timezone == "Europe/Paris"
+
+
+def test_the_next_run_is_read_in_the_account_zone_as_the_server_reads_the_cron() -> None:
+    settings = Settings(_env_file=None, voipms_account_timezone="Europe/Paris")  # type: ignore[call-arg]
+    first = next_run_at(settings, datetime(2026, 12, 7, 12, 0, tzinfo=UTC))
+    assert first.isoformat() == "2026-12-08T03:00:00+01:00"
+    weekly = settings.model_copy(
+        update={"smsarchive_schedule_cron": "30 2 * * 0", "voipms_account_timezone": TIMEZONE}
+    )
+    # the Sunday after, at 02:30 in New York: 07:30 UTC
+    first = next_run_at(weekly, datetime(2026, 12, 7, 12, 0, tzinfo=UTC))
+    assert first.isoformat() == "2026-12-13T02:30:00-05:00"
 
 
 def test_each_data_dir_and_account_is_served_as_its_own_deployment(tmp_path: Path) -> None:
@@ -282,12 +295,11 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
             time.sleep(0.5)
         assert api_url is not None, log_path.read_text(errors="replace")
         assert (tmp_path / "data" / "prefect-server.log").is_file()
-        deadline = time.monotonic() + 60
-        found: list[Any] = []
-        while not found and time.monotonic() < deadline:
-            answer = httpx.post(f"{api_url}/deployments/filter", json={}, timeout=5)
-            found = [d for d in answer.json() if d["name"] == _name(tmp_path / "data")]
-            time.sleep(0.5)
+        # serving is said once the deployment is on the server, with when it first runs
+        said = log_path.read_text(errors="replace")
+        assert re.search(r"next run \d{4}-\d\d-\d\d 03:00 E[SD]T; Prefect API", said), said
+        answer = httpx.post(f"{api_url}/deployments/filter", json={}, timeout=5)
+        found = [d for d in answer.json() if d["name"] == _name(tmp_path / "data")]
         [deployment] = found
         assert deployment["schedules"][0]["schedule"]["cron"] == "0 3 * * *"
         # the server is out of reach of the terminal's Ctrl-C, which serve passes on last
