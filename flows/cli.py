@@ -11,7 +11,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -854,7 +854,7 @@ def serve() -> None:
     The first run is at the cron's next time, not when serve starts: `smsarchive sync` runs
     one now.
     """
-    from flows.schedule import nightly_schedule
+    from flows.schedule import next_run_at, nightly_schedule
     from flows.serve_command import serve_nightly
 
     settings = load_settings()
@@ -866,6 +866,14 @@ def serve() -> None:
         fail(
             "bad setting: SMSARCHIVE_SCHEDULE_CRON: not a cron schedule of five fields "
             f"(minute hour day month weekday): {settings.smsarchive_schedule_cron!r}",
+            code=2,
+        )
+    try:
+        next_run_at(settings, datetime.now(UTC))
+    except ValueError:  # 30 February: Prefect would take it and never start a run
+        fail(
+            "bad setting: SMSARCHIVE_SCHEDULE_CRON: "
+            f"{settings.smsarchive_schedule_cron!r} never comes due",
             code=2,
         )
     # Ctrl-C, a closed terminal or SIGTERM (serve_command._Runner) is how serve is meant to

@@ -414,6 +414,7 @@ def test_sigterm_while_duckdb_runs_a_query_is_the_sigterm_line_not_ctrl_c() -> N
         ("SMSARCHIVE_SCHEDULE_CRON", "61 * * *", "serve", "not a cron schedule of five fields"),
         # Prefect would read a sixth field as seconds: 03:00 a day, to Quartz; not to cron
         ("SMSARCHIVE_SCHEDULE_CRON", "0 0 3 * * *", "serve", "not a cron schedule of five"),
+        ("SMSARCHIVE_SCHEDULE_CRON", "0 3 30 2 *", "serve", "'0 3 30 2 *' never comes due"),
         ("SMSARCHIVE_SYNC_LOOKBACK_DAYS", "1000000", "sync", "SMSARCHIVE_SYNC_LOOKBACK_DAYS"),
         # refused before any call, not once the whole fetch is done and media are due
         ("VOIPMS_MEDIA_HOSTS", "voip.ms:abc", "sync", "bad port in media host entry"),
