@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 QUIET_PREFECT_CONFIG = Path(__file__).with_name("prefect_logging.yml")
 OUR_LOGGERS = ("smsarchive", "extract", "transform", "warehouse", "flows")
@@ -21,7 +22,7 @@ def configure_logging(*, verbose: bool) -> None:
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(QUIET_PREFECT_CONFIG))
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    handler = _StderrNow()
+    handler = CurrentStderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
     for name in OUR_LOGGERS:
         logger = logging.getLogger(name)
@@ -30,16 +31,17 @@ def configure_logging(*, verbose: bool) -> None:
         logger.setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
-class _StderrNow(logging.StreamHandler):  # type: ignore[type-arg]
+class CurrentStderrHandler(logging.StreamHandler[TextIO]):
     """Writes to `sys.stderr` as it is at each record: while progress bars are drawn, that is
-    their stream, which prints each line above the bars instead of through them."""
+    their stream, which prints each line above the bars instead of through them. Prefect's
+    console handler in the quiet config is one too (its own Rich console would tear them)."""
 
     @property
-    def stream(self) -> object:
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, _: object) -> None:  # StreamHandler.__init__ sets it: always stderr
+    def stream(self, _: TextIO) -> None:  # StreamHandler.__init__ sets it: always stderr
         pass
 
 

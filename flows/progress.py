@@ -60,7 +60,9 @@ class _LogTracker:
 class _BarTracker:
     def __init__(self, progress: Progress, label: str, total: int) -> None:
         self._progress, self._label, self._total, self._done = progress, label, total, 0
-        self._task = progress.add_task(label, total=total)
+        # a stage with nothing to do (every window archived already) draws no bar: one of
+        # 0/0 would count its time, and its time left, for as long as the other stages run
+        self._task = progress.add_task(label, total=total, visible=total > 0)
 
     def advance(self, note: str = "") -> None:
         self._done += 1
@@ -70,18 +72,22 @@ class _BarTracker:
 
     def grow(self, count: int) -> None:
         self._total += count
-        self._progress.update(self._task, total=self._total)
+        self._progress.update(self._task, total=self._total, visible=True)
 
 
 class Reporter:
     """Hands out trackers: log lines; bars instead within `running()` when stderr is a
-    terminal and debug logs are off (their torrent, and Prefect's own output, would bury
-    them). Our log lines print above the bars (`logging_setup` writes to the stderr the
-    bars redirect)."""
+    terminal that Rich animates and debug logs are off (their torrent would bury them). Log
+    lines, ours and Prefect's (`logging_setup.CurrentStderrHandler`, also named in
+    prefect_logging.yml), print above the bars: they write to the stderr the bars redirect."""
 
     def __init__(self, *, bars: bool | None = None) -> None:
         if bars is None:
-            bars = sys.stderr.isatty() and not logger.isEnabledFor(logging.DEBUG)
+            # a terminal Rich animates: on a dumb one (TERM=dumb, an editor's shell) or with
+            # TTY_INTERACTIVE=0 it draws the bars once, at the end; FORCE_COLOR makes a pipe
+            # look like a terminal to Rich, not to isatty()
+            interactive = sys.stderr.isatty() and Console(stderr=True).is_interactive
+            bars = interactive and not logger.isEnabledFor(logging.DEBUG)
         self.bars = bars
         self._progress: Progress | None = None
 
@@ -100,9 +106,11 @@ class Reporter:
             console=Console(stderr=True),
             transient=False,
         )
-        with self._progress:
-            yield self
-        self._progress = None
+        try:
+            with self._progress:
+                yield self
+        finally:
+            self._progress = None
 
     def stage(self, label: str, total: int) -> Tracker:
         """A tracker for `total` items of `label`."""

@@ -17,12 +17,13 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def _on_a_terminal(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
-    """`smsarchive ARGS` with its stderr on a pseudo-terminal: exit code, stdout, and what
-    the terminal was sent, ANSI escapes and carriage returns taken out."""
+    """`smsarchive ARGS` (or any command, given whole) with its stderr on a pseudo-terminal:
+    exit code, stdout, and what the terminal was sent, ANSI escapes taken out and carriage
+    returns made line ends."""
     main, side = os.openpty()
     try:
         child = subprocess.Popen(
-            [SMSARCHIVE, *args],
+            args if args[0].startswith("/") else [SMSARCHIVE, *args],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -105,3 +106,69 @@ def test_a_backfill_into_a_pipe_logs_its_progress_as_lines(
     assert re.search(r"INFO\s+windows: 2/2", done.stderr), done.stderr
     assert re.search(r"INFO\s+media: (\d+)/\1\n", done.stderr), done.stderr
     assert "━" not in done.stderr
+
+
+def _backfill_env(sandbox: SandboxServer, data_dir: Path, **more: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
+    return {
+        **clean,
+        **sandbox_env(sandbox, data_dir),
+        "PREFECT_API_URL": "",
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+        **more,
+    }
+
+
+def test_a_stage_with_nothing_to_do_draws_no_bar(sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = _backfill_env(sandbox, tmp_path / "data")
+    backfill = ["backfill", "--start", "2024-01-01", "--end", "2024-03-31"]
+    assert _on_a_terminal(backfill, env, tmp_path)[0] == 0
+    code, _, screen = _on_a_terminal(backfill, env, tmp_path)  # every window archived
+    assert code == 0, screen
+    assert "already archived" in screen
+    assert "0/0" not in screen  # a bar of nothing would count its time for as long as it ran
+
+
+def test_a_terminal_rich_cannot_animate_gets_the_progress_lines(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    env = _backfill_env(sandbox, tmp_path / "data", TERM="dumb")
+    code, _, screen = _on_a_terminal(
+        ["backfill", "--start", "2024-01-01", "--end", "2024-06-30"], env, tmp_path
+    )
+    assert code == 0, screen
+    # a dumb terminal would show bars only once, at the end: lines instead, as in a pipe
+    assert re.search(r"INFO\s+media: (\d+)/\1\n", screen), screen
+    assert "━" not in screen
+
+
+PREFECT_WARNS_WHILE_BARS_ARE_DRAWN = """
+import logging, time
+from flows.logging_setup import configure_logging
+configure_logging(verbose=False)
+from flows.progress import Reporter
+reporter = Reporter()
+assert reporter.bars
+with reporter.running():
+    tracker = reporter.stage("windows", 2)
+    import prefect.main  # a run through Prefect loads it here, inside the bars
+    time.sleep(0.3)
+    tracker.advance()
+    logging.getLogger("some.library").warning("a library's warning")
+    time.sleep(0.3)
+    tracker.advance()
+"""
+
+
+def test_prefects_console_lines_print_above_the_bars(tmp_path: Path) -> None:
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"}
+    env.pop("PREFECT_LOGGING_SETTINGS_PATH", None)  # the quiet config, as the CLI sets it
+    code, _, screen = _on_a_terminal(
+        [sys.executable, "-c", PREFECT_WARNS_WHILE_BARS_ARE_DRAWN], env, tmp_path
+    )
+    assert code == 0, screen
+    # Prefect's root handler writes the line: on a line of its own, not after a bar
+    assert re.search(
+        r"^[0-9:.]+ \| WARNING \| some\.library - a library's warning$", screen, re.M
+    ), screen
