@@ -103,7 +103,7 @@ class Reporter:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=Console(stderr=True, soft_wrap=True),  # the terminal wraps log lines
             transient=False,
         )
         try:

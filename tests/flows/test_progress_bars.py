@@ -172,3 +172,28 @@ def test_prefects_console_lines_print_above_the_bars(tmp_path: Path) -> None:
     assert re.search(
         r"^[0-9:.]+ \| WARNING \| some\.library - a library's warning$", screen, re.M
     ), screen
+
+
+A_LONG_LINE_WHILE_BARS_ARE_DRAWN = """
+import logging, time
+from flows.logging_setup import configure_logging
+configure_logging(verbose=False)
+from flows.progress import Reporter
+reporter = Reporter()
+with reporter.running():
+    tracker = reporter.stage("windows", 2)
+    tracker.advance()
+    logging.getLogger("smsarchive").info("archived into /" + "a-long-folder/" * 8 + "x.duckdb")
+    time.sleep(0.2)
+    tracker.advance()
+"""
+
+
+def test_a_long_log_line_above_the_bars_is_not_broken_into_lines(tmp_path: Path) -> None:
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "60"}
+    code, _, screen = _on_a_terminal(
+        [sys.executable, "-c", A_LONG_LINE_WHILE_BARS_ARE_DRAWN], env, tmp_path
+    )
+    assert code == 0, screen
+    # the terminal wraps it: a path copied from it is whole
+    assert "INFO    archived into /" + "a-long-folder/" * 8 + "x.duckdb\n" in screen, screen
