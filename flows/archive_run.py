@@ -162,7 +162,9 @@ def merge(
     return merge_prepared_windows(con, prepared, account=account, seen_at=datetime.now(UTC))
 
 
-NO_MEDIA_HOSTS = "VOIPMS_MEDIA_HOSTS is empty, so no media are downloaded (name a host to)"
+NO_MEDIA_HOSTS = (
+    "VOIPMS_MEDIA_HOSTS is empty, so no media are downloaded (name a host to download them)"
+)
 
 
 def download_media(

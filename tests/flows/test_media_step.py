@@ -12,7 +12,7 @@ import pytest
 
 from extract.voipms.sandbox.server import SandboxServer
 from flows import media_step
-from flows.archive_run import NO_MEDIA_HOSTS, PlainSteps, archive
+from flows.archive_run import PlainSteps, archive
 from flows.media_step import (
     FAILURES_IN_A_ROW,
     STORAGE_FAILURES_IN_A_ROW,
@@ -317,5 +317,6 @@ def test_without_media_hosts_attachments_wait_and_the_summary_says_why(
     assert details == [(None,)]  # nor does status warn of it after every run
     assert summary.media.left == waiting["pending"] > 0
     assert describe_media(vars(summary.media)).endswith(
-        f"{summary.media.left:,} left for the next run: {NO_MEDIA_HOSTS}"
+        f"{summary.media.left:,} left for the next run: VOIPMS_MEDIA_HOSTS is empty, so no "
+        "media are downloaded (name a host to download them)"
     )
