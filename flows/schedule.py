@@ -119,8 +119,9 @@ def nightly_schedule(settings: Settings) -> Schedule:
 
 
 def next_run_at(settings: Settings, after: datetime) -> datetime:
-    """The first time after `after` (aware) that the schedule starts a run, in the account's
-    time zone, read by Prefect's server's own rules (the ones that will start it)."""
+    """The first time at or after `after` (aware) that the schedule starts a run, in the
+    account's time zone, read by Prefect's server's own code (the one that will start it);
+    ValueError when the cron never comes due (30 February)."""
     from prefect.server.schemas.schedules import CronSchedule
 
     schedule = CronSchedule(
