@@ -494,6 +494,8 @@ def sandbox(
         fail(str(exc), code=2)
     except SandboxPortError as exc:
         fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before it began serving: the same stop
+        return
 
 
 @app.command(cls=FlagsBare)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -192,6 +193,38 @@ def test_a_command_line_it_cannot_take_is_one_error_line(
     assert _error_lines(result.stderr) == result.stderr.splitlines(), result.stderr
     (line,) = _error_lines(result.stderr)
     assert says in line
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has a handler of its own for SIGTERM (/proc's SigCgt mask)."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    (mask,) = [line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")]
+    return bool(int(mask, 16) & (1 << (signal.SIGTERM - 1)))
+
+
+def test_sigterm_while_the_sandbox_is_still_generating_is_a_quiet_stop(tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
+    server = subprocess.Popen(
+        [SMSARCHIVE, "sandbox", "--port", "0", "--messages", "5000000"],
+        cwd=tmp_path,
+        env=clean,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _catches_sigterm(server.pid):  # its handler is in: it is generating
+            assert server.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        server.terminate()
+        _, said = server.communicate(timeout=60)
+    finally:
+        server.kill()
+    assert server.returncode == 0, said
+    assert "Traceback" not in said
+    assert "export VOIPMS_API_URL" not in said  # it never came to serve
 
 
 def test_the_sandbox_export_line_pastes_whole_in_a_narrow_terminal(tmp_path: Path) -> None:
