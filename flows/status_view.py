@@ -15,10 +15,11 @@ from rich.table import Table
 from rich.text import Text
 
 from extract.printable import printable
+from extract.voipms.windows import uncovered_spans
 from transform.status import unmapped_only
 from transform.zone_rules import zone_info
 from warehouse import ArchiveStatus
-from warehouse.plain_numbers import size_text
+from warehouse.plain_numbers import counted, size_text
 
 FORGOTTEN_AFTER = timedelta(days=7)
 """An account that holds nothing and has not run for this long before the archive's newest
@@ -84,21 +85,6 @@ def _archived_days(runs: pl.DataFrame, timezone: str, *, messages: int = 0) -> s
     return text
 
 
-def _days_left(first: date, last: date, archived: pl.DataFrame) -> list[tuple[date, date]]:
-    """The spans of `first`..`last` that no span of `archived` (first_day, last_day) covers."""
-    left = []
-    day = first
-    for start, end in sorted(archived.select("first_day", "last_day").rows()):
-        if end < day or start > last:
-            continue
-        if start > day:
-            left.append((day, start - timedelta(days=1)))
-        day = max(day, end + timedelta(days=1))
-    if day <= last:
-        left.append((day, last))
-    return left
-
-
 def _left_to_backfill(run: dict[str, Any], archived: pl.DataFrame, today: date) -> str | None:
     """What a backfill that did not end ok left, and the command that fetches it; None for
     another run, or one that left nothing. Days after `today` are not over: not counted."""
@@ -108,13 +94,13 @@ def _left_to_backfill(run: dict[str, Any], archived: pl.DataFrame, today: date) 
     last = min(last, today)  # an older version's run may have asked for days not over
     if first > last:
         return None
-    left = _days_left(first, last, archived)
+    left = uncovered_spans(first, last, archived.select("first_day", "last_day").rows())
     if not left:
         return None
     days = sum((end - start).days + 1 for start, end in left)
     spans = ", ".join(f"{start} .. {end}" for start, end in left)
     return (
-        f"{days:,} day{'s' if days != 1 else ''} never archived: {spans}; "
+        f"{counted(days, 'day')} never archived: {spans}; "
         f"`smsarchive backfill --start {first} --end {last}` fetches them (the windows "
         "already archived are skipped)"
     )

@@ -71,6 +71,29 @@ def split_range(start: date, end: date, max_days: int = API_MAX_DAYS) -> list[Wi
     return windows
 
 
+def uncovered_spans(
+    start: date, end: date, covered: Iterable[tuple[date, date]]
+) -> list[tuple[date, date]]:
+    """The runs of days of `start`..`end` in no `covered` range (all ends inclusive), in
+    order, each as (first, last)."""
+    if start > end:
+        raise ValueError(f"the range cannot start ({start}) after it ends ({end})")
+    one_day = timedelta(days=1)
+    spans: list[tuple[date, date]] = []
+    cursor = start
+    for first, last in sorted(covered):
+        if last < cursor:
+            continue
+        if first > end:
+            break
+        if first > cursor:
+            spans.append((cursor, first - one_day))
+        cursor = last + one_day
+        if cursor > end:
+            return spans
+    return [*spans, (cursor, end)]
+
+
 def uncovered_windows(
     start: date,
     end: date,
@@ -82,22 +105,11 @@ def uncovered_windows(
     Each run of uncovered days is cut on its own by `split_range`, so days an earlier run
     archived are never asked again, whatever the windows it cut them into.
     """
-    if start > end:
-        raise ValueError(f"the range cannot start ({start}) after it ends ({end})")
-    one_day = timedelta(days=1)
-    windows: list[Window] = []
-    cursor = start
-    for first, last in sorted(covered):
-        if last < cursor:
-            continue
-        if first > end:
-            break
-        if first > cursor:
-            windows += split_range(cursor, first - one_day, max_days)
-        cursor = last + one_day
-        if cursor > end:
-            return windows
-    return [*windows, *split_range(cursor, end, max_days)]
+    return [
+        window
+        for first, last in uncovered_spans(start, end, covered)
+        for window in split_range(first, last, max_days)
+    ]
 
 
 @dataclass(frozen=True)
