@@ -609,9 +609,8 @@ def _run_windows(
         summary.windows_skipped = len(settled)
         if settled:
             logger.info(
-                "%d window%s already archived: %s days are skipped",
-                len(settled),
-                "" if len(settled) == 1 else "s",
+                "%s already archived: %s days are skipped",
+                counted(len(settled), "window"),
                 "its" if len(settled) == 1 else "their",
             )
     else:
