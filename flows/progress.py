@@ -37,6 +37,11 @@ LOG_EVERY_SECONDS = 60.0
 files can take many minutes)."""
 
 
+def _say(label: str, done: int, total: int, note: str) -> None:
+    """A stage's progress line: `windows: 3/12 (2024-01-01..2024-04-01)`."""
+    logger.info("%s: %d/%d%s", label, done, total, f" ({note})" if note else "")
+
+
 class _LogTracker:
     def __init__(self, label: str, total: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.label, self.total, self.done = label, total, 0
@@ -49,8 +54,7 @@ class _LogTracker:
         now = self._clock()
         due = now - self._said_at >= LOG_EVERY_SECONDS
         if self.done == self.total or self.done % self._step == 0 or note or due:
-            suffix = f" ({note})" if note else ""
-            logger.info("%s: %d/%d%s", self.label, self.done, self.total, suffix)
+            _say(self.label, self.done, self.total, note)
             self._said_at = now
 
     def grow(self, count: int) -> None:
@@ -68,7 +72,7 @@ class _BarTracker:
         self._done += 1
         self._progress.advance(self._task)
         if note:  # which window, or that it failed: said above the bars, as in the log
-            logger.info("%s: %d/%d (%s)", self._label, self._done, self._total, note)
+            _say(self._label, self._done, self._total, note)
 
     def grow(self, count: int) -> None:
         self._total += count
