@@ -20,6 +20,7 @@ from flows.archive_run import archive, download_media, first_done, merge, prepar
 from flows.dead_flow_runs import close_dead_flow_runs
 from flows.logging_setup import send_logs_to_prefect
 from flows.media_step import MediaOutcome
+from flows.prefect_outage import work_done
 from flows.run_names import started_at
 from flows.run_progress import RunProgress
 from flows.runtime import current_settings
@@ -139,7 +140,7 @@ def backfill(
     unless `refetch`."""
     send_logs_to_prefect()
     steps = PrefectSteps()
-    return archive(
+    outcome = archive(
         current_settings(),
         "backfill",
         start,
@@ -147,7 +148,8 @@ def backfill(
         steps,
         refetch=refetch,
         redownload_missing_media=redownload_missing_media,
-    ).as_dict()
+    )
+    return work_done(outcome.as_dict())
 
 
 @flow(name="sync", flow_run_name=started_at("sync"), log_prints=False)
@@ -155,14 +157,15 @@ def sync(redownload_missing_media: bool = False) -> dict[str, Any]:
     """Fetch again from the newest archived day minus the lookback to today (and, after a
     sync that did not end ok, its days no finished window holds)."""
     send_logs_to_prefect()
-    return archive(
+    outcome = archive(
         current_settings(),
         "sync",
         None,
         None,
         PrefectSteps(),
         redownload_missing_media=redownload_missing_media,
-    ).as_dict()
+    )
+    return work_done(outcome.as_dict())
 
 
 def run_backfill_flow(

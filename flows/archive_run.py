@@ -29,6 +29,7 @@ from flows.media_step import (
     redownload_missing,
 )
 from flows.orchestration import prefect_wanted
+from flows.prefect_outage import kept_if_prefect_stops
 from flows.prefect_results import prefect_results_in
 from flows.progress import Tracker
 from flows.run_progress import RunProgress, run_progress
@@ -320,8 +321,10 @@ def run_backfill(
         from flows.archive_flows import run_backfill_flow
 
         with prefect_results_in(settings.smsarchive_data_dir):
-            return run_backfill_flow(
-                start, end, refetch=refetch, redownload_missing_media=redownload_missing_media
+            return kept_if_prefect_stops(
+                lambda: run_backfill_flow(
+                    start, end, refetch=refetch, redownload_missing_media=redownload_missing_media
+                )
             )
     return archive(
         settings,
@@ -341,7 +344,9 @@ def run_sync(*, redownload_missing_media: bool = False) -> dict[str, Any]:
         from flows.archive_flows import run_sync_flow
 
         with prefect_results_in(settings.smsarchive_data_dir):
-            return run_sync_flow(redownload_missing_media=redownload_missing_media)
+            return kept_if_prefect_stops(
+                lambda: run_sync_flow(redownload_missing_media=redownload_missing_media)
+            )
     return archive(
         settings,
         "sync",

@@ -291,18 +291,10 @@ def _damage_line(
 
 def _prefect_unreachable_line(exc: BaseException) -> str | None:
     """One line for a configured Prefect server that does not answer; None otherwise."""
-    import httpx
+    from flows.prefect_outage import prefect_unreachable
 
     url = configured_api_url()
-    if url is None:
-        return None
-    said_so = isinstance(exc, RuntimeError) and str(exc).startswith("Failed to reach API at")
-    if isinstance(exc, httpx.TransportError):
-        try:
-            said_so = str(exc.request.url).startswith(url.rstrip("/"))
-        except RuntimeError:  # an error raised without its request
-            said_so = False
-    if not said_so:
+    if url is None or not prefect_unreachable(exc):
         return None
     return (
         f"the Prefect server at PREFECT_API_URL={without_login(url)} does not answer: start it "
@@ -326,6 +318,7 @@ def friendly_errors(
     from extract.voipms.errors import RateLimitedError, TransientError, VoipMsError
     from flows.api_client import MissingCredentialsError
     from flows.archive_run import WindowsFailedError
+    from flows.prefect_outage import drop_undeliverable_events
     from flows.replay_run import ReplayFailedError
     from warehouse import WarehouseError
 
@@ -361,7 +354,10 @@ def friendly_errors(
             message, code = INTERRUPTED, 130
         traceback.clear_frames(exc.__traceback__)  # DuckDB objects are let go before exit
     except (RuntimeError, duckdb.Error, httpx.TransportError) as exc:
-        damage = _damage_line(exc, archive, writes) or _prefect_unreachable_line(exc)
+        no_prefect = _prefect_unreachable_line(exc)
+        if no_prefect is not None:  # else the exit waits minutes on what cannot be sent
+            drop_undeliverable_events()
+        damage = _damage_line(exc, archive, writes) or no_prefect
         if damage is not None:  # a damaged archive, a full disk, no Prefect: not a bug
             message = damage
         elif terminated(exc):  # SIGTERM while DuckDB ran a query

@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.export_run import default_export_dir, export_now, export_summary
 from flows.logging_setup import send_logs_to_prefect
+from flows.prefect_outage import work_done
 from flows.run_names import started_at
 from flows.runtime import current_settings
 from warehouse.export import ExportResult
@@ -27,4 +28,4 @@ def export(out: str | None = None) -> dict[str, Any]:
     send_logs_to_prefect()
     settings = current_settings()
     out_dir = Path(out) if out else default_export_dir(settings)
-    return export_summary(export_task(settings.archive_path, out_dir))
+    return work_done(export_summary(export_task(settings.archive_path, out_dir)))

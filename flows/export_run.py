@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.orchestration import prefect_wanted
+from flows.prefect_outage import kept_if_prefect_stops
 from flows.prefect_results import prefect_results_in
 from flows.runtime import current_settings
 from flows.settings import Settings
@@ -50,7 +51,9 @@ def run_export(out_dir: Path | None = None) -> dict[str, Any]:
         from flows.export_flow import export
 
         with prefect_results_in(settings.smsarchive_data_dir):
-            result: dict[str, Any] = export(str(out_dir) if out_dir is not None else None)
+            result: dict[str, Any] = kept_if_prefect_stops(
+                lambda: export(str(out_dir) if out_dir is not None else None)
+            )
         return result
     return export_summary(
         export_now(settings.archive_path, out_dir or default_export_dir(settings))

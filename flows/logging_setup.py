@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import TextIO
 
@@ -43,6 +44,39 @@ class CurrentStderrHandler(logging.StreamHandler[TextIO]):
     @stream.setter
     def stream(self, _: TextIO) -> None:  # StreamHandler.__init__ sets it: always stderr
         pass
+
+
+class PrefectOutageLines(logging.Filter):
+    """Prefect's lines about a server that stopped answering, short and at most one of each
+    kind in ten minutes (a long-lived `serve` says a later outage again).
+
+    Without it, each event Prefect could not send is an ERROR line holding the whole event
+    (kilobytes), and each attempt a connection warning, every ~7 s until the run's end.
+    """
+
+    UNSENT = "Service %r failed to process item %r"
+    NO_SOCKET = "Unable to connect to %r."
+    QUIET_S = 600.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._said_at: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        kind = next((k for k in (self.UNSENT, self.NO_SOCKET) if message.startswith(k)), None)
+        if kind is None:
+            return True
+        with self._lock:
+            last = self._said_at.get(kind)
+            if last is not None and record.created - last < self.QUIET_S:
+                return False
+            self._said_at[kind] = record.created
+        if kind == self.UNSENT and isinstance(record.args, tuple) and record.args:
+            record.msg = "Service %r could not send an item to the Prefect API (more are not shown)"
+            record.args = record.args[:1]
+        return True
 
 
 class _InARun(logging.Filter):

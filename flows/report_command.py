@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.orchestration import prefect_wanted
+from flows.prefect_outage import kept_if_prefect_stops
 from flows.prefect_results import prefect_results_in
 from flows.report_run import make_report
 from flows.runtime import use_settings
@@ -44,5 +45,5 @@ def run_report(
     from flows.report_flow import report
 
     with use_settings(settings), prefect_results_in(settings.smsarchive_data_dir):
-        result: dict[str, Any] = report(**asked)
+        result: dict[str, Any] = kept_if_prefect_stops(lambda: report(**asked))
     return result

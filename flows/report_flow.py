@@ -12,6 +12,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.logging_setup import send_logs_to_prefect
+from flows.prefect_outage import work_done
 from flows.report_run import make_report, read_tables, write_files
 from flows.run_names import started_at
 from flows.runtime import current_settings
@@ -63,5 +64,6 @@ def report(
         read=read_tables_task,
         write=write_report_task,
     )
+    result = work_done(run.result)  # the report is written; the artifact is Prefect's copy
     create_markdown_artifact(key=ARTIFACT_KEY, markdown=run.markdown, description=run.description)
-    return run.result
+    return result

@@ -1,0 +1,174 @@
+"""A Prefect server that stops answering at a run's end: the work is said, kept and let go."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import duckdb
+import pytest
+from prefect.settings import PREFECT_API_URL
+
+from extract.voipms.sandbox.server import SandboxServer
+from flows.logging_setup import PrefectOutageLines
+from tests.flows.conftest import sandbox_env
+from tests.flows.test_cli_errors import _error_lines, _smsarchive
+from warehouse import open_warehouse
+
+
+class GoesDarkProxy:
+    """A loopback TCP proxy in front of the Prefect test server that goes dark, as a killed
+    server does, when the flow run's final state is asked to be set: that request and every
+    open connection are cut, and new ones refused."""
+
+    FINAL_STATE = 2  # a flow run's set_state calls: Running, then its end
+
+    def __init__(self, target: str) -> None:
+        parts = urlsplit(target)
+        self._target = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        port = self._listener.getsockname()[1]
+        self.url = f"{parts.scheme}://127.0.0.1:{port}{parts.path}"
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._states = 0
+        self.dark = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.dark.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:  # closed: gone dark
+                return
+            with self._lock:
+                self._open.append(client)
+                upstream = socket.create_connection(self._target)
+                self._open.append(upstream)
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, asks: bool) -> None:
+        try:
+            while chunk := source.recv(65536):
+                if asks and self._ends_the_run(chunk):
+                    self.go_dark()
+                    return
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def _ends_the_run(self, chunk: bytes) -> bool:
+        line = chunk.split(b"\r\n", 1)[0]
+        if not (line.startswith(b"POST ") and b"/flow_runs/" in line and b"/set_state" in line):
+            return False
+        with self._lock:
+            self._states += 1
+            return self._states >= self.FINAL_STATE
+
+    def go_dark(self) -> None:
+        """Refuse new connections and cut every open one."""
+        self.dark.set()
+        self._listener.close()
+        with self._lock:
+            for end in self._open:
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        """Gone dark, every socket closed."""
+        self.go_dark()
+        with self._lock:
+            for end in self._open:
+                end.close()
+
+
+@pytest.fixture
+def dark_at_the_end() -> Iterator[GoesDarkProxy]:
+    proxy = GoesDarkProxy(str(PREFECT_API_URL.value()))
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_backfill_whose_prefect_server_dies_at_its_end_says_its_work_and_exits_0(
+    sandbox: SandboxServer, tmp_path: Path, dark_at_the_end: GoesDarkProxy
+) -> None:
+    env = {
+        **sandbox_env(sandbox, tmp_path),
+        "PREFECT_API_URL": dark_at_the_end.url,
+        "PREFECT_CLIENT_MAX_RETRIES": "0",  # Prefect's own retries take two minutes a call
+    }
+    result = _smsarchive(
+        ("backfill", "--start", "2024-01-01", "--end", "2024-02-15"),
+        cwd=tmp_path,
+        env=env,
+        timeout=240,
+    )
+    assert dark_at_the_end.dark.is_set(), result.stderr  # the server went away at the end
+    assert result.returncode == 0, result.stderr
+    assert _error_lines(result.stderr) == []
+    assert result.stdout.startswith("backfill 2024-01-01..2024-02-15: "), result.stdout
+    [warning] = [line for line in result.stderr.splitlines() if "before Prefect recorded" in line]
+    assert f"lost its Prefect server (PREFECT_API_URL={dark_at_the_end.url})" in warning
+    assert "the run's work is done (below)" in warning
+    # Prefect's own lines about the lost server: short, not the kilobytes of each event
+    assert all(len(line) < 1000 for line in result.stderr.splitlines()), result.stderr
+    with duckdb.connect(str(tmp_path / "archive.duckdb"), read_only=True) as con:
+        [(archived,)] = con.execute("SELECT count(*) FROM messages").fetchall()
+        [(outcome,)] = con.execute("SELECT outcome FROM sync_runs").fetchall()
+    assert f"{archived:,} new messages" in result.stdout
+    assert archived > 0
+    assert outcome == "ok"
+
+
+def _record(message: str, *args: object, at: float) -> logging.LogRecord:
+    record = logging.LogRecord("prefect", logging.ERROR, __file__, 1, message, args, None)
+    record.created = at
+    return record
+
+
+def test_prefects_lines_about_a_lost_server_are_short_and_said_once_in_ten_minutes() -> None:
+    lines = PrefectOutageLines()
+    event = "Event(" + "x" * 5000 + ")"
+    first = _record(PrefectOutageLines.UNSENT, "EventsWorker", event, at=1000.0)
+    assert lines.filter(first)
+    assert first.getMessage() == (
+        "Service 'EventsWorker' could not send an item to the Prefect API (more are not shown)"
+    )
+    assert not lines.filter(_record(PrefectOutageLines.UNSENT, "EventsWorker", event, at=1007.0))
+    no_socket = "Unable to connect to %r. Please check your network settings."
+    assert lines.filter(_record(no_socket, "ws://127.0.0.1:1/api/events/in", at=1001.0))
+    assert not lines.filter(_record(no_socket, "ws://127.0.0.1:1/api/events/in", at=1008.0))
+    assert lines.filter(_record("Finished in state %s", "Completed()", at=1009.0))
+    later = _record(PrefectOutageLines.UNSENT, "EventsWorker", event, at=1000.0 + 601)
+    assert lines.filter(later)  # a later outage, in a long-lived serve, is said again
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_an_export_whose_prefect_server_dies_at_its_end_is_made_current_and_said(
+    tmp_path: Path, dark_at_the_end: GoesDarkProxy
+) -> None:
+    open_warehouse(tmp_path / "archive.duckdb").close()
+    env = {
+        "SMSARCHIVE_DATA_DIR": str(tmp_path),
+        "PREFECT_API_URL": dark_at_the_end.url,
+        "PREFECT_CLIENT_MAX_RETRIES": "0",
+    }
+    result = _smsarchive(("export", "--out", str(tmp_path / "out")), cwd=tmp_path, env=env)
+    assert dark_at_the_end.dark.is_set(), result.stderr
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"exported to {tmp_path / 'out' / 'current'} "), result.stdout
+    assert "before Prefect recorded its end" in result.stderr
+    assert (tmp_path / "out" / "current" / "_manifest.json").is_file()
