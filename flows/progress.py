@@ -109,6 +109,9 @@ class Reporter:
             TimeRemainingColumn(),
             console=Console(stderr=True, soft_wrap=True),  # the terminal wraps log lines
             transient=False,
+            # a print meanwhile goes above the bars only when stdout is a terminal too;
+            # sent to a file or a pipe, it stays there
+            redirect_stdout=sys.stdout.isatty(),
         )
         try:
             with self._progress:

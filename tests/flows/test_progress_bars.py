@@ -197,3 +197,29 @@ def test_a_long_log_line_above_the_bars_is_not_broken_into_lines(tmp_path: Path)
     assert code == 0, screen
     # the terminal wraps it: a path copied from it is whole
     assert "INFO    archived into /" + "a-long-folder/" * 8 + "x.duckdb\n" in screen, screen
+
+
+A_PRINT_WHILE_BARS_ARE_DRAWN = """
+import time
+from flows.progress import Reporter
+reporter = Reporter()
+with reporter.running():
+    tracker = reporter.stage("windows", 2)
+    tracker.advance()
+    print("a line for stdout")
+    time.sleep(0.2)
+    tracker.advance()
+"""
+
+
+def test_a_print_while_bars_are_drawn_stays_in_the_file_stdout_was_sent_to(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"}
+    code, out, screen = _on_a_terminal(
+        [sys.executable, "-c", A_PRINT_WHILE_BARS_ARE_DRAWN], env, tmp_path
+    )
+    assert code == 0, screen
+    assert "windows" in screen, screen  # the bars were drawn
+    assert out == "a line for stdout\n"
+    assert "a line for stdout" not in screen
