@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import queue
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -54,8 +53,9 @@ def prefect_answers(api_url: str | None) -> bool:
 
 def work_done(result: T) -> T:
     """A flow body's result, kept for the command that runs the flow; and, when the Prefect
-    server no longer answers, said at once: Prefect then spends minutes failing to record
-    the run's end, and the person waiting should know the work itself is done."""
+    server no longer answers, said at once, and Prefect's client told to try each call once
+    more only: its own retries would spend minutes failing to record the run's end (and as
+    long again on a Ctrl-C), while the work itself is done."""
     kept = _finished.get()
     if kept is not None:
         kept.append(result)
@@ -63,40 +63,54 @@ def work_done(result: T) -> T:
 
     api_url = PREFECT_API_URL.value()
     if not prefect_answers(api_url):
+        _retry_once()
         logger.warning(
             "the Prefect server at %s stopped answering during the run: the work is done "
-            "and kept; Prefect now tries for up to a few minutes to record the run's end, "
-            "and stopping it meanwhile loses nothing",
+            "and kept; Prefect tries once more to record the run's end",
             without_login(api_url),
         )
     return result
 
 
+def _retry_once() -> None:
+    """Prefect's client retries each call once, 2 s later, for the rest of this process
+    (5 times over a minute by default): in the run's context and in Prefect's own threads'."""
+    from prefect.context import GLOBAL_SETTINGS_CONTEXT
+    from prefect.settings import get_current_settings
+
+    for settings in (get_current_settings(), GLOBAL_SETTINGS_CONTEXT.settings):
+        settings.client.max_retries = min(settings.client.max_retries, 1)
+
+
 def kept_if_prefect_stops(run: Callable[[], T]) -> T:
-    """`run()`, a flow; or, when the Prefect server stopped answering after the flow's body
-    had returned (or Ctrl-C came while Prefect tried to reach it), what the body returned,
-    with a warning: the work is in the archive (or the export), only Prefect's record of
-    the run's end is lost."""
+    """`run()`, a flow. When the Prefect server stopped answering after the flow's body had
+    returned (or Ctrl-C came then, with no server to answer), what the body returned, with a
+    warning: the work is in the archive (or the export), only Prefect's record of the run's
+    end may be missing. When it stopped answering and the body had failed, the body's own
+    error, not Prefect's, which would hide it."""
     kept: list[Any] = []
     token = _finished.set(kept)
     try:
         return run()
     except (RuntimeError, httpx.TransportError, KeyboardInterrupt) as exc:
         stopped = isinstance(exc, KeyboardInterrupt)
-        if not kept or not (stopped or prefect_unreachable(exc)):
+        if stopped and kept:
+            from prefect.settings import PREFECT_API_URL
+
+            if prefect_answers(PREFECT_API_URL.value()):
+                raise  # an interruption like any other: Prefect records it
+        elif not prefect_unreachable(exc):
             raise
         dropped = drop_undeliverable_events()
-        why = (
-            "was stopped"
-            if stopped
-            else "lost its Prefect server (PREFECT_API_URL="
-            + without_login(configured_api_url() or "")
-            + ")"
-        )
+        if not kept:
+            own = _body_error(exc)
+            if own is None:
+                raise
+            raise own from None
         logger.warning(
             "this run %s before Prefect recorded its end: the run's work is done (below), but "
-            "Prefect will show the run as still running%s",
-            why,
+            "Prefect may not show how it ended%s",
+            "was stopped" if stopped else "lost its Prefect server",
             f"; {dropped} of its events and log records were not sent" if dropped else "",
         )
         return cast(T, kept[-1])
@@ -104,13 +118,26 @@ def kept_if_prefect_stops(run: Callable[[], T]) -> T:
         _finished.reset(token)
 
 
+def _body_error(exc: BaseException) -> BaseException | None:
+    """The error the flow's body ended in, under the Prefect server's (Prefect, failing to
+    record that error, raises its own); None when there is none."""
+    seen: set[int] = set()
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if not prefect_unreachable(cause) and not isinstance(cause, httpx.HTTPError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def drop_undeliverable_events() -> int:
     """Empty the queues of Prefect's event and API-log workers; how many items were dropped.
 
-    With no server, each queued event takes ~7 s of reconnecting and each log batch a
-    minute of retries, and Prefect 3.8 waits for every one at exit, with no time limit:
-    a run that queued hundreds of events would hang for many minutes after its work.
-    (Prefect has no public call for this; it reads the services' queues.)
+    With no server, each queued event takes ~7 s of reconnecting and each log batch its
+    retries, and Prefect 3.8 waits for every one at exit, with no time limit: a run that
+    queued hundreds of events would hang for many minutes after its work. (Prefect has no
+    public call for this; it reads the services' queues, under each queue's own lock.)
     """
     if "prefect" not in sys.modules:  # nothing of Prefect's ran: nothing is queued
         return 0
@@ -118,22 +145,31 @@ def drop_undeliverable_events() -> int:
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
+    for _ in range(3):
+        try:
+            running = list(services._active_services)
+            break
+        except RuntimeError:  # a service started meanwhile (the set changed size)
+            continue
+    else:
+        return 0
     dropped = 0
-    for service in list(services._active_services):
+    for service in running:
         if not isinstance(service, (EventsWorker, APILogWorker)):
             continue
         pending = service._queue
-        while True:
-            try:
-                item = pending.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:  # the service's stop mark: it must still see it
-                pending.task_done()
-                pending.put_nowait(None)
-                break
+        with pending.mutex:  # the service's stop mark (None) stays: it must still see it
+            items = [item for item in pending.queue if item is not None]
+            marks = len(pending.queue) - len(items)
+            pending.queue.clear()
+            pending.queue.extend([None] * marks)
+            if isinstance(service, EventsWorker):  # it marks each item done; batches are not
+                pending.unfinished_tasks = max(pending.unfinished_tasks - len(items), 0)
+                if pending.unfinished_tasks == 0:
+                    pending.all_tasks_done.notify_all()
+            pending.not_full.notify_all()
+        for item in items:
             if isinstance(service, EventsWorker):
                 service._on_item_dropped(cast(Any, item))
-            pending.task_done()
-            dropped += 1
+        dropped += len(items)
     return dropped
