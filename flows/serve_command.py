@@ -108,14 +108,21 @@ class _Runner(Runner):
     could not say it stopped."""
 
     async def _pause_schedules(self) -> None:
-        """Prefect's, but a deployment deleted while served (in the UI, say) is no error when
-        serve stops: it has no schedule left to pause (Prefect's ended in a traceback)."""
+        """Prefect's, but a deployment deleted while served (in the UI, say), or a server that
+        no longer answers, is no error when serve stops (Prefect's ended in a traceback)."""
         for deployment_id in self._deployment_registry.get_deployment_ids():
             try:
                 await self._client.pause_deployment(deployment_id)
             except ObjectNotFound:
                 logger.warning(
                     "deployment %s was deleted while served: no schedule to pause", deployment_id
+                )
+            except httpx.HTTPError as exc:  # the Prefect server is gone: serve still stops
+                logger.warning(
+                    "the schedule of deployment %s could not be paused (the Prefect server "
+                    "does not answer: %s); it stays on until the next `serve` or the UI",
+                    deployment_id,
+                    type(exc).__name__,
                 )
 
     def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:

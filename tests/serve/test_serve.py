@@ -354,3 +354,38 @@ def test_a_deployment_deleted_while_served_is_no_error_when_serve_stops(
 
     asyncio.run(served_then_deleted())
     assert "was deleted while served: no schedule to pause" in caplog.text
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_server_gone_when_serve_stops_is_a_warning_not_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import asyncio
+    import socket
+    from uuid import uuid4
+
+    from prefect.deployments.runner import RunnerDeployment
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows.schedule import nightly
+    from flows.serve_command import _Runner
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        gone = f"http://127.0.0.1:{probe.getsockname()[1]}/api/"
+
+    async def served_then_server_gone() -> None:
+        runner = _Runner(pause_on_shutdown=True, limit=1)
+        async with runner:  # leaving it pauses what it serves, as serve's stop does
+            deployment = RunnerDeployment.from_flow(
+                nightly,
+                name=f"gone-{uuid4().hex[:8]}",
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
+            await runner.aadd_deployment(deployment)
+            runner._client._client.base_url = gone  # the server stops answering
+
+    with temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0}):
+        asyncio.run(served_then_server_gone())
+    assert "could not be paused (the Prefect server does not answer" in caplog.text
