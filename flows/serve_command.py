@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,15 @@ import typer
 from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import ObjectNotFound
 from prefect.runner import Runner
-from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_HOME,
+    get_current_settings,
+    temporary_settings,
+)
+from prefect.settings import (
+    Settings as PrefectSettings,
+)
 from prefect.types.entrypoint import EntrypointType
 
 from flows.dead_flow_runs import close_runs_of_a_stopped_serve
@@ -173,18 +182,73 @@ def prefect_api(data_dir: Path) -> Iterator[str]:
             # left it stuck retrying a refused connection. It is stopped below, last.
             start_new_session=True,
         )
+    watch: _ServerWatch | None = None
     try:
         _wait_until_healthy(api_url, server, log_path)
         typer.echo(f"started a Prefect server: UI http://127.0.0.1:{port} (log: {log_path})")
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
+            watch = _ServerWatch(server, get_current_settings())
             yield api_url
     finally:
+        if watch is not None:
+            watch.stop()
+            watch.saw_an_exit()  # one before the watch's next look counts as well
         server.terminate()
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        if watch is not None and watch.exit_code is not None:
+            raise PrefectServerError(
+                f"serve stopped: the Prefect server it started exited (code {watch.exit_code}) "
+                f"at {watch.exited_at:%H:%M:%S}; see {log_path}. Start serve again to go on"
+            )
+
+
+class _ServerWatch:
+    """Stops serve, as Ctrl-C does, when the Prefect server it started exits under it: with
+    no server, Prefect's runner would go on failing every call (each retried for a minute)
+    and every run it starts. Also catches a server on the port that was not ours: ours then
+    fails to bind, and exits, after that one answered the health check."""
+
+    POLL_SECONDS = 1.0
+
+    def __init__(self, server: subprocess.Popen[bytes], settings: PrefectSettings) -> None:
+        self._server = server
+        self._settings = settings
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self.exit_code: int | None = None
+        self.exited_at = datetime.now()
+        threading.Thread(target=self._watch, name="prefect-server-watch", daemon=True).start()
+
+    def stop(self) -> None:
+        """serve is stopping: the server's exit from here on is serve's own doing."""
+        with self._lock:
+            self._stopping.set()
+
+    def saw_an_exit(self) -> bool:
+        """Whether the server has exited on its own (noted once, with when)."""
+        if self.exit_code is None:
+            code = self._server.poll()
+            if code is None:
+                return False
+            self.exit_code, self.exited_at = code, datetime.now()
+            # the runner's last calls (pausing the schedule) fail at once, not after a minute
+            self._settings.client.max_retries = 0
+        return True
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(self.POLL_SECONDS):
+            with self._lock:
+                if self._stopping.is_set() or not self.saw_an_exit():
+                    continue
+            logger.error(
+                "the Prefect server serve started exited (code %s): serve stops", self.exit_code
+            )
+            os.kill(os.getpid(), signal.SIGINT)  # the main thread stops as on Ctrl-C
+            return
 
 
 def refuse_an_unwritable_prefect_home() -> None:

@@ -228,7 +228,6 @@ def test_a_scheduled_run_fires_and_completes(
         assert client.read_deployment(deployment.id).paused, ended
 
 
-@pytest.mark.slow
 def _serve_env(tmp_path: Path, prefect_home: Path) -> dict[str, str]:
     """`serve`'s environment: no Prefect server named, Prefect's home and a data dir here."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
@@ -326,6 +325,50 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
     assert "serve stopped" in said
     assert "error:" not in said
     assert "ConnectionRefusedError" not in said  # the server outlived the schedule's pause
+
+
+def test_a_prefect_server_that_dies_under_serve_stops_it_with_one_error(tmp_path: Path) -> None:
+    env = _serve_env(tmp_path, tmp_path / "prefect-home")
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("smsarchive")), "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "serving nightly" not in log_path.read_text(errors="replace"):
+            assert process.poll() is None, log_path.read_text(errors="replace")
+            assert time.monotonic() < deadline, log_path.read_text(errors="replace")
+            time.sleep(0.5)
+        [server] = [
+            child
+            for child in psutil.Process(process.pid).children()
+            if "server" in child.cmdline() and "start" in child.cmdline()
+        ]
+        server.kill()  # the OOM killer, say
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    said = log_path.read_text(errors="replace")
+    assert process.returncode == 1, said
+    assert "Traceback" not in said
+    assert "serve stopped (and" not in said  # not said as a normal stop
+    server_log = tmp_path / "data" / "prefect-server.log"
+    [error] = [line for line in said.splitlines() if line.startswith("error:")]
+    assert re.fullmatch(
+        r"error: serve stopped: the Prefect server it started exited \(code -9\) at "
+        rf"\d\d:\d\d:\d\d; see {re.escape(str(server_log))}\. Start serve again to go on",
+        error,
+    ), said
+    assert "the Prefect server serve started exited (code -9): serve stops" in said
+    assert len(said.splitlines()) < 10, said
 
 
 @pytest.mark.usefixtures("prefect_server")
