@@ -324,7 +324,8 @@ def run_backfill(
             return kept_if_prefect_stops(
                 lambda: run_backfill_flow(
                     start, end, refetch=refetch, redownload_missing_media=redownload_missing_media
-                )
+                ),
+                settings.smsarchive_data_dir,
             )
     return archive(
         settings,
@@ -345,7 +346,8 @@ def run_sync(*, redownload_missing_media: bool = False) -> dict[str, Any]:
 
         with prefect_results_in(settings.smsarchive_data_dir):
             return kept_if_prefect_stops(
-                lambda: run_sync_flow(redownload_missing_media=redownload_missing_media)
+                lambda: run_sync_flow(redownload_missing_media=redownload_missing_media),
+                settings.smsarchive_data_dir,
             )
     return archive(
         settings,

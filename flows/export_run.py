@@ -52,7 +52,8 @@ def run_export(out_dir: Path | None = None) -> dict[str, Any]:
 
         with prefect_results_in(settings.smsarchive_data_dir):
             result: dict[str, Any] = kept_if_prefect_stops(
-                lambda: export(str(out_dir) if out_dir is not None else None)
+                lambda: export(str(out_dir) if out_dir is not None else None),
+                settings.smsarchive_data_dir,
             )
         return result
     return export_summary(

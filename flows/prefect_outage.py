@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import httpx
@@ -13,6 +14,7 @@ import httpx
 from extract.loopback_direct import LOOPBACK_DIRECT
 from flows.orchestration import configured_api_url
 from flows.settings import without_login
+from flows.unrecorded_ends import note_unrecorded_end, record_unrecorded_ends
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +23,10 @@ T = TypeVar("T")
 HEALTH_TIMEOUT_S = 3.0
 """How long a flow's end waits for the Prefect server to answer before saying it does not."""
 
-_finished: ContextVar[list[Any] | None] = ContextVar("smsarchive_finished", default=None)
+_finished: ContextVar[list[tuple[Any, str | None]] | None] = ContextVar(
+    "smsarchive_finished", default=None
+)
+"""What the flow bodies of the command's run returned, with their flow run ids."""
 
 
 def prefect_unreachable(exc: BaseException) -> bool:
@@ -58,7 +63,11 @@ def work_done(result: T) -> T:
     long again on a Ctrl-C), while the work itself is done."""
     kept = _finished.get()
     if kept is not None:
-        kept.append(result)
+        from prefect.context import FlowRunContext
+
+        context = FlowRunContext.get()
+        flow_run = context.flow_run if context is not None else None
+        kept.append((result, str(flow_run.id) if flow_run is not None else None))
     from prefect.settings import PREFECT_API_URL
 
     api_url = PREFECT_API_URL.value()
@@ -82,13 +91,18 @@ def _retry_once() -> None:
         settings.client.max_retries = min(settings.client.max_retries, 1)
 
 
-def kept_if_prefect_stops(run: Callable[[], T]) -> T:
+def kept_if_prefect_stops(run: Callable[[], T], data_dir: Path) -> T:
     """`run()`, a flow. When the Prefect server stopped answering after the flow's body had
     returned (or Ctrl-C came then, with no server to answer), what the body returned, with a
     warning: the work is in the archive (or the export), only Prefect's record of the run's
-    end may be missing. When it stopped answering and the body had failed, the body's own
-    error, not Prefect's, which would hide it."""
-    kept: list[Any] = []
+    end may be missing; that end is noted in `data_dir` and recorded by the next run (first
+    thing here) that reaches the server. When it stopped answering and the body had failed,
+    the body's own error, not Prefect's, which would hide it."""
+    configured = configured_api_url()
+    server = without_login(configured) if configured else None  # kept in the data dir
+    if server is not None:
+        record_unrecorded_ends(data_dir, server)
+    kept: list[tuple[Any, str | None]] = []
     token = _finished.set(kept)
     try:
         return run()
@@ -107,13 +121,16 @@ def kept_if_prefect_stops(run: Callable[[], T]) -> T:
             if own is None:
                 raise
             raise own from None
+        result, flow_run_id = kept[-1]
+        if flow_run_id is not None and server is not None:
+            note_unrecorded_end(data_dir, flow_run_id, server)
         logger.warning(
-            "this run %s before Prefect recorded its end: the run's work is done (below), but "
-            "Prefect may not show how it ended%s",
+            "this run %s before Prefect recorded its end: the run's work is done (below); "
+            "Prefect may show it running until the next run reaches the server%s",
             "was stopped" if stopped else "lost its Prefect server",
             f"; {dropped} of its events and log records were not sent" if dropped else "",
         )
-        return cast(T, kept[-1])
+        return cast(T, result)
     finally:
         _finished.reset(token)
 

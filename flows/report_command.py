@@ -45,5 +45,7 @@ def run_report(
     from flows.report_flow import report
 
     with use_settings(settings), prefect_results_in(settings.smsarchive_data_dir):
-        result: dict[str, Any] = kept_if_prefect_stops(lambda: report(**asked))
+        result: dict[str, Any] = kept_if_prefect_stops(
+            lambda: report(**asked), settings.smsarchive_data_dir
+        )
     return result

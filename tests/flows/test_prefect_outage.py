@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import duckdb
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
 from prefect.settings import PREFECT_API_URL
 
 from extract.voipms.sandbox.server import SandboxServer
 from flows.logging_setup import PrefectOutageLines
+from flows.unrecorded_ends import DONE, FILE
 from tests.flows.conftest import sandbox_env
 from tests.flows.test_cli_errors import _error_lines, _smsarchive
 from warehouse import open_warehouse
@@ -88,6 +93,15 @@ class GoesDarkProxy:
                 with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
 
+    def come_back(self) -> None:
+        """Answer again, on the same address, as a restarted server does; for good."""
+        self._listener = socket.create_server(("127.0.0.1", int(urlsplit(self.url).port or 0)))
+        with self._lock:
+            self._states = -(10**9)
+        self._at_health_check = False
+        self.dark.clear()
+        threading.Thread(target=self._accept, daemon=True).start()
+
     def close(self) -> None:
         """Gone dark, every socket closed."""
         self.go_dark()
@@ -126,7 +140,7 @@ def test_a_backfill_whose_prefect_server_dies_at_its_end_says_its_work_and_exits
     assert result.stdout.startswith("backfill 2024-01-01..2024-02-15: "), result.stdout
     [warning] = [line for line in result.stderr.splitlines() if "before Prefect recorded" in line]
     assert "this run lost its Prefect server before Prefect recorded its end" in warning
-    assert "the run's work is done (below), but Prefect may not show how it ended" in warning
+    assert "the run's work is done (below); Prefect may show it running until the next" in warning
     # Prefect's own lines about the lost server: short, not the kilobytes of each event
     assert all(len(line) < 1000 for line in result.stderr.splitlines()), result.stderr
     with duckdb.connect(str(tmp_path / "archive.duckdb"), read_only=True) as con:
@@ -176,6 +190,22 @@ def test_an_export_whose_prefect_server_dies_at_its_end_is_made_current_and_said
     assert result.stdout.startswith(f"exported to {tmp_path / 'out' / 'current'} "), result.stdout
     assert "before Prefect recorded its end" in result.stderr
     assert (tmp_path / "out" / "current" / "_manifest.json").is_file()
+    # the run's end is noted in the data dir, for the next run to record
+    [note] = json.loads((tmp_path / FILE).read_text())
+    assert note["api_url"] == dark_at_the_end.url
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(UUID(note["flow_run_id"])).state_type == StateType.RUNNING
+
+    dark_at_the_end.come_back()  # the server is back
+    again = _smsarchive(("export", "--out", str(tmp_path / "out")), cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "1 Prefect flow runs whose end the server had missed marked Completed" in again.stderr
+    assert not (tmp_path / FILE).exists()
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(note["flow_run_id"])).state
+    assert state is not None
+    assert state.type == StateType.COMPLETED
+    assert state.message == DONE
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -204,7 +234,7 @@ def test_a_server_gone_as_the_work_ends_is_said_at_once_and_tried_once_more_only
 
 
 def test_a_body_error_under_prefects_own_is_the_one_raised(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from extract.voipms.errors import ConnectionFailedError
     from flows.prefect_outage import kept_if_prefect_stops
@@ -219,18 +249,18 @@ def test_a_body_error_under_prefects_own_is_the_one_raised(
             raise RuntimeError("Failed to reach API at http://127.0.0.1:9/api/") from None
 
     with pytest.raises(ConnectionFailedError) as raised:
-        kept_if_prefect_stops(failed_then_unrecorded)
+        kept_if_prefect_stops(failed_then_unrecorded, tmp_path)
     assert raised.value is body
 
     def unrecorded_alone() -> None:
         raise RuntimeError("Failed to reach API at http://127.0.0.1:9/api/")
 
     with pytest.raises(RuntimeError, match="Failed to reach API"):
-        kept_if_prefect_stops(unrecorded_alone)
+        kept_if_prefect_stops(unrecorded_alone, tmp_path)
 
 
 @pytest.mark.usefixtures("prefect_server")
-def test_ctrl_c_after_the_work_with_the_server_up_is_an_interruption() -> None:
+def test_ctrl_c_after_the_work_with_the_server_up_is_an_interruption(tmp_path: Path) -> None:
     from flows.prefect_outage import kept_if_prefect_stops, work_done
 
     def done_then_stopped() -> None:
@@ -238,4 +268,4 @@ def test_ctrl_c_after_the_work_with_the_server_up_is_an_interruption() -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        kept_if_prefect_stops(done_then_stopped)
+        kept_if_prefect_stops(done_then_stopped, tmp_path)

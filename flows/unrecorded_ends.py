@@ -1,0 +1,104 @@
+"""Flow runs whose end Prefect could not record: noted in the data dir, recorded by the next run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+logger = logging.getLogger("smsarchive")
+
+FILE = "prefect-unrecorded-ends.json"
+"""In the data dir: the flow runs whose work was done while their Prefect server was away."""
+
+DONE = (
+    "its work was done, but the Prefect server stopped answering before it recorded the run's "
+    "end (recorded by the next run)"
+)
+
+
+def note_unrecorded_end(data_dir: Path, flow_run_id: str, api_url: str) -> None:
+    """Keep, for the next run that reaches the Prefect server at `api_url`, that the flow run
+    `flow_run_id` completed though Prefect still shows it running. Never raises: a note that
+    cannot be kept is a warning, not a failure of the run whose work is done."""
+    try:
+        noted = _read(data_dir)
+        noted.append(
+            {"flow_run_id": flow_run_id, "api_url": api_url, "at": datetime.now(UTC).isoformat()}
+        )
+        _write(data_dir, noted)
+    except OSError as exc:
+        logger.warning(
+            "Prefect flow run %s will show as running: its end could not be noted for the next "
+            "run (%s)",
+            flow_run_id,
+            exc.strerror or exc,
+        )
+
+
+def record_unrecorded_ends(data_dir: Path, api_url: str) -> int:
+    """Mark Completed each noted flow run of the Prefect server at `api_url` that Prefect still
+    shows unfinished, and forget it; how many were marked. A server that does not answer
+    keeps the notes for a later run; one that does not know a run drops its note."""
+    noted = _read(data_dir)
+    ours = [note for note in noted if note.get("api_url") == api_url]
+    if not ours:
+        return 0
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+    from prefect.states import Completed
+
+    marked = 0
+    settled: list[dict[str, Any]] = []
+    try:
+        with get_client(sync_client=True) as client:
+            for note in ours:
+                try:
+                    run = client.read_flow_run(UUID(str(note["flow_run_id"])))
+                    if run.state is None or not run.state.is_final():
+                        client.set_flow_run_state(run.id, Completed(message=DONE), force=True)
+                        marked += 1
+                except (ObjectNotFound, PrefectHTTPStatusError, ValueError, KeyError) as exc:
+                    logger.warning(
+                        "Prefect flow run %s, whose end was not recorded, could not be marked "
+                        "completed: %s",
+                        note.get("flow_run_id"),
+                        exc,
+                    )
+                settled.append(note)
+    except httpx.HTTPError:  # the server is away again: the notes wait for the next run
+        pass
+    finally:
+        if settled:
+            _write(data_dir, [note for note in noted if note not in settled])
+    if marked:
+        logger.info("%d Prefect flow runs whose end the server had missed marked Completed", marked)
+    return marked
+
+
+def _read(data_dir: Path) -> list[dict[str, Any]]:
+    try:
+        text = (data_dir / FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    try:
+        noted = json.loads(text)
+    except json.JSONDecodeError:
+        return []  # a torn file: its notes are lost, Prefect shows those runs as running
+    return [note for note in noted if isinstance(note, dict)] if isinstance(noted, list) else []
+
+
+def _write(data_dir: Path, noted: list[dict[str, Any]]) -> None:
+    path = data_dir / FILE
+    if not noted:
+        path.unlink(missing_ok=True)
+        return
+    partial = path.with_name(f".{FILE}.{os.getpid()}")
+    partial.write_text(json.dumps(noted, indent=1), encoding="utf-8")
+    partial.replace(path)

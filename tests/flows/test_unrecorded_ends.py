@@ -1,0 +1,93 @@
+"""A flow run whose end its Prefect server missed is marked Completed by the next run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+from prefect import flow
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.objects import StateType
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.states import Completed, Running
+
+from flows.unrecorded_ends import FILE, note_unrecorded_end, record_unrecorded_ends
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+ELSEWHERE = "http://127.0.0.1:1/api"
+
+
+@flow(name="unrecorded-ends")
+def unrecorded() -> None:
+    """Stands for `sync`."""
+
+
+def _running(client: SyncPrefectClient) -> UUID:
+    run = client.create_flow_run(unrecorded)
+    client.set_flow_run_state(run.id, Running(), force=True)
+    return run.id
+
+
+def _notes(data_dir: Path) -> list[dict[str, str]]:
+    path = data_dir / FILE
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def test_noted_runs_of_this_server_are_completed_and_others_kept(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    here = str(PREFECT_API_URL.value())
+    with get_client(sync_client=True) as client:
+        left_running, ended_since, elsewhere = _running(client), _running(client), _running(client)
+        client.set_flow_run_state(ended_since, Completed(message="by hand"), force=True)
+    unknown = uuid4()
+    for run_id, server in [
+        (left_running, here),
+        (ended_since, here),
+        (unknown, here),
+        (elsewhere, ELSEWHERE),
+    ]:
+        note_unrecorded_end(tmp_path, str(run_id), server)
+    assert len(_notes(tmp_path)) == 4
+
+    with caplog.at_level(logging.INFO, logger="smsarchive"):
+        assert record_unrecorded_ends(tmp_path, here) == 1
+    with get_client(sync_client=True) as client:
+        left = client.read_flow_run(left_running).state
+        since = client.read_flow_run(ended_since).state
+        other = client.read_flow_run(elsewhere).state
+    assert left is not None
+    assert left.type == StateType.COMPLETED
+    assert "recorded by the next run" in str(left.message)
+    assert since is not None
+    assert since.message == "by hand"  # a final state is left alone
+    assert other is not None
+    assert other.type == StateType.RUNNING
+    assert f"{unknown}, whose end was not recorded, could not be marked" in caplog.text
+    # what was settled is forgotten; the other server's run waits for a run against it
+    assert [note["flow_run_id"] for note in _notes(tmp_path)] == [str(elsewhere)]
+    assert record_unrecorded_ends(tmp_path, here) == 0
+
+
+def test_notes_wait_while_the_server_does_not_answer(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        gone = f"http://127.0.0.1:{probe.getsockname()[1]}/api"
+    note_unrecorded_end(tmp_path, str(uuid4()), gone)
+    with temporary_settings(updates={PREFECT_API_URL: gone}):
+        assert record_unrecorded_ends(tmp_path, gone) == 0
+    assert len(_notes(tmp_path)) == 1
+
+
+def test_a_note_that_cannot_be_kept_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    in_the_way = tmp_path / "a file"
+    in_the_way.write_text("not a folder")
+    note_unrecorded_end(in_the_way, str(uuid4()), ELSEWHERE)  # raises nothing
+    assert "its end could not be noted for the next run" in caplog.text
