@@ -76,6 +76,13 @@ class PrefectOutageLines(logging.Filter):
         if kind == self.UNSENT and isinstance(record.args, tuple) and record.args:
             record.msg = "Service %r could not send an item to the Prefect API (more are not shown)"
             record.args = record.args[:1]
+        elif "network settings" in message and isinstance(record.args, tuple) and record.args:
+            # Prefect's advice on websockets and PREFECT_DEBUG_MODE fits a firewall, not this
+            record.msg = (
+                "Unable to connect to %r (%s): the run's events may not reach the Prefect server "
+                "(more are not shown)"
+            )
+            record.args = (record.args[0], record.args[1] if len(record.args) > 1 else "")
         return True
 
 

@@ -167,9 +167,20 @@ def test_prefects_lines_about_a_lost_server_are_short_and_said_once_in_ten_minut
         "Service 'EventsWorker' could not send an item to the Prefect API (more are not shown)"
     )
     assert not lines.filter(_record(PrefectOutageLines.UNSENT, "EventsWorker", event, at=1007.0))
-    no_socket = "Unable to connect to %r. Please check your network settings."
-    assert lines.filter(_record(no_socket, "ws://127.0.0.1:1/api/events/in", at=1001.0))
-    assert not lines.filter(_record(no_socket, "ws://127.0.0.1:1/api/events/in", at=1008.0))
+    no_socket = (
+        "Unable to connect to %r. Please check your network settings to ensure websocket "
+        "connections to the API are allowed. Otherwise event data (including task run data) "
+        "may be lost. Reason: %s. Set PREFECT_DEBUG_MODE=1 to see the full error."
+    )
+    said = _record(no_socket, "ws://127.0.0.1:1/api/events/in", "refused", at=1001.0)
+    assert lines.filter(said)
+    assert said.getMessage() == (
+        "Unable to connect to 'ws://127.0.0.1:1/api/events/in' (refused): the run's events may "
+        "not reach the Prefect server (more are not shown)"
+    )
+    assert not lines.filter(
+        _record(no_socket, "ws://127.0.0.1:1/api/events/in", "refused", at=1008.0)
+    )
     assert lines.filter(_record("Finished in state %s", "Completed()", at=1009.0))
     later = _record(PrefectOutageLines.UNSENT, "EventsWorker", event, at=1000.0 + 601)
     assert lines.filter(later)  # a later outage, in a long-lived serve, is said again
