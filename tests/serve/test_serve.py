@@ -301,6 +301,10 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
         found = [d for d in answer.json() if d["name"] == _name(tmp_path / "data")]
         [deployment] = found
         assert deployment["schedules"][0]["schedule"]["cron"] == "0 3 * * *"
+        # its server forgets flow runs past Prefect's retention: its database stays bounded
+        settings = httpx.get(f"{api_url}/admin/settings", timeout=5).json()
+        vacuum = settings["server"]["services"]["db_vacuum"]["enabled"]
+        assert set(vacuum) == {"events", "flow_runs"}, vacuum
         # the server is out of reach of the terminal's Ctrl-C, which serve passes on last
         [server] = [
             child
