@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -152,10 +153,18 @@ def _body_error(exc: BaseException) -> BaseException | None:
     cause = exc.__cause__ or exc.__context__
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
-        if not prefect_unreachable(cause) and not isinstance(cause, httpx.HTTPError):
+        if not prefect_unreachable(cause) and not _a_transport_error(cause):
             return cause
         cause = cause.__cause__ or cause.__context__
     return None
+
+
+def _a_transport_error(exc: BaseException) -> bool:
+    """Whether `exc` is one of a connection's (httpx's, httpcore's or the socket's own), as
+    found under Prefect's error when its server is gone, not one of the flow's body."""
+    return isinstance(
+        exc, (httpx.HTTPError, ConnectionError, TimeoutError, socket.gaierror)
+    ) or type(exc).__module__.partition(".")[0] in {"httpcore", "anyio", "h11"}
 
 
 def drop_undeliverable_events() -> int:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 import duckdb
+import httpx
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
@@ -270,6 +271,17 @@ def test_a_body_error_under_prefects_own_is_the_one_raised(
 
     with pytest.raises(RuntimeError, match="Failed to reach API"):
         kept_if_prefect_stops(unrecorded_alone, tmp_path)
+
+    def refused_under_prefects_own() -> None:  # as a server gone before the flow run began
+        try:
+            httpx.get("http://127.0.0.1:9/api/health", timeout=2)
+        except httpx.ConnectError as refused:
+            raise RuntimeError("Failed to reach API at http://127.0.0.1:9/api/") from refused
+
+    with pytest.raises(RuntimeError, match="Failed to reach API") as prefects:
+        kept_if_prefect_stops(refused_under_prefects_own, tmp_path)
+    # httpx's error and the httpcore and socket errors under it are the connection's
+    assert isinstance(prefects.value.__cause__, httpx.ConnectError)
 
 
 @pytest.mark.usefixtures("prefect_server")
