@@ -254,6 +254,44 @@ def _serve_once(
     )
 
 
+def _serve_in_background(
+    tmp_path: Path, env: dict[str, str], log_path: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`smsarchive serve` started, its output in `log_path`, in a process group of its own
+    (as a terminal's foreground job); returns it with its Prefect API once it is serving."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("smsarchive")), "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        said = log_path.read_text(errors="replace")
+        if process.poll() is not None:
+            break
+        for line in said.splitlines():
+            if line.startswith("serving nightly"):
+                return process, line.split("Prefect API ")[1].split(";")[0]
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    raise AssertionError(log_path.read_text(errors="replace"))
+
+
+def _prefect_server_of(process: subprocess.Popen[bytes]) -> psutil.Process:
+    """The `prefect server start` child of a `serve`."""
+    [server] = [
+        child
+        for child in psutil.Process(process.pid).children()
+        if "server" in child.cmdline() and "start" in child.cmdline()
+    ]
+    return server
+
+
 def test_a_prefect_home_that_cannot_be_written_is_one_error_line(tmp_path: Path) -> None:
     # a service user whose home is missing or not its own: Prefect could keep no database
     in_the_way = tmp_path / "a file"
@@ -274,25 +312,8 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
 ) -> None:
     env = _serve_env(tmp_path, tmp_path / "prefect-home")
     log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("smsarchive")), "serve"],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a group of its own, as a terminal's foreground job
-        )
+    process, api_url = _serve_in_background(tmp_path, env, log_path)
     try:
-        api_url = None
-        deadline = time.monotonic() + 120
-        while api_url is None and time.monotonic() < deadline:
-            assert process.poll() is None, log_path.read_text(errors="replace")
-            for line in log_path.read_text(errors="replace").splitlines():
-                if line.startswith("serving nightly"):
-                    api_url = line.split("Prefect API ")[1].split(";")[0]
-            time.sleep(0.5)
-        assert api_url is not None, log_path.read_text(errors="replace")
         assert (tmp_path / "data" / "prefect-server.log").is_file()
         # serving is said once the deployment is on the server, with when it first runs
         said = log_path.read_text(errors="replace")
@@ -306,11 +327,7 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
         vacuum = settings["server"]["services"]["db_vacuum"]["enabled"]
         assert set(vacuum) == {"events", "flow_runs"}, vacuum
         # the server is out of reach of the terminal's Ctrl-C, which serve passes on last
-        [server] = [
-            child
-            for child in psutil.Process(process.pid).children()
-            if "server" in child.cmdline() and "start" in child.cmdline()
-        ]
+        server = _prefect_server_of(process)
         assert os.getsid(server.pid) != os.getsid(process.pid)
         # a second serve of the same archive is refused: one schedule, one runner
         second = _serve_once(tmp_path, env, timeout=60)
@@ -334,26 +351,9 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
 def test_a_prefect_server_that_dies_under_serve_stops_it_with_one_error(tmp_path: Path) -> None:
     env = _serve_env(tmp_path, tmp_path / "prefect-home")
     log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("smsarchive")), "serve"],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process, _ = _serve_in_background(tmp_path, env, log_path)
     try:
-        deadline = time.monotonic() + 120
-        while "serving nightly" not in log_path.read_text(errors="replace"):
-            assert process.poll() is None, log_path.read_text(errors="replace")
-            assert time.monotonic() < deadline, log_path.read_text(errors="replace")
-            time.sleep(0.5)
-        [server] = [
-            child
-            for child in psutil.Process(process.pid).children()
-            if "server" in child.cmdline() and "start" in child.cmdline()
-        ]
+        server = _prefect_server_of(process)
         server.kill()  # the OOM killer, say
         process.wait(timeout=60)
     finally:
