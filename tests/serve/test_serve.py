@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,21 @@ def recent_sandbox() -> Iterator[SandboxServer]:
         server.stop()
 
 
+def _start_serve(
+    tmp_path: Path, env: dict[str, str], log_path: Path, *, own_group: bool
+) -> subprocess.Popen[bytes]:
+    """`smsarchive serve` started in `tmp_path`, stdout and stderr in `log_path`."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [str(Path(sys.executable).with_name("smsarchive")), "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=own_group,
+        )
+
+
 @pytest.fixture
 def serving(
     prefect_server: None, recent_sandbox: SandboxServer, tmp_path: Path
@@ -110,14 +125,7 @@ def serving(
         "SMSARCHIVE_SCHEDULE_CRON": EVERY_MINUTE,
         "PREFECT_API_URL": str(PREFECT_API_URL.value()),
     }
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("smsarchive")), "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = _start_serve(tmp_path, env, tmp_path / "serve.log", own_group=False)
     try:
         yield process, data_dir
     finally:
@@ -127,7 +135,6 @@ def serving(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        log.close()
 
 
 def _name(data_dir: Path) -> str:
@@ -259,15 +266,7 @@ def _serve_in_background(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """`smsarchive serve` started, its output in `log_path`, in a process group of its own
     (as a terminal's foreground job); returns it with its Prefect API once it is serving."""
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("smsarchive")), "serve"],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = _start_serve(tmp_path, env, log_path, own_group=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         said = log_path.read_text(errors="replace")
@@ -375,10 +374,9 @@ def test_a_prefect_server_that_dies_under_serve_stops_it_with_one_error(tmp_path
     assert len(said.splitlines()) < 10, said
 
 
-@pytest.mark.usefixtures("prefect_server")
-def test_a_deployment_deleted_while_served_is_no_error_when_serve_stops(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+def _served_then(name: str, then: Callable[[Any, Any], Awaitable[None]]) -> None:
+    """`nightly` served as deployment `name-<hex>` by serve's runner, `then(runner,
+    deployment_id)`, and the runner left as serve's stop leaves it (pausing what it serves)."""
     import asyncio
     from uuid import uuid4
 
@@ -388,18 +386,27 @@ def test_a_deployment_deleted_while_served_is_no_error_when_serve_stops(
     from flows.schedule import nightly
     from flows.serve_command import _Runner
 
-    async def served_then_deleted() -> None:
+    async def served() -> None:
         runner = _Runner(pause_on_shutdown=True, limit=1)
-        async with runner:  # leaving it pauses what it serves, as serve's stop does
+        async with runner:
             deployment = RunnerDeployment.from_flow(
                 nightly,
-                name=f"deleted-{uuid4().hex[:8]}",
+                name=f"{name}-{uuid4().hex[:8]}",
                 entrypoint_type=EntrypointType.MODULE_PATH,
             )
-            deployment_id = await runner.aadd_deployment(deployment)
-            await runner._client.delete_deployment(deployment_id)
+            await then(runner, await runner.aadd_deployment(deployment))
 
-    asyncio.run(served_then_deleted())
+    asyncio.run(served())
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_deployment_deleted_while_served_is_no_error_when_serve_stops(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def deleted(runner: Any, deployment_id: Any) -> None:
+        await runner._client.delete_deployment(deployment_id)
+
+    _served_then("deleted", deleted)
     assert "was deleted while served: no schedule to pause" in caplog.text
 
 
@@ -407,32 +414,17 @@ def test_a_deployment_deleted_while_served_is_no_error_when_serve_stops(
 def test_a_server_gone_when_serve_stops_is_a_warning_not_a_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    import asyncio
     import socket
-    from uuid import uuid4
 
-    from prefect.deployments.runner import RunnerDeployment
     from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
-    from prefect.types.entrypoint import EntrypointType
-
-    from flows.schedule import nightly
-    from flows.serve_command import _Runner
 
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         gone = f"http://127.0.0.1:{probe.getsockname()[1]}/api/"
 
-    async def served_then_server_gone() -> None:
-        runner = _Runner(pause_on_shutdown=True, limit=1)
-        async with runner:  # leaving it pauses what it serves, as serve's stop does
-            deployment = RunnerDeployment.from_flow(
-                nightly,
-                name=f"gone-{uuid4().hex[:8]}",
-                entrypoint_type=EntrypointType.MODULE_PATH,
-            )
-            await runner.aadd_deployment(deployment)
-            runner._client._client.base_url = gone  # the server stops answering
+    async def server_gone(runner: Any, deployment_id: Any) -> None:
+        runner._client._client.base_url = gone  # the server stops answering
 
     with temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0}):
-        asyncio.run(served_then_server_gone())
+        _served_then("gone", server_gone)
     assert "could not be paused (the Prefect server does not answer" in caplog.text
