@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
 import threading
 from pathlib import Path
 from typing import TextIO
+
+from flows.connection_errors import a_connection_error
 
 QUIET_PREFECT_CONFIG = Path(__file__).with_name("prefect_logging.yml")
 OUR_LOGGERS = ("smsarchive", "extract", "transform", "warehouse", "flows")
@@ -67,6 +70,9 @@ class PrefectOutageLines(logging.Filter):
         message = str(record.msg)
         kind = next((k for k in (self.UNSENT, self.NO_SOCKET) if message.startswith(k)), None)
         if kind is None:
+            if self._a_cancelled_callback(record):
+                return False
+            self._without_traceback(record)
             return True
         with self._lock:
             last = self._said_at.get(kind)
@@ -84,6 +90,31 @@ class PrefectOutageLines(logging.Filter):
             )
             record.args = (record.args[0], record.args[1] if len(record.args) > 1 else "")
         return True
+
+    @staticmethod
+    def _a_cancelled_callback(record: logging.LogRecord) -> bool:
+        """asyncio's report of a done-callback that met its task cancelled: Prefect's runner
+        leaves one as serve stops (its cancellation watch asks a cancelled task for its
+        error), a traceback of 60 lines about nothing that went wrong."""
+        return (
+            record.name == "asyncio"
+            and record.exc_info is not None
+            and isinstance(record.exc_info[1], asyncio.CancelledError)
+        )
+
+    @staticmethod
+    def _without_traceback(record: logging.LogRecord) -> None:
+        """A Prefect line whose error is a lost connection says that error in a few words:
+        its traceback (about 40 lines a time) tells nothing more of a server that went."""
+        if not record.name.startswith("prefect") or not record.exc_info:
+            return
+        error = record.exc_info[1]
+        if error is None or not a_connection_error(error):
+            return
+        record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
 
 
 class _InARun(logging.Filter):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -13,6 +12,7 @@ from typing import Any, TypeVar, cast
 import httpx
 
 from extract.loopback_direct import LOOPBACK_DIRECT
+from flows.connection_errors import a_connection_error
 from flows.orchestration import configured_api_url
 from flows.settings import without_login
 from flows.unrecorded_ends import note_unrecorded_end, record_unrecorded_ends
@@ -153,18 +153,11 @@ def _body_error(exc: BaseException) -> BaseException | None:
     cause = exc.__cause__ or exc.__context__
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
-        if not prefect_unreachable(cause) and not _a_transport_error(cause):
+        the_servers = isinstance(cause, httpx.HTTPError) or a_connection_error(cause)
+        if not the_servers and not prefect_unreachable(cause):
             return cause
         cause = cause.__cause__ or cause.__context__
     return None
-
-
-def _a_transport_error(exc: BaseException) -> bool:
-    """Whether `exc` is one of a connection's (httpx's, httpcore's or the socket's own), as
-    found under Prefect's error when its server is gone, not one of the flow's body."""
-    return isinstance(
-        exc, (httpx.HTTPError, ConnectionError, TimeoutError, socket.gaierror)
-    ) or type(exc).__module__.partition(".")[0] in {"httpcore", "anyio", "h11"}
 
 
 def drop_undeliverable_events() -> int:

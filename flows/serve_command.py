@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from prefect.types.entrypoint import EntrypointType
 
 from flows.dead_flow_runs import close_runs_of_a_stopped_serve
 from flows.logging_setup import OUR_LOGGERS
+from flows.prefect_outage import prefect_answers
 from flows.prefect_results import results_folder
 from flows.schedule import (
     ONE_AT_A_TIME,
@@ -44,7 +45,7 @@ from flows.schedule import (
     nightly,
     nightly_schedule,
 )
-from flows.settings import Settings
+from flows.settings import Settings, without_login
 from warehouse.writer_lock import serve_lock
 
 logger = logging.getLogger("smsarchive")
@@ -162,10 +163,21 @@ def prefect_api(data_dir: Path) -> Iterator[str]:
     A schedule only fires where Prefect's scheduler runs, which the temporary server a plain
     flow run starts does not have; so without PREFECT_API_URL a `prefect server start` child
     runs on 127.0.0.1 (port 4200 when free, its log in the data dir) and stops with us.
+    Either way serve stops, with PrefectServerError, once that server is gone (`_ServerWatch`).
     """
     configured = PREFECT_API_URL.value()
     if configured:
-        yield str(configured)
+        theirs = _ServerWatch(_Unanswered(str(configured)), get_current_settings(), every_s=3.0)
+        try:
+            yield str(configured)
+        finally:
+            theirs.stop()
+            if theirs.gone is not None:
+                raise PrefectServerError(
+                    f"serve stopped: the Prefect server at {without_login(str(configured))} "
+                    f"{theirs.gone} at {theirs.gone_at:%H:%M:%S}, and Prefect's runner does not "
+                    "recover from that. Start serve again once it answers"
+                )
         return
     refuse_an_unwritable_prefect_home()
     port = DEFAULT_PORT if _port_is_free(DEFAULT_PORT) else _free_port()
@@ -188,66 +200,100 @@ def prefect_api(data_dir: Path) -> Iterator[str]:
         _wait_until_healthy(api_url, server, log_path)
         typer.echo(f"started a Prefect server: UI http://127.0.0.1:{port} (log: {log_path})")
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
-            watch = _ServerWatch(server, get_current_settings())
+            watch = _ServerWatch(_Exited(server), get_current_settings(), every_s=1.0)
             yield api_url
     finally:
         if watch is not None:
             watch.stop()
-            watch.saw_an_exit()  # one before the watch's next look counts as well
+            watch.look()  # an exit just before the watch's next look counts as well
         server.terminate()
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        if watch is not None and watch.exit_code is not None:
+        if watch is not None and watch.gone is not None:
             raise PrefectServerError(
-                f"serve stopped: the Prefect server it started exited (code {watch.exit_code}) "
-                f"at {watch.exited_at:%H:%M:%S}; see {log_path}. Start serve again to go on"
+                f"serve stopped: the Prefect server it started {watch.gone} at "
+                f"{watch.gone_at:%H:%M:%S}; see {log_path}. Start serve again to go on"
             )
 
 
-class _ServerWatch:
-    """Stops serve, as Ctrl-C does, when the Prefect server it started exits under it: with
-    no server, Prefect's runner would go on failing every call (each retried for a minute)
-    and every run it starts. Also catches a server on the port that was not ours: ours then
-    fails to bind, and exits, after that one answered the health check."""
+class _Exited:
+    """Whether the Prefect server serve started has exited: how, or None."""
 
-    POLL_SECONDS = 1.0
-
-    def __init__(self, server: subprocess.Popen[bytes], settings: PrefectSettings) -> None:
+    def __init__(self, server: subprocess.Popen[bytes]) -> None:
         self._server = server
+
+    def __call__(self) -> str | None:
+        code = self._server.poll()
+        return None if code is None else f"exited (code {code})"
+
+
+class _Unanswered:
+    """Whether the Prefect server at `api_url` has not answered for GONE_AFTER_S: how, or
+    None. Long enough for a quick restart of the server; Prefect's runner gives up its
+    cancellation watch after about 25 s without it, and its schedule's poller soon after."""
+
+    GONE_AFTER_S = 15.0
+
+    def __init__(self, api_url: str) -> None:
+        self._api_url = api_url
+        self._since: float | None = None
+
+    def __call__(self) -> str | None:
+        if prefect_answers(self._api_url):
+            self._since = None
+            return None
+        now = time.monotonic()
+        if self._since is None:
+            self._since = now
+        if now - self._since < self.GONE_AFTER_S:
+            return None
+        return f"stopped answering (for {self.GONE_AFTER_S:.0f} s)"
+
+
+class _ServerWatch:
+    """Stops serve, as Ctrl-C does, when its Prefect server is gone (`gone()` says how): with
+    no server, Prefect's runner would go on failing every call (each retried for a minute),
+    every run it starts, and its own loops, which it does not restart. For the server serve
+    started, also catches a server on the port that was not ours: ours then fails to bind,
+    and exits, after that one answered the health check."""
+
+    def __init__(
+        self, gone: Callable[[], str | None], settings: PrefectSettings, *, every_s: float
+    ) -> None:
+        self._gone = gone
         self._settings = settings
+        self._every_s = every_s
         self._stopping = threading.Event()
         self._lock = threading.Lock()
-        self.exit_code: int | None = None
-        self.exited_at = datetime.now()
+        self.gone: str | None = None
+        self.gone_at = datetime.now()
         threading.Thread(target=self._watch, name="prefect-server-watch", daemon=True).start()
 
     def stop(self) -> None:
-        """serve is stopping: the server's exit from here on is serve's own doing."""
+        """serve is stopping: what becomes of the server from here on is serve's own doing."""
         with self._lock:
             self._stopping.set()
 
-    def saw_an_exit(self) -> bool:
-        """Whether the server has exited on its own (noted once, with when)."""
-        if self.exit_code is None:
-            code = self._server.poll()
-            if code is None:
+    def look(self) -> bool:
+        """Whether the server is gone (noted once, with when)."""
+        if self.gone is None:
+            how = self._gone()
+            if how is None:
                 return False
-            self.exit_code, self.exited_at = code, datetime.now()
+            self.gone, self.gone_at = how, datetime.now()
             # the runner's last calls (pausing the schedule) fail at once, not after a minute
             self._settings.client.max_retries = 0
         return True
 
     def _watch(self) -> None:
-        while not self._stopping.wait(self.POLL_SECONDS):
+        while not self._stopping.wait(self._every_s):
             with self._lock:
-                if self._stopping.is_set() or not self.saw_an_exit():
+                if self._stopping.is_set() or not self.look():
                     continue
-            logger.error(
-                "the Prefect server serve started exited (code %s): serve stops", self.exit_code
-            )
+            logger.error("the Prefect server %s: serve stops", self.gone)
             os.kill(os.getpid(), signal.SIGINT)  # the main thread stops as on Ctrl-C
             return
 

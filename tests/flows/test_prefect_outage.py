@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import json
 import logging
-import socket
-import threading
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import duckdb
@@ -24,91 +22,8 @@ from flows.logging_setup import PrefectOutageLines
 from flows.unrecorded_ends import DONE, FILE
 from tests.flows.conftest import sandbox_env
 from tests.flows.test_cli_errors import _error_lines, _smsarchive
+from tests.goes_dark_proxy import GoesDarkProxy
 from warehouse import open_warehouse
-
-
-class GoesDarkProxy:
-    """A loopback TCP proxy in front of the Prefect test server that goes dark, as a killed
-    server does, when the flow run's final state is asked to be set (or, `at_health_check`,
-    when smsarchive asks whether the server answers as the flow's body ends): that request
-    and every open connection are cut, and new ones refused."""
-
-    FINAL_STATE = 2  # a flow run's set_state calls: Running, then its end
-
-    def __init__(self, target: str, *, at_health_check: bool = False) -> None:
-        self._at_health_check = at_health_check
-        parts = urlsplit(target)
-        self._target = (parts.hostname or "127.0.0.1", parts.port or 80)
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        port = self._listener.getsockname()[1]
-        self.url = f"{parts.scheme}://127.0.0.1:{port}{parts.path}"
-        self._open: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._states = 0
-        self.dark = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.dark.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except OSError:  # closed: gone dark
-                return
-            with self._lock:
-                self._open.append(client)
-                upstream = socket.create_connection(self._target)
-                self._open.append(upstream)
-            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
-
-    def _pipe(self, source: socket.socket, sink: socket.socket, asks: bool) -> None:
-        try:
-            while chunk := source.recv(65536):
-                if asks and self._ends_the_run(chunk):
-                    self.go_dark()
-                    return
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-
-    def _ends_the_run(self, chunk: bytes) -> bool:
-        line = chunk.split(b"\r\n", 1)[0]
-        if self._at_health_check:  # smsarchive's own check, as the flow's body ends
-            return line.startswith(b"GET ") and b"/health " in line
-        if not (line.startswith(b"POST ") and b"/flow_runs/" in line and b"/set_state" in line):
-            return False
-        with self._lock:
-            self._states += 1
-            return self._states >= self.FINAL_STATE
-
-    def go_dark(self) -> None:
-        """Refuse new connections and cut every open one."""
-        self.dark.set()
-        self._listener.close()
-        with self._lock:
-            for end in self._open:
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-
-    def come_back(self) -> None:
-        """Answer again, on the same address, as a restarted server does; for good."""
-        self._listener = socket.create_server(("127.0.0.1", int(urlsplit(self.url).port or 0)))
-        with self._lock:
-            self._states = -(10**9)
-        self._at_health_check = False
-        self.dark.clear()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def close(self) -> None:
-        """Gone dark, every socket closed."""
-        self.go_dark()
-        with self._lock:
-            for end in self._open:
-                end.close()
 
 
 @pytest.fixture
@@ -294,3 +209,29 @@ def test_ctrl_c_after_the_work_with_the_server_up_is_an_interruption(tmp_path: P
 
     with pytest.raises(KeyboardInterrupt):
         kept_if_prefect_stops(done_then_stopped, tmp_path)
+
+
+def _failed(name: str, error: BaseException) -> logging.LogRecord:
+    try:
+        raise error
+    except BaseException:
+        exc_info = sys.exc_info()
+    return logging.LogRecord(name, logging.WARNING, __file__, 1, "%s failed", ("it",), exc_info)
+
+
+def test_prefects_lines_about_a_lost_connection_carry_no_traceback() -> None:
+    lines = PrefectOutageLines()
+    refused = _failed("prefect.FlowRunCancellingObserver", ConnectionRefusedError(111, "refused"))
+    assert lines.filter(refused)
+    assert refused.exc_info is None
+    assert refused.getMessage() == "it failed (ConnectionRefusedError: [Errno 111] refused)"
+    # any other error of Prefect's, and a lost connection of ours, keep their tracebacks
+    own = _failed("prefect.runner", ValueError("a bug"))
+    ours = _failed("smsarchive", ConnectionRefusedError(111, "refused"))
+    assert lines.filter(own)
+    assert lines.filter(ours)
+    assert own.exc_info is not None
+    assert ours.exc_info is not None
+    # asyncio on a callback that met its task cancelled (Prefect's runner, as serve stops)
+    assert not lines.filter(_failed("asyncio", asyncio.CancelledError()))
+    assert lines.filter(_failed("asyncio", RuntimeError("a real one")))

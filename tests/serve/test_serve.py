@@ -36,6 +36,7 @@ from flows.schedule import deployment_name, next_run_at, nightly_schedule
 from flows.settings import Settings
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from tests.flows.conftest import sandbox_env
+from tests.goes_dark_proxy import GoesDarkProxy
 
 TIMEZONE = "America/New_York"
 EVERY_MINUTE = "* * * * *"
@@ -370,7 +371,39 @@ def test_a_prefect_server_that_dies_under_serve_stops_it_with_one_error(tmp_path
         rf"\d\d:\d\d:\d\d; see {re.escape(str(server_log))}\. Start serve again to go on",
         error,
     ), said
-    assert "the Prefect server serve started exited (code -9): serve stops" in said
+    assert "ERROR   the Prefect server exited (code -9): serve stops" in said
+    assert len(said.splitlines()) < 10, said
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_named_prefect_server_that_stops_answering_stops_serve_with_one_error(
+    tmp_path: Path,
+) -> None:
+    proxy = GoesDarkProxy(str(PREFECT_API_URL.value()))
+    try:
+        env = _serve_env(tmp_path, tmp_path / "prefect-home") | {"PREFECT_API_URL": proxy.url}
+        process, api_url = _serve_in_background(tmp_path, env, tmp_path / "serve.log")
+        assert api_url == proxy.url
+        try:
+            gone_at = time.monotonic()
+            proxy.go_dark()  # as a server killed, or its machine gone
+            process.wait(timeout=90)
+            waited = time.monotonic() - gone_at
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    finally:
+        proxy.close()
+    said = (tmp_path / "serve.log").read_text(errors="replace")
+    assert process.returncode == 1, said
+    assert waited >= 15  # a server back within 15 s (restarted, say) would have been kept
+    assert "Traceback" not in said
+    [error] = [line for line in said.splitlines() if line.startswith("error:")]
+    assert error.startswith(
+        f"error: serve stopped: the Prefect server at {proxy.url} stopped answering (for 15 s) at "
+    ), said
+    assert error.endswith("Start serve again once it answers"), said
     assert len(said.splitlines()) < 10, said
 
 
