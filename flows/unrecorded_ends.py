@@ -12,6 +12,8 @@ from uuid import UUID
 
 import httpx
 
+from warehouse.plain_numbers import counted
+
 logger = logging.getLogger("smsarchive")
 
 FILE = "prefect-unrecorded-ends.json"
@@ -45,7 +47,20 @@ def note_unrecorded_end(data_dir: Path, flow_run_id: str, api_url: str) -> None:
 def record_unrecorded_ends(data_dir: Path, api_url: str) -> int:
     """Mark Completed each noted flow run of the Prefect server at `api_url` that Prefect still
     shows unfinished, and forget it; how many were marked. A server that does not answer
-    keeps the notes for a later run; one that does not know a run drops its note."""
+    keeps the notes for a later run; one that does not know a run drops its note. Never
+    raises for the notes' file: Prefect's record of an old run must not fail this one."""
+    try:
+        return _record(data_dir, api_url)
+    except OSError as exc:
+        logger.warning(
+            "the Prefect flow runs noted in %s as ended unrecorded could not be recorded: %s",
+            data_dir / FILE,
+            exc.strerror or exc,
+        )
+        return 0
+
+
+def _record(data_dir: Path, api_url: str) -> int:
     noted = _read(data_dir)
     ours = [note for note in noted if note.get("api_url") == api_url]
     if not ours:
@@ -78,13 +93,16 @@ def record_unrecorded_ends(data_dir: Path, api_url: str) -> int:
         if settled:
             _write(data_dir, [note for note in noted if note not in settled])
     if marked:
-        logger.info("%d Prefect flow runs whose end the server had missed marked Completed", marked)
+        logger.info(
+            "%s whose end the server had missed marked Completed",
+            counted(marked, "Prefect flow run"),
+        )
     return marked
 
 
 def _read(data_dir: Path) -> list[dict[str, Any]]:
     try:
-        text = (data_dir / FILE).read_text(encoding="utf-8")
+        text = (data_dir / FILE).read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return []
     try:
@@ -100,5 +118,7 @@ def _write(data_dir: Path, noted: list[dict[str, Any]]) -> None:
         path.unlink(missing_ok=True)
         return
     partial = path.with_name(f".{FILE}.{os.getpid()}")
-    partial.write_text(json.dumps(noted, indent=1), encoding="utf-8")
+    # owner only, as everything in the data dir: flow run ids and the server's address
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.write(json.dumps(noted, indent=1))
     partial.replace(path)

@@ -127,7 +127,7 @@ def test_an_export_whose_prefect_server_dies_at_its_end_is_made_current_and_said
     dark_at_the_end.come_back()  # the server is back
     again = _smsarchive(("export", "--out", str(tmp_path / "out")), cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stderr
-    assert "1 Prefect flow runs whose end the server had missed marked Completed" in again.stderr
+    assert "1 Prefect flow run whose end the server had missed marked Completed" in again.stderr
     assert not (tmp_path / FILE).exists()
     with get_client(sync_client=True) as client:
         state = client.read_flow_run(UUID(note["flow_run_id"])).state

@@ -91,3 +91,19 @@ def test_a_note_that_cannot_be_kept_is_a_warning(
     in_the_way.write_text("not a folder")
     note_unrecorded_end(in_the_way, str(uuid4()), ELSEWHERE)  # raises nothing
     assert "its end could not be noted for the next run" in caplog.text
+
+
+def test_a_damaged_notes_file_fails_no_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    here = str(PREFECT_API_URL.value())
+    (tmp_path / FILE).write_bytes(b"\xff\xfe not text, not json")
+    assert record_unrecorded_ends(tmp_path, here) == 0
+    note_unrecorded_end(tmp_path, str(uuid4()), here)  # a damaged file is written over
+    assert len(_notes(tmp_path)) == 1
+    assert (tmp_path / FILE).stat().st_mode & 0o777 == 0o600  # owner only, as the data dir
+
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / FILE).mkdir(parents=True)  # no file can be read or written there
+    assert record_unrecorded_ends(elsewhere, here) == 0
+    assert "could not be recorded: Is a directory" in caplog.text
