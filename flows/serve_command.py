@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,9 +29,6 @@ from prefect.settings import (
     PREFECT_HOME,
     get_current_settings,
     temporary_settings,
-)
-from prefect.settings import (
-    Settings as PrefectSettings,
 )
 from prefect.types.entrypoint import EntrypointType
 
@@ -78,10 +76,11 @@ def serve_nightly(settings: Settings) -> None:
         "PREFECT_LOCAL_STORAGE_PATH", str(results_folder(settings.smsarchive_data_dir))
     )
     name = deployment_name(settings)
+    stop = _Stop()
     with (
         serve_lock(settings.smsarchive_data_dir),
-        _hangup_as_interrupt(),
-        prefect_api(settings.smsarchive_data_dir) as api_url,
+        _hangup_as_interrupt(stop),
+        prefect_api(settings.smsarchive_data_dir, stop) as api_url,
     ):
         # a run the last serve was stopped in would hold the one slot: no run would start
         close_runs_of_a_stopped_serve(f"{nightly.name}/{name}", settings.smsarchive_data_dir)
@@ -101,7 +100,7 @@ def serve_nightly(settings: Settings) -> None:
             tags=["smsarchive"],
             entrypoint_type=EntrypointType.MODULE_PATH,
         )
-        runner = _Runner(pause_on_shutdown=True, limit=1)
+        runner = _Runner(stop, pause_on_shutdown=True, limit=1)
         runner.add_deployment(deployment)  # on the server once this returns
         first = next_run_at(settings, datetime.now(UTC))
         typer.echo(
@@ -109,13 +108,58 @@ def serve_nightly(settings: Settings) -> None:
             f"'{settings.smsarchive_schedule_cron}' ({settings.voipms_account_timezone}), "
             f"next run {first:%Y-%m-%d %H:%M %Z}; Prefect API {api_url}; Ctrl-C stops"
         )
-        asyncio.run(runner.start())
+        stop.run(runner.start())
+
+
+class _Stop:
+    """Stops serve from a signal handler or another thread: its main task is cancelled, as
+    asyncio does on Ctrl-C, and serve ends in KeyboardInterrupt. It needs no SIGINT: a serve
+    started in the background by a script inherits SIGINT ignored, and SIGTERM (a service
+    manager's stop), a closed terminal or its Prefect server gone must stop it all the same."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._asked = threading.Event()
+
+    def run(self, serving: Coroutine[Any, Any, None]) -> None:
+        """Run `serving` until it ends, or until serve is stopped (KeyboardInterrupt)."""
+
+        async def main() -> None:
+            self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+            if self._asked.is_set():  # stopped before serving began
+                serving.close()
+                return
+            await serving
+
+        try:
+            asyncio.run(main())
+        except asyncio.CancelledError:
+            if not self._asked.is_set():
+                raise
+        if self._asked.is_set():
+            raise KeyboardInterrupt
+
+    def __call__(self) -> None:
+        """Stop serve; from any thread, or a signal handler."""
+        self._asked.set()
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                loop.call_soon_threadsafe(task.cancel)
+        elif threading.current_thread() is threading.main_thread():
+            raise KeyboardInterrupt  # serving has not begun: stop where serve is
+        # else serving has not begun either: run() sees that it was asked, and returns
 
 
 class _Runner(Runner):
     """Prefect's runner, stopped by SIGTERM (systemd's stop) as by Ctrl-C: its own handler
     leaves a coroutine never awaited, exits before the schedule is paused, and `serve`
     could not say it stopped."""
+
+    def __init__(self, stop: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._stop_serve = stop
 
     async def _pause_schedules(self) -> None:
         """Prefect's, but a deployment deleted while served (in the UI, say), or a server that
@@ -136,18 +180,18 @@ class _Runner(Runner):
                 )
 
     def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
-        # SIGINT itself, not a KeyboardInterrupt raised here: asyncio takes SIGINT by
-        # cancelling its main task, so a run under way is stopped and the schedule paused
-        signal.raise_signal(signal.SIGINT)
+        # serve's main task cancelled, as asyncio does on SIGINT, not a KeyboardInterrupt
+        # raised here: a run under way is stopped and the schedule paused
+        self._stop_serve()
 
 
 @contextmanager
-def _hangup_as_interrupt() -> Iterator[None]:
+def _hangup_as_interrupt(stop: Callable[[], None]) -> Iterator[None]:
     """A closed terminal (SIGHUP) stops serve as Ctrl-C does, so that the Prefect server it
     started, which is out of the terminal's reach, is stopped with it."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        stop()
 
     previous = signal.signal(signal.SIGHUP, interrupt)
     try:
@@ -157,17 +201,18 @@ def _hangup_as_interrupt() -> Iterator[None]:
 
 
 @contextmanager
-def prefect_api(data_dir: Path) -> Iterator[str]:
+def prefect_api(data_dir: Path, stop: Callable[[], None]) -> Iterator[str]:
     """The Prefect API to serve against: PREFECT_API_URL, else a local server started here.
 
     A schedule only fires where Prefect's scheduler runs, which the temporary server a plain
     flow run starts does not have; so without PREFECT_API_URL a `prefect server start` child
     runs on 127.0.0.1 (port 4200 when free, its log in the data dir) and stops with us.
-    Either way serve stops, with PrefectServerError, once that server is gone (`_ServerWatch`).
+    Either way `stop()` is called once that server is gone (`_ServerWatch`), and serve ends
+    in PrefectServerError.
     """
     configured = PREFECT_API_URL.value()
     if configured:
-        theirs = _ServerWatch(_Unanswered(str(configured)), get_current_settings(), every_s=3.0)
+        theirs = _ServerWatch(_Unanswered(str(configured)), stop, every_s=3.0)
         try:
             yield str(configured)
         finally:
@@ -200,7 +245,7 @@ def prefect_api(data_dir: Path) -> Iterator[str]:
         _wait_until_healthy(api_url, server, log_path)
         typer.echo(f"started a Prefect server: UI http://127.0.0.1:{port} (log: {log_path})")
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
-            watch = _ServerWatch(_Exited(server), get_current_settings(), every_s=1.0)
+            watch = _ServerWatch(_Exited(server), stop, every_s=1.0)
             yield api_url
     finally:
         if watch is not None:
@@ -261,10 +306,11 @@ class _ServerWatch:
     and exits, after that one answered the health check."""
 
     def __init__(
-        self, gone: Callable[[], str | None], settings: PrefectSettings, *, every_s: float
+        self, gone: Callable[[], str | None], stop: Callable[[], None], *, every_s: float
     ) -> None:
         self._gone = gone
-        self._settings = settings
+        self._stop_serve = stop
+        self._settings = get_current_settings()  # the settings serve runs with
         self._every_s = every_s
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -294,7 +340,7 @@ class _ServerWatch:
                 if self._stopping.is_set() or not self.look():
                     continue
             logger.error("the Prefect server %s: serve stops", self.gone)
-            os.kill(os.getpid(), signal.SIGINT)  # the main thread stops as on Ctrl-C
+            self._stop_serve()
             return
 
 

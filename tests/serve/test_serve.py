@@ -99,12 +99,21 @@ def recent_sandbox() -> Iterator[SandboxServer]:
 
 
 def _start_serve(
-    tmp_path: Path, env: dict[str, str], log_path: Path, *, own_group: bool
+    tmp_path: Path,
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    own_group: bool,
+    sigint_ignored: bool = False,
 ) -> subprocess.Popen[bytes]:
-    """`smsarchive serve` started in `tmp_path`, stdout and stderr in `log_path`."""
+    """`smsarchive serve` started in `tmp_path`, stdout and stderr in `log_path`; with
+    `sigint_ignored`, as a script's `smsarchive serve &` starts it (SIGINT ignored)."""
+    argv = [str(Path(sys.executable).with_name("smsarchive")), "serve"]
+    if sigint_ignored:
+        argv = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *argv]
     with log_path.open("wb") as log:
         return subprocess.Popen(
-            [str(Path(sys.executable).with_name("smsarchive")), "serve"],
+            argv,
             cwd=tmp_path,
             env=env,
             stdout=log,
@@ -263,11 +272,11 @@ def _serve_once(
 
 
 def _serve_in_background(
-    tmp_path: Path, env: dict[str, str], log_path: Path
+    tmp_path: Path, env: dict[str, str], log_path: Path, *, sigint_ignored: bool = False
 ) -> tuple[subprocess.Popen[bytes], str]:
     """`smsarchive serve` started, its output in `log_path`, in a process group of its own
     (as a terminal's foreground job); returns it with its Prefect API once it is serving."""
-    process = _start_serve(tmp_path, env, log_path, own_group=True)
+    process = _start_serve(tmp_path, env, log_path, own_group=True, sigint_ignored=sigint_ignored)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         said = log_path.read_text(errors="replace")
@@ -407,6 +416,40 @@ def test_a_named_prefect_server_that_stops_answering_stops_serve_with_one_error(
     assert len(said.splitlines()) < 10, said
 
 
+@pytest.mark.usefixtures("prefect_server")
+def test_serve_started_with_sigint_ignored_still_stops_on_sigterm_and_when_its_server_goes(
+    tmp_path: Path,
+) -> None:
+    # `smsarchive serve &` in a script: the shell starts it with SIGINT ignored, which serve
+    # used to turn SIGTERM into (and its server watch), so that nothing but SIGKILL stopped it
+    proxy = GoesDarkProxy(str(PREFECT_API_URL.value()))
+    try:
+        env = _serve_env(tmp_path, tmp_path / "prefect-home") | {"PREFECT_API_URL": proxy.url}
+        for stopped_by in ("SIGTERM", "its server gone"):
+            log_path = tmp_path / "serve.log"
+            process, _ = _serve_in_background(tmp_path, env, log_path, sigint_ignored=True)
+            try:
+                if stopped_by == "SIGTERM":
+                    process.send_signal(signal.SIGTERM)
+                else:
+                    proxy.go_dark()
+                process.wait(timeout=60)
+            finally:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            said = log_path.read_text(errors="replace")
+            if stopped_by == "SIGTERM":
+                assert process.returncode == 0, said
+                assert "serve stopped" in said
+            else:
+                assert process.returncode == 1, said
+                assert "error: serve stopped: the Prefect server at" in said
+            assert "Traceback" not in said
+    finally:
+        proxy.close()
+
+
 def _served_then(name: str, then: Callable[[Any, Any], Awaitable[None]]) -> None:
     """`nightly` served as deployment `name-<hex>` by serve's runner, `then(runner,
     deployment_id)`, and the runner left as serve's stop leaves it (pausing what it serves)."""
@@ -420,7 +463,7 @@ def _served_then(name: str, then: Callable[[Any, Any], Awaitable[None]]) -> None
     from flows.serve_command import _Runner
 
     async def served() -> None:
-        runner = _Runner(pause_on_shutdown=True, limit=1)
+        runner = _Runner(lambda: None, pause_on_shutdown=True, limit=1)  # no SIGTERM comes
         async with runner:
             deployment = RunnerDeployment.from_flow(
                 nightly,
