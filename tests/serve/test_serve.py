@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -291,6 +292,19 @@ def _serve_in_background(
     raise AssertionError(log_path.read_text(errors="replace"))
 
 
+def _ended_by(process: subprocess.Popen[bytes], end: Callable[[], object]) -> float:
+    """`end()`, then the seconds until serve exited (killed, with its group, after 90)."""
+    began = time.monotonic()
+    try:
+        end()
+        process.wait(timeout=90)
+        return time.monotonic() - began
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 def _prefect_server_of(process: subprocess.Popen[bytes]) -> psutil.Process:
     """The `prefect server start` child of a `serve`."""
     [server] = [
@@ -361,14 +375,7 @@ def test_a_prefect_server_that_dies_under_serve_stops_it_with_one_error(tmp_path
     env = _serve_env(tmp_path, tmp_path / "prefect-home")
     log_path = tmp_path / "serve.log"
     process, _ = _serve_in_background(tmp_path, env, log_path)
-    try:
-        server = _prefect_server_of(process)
-        server.kill()  # the OOM killer, say
-        process.wait(timeout=60)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    _ended_by(process, _prefect_server_of(process).kill)  # the OOM killer, say
     said = log_path.read_text(errors="replace")
     assert process.returncode == 1, said
     assert "Traceback" not in said
@@ -393,15 +400,7 @@ def test_a_named_prefect_server_that_stops_answering_stops_serve_with_one_error(
         env = _serve_env(tmp_path, tmp_path / "prefect-home") | {"PREFECT_API_URL": proxy.url}
         process, api_url = _serve_in_background(tmp_path, env, tmp_path / "serve.log")
         assert api_url == proxy.url
-        try:
-            gone_at = time.monotonic()
-            proxy.go_dark()  # as a server killed, or its machine gone
-            process.wait(timeout=90)
-            waited = time.monotonic() - gone_at
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        waited = _ended_by(process, proxy.go_dark)  # as a server killed, or its machine gone
     finally:
         proxy.close()
     said = (tmp_path / "serve.log").read_text(errors="replace")
@@ -428,16 +427,10 @@ def test_serve_started_with_sigint_ignored_still_stops_on_sigterm_and_when_its_s
         for stopped_by in ("SIGTERM", "its server gone"):
             log_path = tmp_path / "serve.log"
             process, _ = _serve_in_background(tmp_path, env, log_path, sigint_ignored=True)
-            try:
-                if stopped_by == "SIGTERM":
-                    process.send_signal(signal.SIGTERM)
-                else:
-                    proxy.go_dark()
-                process.wait(timeout=60)
-            finally:
-                if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            if stopped_by == "SIGTERM":
+                _ended_by(process, partial(process.send_signal, signal.SIGTERM))
+            else:
+                _ended_by(process, proxy.go_dark)
             said = log_path.read_text(errors="replace")
             if stopped_by == "SIGTERM":
                 assert process.returncode == 0, said
