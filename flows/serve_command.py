@@ -79,7 +79,7 @@ def serve_nightly(settings: Settings) -> None:
     stop = _Stop()
     with (
         serve_lock(settings.smsarchive_data_dir),
-        _hangup_as_interrupt(stop),
+        stop_signals(stop),
         prefect_api(settings.smsarchive_data_dir, stop) as api_url,
     ):
         # a run the last serve was stopped in would hold the one slot: no run would start
@@ -186,18 +186,21 @@ class _Runner(Runner):
 
 
 @contextmanager
-def _hangup_as_interrupt(stop: Callable[[], None]) -> Iterator[None]:
-    """A closed terminal (SIGHUP) stops serve as Ctrl-C does, so that the Prefect server it
-    started, which is out of the terminal's reach, is stopped with it."""
+def stop_signals(stop: Callable[[], None]) -> Iterator[None]:
+    """SIGTERM (a service manager's stop) and SIGHUP (a closed terminal) `stop()` serve, from
+    its first moment: Prefect's runner handles SIGTERM only once it runs (until then the
+    default action killed serve and left the Prefect server it started running), and the
+    server, out of the terminal's reach, must be stopped with serve."""
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
+    def stopped(signum: int, frame: FrameType | None) -> None:
         stop()
 
-    previous = signal.signal(signal.SIGHUP, interrupt)
+    previous = {sig: signal.signal(sig, stopped) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGHUP, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager

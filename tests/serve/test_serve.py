@@ -497,3 +497,17 @@ def test_a_server_gone_when_serve_stops_is_a_warning_not_a_traceback(
     with temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0}):
         _served_then("gone", server_gone)
     assert "could not be paused (the Prefect server does not answer" in caplog.text
+
+
+def test_sigterm_and_sighup_stop_serve_from_its_first_moment() -> None:
+    import signal as signals
+
+    from flows.serve_command import _Stop, stop_signals
+
+    for sig in (signals.SIGTERM, signals.SIGHUP):
+        before = signals.getsignal(sig)
+        stop = _Stop()
+        # before serving began (the deployment still being registered), in the main thread
+        with pytest.raises(KeyboardInterrupt), stop_signals(stop):
+            signals.raise_signal(sig)
+        assert signals.getsignal(sig) == before  # put back as serve ends
