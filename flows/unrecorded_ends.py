@@ -12,6 +12,7 @@ from uuid import UUID
 
 import httpx
 
+from warehouse.new_file import write_new_file
 from warehouse.plain_numbers import counted
 
 logger = logging.getLogger("smsarchive")
@@ -119,6 +120,5 @@ def _write(data_dir: Path, noted: list[dict[str, Any]]) -> None:
         return
     partial = path.with_name(f".{FILE}.{os.getpid()}")
     # owner only, as everything in the data dir: flow run ids and the server's address
-    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
-        out.write(json.dumps(noted, indent=1))
+    write_new_file(partial, json.dumps(noted, indent=1).encode("utf-8"), mode=0o600)
     partial.replace(path)
