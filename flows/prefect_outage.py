@@ -119,9 +119,7 @@ def kept_if_prefect_stops(run: Callable[[], T], data_dir: Path) -> T:
     except (RuntimeError, httpx.TransportError, KeyboardInterrupt) as exc:
         stopped = isinstance(exc, KeyboardInterrupt)
         if stopped and kept:
-            from prefect.settings import PREFECT_API_URL
-
-            if prefect_answers(PREFECT_API_URL.value()):
+            if prefect_answers(configured):
                 raise  # an interruption like any other: Prefect records it
         elif not prefect_unreachable(exc):
             raise
