@@ -335,6 +335,8 @@ class _ServerWatch:
             self.gone, self.gone_at = how, datetime.now()
             # the runner's last calls (pausing the schedule) fail at once, not after a minute
             self._settings.client.max_retries = 0
+            # said here, whoever looked: Prefect's runner may fail on its own first
+            logger.error("the Prefect server %s: serve stops", how)
         return True
 
     def _watch(self) -> None:
@@ -342,7 +344,6 @@ class _ServerWatch:
             with self._lock:
                 if self._stopping.is_set() or not self.look():
                     continue
-            logger.error("the Prefect server %s: serve stops", self.gone)
             self._stop_serve()
             return
 
