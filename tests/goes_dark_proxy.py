@@ -33,9 +33,12 @@ class GoesDarkProxy:
         while not self.dark.is_set():
             try:
                 client, _ = self._listener.accept()
-            except OSError:  # closed: gone dark
+            except OSError:  # shut: gone dark
                 return
             with self._lock:
+                if self.dark.is_set():  # accepted as it went dark: refused all the same
+                    client.close()
+                    return
                 self._open.append(client)
                 upstream = socket.create_connection(self._target)
                 self._open.append(upstream)
@@ -69,6 +72,10 @@ class GoesDarkProxy:
     def go_dark(self) -> None:
         """Refuse new connections and cut every open one."""
         self.dark.set()
+        # shut before closed: a close alone leaves the socket listening while the accept
+        # thread is blocked in it, and the next connection would still be let through
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with self._lock:
             for end in self._open:
