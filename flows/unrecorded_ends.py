@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,9 @@ logger = logging.getLogger("smsarchive")
 FILE = "prefect-unrecorded-ends.json"
 """In the data dir: the flow runs whose work was done while their Prefect server was away."""
 
+LOCK = ".prefect-unrecorded-ends.lock"
+"""In the data dir: held while a process reads and rewrites FILE."""
+
 DONE = (
     "its work was done, but the Prefect server stopped answering before it recorded the run's "
     "end (recorded by the next run)"
@@ -31,11 +37,16 @@ def note_unrecorded_end(data_dir: Path, flow_run_id: str, api_url: str) -> None:
     `flow_run_id` completed though Prefect still shows it running. Never raises: a note that
     cannot be kept is a warning, not a failure of the run whose work is done."""
     try:
-        noted = _read(data_dir)
-        noted.append(
-            {"flow_run_id": flow_run_id, "api_url": api_url, "at": datetime.now(UTC).isoformat()}
-        )
-        _write(data_dir, noted)
+        with _held(data_dir):
+            noted = _read(data_dir)
+            noted.append(
+                {
+                    "flow_run_id": flow_run_id,
+                    "api_url": api_url,
+                    "at": datetime.now(UTC).isoformat(),
+                }
+            )
+            _write(data_dir, noted)
     except OSError as exc:
         logger.warning(
             "Prefect flow run %s will show as running: its end could not be noted for the next "
@@ -62,8 +73,8 @@ def record_unrecorded_ends(data_dir: Path, api_url: str) -> int:
 
 
 def _record(data_dir: Path, api_url: str) -> int:
-    noted = _read(data_dir)
-    ours = [note for note in noted if note.get("api_url") == api_url]
+    with _held(data_dir):  # not held while Prefect is asked: a note may be added meanwhile
+        ours = [note for note in _read(data_dir) if note.get("api_url") == api_url]
     if not ours:
         return 0
     from prefect.client.orchestration import get_client
@@ -92,13 +103,29 @@ def _record(data_dir: Path, api_url: str) -> int:
         pass
     finally:
         if settled:
-            _write(data_dir, [note for note in noted if note not in settled])
+            with _held(data_dir):
+                _write(data_dir, [note for note in _read(data_dir) if note not in settled])
     if marked:
         logger.info(
             "%s whose end the server had missed marked Completed",
             counted(marked, "Prefect flow run"),
         )
     return marked
+
+
+@contextmanager
+def _held(data_dir: Path) -> Iterator[None]:
+    """The notes' file to this process alone while it reads and rewrites it: two commands
+    losing their server at once (an export beside a sync) would otherwise each write back what
+    they read, and one note would be lost. The kernel's lock (flock): let go if its holder
+    dies; held for a read and a write only."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(data_dir / LOCK, flags, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _read(data_dir: Path) -> list[dict[str, Any]]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -107,3 +110,25 @@ def test_a_damaged_notes_file_fails_no_run(
     (elsewhere / FILE).mkdir(parents=True)  # no file can be read or written there
     assert record_unrecorded_ends(elsewhere, here) == 0
     assert "could not be recorded: Is a directory" in caplog.text
+
+
+def test_notes_made_at_the_same_moment_by_several_commands_are_all_kept(tmp_path: Path) -> None:
+    # an export beside a sync, both losing their server: each process reads, adds, writes back
+    each, processes = 100, 4
+    noting = (
+        "import sys, time; from pathlib import Path; "
+        "from flows.unrecorded_ends import note_unrecorded_end\n"
+        "time.sleep(max(float(sys.argv[4]) - time.time(), 0))\n"  # all start together
+        f"for n in range({each}): "
+        "note_unrecorded_end(Path(sys.argv[1]), f'{sys.argv[2]}-{n}', sys.argv[3])"
+    )
+    go = time.time() + 3  # every process imported by then
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", noting, str(tmp_path), f"p{p}", ELSEWHERE, str(go)],
+            cwd=Path(__file__).parents[2],
+        )
+        for p in range(processes)
+    ]
+    assert [process.wait(timeout=60) for process in started] == [0] * processes
+    assert len({note["flow_run_id"] for note in _notes(tmp_path)}) == each * processes
