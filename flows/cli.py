@@ -845,9 +845,10 @@ def serve() -> None:
 
     The cron (default 0 3 * * *: 03:00 daily) is read in VOIPMS_ACCOUNT_TIMEZONE. Serves the
     Prefect deployment nightly/smsarchive-nightly-<hash>, one per data dir and account; runs
-    never overlap (one due while another runs is cancelled). Uses PREFECT_API_URL; when it is
-    unset, starts a local Prefect server on 127.0.0.1 (port 4200 when free) and stops it on
-    exit. Stop with Ctrl-C.
+    never overlap (one due while another runs is cancelled). Uses PREFECT_API_URL, and waits
+    for it when it stops answering; when it is unset, starts a local Prefect server on
+    127.0.0.1 (port 4200 when free), starts it again if it dies, and stops it on exit. Stop
+    with Ctrl-C.
 
     The first run is at the cron's next time, not when serve starts: `smsarchive sync` runs
     one now.

@@ -59,12 +59,25 @@ class PrefectServerError(ValueError):
     """The local Prefect server `serve` started did not come up."""
 
 
+class PrefectServerGone(PrefectServerError):
+    """The Prefect server serve ran against went away while it served: this message when that
+    ends serve, `again` when serve goes on (`named`, the API of a server not serve's own, to
+    wait for; None for serve's own, which is started again)."""
+
+    def __init__(self, message: str, *, again: str, named: str | None) -> None:
+        super().__init__(message)
+        self.again = again
+        self.named = named
+
+
 def serve_nightly(settings: Settings) -> None:
     """Serve `nightly` on SMSARCHIVE_SCHEDULE_CRON until Ctrl-C or SIGTERM.
 
     Runs never overlap: this process starts at most one run at a time (`limit=1`), and the
     deployment's concurrency limit of 1 cancels a run that comes due while one is running
-    (even one started elsewhere, e.g. `prefect deployment run`).
+    (even one started elsewhere, e.g. `prefect deployment run`). A Prefect server lost while
+    serving is started again (serve's own, up to `_Restarts.LIMIT` times an hour) or waited
+    for (one named by PREFECT_API_URL), and serving begins again.
     """
     schedule = nightly_schedule(settings)
     # Each run is a child process with Prefect's logging, not ours: our records (windows
@@ -77,11 +90,37 @@ def serve_nightly(settings: Settings) -> None:
     )
     name = deployment_name(settings)
     stop = _Stop()
-    with (
-        serve_lock(settings.smsarchive_data_dir),
-        stop_signals(stop),
-        prefect_api(settings.smsarchive_data_dir, stop) as api_url,
-    ):
+    restarts = _Restarts()
+    with serve_lock(settings.smsarchive_data_dir), stop_signals(stop):
+        while True:
+            try:
+                _serve_round(settings, name, schedule, stop)
+                return
+            except PrefectServerGone as gone:
+                if stop.asked:  # stopped meanwhile: the stop asked for, the loss said above
+                    raise KeyboardInterrupt from None
+                theirs = gone.named
+                if theirs is None and not restarts.another():
+                    raise PrefectServerError(
+                        f"{gone} (it had been started again {restarts.LIMIT} times within the hour)"
+                    ) from None
+                if theirs is None:
+                    logger.warning(
+                        "%s (restart %d of %d allowed within an hour)",
+                        gone.again,
+                        restarts.made,
+                        restarts.LIMIT,
+                    )
+                else:
+                    logger.warning("%s", gone.again)
+            if theirs is not None:
+                _wait_until_it_answers(theirs, stop)
+
+
+def _serve_round(settings: Settings, name: str, schedule: Any, stop: _Stop) -> None:
+    """Serve until stopped, or until the Prefect server is gone (PrefectServerGone)."""
+    stop.new_round()
+    with prefect_api(settings.smsarchive_data_dir, stop.cut) as api_url:
         # a run the last serve was stopped in would hold the one slot: no run would start
         close_runs_of_a_stopped_serve(f"{nightly.name}/{name}", settings.smsarchive_data_dir)
         # Served as a deployment, not `nightly.serve()`: a runner holding the flow object
@@ -111,6 +150,39 @@ def serve_nightly(settings: Settings) -> None:
         stop.run(runner.start())
 
 
+class _Restarts:
+    """How often serve may start its own Prefect server again: a server that keeps dying
+    (its database damaged, say) ends serve rather than being restarted for ever."""
+
+    LIMIT = 3
+    WITHIN_S = 3600.0
+
+    def __init__(self) -> None:
+        self._at: list[float] = []
+
+    @property
+    def made(self) -> int:
+        """The restarts made within the last WITHIN_S."""
+        return len(self._at)
+
+    def another(self) -> bool:
+        """Whether one more restart is allowed now (counted when it is)."""
+        now = time.monotonic()
+        self._at = [at for at in self._at if now - at < self.WITHIN_S]
+        if len(self._at) >= self.LIMIT:
+            return False
+        self._at.append(now)
+        return True
+
+
+def _wait_until_it_answers(api_url: str, stop: _Stop) -> None:
+    """Wait until the Prefect server at `api_url` answers; a stop meanwhile is serve's end."""
+    while not prefect_answers(api_url):
+        if stop.wait(_Unanswered.EVERY_S):
+            raise KeyboardInterrupt
+    logger.info("the Prefect server at %s answers again: serving again", without_login(api_url))
+
+
 class _Stop:
     """Stops serve from a signal handler or another thread: its main task is cancelled, as
     asyncio does on Ctrl-C, and serve ends in KeyboardInterrupt. It needs no SIGINT: a serve
@@ -121,13 +193,28 @@ class _Stop:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
         self._asked = threading.Event()
+        self._cut = threading.Event()
+
+    @property
+    def asked(self) -> bool:
+        """Whether serve was asked to stop (not only this round of serving cut)."""
+        return self._asked.is_set()
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for serve to be asked to stop; whether it was."""
+        return self._asked.wait(timeout_s)
+
+    def new_round(self) -> None:
+        """Serving begins again (its Prefect server back): an earlier cut is spent."""
+        self._cut.clear()
 
     def run(self, serving: Coroutine[Any, Any, None]) -> None:
-        """Run `serving` until it ends, or until serve is stopped (KeyboardInterrupt)."""
+        """Run `serving` until it ends, or until serve is stopped (KeyboardInterrupt) or this
+        round of serving cut (it returns)."""
 
         async def main() -> None:
             self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
-            if self._asked.is_set():  # stopped before serving began
+            if self._asked.is_set() or self._cut.is_set():  # stopped before serving began
                 serving.close()
                 return
             await serving
@@ -135,21 +222,32 @@ class _Stop:
         try:
             asyncio.run(main())
         except asyncio.CancelledError:
-            if not self._asked.is_set():
+            if not (self._asked.is_set() or self._cut.is_set()):
                 raise
+        finally:
+            self._loop = self._task = None
         if self._asked.is_set():
             raise KeyboardInterrupt
 
     def __call__(self) -> None:
         """Stop serve; from any thread, or a signal handler."""
         self._asked.set()
-        loop, task = self._loop, self._task
-        if loop is not None and task is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has already closed
-                loop.call_soon_threadsafe(task.cancel)
-        elif threading.current_thread() is threading.main_thread():
-            raise KeyboardInterrupt  # serving has not begun: stop where serve is
+        if not self._cancel() and threading.current_thread() is threading.main_thread():
+            raise KeyboardInterrupt  # not serving: stop where serve is (a wait, a start)
         # else serving has not begun either: run() sees that it was asked, and returns
+
+    def cut(self) -> None:
+        """End this round of serving as a stop does, but not serve: its server is gone."""
+        self._cut.set()
+        self._cancel()
+
+    def _cancel(self) -> bool:
+        loop, task = self._loop, self._task
+        if loop is None or task is None:
+            return False
+        with contextlib.suppress(RuntimeError):  # the loop has already closed
+            loop.call_soon_threadsafe(task.cancel)
+        return True
 
 
 class _Runner(Runner):
@@ -204,27 +302,30 @@ def stop_signals(stop: Callable[[], None]) -> Iterator[None]:
 
 
 @contextmanager
-def prefect_api(data_dir: Path, stop: Callable[[], None]) -> Iterator[str]:
+def prefect_api(data_dir: Path, cut: Callable[[], None]) -> Iterator[str]:
     """The Prefect API to serve against: PREFECT_API_URL, else a local server started here.
 
     A schedule only fires where Prefect's scheduler runs, which the temporary server a plain
     flow run starts does not have; so without PREFECT_API_URL a `prefect server start` child
     runs on 127.0.0.1 (port 4200 when free, its log in the data dir) and stops with us.
-    Either way `stop()` is called once that server is gone (`_ServerWatch`), and serve ends
-    in PrefectServerError.
+    Either way `cut()` is called once that server is gone (`_ServerWatch`: Prefect's runner
+    does not recover from that), and the block ends in PrefectServerGone.
     """
     configured = PREFECT_API_URL.value()
     if configured:
-        theirs = _ServerWatch(_Unanswered(str(configured)), stop, every_s=3.0)
+        shown = without_login(str(configured))
+        theirs = _ServerWatch(_Unanswered(str(configured)), cut, every_s=_Unanswered.EVERY_S)
         try:
             yield str(configured)
         finally:
             theirs.stop()
+            theirs.restore()
             if theirs.gone is not None:
-                raise PrefectServerError(
-                    f"serve stopped: the Prefect server at {without_login(str(configured))} "
-                    f"{theirs.gone} at {theirs.gone_at:%H:%M:%S}, and Prefect's runner does not "
-                    "recover from that. Start serve again once it answers"
+                raise PrefectServerGone(
+                    f"the Prefect server at {shown} {theirs.gone} at {theirs.gone_at:%H:%M:%S}",
+                    again=f"waiting for the Prefect server at {shown} to answer again, to "
+                    "serve again then (Ctrl-C stops serve)",
+                    named=str(configured),
                 )
         return
     refuse_an_unwritable_prefect_home()
@@ -248,7 +349,7 @@ def prefect_api(data_dir: Path, stop: Callable[[], None]) -> Iterator[str]:
         _wait_until_healthy(api_url, server, log_path)
         typer.echo(f"started a Prefect server: UI http://127.0.0.1:{port} (log: {log_path})")
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
-            watch = _ServerWatch(_Exited(server), stop, every_s=1.0)
+            watch = _ServerWatch(_Exited(server), cut, every_s=1.0)
             yield api_url
     finally:
         if watch is not None:
@@ -261,9 +362,12 @@ def prefect_api(data_dir: Path, stop: Callable[[], None]) -> Iterator[str]:
             server.kill()
             server.wait()
         if watch is not None and watch.gone is not None:
-            raise PrefectServerError(
+            raise PrefectServerGone(
                 f"serve stopped: the Prefect server it started {watch.gone} at "
-                f"{watch.gone_at:%H:%M:%S}; see {log_path}. Start serve again to go on"
+                f"{watch.gone_at:%H:%M:%S}; see {log_path}. Start serve again to go on",
+                again=f"starting a Prefect server again; why the last one {watch.gone}: see "
+                f"{log_path}",
+                named=None,
             )
 
 
@@ -284,6 +388,7 @@ class _Unanswered:
     cancellation watch after about 25 s without it, and its schedule's poller soon after."""
 
     GONE_AFTER_S = 15.0
+    EVERY_S = 3.0
 
     def __init__(self, api_url: str) -> None:
         self._api_url = api_url
@@ -302,21 +407,22 @@ class _Unanswered:
 
 
 class _ServerWatch:
-    """Stops serve, as Ctrl-C does, when its Prefect server is gone (`gone()` says how): with
+    """Cuts serving, as Ctrl-C stops it, when its Prefect server is gone (`gone()` says how): with
     no server, Prefect's runner would go on failing every call (each retried for a minute),
     every run it starts, and its own loops, which it does not restart. For the server serve
     started, also catches a server on the port that was not ours: ours then fails to bind,
     and exits, after that one answered the health check."""
 
     def __init__(
-        self, gone: Callable[[], str | None], stop: Callable[[], None], *, every_s: float
+        self, gone: Callable[[], str | None], cut: Callable[[], None], *, every_s: float
     ) -> None:
         self._gone = gone
-        self._stop_serve = stop
+        self._cut = cut
         self._settings = get_current_settings()  # the settings serve runs with
         self._every_s = every_s
         self._stopping = threading.Event()
         self._lock = threading.Lock()
+        self._retries: int | None = None
         self.gone: str | None = None
         self.gone_at = datetime.now()
         threading.Thread(target=self._watch, name="prefect-server-watch", daemon=True).start()
@@ -334,17 +440,24 @@ class _ServerWatch:
                 return False
             self.gone, self.gone_at = how, datetime.now()
             # the runner's last calls (pausing the schedule) fail at once, not after a minute
+            self._retries = self._settings.client.max_retries
             self._settings.client.max_retries = 0
             # said here, whoever looked: Prefect's runner may fail on its own first
-            logger.error("the Prefect server %s: serve stops", how)
+            logger.warning("the Prefect server %s: serving stops", how)
         return True
+
+    def restore(self) -> None:
+        """Prefect's retries as they were before the server went (for serving again)."""
+        if self._retries is not None:
+            self._settings.client.max_retries = self._retries
+            self._retries = None
 
     def _watch(self) -> None:
         while not self._stopping.wait(self._every_s):
             with self._lock:
                 if self._stopping.is_set() or not self.look():
                     continue
-            self._stop_serve()
+            self._cut()
             return
 
 
