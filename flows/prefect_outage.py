@@ -45,16 +45,18 @@ def prefect_unreachable(exc: BaseException) -> bool:
     return False
 
 
-def prefect_answers(api_url: str | None) -> bool:
-    """Whether the Prefect server at `api_url` answers at all (any HTTP status will do)."""
+def prefect_answers(api_url: str | None, *, healthy: bool = False) -> bool:
+    """Whether the Prefect server at `api_url` answers at all (any HTTP status will do), or,
+    `healthy`, answers its health check with 200 (a proxy in front of a server still
+    starting answers 502)."""
     if not api_url:
         return True
     try:
         with httpx.Client(timeout=HEALTH_TIMEOUT_S, mounts=LOOPBACK_DIRECT) as client:
-            client.get(f"{api_url.rstrip('/')}/health")
+            answer = client.get(f"{api_url.rstrip('/')}/health")
     except httpx.HTTPError:
         return False
-    return True
+    return answer.status_code == 200 or not healthy
 
 
 def work_done(result: T) -> T:

@@ -176,8 +176,8 @@ class _Restarts:
 
 
 def _wait_until_it_answers(api_url: str, stop: _Stop) -> None:
-    """Wait until the Prefect server at `api_url` answers; a stop meanwhile is serve's end."""
-    while not prefect_answers(api_url):
+    """Wait until the Prefect server at `api_url` is healthy; a stop meanwhile is serve's end."""
+    while not prefect_answers(api_url, healthy=True):
         if stop.wait(_Unanswered.EVERY_S):
             raise KeyboardInterrupt
     logger.info("the Prefect server at %s answers again: serving again", without_login(api_url))
