@@ -59,6 +59,9 @@ class PrefectOutageLines(logging.Filter):
 
     UNSENT = "Service %r failed to process item %r"
     NO_SOCKET = "Unable to connect to %r."
+    NO_EMITTER = "Unable to connect to the events WebSocket"
+    NO_STREAM = "Failed to connect to the events stream"
+    KINDS = (UNSENT, NO_SOCKET, NO_EMITTER, NO_STREAM)
     QUIET_S = 600.0
 
     def __init__(self) -> None:
@@ -68,7 +71,7 @@ class PrefectOutageLines(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)
-        kind = next((k for k in (self.UNSENT, self.NO_SOCKET) if message.startswith(k)), None)
+        kind = next((k for k in self.KINDS if message.startswith(k)), None)
         if kind is None:
             if self._a_cancelled_callback(record):
                 return False
@@ -89,6 +92,14 @@ class PrefectOutageLines(logging.Filter):
                 "(more are not shown)"
             )
             record.args = (record.args[0], record.args[1] if len(record.args) > 1 else "")
+        elif kind == self.NO_EMITTER and isinstance(record.args, tuple) and record.args:
+            # Prefect's advice to upgrade its client fits a server with authentication, not
+            # this one: its client is the server's own version
+            record.msg = (
+                "Unable to connect to the events WebSocket (%s): serve's runner sends no events "
+                "(more are not shown); its runs go on"
+            )
+            record.args = record.args[:1]
         return True
 
     @staticmethod

@@ -102,6 +102,29 @@ def test_prefects_lines_about_a_lost_server_are_short_and_said_once_in_ten_minut
     assert lines.filter(later)  # a later outage, in a long-lived serve, is said again
 
 
+def test_serves_runner_losing_its_event_sockets_is_said_without_prefects_upgrade_advice() -> None:
+    lines = PrefectOutageLines()
+    emitter = (  # Prefect 3.8's, as serve's runner logs it when its server goes
+        "Unable to connect to the events WebSocket (%s). Event data will not be emitted for "
+        "this runner; the flow run will continue. Upgrade the Prefect client to >=3.6.14 to "
+        "restore event support if the server has authentication configured."
+    )
+    refused = "[Errno 111] Connect call failed ('127.0.0.1', 4710)"
+    said = _record(emitter, refused, at=1000.0)
+    assert lines.filter(said)
+    assert said.getMessage() == (
+        f"Unable to connect to the events WebSocket ({refused}): serve's runner sends no "
+        "events (more are not shown); its runs go on"
+    )
+    assert not lines.filter(_record(emitter, refused, at=1030.0))
+    stream = (
+        "Failed to connect to the events stream. Falling back to polling for cancellation "
+        "events. Reason: %s"
+    )
+    assert lines.filter(_record(stream, refused, at=1000.0))
+    assert not lines.filter(_record(stream, refused, at=1030.0))  # once in ten minutes
+
+
 @pytest.mark.usefixtures("prefect_server")
 def test_an_export_whose_prefect_server_dies_at_its_end_is_made_current_and_said(
     tmp_path: Path, dark_at_the_end: GoesDarkProxy
