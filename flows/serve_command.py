@@ -200,6 +200,11 @@ class _Stop:
         """Whether serve was asked to stop (not only this round of serving cut)."""
         return self._asked.is_set()
 
+    @property
+    def cut_only(self) -> bool:
+        """Whether this round of serving was cut (its server gone) and serve not stopped."""
+        return self._cut.is_set() and not self._asked.is_set()
+
     def wait(self, timeout_s: float) -> bool:
         """Wait up to `timeout_s` for serve to be asked to stop; whether it was."""
         return self._asked.wait(timeout_s)
@@ -255,13 +260,16 @@ class _Runner(Runner):
     leaves a coroutine never awaited, exits before the schedule is paused, and `serve`
     could not say it stopped."""
 
-    def __init__(self, stop: Callable[[], None], **kwargs: Any) -> None:
+    def __init__(self, stop: _Stop, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._stop_serve = stop
 
     async def _pause_schedules(self) -> None:
         """Prefect's, but a deployment deleted while served (in the UI, say), or a server that
-        no longer answers, is no error when serve stops (Prefect's ended in a traceback)."""
+        no longer answers, is no error when serve stops (Prefect's ended in a traceback); and
+        nothing is paused when serving is only cut, to begin again once the server is back."""
+        if self._stop_serve.cut_only:
+            return
         for deployment_id in self._deployment_registry.get_deployment_ids():
             try:
                 await self._client.pause_deployment(deployment_id)

@@ -408,6 +408,7 @@ def test_a_prefect_server_that_dies_under_serve_is_started_again_up_to_a_limit(
             "WARNING starting a Prefect server again; why the last one exited (code -9): see "
             f"{server_log} (restart 1 of 3 allowed within an hour)"
         ) in said
+        assert "could not be paused" not in said
         second = _prefect_server_of(process)
         assert second.pid != first.pid
         api_url = said.splitlines()[-1].split("Prefect API ")[1].split(";")[0]
@@ -479,6 +480,8 @@ def test_a_named_prefect_server_that_stops_answering_is_waited_for(
         proxy.come_back()  # the server is back
         said = _said(log_path, "serving nightly", process, times=2)
         assert f"the Prefect server at {proxy.url} answers again: serving again" in said
+        assert "could not be paused" not in said  # serving was cut, not stopped: none tried
+        assert "Upgrade the Prefect client" not in said
         # and serving goes on: the next scheduled run fires and completes
         with get_client(sync_client=True) as client:
             deployment = _deployment(client, process, log_path, data_dir)
@@ -532,10 +535,10 @@ def _served_then(name: str, then: Callable[[Any, Any], Awaitable[None]]) -> None
     from prefect.types.entrypoint import EntrypointType
 
     from flows.schedule import nightly
-    from flows.serve_command import _Runner
+    from flows.serve_command import _Runner, _Stop
 
     async def served() -> None:
-        runner = _Runner(lambda: None, pause_on_shutdown=True, limit=1)  # no SIGTERM comes
+        runner = _Runner(_Stop(), pause_on_shutdown=True, limit=1)  # no SIGTERM comes
         async with runner:
             deployment = RunnerDeployment.from_flow(
                 nightly,
