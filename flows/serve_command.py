@@ -508,13 +508,8 @@ def _wait_until_healthy(api_url: str, server: subprocess.Popen[bytes], log_path:
             raise PrefectServerError(
                 f"the Prefect server exited with code {server.returncode}; see {log_path}"
             )
-        try:
-            # our own server, on this machine: never through a proxy (trust_env)
-            health = httpx.get(f"{api_url}/health", timeout=2, trust_env=False)
-            if health.status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if prefect_answers(api_url, healthy=True):  # on loopback: never through a proxy
+            return
         time.sleep(0.5)
     raise PrefectServerError(
         f"the Prefect server did not answer within {SERVER_STARTUP_SECONDS:.0f} s; see {log_path}"
