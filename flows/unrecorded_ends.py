@@ -73,6 +73,8 @@ def record_unrecorded_ends(data_dir: Path, api_url: str) -> int:
 
 
 def _record(data_dir: Path, api_url: str) -> int:
+    if not (data_dir / FILE).exists():  # nothing noted (nor a data dir, on a first run)
+        return 0
     with _held(data_dir):  # not held while Prefect is asked: a note may be added meanwhile
         ours = [note for note in _read(data_dir) if note.get("api_url") == api_url]
     if not ours:

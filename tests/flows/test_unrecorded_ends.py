@@ -132,3 +132,13 @@ def test_notes_made_at_the_same_moment_by_several_commands_are_all_kept(tmp_path
     ]
     assert [process.wait(timeout=60) for process in started] == [0] * processes
     assert len({note["flow_run_id"] for note in _notes(tmp_path)}) == each * processes
+
+
+def test_nothing_noted_is_nothing_to_record_even_without_a_data_dir(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    here = str(PREFECT_API_URL.value())
+    assert record_unrecorded_ends(tmp_path / "not made yet", here) == 0  # a first run
+    assert record_unrecorded_ends(tmp_path, here) == 0
+    assert list(tmp_path.iterdir()) == []  # no lock file left where nothing was noted
+    assert caplog.text == ""
