@@ -17,6 +17,7 @@ import httpx
 
 from warehouse.new_file import write_new_file
 from warehouse.plain_numbers import counted
+from warehouse.writer_lock import lock_file_held
 
 logger = logging.getLogger("smsarchive")
 
@@ -119,15 +120,9 @@ def _record(data_dir: Path, api_url: str) -> int:
 def _held(data_dir: Path) -> Iterator[None]:
     """The notes' file to this process alone while it reads and rewrites it: two commands
     losing their server at once (an export beside a sync) would otherwise each write back what
-    they read, and one note would be lost. The kernel's lock (flock): let go if its holder
-    dies; held for a read and a write only."""
-    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-    fd = os.open(data_dir / LOCK, flags, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    they read, and one note would be lost. Waited for: it is held for a read and a write only."""
+    with lock_file_held(data_dir / LOCK, lambda fd: fcntl.flock(fd, fcntl.LOCK_EX)):
         yield
-    finally:
-        os.close(fd)
 
 
 def _read(data_dir: Path) -> list[dict[str, Any]]:

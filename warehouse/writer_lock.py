@@ -36,7 +36,7 @@ def writer_lock(data_dir: Path, *, wait: float = 0) -> Iterator[Path]:
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
     _warn_if_open_to_all(data_dir)
     path = data_dir / LOCK_NAME
-    with _held(path, lambda fd: _acquire(fd, path, wait)), _private_files():
+    with lock_file_held(path, lambda fd: _acquire(fd, path, wait)), _private_files():
         yield path
 
 
@@ -52,8 +52,9 @@ def _private_files() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _held(path: Path, acquire: Callable[[int], None]) -> Iterator[None]:
-    """The lock file at `path`, taken by `acquire` and naming this process while held;
+def lock_file_held(path: Path, acquire: Callable[[int], None]) -> Iterator[None]:
+    """The lock file at `path` (never a link planted there), taken by `acquire` (an flock
+    on its descriptor: let go if its holder dies) and naming this process while held;
     emptied and let go after the block."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)  # never a planted link
     try:
@@ -131,7 +132,7 @@ def serve_lock(data_dir: Path) -> Iterator[Path]:
         except BlockingIOError:
             raise _busy(path, 0, doing="serving this archive's schedule") from None
 
-    with _held(path, at_once):
+    with lock_file_held(path, at_once):
         yield path
 
 
