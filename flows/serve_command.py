@@ -100,11 +100,9 @@ def serve_nightly(settings: Settings) -> None:
                 if stop.asked:  # stopped meanwhile: the stop asked for, the loss said above
                     raise KeyboardInterrupt from None
                 theirs = gone.named
-                if theirs is None and not restarts.another():
-                    raise PrefectServerError(
-                        f"{gone} (it had been started again {restarts.LIMIT} times within the hour)"
-                    ) from None
-                if theirs is None:
+                if theirs is not None:
+                    logger.warning("%s", gone.again)
+                elif restarts.another():
                     logger.warning(
                         "%s (restart %d of %d allowed within an hour)",
                         gone.again,
@@ -112,8 +110,10 @@ def serve_nightly(settings: Settings) -> None:
                         restarts.LIMIT,
                     )
                 else:
-                    logger.warning("%s", gone.again)
-            if theirs is not None:
+                    raise PrefectServerError(
+                        f"{gone} (it had been started again {restarts.LIMIT} times within the hour)"
+                    ) from None
+            if theirs is not None:  # waited for out of the handler, which holds the last round
                 _wait_until_it_answers(theirs, stop)
 
 
@@ -187,7 +187,8 @@ class _Stop:
     """Stops serve from a signal handler or another thread: its main task is cancelled, as
     asyncio does on Ctrl-C, and serve ends in KeyboardInterrupt. It needs no SIGINT: a serve
     started in the background by a script inherits SIGINT ignored, and SIGTERM (a service
-    manager's stop), a closed terminal or its Prefect server gone must stop it all the same."""
+    manager's stop) or a closed terminal must stop it all the same. Its Prefect server gone
+    cuts the round of serving the same way (`cut`), and serve begins again."""
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -219,7 +220,7 @@ class _Stop:
 
         async def main() -> None:
             self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
-            if self._asked.is_set() or self._cut.is_set():  # stopped before serving began
+            if self._asked.is_set() or self._cut.is_set():  # stopped or cut before it began
                 serving.close()
                 return
             await serving
