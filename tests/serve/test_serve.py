@@ -286,18 +286,33 @@ def _serve_in_background(
     """`smsarchive serve` started, its output in `log_path`, in a process group of its own
     (as a terminal's foreground job); returns it with its Prefect API once it is serving."""
     process = _start_serve(tmp_path, env, log_path, own_group=True, sigint_ignored=sigint_ignored)
+    try:
+        said = _said(log_path, "serving nightly", process)
+    except BaseException:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    return process, _api_of(said)
+
+
+def _said(log_path: Path, text: str, process: subprocess.Popen[bytes], *, times: int = 1) -> str:
+    """serve's output once `text` is in it `times` times (it failing meanwhile, or not
+    saying it within two minutes, fails the test)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         said = log_path.read_text(errors="replace")
-        if process.poll() is not None:
-            break
-        for line in said.splitlines():
-            if line.startswith("serving nightly"):
-                return process, line.split("Prefect API ")[1].split(";")[0]
+        if said.count(text) >= times:
+            return said
+        assert process.poll() is None, said
         time.sleep(0.5)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    raise AssertionError(log_path.read_text(errors="replace"))
+    pytest.fail(f"serve never said {text!r} {times} times:\n{said}")
+
+
+def _api_of(said: str) -> str:
+    """The Prefect API named in serve's last `serving nightly` line."""
+    *_, line = (line for line in said.splitlines() if line.startswith("serving nightly"))
+    return line.split("Prefect API ")[1].split(";")[0]
 
 
 def _ended_by(process: subprocess.Popen[bytes], end: Callable[[], object]) -> float:
@@ -379,19 +394,6 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
     assert "ConnectionRefusedError" not in said  # the server outlived the schedule's pause
 
 
-def _said(log_path: Path, text: str, process: subprocess.Popen[bytes], *, times: int = 1) -> str:
-    """serve's output once `text` is in it `times` times (it failing meanwhile, or not
-    saying it within two minutes, fails the test)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        said = log_path.read_text(errors="replace")
-        if said.count(text) >= times:
-            return said
-        assert process.poll() is None, said
-        time.sleep(0.5)
-    pytest.fail(f"serve never said {text!r} {times} times:\n{said}")
-
-
 def test_a_prefect_server_that_dies_under_serve_is_started_again_up_to_a_limit(
     tmp_path: Path,
 ) -> None:
@@ -411,7 +413,7 @@ def test_a_prefect_server_that_dies_under_serve_is_started_again_up_to_a_limit(
         assert "could not be paused" not in said
         second = _prefect_server_of(process)
         assert second.pid != first.pid
-        api_url = said.splitlines()[-1].split("Prefect API ")[1].split(";")[0]
+        api_url = _api_of(said)
         answer = httpx.post(f"{api_url}/deployments/filter", json={}, timeout=5)
         [deployment] = [d for d in answer.json() if d["name"] == _name(tmp_path / "data")]
         assert not deployment["paused"]  # its schedule goes on
