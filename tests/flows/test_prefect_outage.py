@@ -261,30 +261,15 @@ def test_prefects_lines_about_a_lost_connection_carry_no_traceback() -> None:
 
 
 def test_a_server_behind_a_proxy_that_answers_502_answers_but_is_not_healthy() -> None:
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from flows.prefect_outage import prefect_answers
+    from tests.media.media_server import MediaServer, send
 
     status = [502]
-
-    class Health(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(status[0])
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/api"
-    try:
+    with MediaServer() as server:
+        health = server.add(lambda handler, _: send(handler, b"", status=status[0]), "health")
+        url = health.removesuffix("/health")
         assert prefect_answers(url)  # an answer: not a server gone
         assert not prefect_answers(url, healthy=True)  # but nothing to serve against yet
         status[0] = 200
         assert prefect_answers(url, healthy=True)
-    finally:
-        server.shutdown()
-        server.server_close()
+        assert server.route(health).hits == 3
