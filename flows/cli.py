@@ -664,6 +664,7 @@ def status() -> None:
     """
     from rich.console import Console
 
+    from flows.media_step import missing_files_line
     from flows.run_progress import describe_run_progress, running_run_progress
     from flows.status_view import render_status
     from warehouse import archive_status, open_warehouse, writer_alive
@@ -690,6 +691,7 @@ def status() -> None:
                 Console(soft_wrap=True),  # a long line (a command to paste) kept whole
                 writer_alive=writer_alive(settings.smsarchive_data_dir),
                 timezone=settings.voipms_account_timezone,
+                missing_media=missing_files_line(con, settings.media_dir),
             )
         finally:
             con.close()

@@ -120,15 +120,35 @@ def check_stored_files(con: duckdb.DuckDBPyConnection, media_dir: Path) -> str |
     if missing.is_empty():
         return None
     if missing.len() > MOST_MISSING * stored.len():
-        return (
-            f"{missing.len():,} of the {stored.len():,} files recorded as stored are not in "
-            f"{media_dir}: is the disk that holds it mounted? No media are downloaded until "
-            "they are back. If they are lost for good, restore the folder from a backup, or "
-            f"run `smsarchive sync {REDOWNLOAD_FLAG}` to download again what the provider "
-            "still keeps"
-        )
+        return _most_missing(media_dir, missing.len(), stored.len())
     _requeue(con, media_dir, missing, stored.len(), asked=False)
     return None
+
+
+def _most_missing(media_dir: Path, missing: int, stored: int) -> str:
+    """Why nothing is downloaded when most stored files are not in `media_dir`."""
+    return (
+        f"{missing:,} of the {stored:,} files recorded as stored are not in "
+        f"{media_dir}: is the disk that holds it mounted? No media are downloaded until "
+        "they are back. If they are lost for good, restore the folder from a backup, or "
+        f"run `smsarchive sync {REDOWNLOAD_FLAG}` to download again what the provider "
+        "still keeps"
+    )
+
+
+def missing_files_line(con: duckdb.DuckDBPyConnection, media_dir: Path) -> str | None:
+    """What `status` says of files recorded as stored that are not in `media_dir` (None: every
+    one is there), changing nothing: what the next backfill or sync will do about them."""
+    missing, stored = _missing(con, media_dir)
+    if missing.is_empty():
+        return None
+    if missing.len() > MOST_MISSING * stored.len():
+        return f"media: {_most_missing(media_dir, missing.len(), stored.len())}"
+    return (
+        f"media: {missing.len():,} of the {stored.len():,} files recorded as stored are not in "
+        f"{media_dir}; the next backfill or sync downloads them again (those the provider "
+        "has let expire are marked expired)"
+    )
 
 
 def redownload_missing(con: duckdb.DuckDBPyConnection, media_dir: Path) -> int:

@@ -205,13 +205,20 @@ def _landing_line(landing: dict[str, Any], account: str) -> str:
 
 
 def render_status(
-    status: ArchiveStatus, console: Console, *, writer_alive: bool = True, timezone: str = "UTC"
+    status: ArchiveStatus,
+    console: Console,
+    *,
+    writer_alive: bool = True,
+    timezone: str = "UTC",
+    missing_media: str | None = None,
 ) -> None:
     """Print every part of the status, saying plainly when a part is empty.
 
     The messages' span is in `timezone` (the account's: the days backfill and report take);
     runs are in UTC. `writer_alive` False means no process holds the writer lock: a run still
     logged as 'running' was killed, and is shown as such (the next run marks it interrupted).
+    `missing_media` says that files the media table counts as stored are not on disk (the
+    files are shared by every account, so it is said once, after the accounts).
     """
     accounts = _accounts(status)
     if not accounts:
@@ -313,6 +320,8 @@ def render_status(
                     ],
                 )
             )
+    if missing_media is not None:
+        console.print(missing_media)
     last_runs, stale = _runs_worth_showing(status)
     if not last_runs.is_empty():
         # an archive of several accounts: each one's runs, named

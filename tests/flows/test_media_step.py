@@ -9,10 +9,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
 from extract.voipms.sandbox.server import SandboxServer
 from flows import media_step
 from flows.archive_run import PlainSteps, archive
+from flows.cli import app
 from flows.media_step import (
     FAILURES_IN_A_ROW,
     STORAGE_FAILURES_IN_A_ROW,
@@ -186,6 +188,38 @@ def test_stored_files_gone_from_the_store_are_downloaded_again(
             assert _states(con) == {"stored": 3}
         finally:
             con.close()
+
+
+def _status(data_dir: Path) -> str:
+    shown = CliRunner().invoke(
+        app, ["status"], env={"SMSARCHIVE_DATA_DIR": str(data_dir)}, terminal_width=200
+    )
+    assert shown.exit_code == 0, shown.output
+    return shown.output
+
+
+def test_status_says_which_stored_files_are_gone_and_changes_nothing(tmp_path: Path) -> None:
+    with MediaServer() as server:
+        urls = [
+            server.add(srv.body(b"GIF89a" + bytes([n]), content_type="image/gif")) for n in range(3)
+        ]
+        _download(tmp_path, urls, server.host)
+    media_dir = tmp_path / "media"
+    assert "recorded as stored" not in _status(tmp_path)  # all there: nothing said
+    next(p for p in media_dir.rglob("*") if p.is_file() and ".tmp" not in p.parts).unlink()
+    assert (
+        f"media: 1 of the 3 files recorded as stored are not in {media_dir}; the next backfill "
+        "or sync downloads them again"
+    ) in _status(tmp_path)
+    media_dir.rename(tmp_path / "elsewhere")  # a disk that did not mount
+    shown = _status(tmp_path)
+    assert f"media: 3 of the 3 files recorded as stored are not in {media_dir}" in shown
+    assert "is the disk that holds it mounted?" in shown
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        assert _states(con) == {"stored": 3}  # status only said so: nothing requeued
+    finally:
+        con.close()
 
 
 def test_a_file_lost_and_brought_back_by_one_attachment_is_its_twins_file_too(
