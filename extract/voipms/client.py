@@ -56,6 +56,16 @@ ROW_BYTES: Final = 16 * 1024
 long text and many links a few thousand."""
 STOPPED: Final = "this VoipMsClient was stopped: its run is ending (see why above)"
 """What a call asked of a stopped client raises: a window in flight when another failed."""
+
+
+class ClientStopped(RuntimeError):
+    """A call asked of a stopped client (`VoipMsClient.stop`): its run is ending, for a stop
+    or another window's failure; nothing of this call's own went wrong."""
+
+    def __init__(self) -> None:
+        super().__init__(STOPPED)
+
+
 ANSWER_BYTES: Final = 64 * 1024 * 1024
 """Bytes an answer may take beyond its rows' (all of it for a call without `limit`)."""
 ANSWER_MAX_BYTES: Final = 1024 * 1024 * 1024
@@ -354,7 +364,7 @@ class VoipMsClient:
         `max_attempts` tries have all failed transiently.
         """
         if self._stopping.is_set():
-            raise RuntimeError(STOPPED)
+            raise ClientStopped
         form = {name: _param_text(value) for name, value in params.items() if value is not None}
         attempts = 0
 
@@ -417,13 +427,13 @@ class VoipMsClient:
 
     def _attempt(self, method: str, form: dict[str, str]) -> dict[str, Any]:
         if self._stopping.is_set():  # closed while this call waited to try again
-            raise RuntimeError(STOPPED)
+            raise ClientStopped
         with self._slots:
             if self._pacer is not None:
                 self._pacer.wait()
             with self._lock:
                 if self._stopping.is_set():  # stopped while this waited for its slot or turn
-                    raise RuntimeError(STOPPED)
+                    raise ClientStopped
                 self._calls[method] += 1
                 self._in_flight += 1
                 self._max_in_flight = max(self._max_in_flight, self._in_flight)
