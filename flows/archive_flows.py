@@ -10,14 +10,17 @@ from typing import Any, cast
 import duckdb
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
+from prefect.states import Cancelled
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from extract.voipms.client import VoipMsClient
+from extract.voipms.client import ClientStopped, VoipMsClient
 from extract.voipms.windows import Window
 from flows.archive_run import archive, download_media, first_done, merge, prepare
 from flows.dead_flow_runs import close_dead_flow_runs
+from flows.interruptions import NOTHING_LOST
 from flows.logging_setup import send_logs_to_prefect
 from flows.media_step import MediaOutcome
 from flows.prefect_outage import work_done
@@ -25,6 +28,7 @@ from flows.run_names import started_at
 from flows.run_progress import RunProgress
 from flows.runtime import current_settings
 from flows.settings import Settings
+from flows.stopped_runs import cancelled_if_stopped
 from flows.window_steps import PreparedWindow, WindowOutcome
 
 
@@ -37,9 +41,17 @@ from flows.window_steps import PreparedWindow, WindowOutcome
 )
 def prepare_window_task(
     client: VoipMsClient, window: Window, dids: Sequence[str], settings: Settings, account: str
-) -> PreparedWindow:
-    """Fetch one window's getSMS and getMMS answers whole, land them, transform them."""
-    return prepare(client, window, dids, settings, account)
+) -> PreparedWindow | State[Any]:
+    """Fetch one window's getSMS and getMMS answers whole, land them, transform them.
+
+    A window in flight when its run ends (a stop, another window's failure) is Cancelled,
+    not Failed: nothing of its own went wrong, and the next run fetches it."""
+    try:
+        return prepare(client, window, dids, settings, account)
+    except ClientStopped:
+        return Cancelled(
+            message=f"not finished: its run was ending (see the flow run); {NOTHING_LOST}"
+        )
 
 
 @task(name="merge-windows", cache_policy=NO_CACHE)
@@ -90,7 +102,9 @@ class PrefectSteps:
         # only those still running are kept: a finished one holds its window's frames
         self._submitted = [f for f in self._submitted if not f.wrapped_future.done()]
         self._submitted.append(future)
-        return future
+        # a Cancelled state comes out of `result()` as CancelledRun, as a plain run's
+        # ClientStopped does: only a window whose run is ending returns one
+        return cast("PrefectFuture[PreparedWindow]", future)
 
     def next_done(self, futures: list[Any]) -> Any:
         """The first task future to finish (waited for on the thread pool's futures they
@@ -140,15 +154,16 @@ def backfill(
     unless `refetch`."""
     send_logs_to_prefect()
     steps = PrefectSteps()
-    outcome = archive(
-        current_settings(),
-        "backfill",
-        start,
-        end,
-        steps,
-        refetch=refetch,
-        redownload_missing_media=redownload_missing_media,
-    )
+    with cancelled_if_stopped():
+        outcome = archive(
+            current_settings(),
+            "backfill",
+            start,
+            end,
+            steps,
+            refetch=refetch,
+            redownload_missing_media=redownload_missing_media,
+        )
     return work_done(outcome.as_dict())
 
 
@@ -157,14 +172,15 @@ def sync(redownload_missing_media: bool = False) -> dict[str, Any]:
     """Fetch again from the newest archived day minus the lookback to today (and, after a
     sync that did not end ok, its days no finished window holds)."""
     send_logs_to_prefect()
-    outcome = archive(
-        current_settings(),
-        "sync",
-        None,
-        None,
-        PrefectSteps(),
-        redownload_missing_media=redownload_missing_media,
-    )
+    with cancelled_if_stopped():
+        outcome = archive(
+            current_settings(),
+            "sync",
+            None,
+            None,
+            PrefectSteps(),
+            redownload_missing_media=redownload_missing_media,
+        )
     return work_done(outcome.as_dict())
 
 

@@ -25,6 +25,7 @@ from extract.printable import printable
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.env_file import env_file_problems
 from flows.interruptions import (
+    NOTHING_LOST,
     Terminated,
     query_interrupted,
     sigterm_as_terminated,
@@ -234,7 +235,6 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-NOTHING_LOST = "nothing is lost, rerun to continue"
 INTERRUPTED = f"interrupted; {NOTHING_LOST}"
 
 

@@ -13,6 +13,7 @@ from flows.logging_setup import send_logs_to_prefect
 from flows.prefect_outage import work_done
 from flows.run_names import started_at
 from flows.runtime import current_settings
+from flows.stopped_runs import cancelled_if_stopped
 from warehouse.export import ExportResult
 
 
@@ -28,4 +29,6 @@ def export(out: str | None = None) -> dict[str, Any]:
     send_logs_to_prefect()
     settings = current_settings()
     out_dir = Path(out) if out else default_export_dir(settings)
-    return work_done(export_summary(export_task(settings.archive_path, out_dir)))
+    with cancelled_if_stopped():
+        exported = export_task(settings.archive_path, out_dir)
+    return work_done(export_summary(exported))

@@ -42,6 +42,10 @@ def sigterm_as_terminated() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+NOTHING_LOST: Final = "nothing is lost, rerun to continue"
+"""What a stopped run (Ctrl-C, SIGTERM) leaves: every window merged is kept, the rest is
+fetched by the next run."""
+
 _STOPS: Final = ("KeyboardInterrupt", "Terminated", "TerminationSignal")
 """Stops from outside, as DuckDB names the Python exception that ended its scan of a frame."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -117,7 +118,7 @@ def kept_if_prefect_stops(run: Callable[[], T], data_dir: Path) -> T:
     kept: list[tuple[Any, str | None]] = []
     token = _finished.set(kept)
     try:
-        return run()
+        return _stops_as_they_came(run)
     except (RuntimeError, httpx.TransportError, KeyboardInterrupt) as exc:
         stopped = isinstance(exc, KeyboardInterrupt)
         if stopped and kept:
@@ -144,6 +145,27 @@ def kept_if_prefect_stops(run: Callable[[], T], data_dir: Path) -> T:
         return cast(T, result)
     finally:
         _finished.reset(token)
+
+
+def _stops_as_they_came(run: Callable[[], T]) -> T:
+    """`run()`; a flow run cancelled for its user's stop (`flows.stopped_runs`) raises that
+    stop, which the command says as it always has."""
+    from prefect.exceptions import Abort, TerminationSignal
+
+    from flows.stopped_runs import stop_behind
+
+    try:
+        return run()
+    except Abort as aborted:
+        stop = stop_behind(aborted)
+        if stop is None:
+            raise
+        if isinstance(stop, TerminationSignal):
+            # SIGTERM, which Prefect took during the flow run: sent again to the handler it
+            # had put aside (the command's own, raising Terminated), as Prefect does when
+            # the signal ends a flow run itself
+            os.kill(os.getpid(), stop.signal)
+        raise stop from None
 
 
 def _body_error(exc: BaseException) -> BaseException | None:

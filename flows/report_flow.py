@@ -16,6 +16,7 @@ from flows.prefect_outage import work_done
 from flows.report_run import make_report, read_tables, write_files
 from flows.run_names import started_at
 from flows.runtime import current_settings
+from flows.stopped_runs import cancelled_if_stopped
 from warehouse.report import Grain, ReportFiles, ReportScope
 
 ARTIFACT_KEY = "smsarchive-report"
@@ -52,18 +53,19 @@ def report(
     pointed at it. Returns the folder, the page and the summary lines.
     """
     send_logs_to_prefect()
-    run = make_report(
-        current_settings(),
-        start=start,
-        end=end,
-        did=did,
-        grain=grain,
-        out=out,
-        account=account,
-        timezone=timezone,
-        read=read_tables_task,
-        write=write_report_task,
-    )
+    with cancelled_if_stopped():
+        run = make_report(
+            current_settings(),
+            start=start,
+            end=end,
+            did=did,
+            grain=grain,
+            out=out,
+            account=account,
+            timezone=timezone,
+            read=read_tables_task,
+            write=write_report_task,
+        )
     result = work_done(run.result)  # the report is written; the artifact is Prefect's copy
     create_markdown_artifact(key=ARTIFACT_KEY, markdown=run.markdown, description=run.description)
     return result

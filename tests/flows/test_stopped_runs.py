@@ -1,0 +1,110 @@
+"""A Prefect-mode command stopped by its user ends its flow run Cancelled, saying why."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    FlowRunFilterName,
+)
+from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.exceptions import Abort
+from prefect.settings import PREFECT_API_URL
+
+from extract.voipms.sandbox.faults import FaultConfig
+from extract.voipms.sandbox.spec import AccountSpec
+from flows.stopped_runs import cancelled_if_stopped, stop_behind
+from tests.conftest import serving
+from tests.flows.conftest import sandbox_env
+from tests.flows.test_cli_errors import SMSARCHIVE
+
+SPAN = (date(2024, 1, 1), date(2024, 12, 31))
+
+
+@pytest.mark.usefixtures("prefect_server")
+@pytest.mark.parametrize(
+    ("stop", "code", "said", "why"),
+    [
+        (signal.SIGINT, 130, "interrupted; nothing is lost", "stopped by Ctrl-C"),
+        (signal.SIGTERM, 143, "stopped by SIGTERM; nothing is lost", "stopped by SIGTERM"),
+    ],
+)
+def test_a_backfill_stopped_midway_is_cancelled_in_prefect_not_crashed(
+    tmp_path: Path, stop: signal.Signals, code: int, said: str, why: str
+) -> None:
+    # four windows of ~1,000 messages in pages of 50, each call 0.2 s: seconds of calls apiece
+    spec = AccountSpec(seed=5, messages=4000, start=SPAN[0], end=SPAN[1], dids=2)
+    name = f"backfill {SPAN[0]}..{SPAN[1]}"
+    with serving(spec) as server:
+        server.set_faults(FaultConfig(latency_s=0.2))
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))},
+            **sandbox_env(server, tmp_path),
+            "VOIPMS_PAGE_LIMIT": "50",
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        }
+        child = subprocess.Popen(
+            [SMSARCHIVE, "backfill", "--start", str(SPAN[0]), "--end", str(SPAN[1])],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while server.call_counts().get("getSMS", 0) < 8:  # the windows well under way
+                assert child.poll() is None, child.communicate()
+                assert time.monotonic() < deadline, "the backfill never got under way"
+                time.sleep(0.1)
+            child.send_signal(stop)
+            _, err = child.communicate(timeout=120)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.communicate()
+    assert child.returncode == code, err
+    assert f"error: {said}" in err
+    assert "Traceback" not in err
+    with get_client(sync_client=True) as client:
+        [run] = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])),
+            sort=FlowRunSort.START_TIME_DESC,
+            limit=1,
+        )
+        assert run.state is not None
+        assert run.state.type == StateType.CANCELLED, run.state
+        assert run.state.message == f"{why}; nothing is lost, rerun to continue"
+        history = [state.type for state in client.read_flow_run_states(run.id)]
+        assert StateType.CRASHED not in history
+        tasks = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id]))
+        )
+    states = {task.name: task.state.type for task in tasks if task.state is not None}
+    # the windows in flight when it stopped did nothing wrong of their own: not Failed
+    assert StateType.FAILED not in states.values(), states
+    assert StateType.CANCELLED in states.values(), states
+
+
+def test_outside_a_flow_run_a_stop_is_left_as_it_is() -> None:
+    with pytest.raises(KeyboardInterrupt), cancelled_if_stopped():
+        raise KeyboardInterrupt
+
+
+def test_an_error_is_no_stop() -> None:
+    with pytest.raises(ValueError, match="bad row"), cancelled_if_stopped():
+        raise ValueError("bad row")
+
+
+def test_only_a_cancelled_runs_signal_carries_a_stop() -> None:
+    assert stop_behind(Abort("the API said abort")) is None
