@@ -29,10 +29,11 @@ def test_periods_start_where_the_reports_sql_truncates_them(grain: str) -> None:
     [
         # Wednesday to a Sunday: the first week is cut, the last is whole
         ("week", date(2024, 1, 3), date(2024, 1, 28),
-         "Partial periods: the first week (2024-01-01) counts from 2024-01-03; "
-         "their bars hold fewer days."),
+         "A partial period: the first week (2024-01-01) counts from 2024-01-03; "
+         "its bar holds fewer days."),
         ("week", date(2024, 1, 1), date(2024, 1, 31),
-         "Partial periods: the last (2024-01-29) to 2024-01-31; their bars hold fewer days."),
+         "A partial period: the last week (2024-01-29) counts to 2024-01-31; its bar holds "
+         "fewer days."),
         ("month", date(2024, 1, 15), date(2024, 3, 10),
          "Partial periods: the first month (2024-01-01) counts from 2024-01-15 and the last "
          "(2024-03-01) to 2024-03-10; their bars hold fewer days."),
@@ -55,8 +56,8 @@ def test_a_period_cut_by_the_reports_days_is_named(
 def test_an_open_scope_is_cut_where_its_messages_start_and_end() -> None:
     scope = ReportScope(TZ, end=date(2024, 3, 31), grain="month")
     assert partial_periods_note(scope, date(2024, 1, 20), date(2024, 2, 10)) == (
-        "Partial periods: the first month (2024-01-01) counts from 2024-01-20; "
-        "their bars hold fewer days."
+        "A partial period: the first month (2024-01-01) counts from 2024-01-20; "
+        "its bar holds fewer days."
     )
     assert partial_periods_note(ReportScope(TZ), None, None) is None  # an empty archive
 

@@ -55,11 +55,19 @@ def partial_periods_note(
         if not (cut_start or cut_end):
             return None
         return f"A partial period: the only {grain} ({first}) counts {start} to {end} alone."
-    parts = []
+    if cut_start and cut_end:
+        return (
+            f"Partial periods: the first {grain} ({first}) counts from {start} and the last "
+            f"({last}) to {end}; their bars hold fewer days."
+        )
     if cut_start:
-        parts.append(f"the first {grain} ({first}) counts from {start}")
+        return (
+            f"A partial period: the first {grain} ({first}) counts from {start}; its bar "
+            "holds fewer days."
+        )
     if cut_end:
-        parts.append(f"the last ({last}) to {end}")
-    if not parts:
-        return None
-    return f"Partial periods: {' and '.join(parts)}; their bars hold fewer days."
+        return (
+            f"A partial period: the last {grain} ({last}) counts to {end}; its bar holds "
+            "fewer days."
+        )
+    return None
