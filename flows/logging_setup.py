@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import TextIO
+from typing import ClassVar, TextIO
 
 from flows.connection_errors import a_connection_error
 
@@ -63,6 +63,9 @@ class PrefectOutageLines(logging.Filter):
     NO_STREAM = "Failed to connect to the events stream"
     KINDS = (UNSENT, NO_SOCKET, NO_EMITTER, NO_STREAM)
     QUIET_S = 600.0
+    SAID: ClassVar[threading.Event] = threading.Event()
+    """Set once a line about a lost server came, in this process: a run's end then says
+    whether the server answers again (`flows.prefect_outage.work_done`)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,6 +80,7 @@ class PrefectOutageLines(logging.Filter):
                 return False
             self._without_traceback(record)
             return True
+        self.SAID.set()
         with self._lock:
             last = self._said_at.get(kind)
             if last is not None and record.created - last < self.QUIET_S:

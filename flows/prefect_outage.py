@@ -14,6 +14,7 @@ import httpx
 
 from extract.loopback_direct import LOOPBACK_DIRECT
 from flows.connection_errors import a_connection_error
+from flows.logging_setup import PrefectOutageLines
 from flows.orchestration import configured_api_url
 from flows.settings import without_login
 from flows.unrecorded_ends import note_unrecorded_end, record_unrecorded_ends
@@ -81,6 +82,14 @@ def work_done(result: T) -> T:
         logger.warning(
             "the Prefect server at %s stopped answering during the run: the work is done "
             "and kept; Prefect tries once more to record the run's end",
+            without_login(api_url),
+        )
+    elif PrefectOutageLines.SAID.is_set():  # said lost above: now said back
+        PrefectOutageLines.SAID.clear()
+        logger.info(
+            "the Prefect server at %s answers again: the work is done and kept, and Prefect "
+            "records the run's end; what it could not send meanwhile (some events and log "
+            "lines of this run) is missing from the Prefect UI",
             without_login(api_url),
         )
     return result

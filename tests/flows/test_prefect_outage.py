@@ -102,6 +102,46 @@ def test_prefects_lines_about_a_lost_server_are_short_and_said_once_in_ten_minut
     assert lines.filter(later)  # a later outage, in a long-lived serve, is said again
 
 
+@pytest.mark.usefixtures("prefect_server")
+def test_a_server_back_before_the_works_end_is_said_back_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from prefect import flow
+
+    from flows.prefect_outage import work_done
+
+    @flow
+    def body_done() -> int:
+        return work_done(1)
+
+    PrefectOutageLines.SAID.clear()
+    said = logging.getLogger("flows.prefect_outage")
+    # caught here, whether or not an earlier CLI run stopped our loggers' propagation
+    said.addHandler(caplog.handler)
+    propagates, said.propagate = said.propagate, False
+    try:
+        with caplog.at_level(logging.INFO, logger=said.name):
+            assert body_done() == 1  # no line about a lost server came: nothing to say back
+            assert "answers again" not in caplog.text
+            lines = PrefectOutageLines()
+            unsent = _record(PrefectOutageLines.UNSENT, "EventsWorker", "Event()", at=1000.0)
+            assert lines.filter(unsent)
+            again = _record(PrefectOutageLines.UNSENT, "EventsWorker", "E", at=1001.0)
+            assert not lines.filter(again)  # not shown, and still noted
+            assert PrefectOutageLines.SAID.is_set()
+            assert body_done() == 1
+            assert body_done() == 1
+    finally:
+        said.removeHandler(caplog.handler)
+        said.propagate = propagates
+    [back] = [r.getMessage() for r in caplog.records if "answers again" in r.getMessage()]
+    assert back == (
+        f"the Prefect server at {PREFECT_API_URL.value()} answers again: the work is done and "
+        "kept, and Prefect records the run's end; what it could not send meanwhile (some "
+        "events and log lines of this run) is missing from the Prefect UI"
+    )
+
+
 def test_serves_runner_losing_its_event_sockets_is_said_without_prefects_upgrade_advice() -> None:
     lines = PrefectOutageLines()
     emitter = (  # Prefect 3.8's, as serve's runner logs it when its server goes
