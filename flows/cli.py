@@ -129,10 +129,28 @@ def day_option(help_text: str) -> Any:
     return typer.Option(parser=parse_day, metavar="YYYY-MM-DD", help=help_text)
 
 
+def _say_version(asked: bool) -> None:
+    if asked:
+        from flows.versions import version_line
+
+        typer.echo(version_line())
+        raise typer.Exit
+
+
 @app.callback()
 def _main(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="show debug logs and Prefect's own output")
+    ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_say_version,
+            is_eager=True,
+            help="print this version, its archive and export schemas and the libraries it "
+            "runs on, then exit",
+        ),
     ] = False,
 ) -> None:
     from flows.logging_setup import configure_logging

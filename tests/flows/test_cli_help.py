@@ -118,3 +118,21 @@ def test_the_cli_turns_prefects_usage_data_off_unless_told_otherwise(
     assert os.environ["DO_NOT_TRACK"] == "1"
     assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
     assert not is_telemetry_enabled()
+
+
+def test_version_names_this_version_its_schemas_and_the_libraries_under_it() -> None:
+    from importlib.metadata import version
+
+    from warehouse.export import EXPORT_SCHEMA_VERSION
+    from warehouse.migrate import known_migrations
+
+    result = CliRunner().invoke(app, ["--version", "status"])  # eager: no command runs
+    assert result.exit_code == 0, result.output
+    [line] = result.output.splitlines()
+    newest = known_migrations()[-1].version
+    assert line.startswith(
+        f"smsarchive {version('smsarchive')} (archive schema {newest}, "
+        f"export schema {EXPORT_SCHEMA_VERSION}; Python {sys.version.split()[0]}, "
+    ), line
+    for library in ("duckdb", "polars", "prefect", "httpx"):
+        assert f"{library} {version(library)}" in line
