@@ -953,6 +953,8 @@ def main() -> None:
         said = exc.format_message()
         if isinstance(exc, NoSuchOption) and exc.option_name in {"-v", "--verbose"}:
             said += " (it goes before the command: smsarchive -v …)"
+        elif isinstance(exc, NoSuchOption) and exc.option_name == "--version":
+            said += " (it goes before the command: smsarchive --version)"
         typer.secho(f"error: {said} (see {where} --help)", err=True, fg="red")
         sys.exit(exc.exit_code)
     except ClickException as exc:

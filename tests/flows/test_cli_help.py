@@ -93,13 +93,16 @@ def test_the_top_level_help_names_what_a_first_run_needs() -> None:
     assert "SMSARCHIVE_DATA_DIR, where the archive" in said
 
 
-def test_verbose_after_the_command_says_where_it_goes() -> None:
+@pytest.mark.parametrize(
+    ("option", "hint"), [("--verbose", "smsarchive -v …"), ("--version", "smsarchive --version")]
+)
+def test_a_top_level_option_after_the_command_says_where_it_goes(option: str, hint: str) -> None:
     exe = Path(sys.executable).parent / "smsarchive"
     result = subprocess.run(
-        [str(exe), "status", "--verbose"], capture_output=True, text=True, timeout=60, check=False
+        [str(exe), "status", option], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 2
-    assert "No such option: --verbose (it goes before the command: smsarchive -v" in (result.stderr)
+    assert f"No such option: {option} (it goes before the command: {hint})" in result.stderr
 
 
 def test_the_cli_turns_prefects_usage_data_off_unless_told_otherwise(
