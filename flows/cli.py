@@ -19,11 +19,13 @@ import typer
 from pydantic import ValidationError
 from typer._click.core import Context, Parameter
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, NoSuchOption, UsageError
+from typer._click.formatting import HelpFormatter
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from extract.printable import printable
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.env_file import env_file_problems
+from flows.help_tables import long_words_folded
 from flows.interruptions import (
     NOTHING_LOST,
     Terminated,
@@ -46,19 +48,29 @@ def _bare_flags(params: list[Parameter]) -> list[Parameter]:
 
 
 class FlagsBare(TyperCommand):
-    """A command whose --help shows flags bare (`--refetch`)."""
+    """A command whose --help shows flags bare (`--refetch`), long words folded, not cut."""
 
     def get_params(self, ctx: Context) -> list[Parameter]:
         """The parameters, flags bare."""
         return _bare_flags(super().get_params(ctx))
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        """typer's help, its long words folded on a narrow terminal."""
+        with long_words_folded():
+            super().format_help(ctx, formatter)
 
 
 class FlagsBareGroup(TyperGroup):
-    """The command group, its --help showing flags bare (`--verbose`)."""
+    """The command group, its --help showing flags bare (`--verbose`), long words folded."""
 
     def get_params(self, ctx: Context) -> list[Parameter]:
         """The parameters, flags bare."""
         return _bare_flags(super().get_params(ctx))
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        """typer's help, its long words folded on a narrow terminal."""
+        with long_words_folded():
+            super().format_help(ctx, formatter)
 
 
 app = typer.Typer(

@@ -139,3 +139,16 @@ def test_version_names_this_version_its_schemas_and_the_libraries_under_it() -> 
     ), line
     for library in ("duckdb", "polars", "prefect", "httpx"):
         assert f"{library} {version(library)}" in line
+
+
+@pytest.mark.parametrize("name", ["", *NAMES])
+def test_at_80_columns_no_word_of_the_help_is_cut(name: str) -> None:
+    # rich cuts a word too long for its column with an ellipsis (`--redownload-missing-me…`,
+    # `SMSARCHIVE_BUSY_WAIT_SECO…`); folded, the rest is on the next line
+    result = CliRunner().invoke(
+        app, [name, "--help"] if name else ["--help"], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    command = COMMAND.commands[name] if name else COMMAND  # type: ignore[attr-defined]
+    written = [command.help or "", *(getattr(p, "help", None) or "" for p in command.params)]
+    assert result.output.count("…") == " ".join(written).count("…"), result.output
