@@ -217,8 +217,9 @@ def render_status(
     The messages' span is in `timezone` (the account's: the days backfill and report take);
     runs are in UTC. `writer_alive` False means no process holds the writer lock: a run still
     logged as 'running' was killed, and is shown as such (the next run marks it interrupted).
-    `missing_media` says that files the media table counts as stored are not on disk (the
-    files are shared by every account, so it is said once, after the accounts).
+    `missing_media` says that files the media table counts as stored are not on disk: under
+    the media table of an archive of one account, else once after every account's (the files
+    are shared by all).
     """
     accounts = _accounts(status)
     if not accounts:
@@ -277,6 +278,8 @@ def render_status(
                 ],
             )
         )
+        if missing_media is not None and len(accounts) == 1:  # under the one media table
+            console.print(missing_media)
         for landing in _of(status.landing, provider, account).iter_rows(named=True):
             console.print(_landing_line(landing, account))
         rejected = _of(status.rejected, provider, account)
@@ -320,7 +323,7 @@ def render_status(
                     ],
                 )
             )
-    if missing_media is not None:
+    if missing_media is not None and len(accounts) != 1:  # the files of every account
         console.print(missing_media)
     last_runs, stale = _runs_worth_showing(status)
     if not last_runs.is_empty():
@@ -386,4 +389,4 @@ def render_status(
             f"{'holds' if len(stale) == 1 else 'hold'} nothing and ran last over a week before "
             "the newest run: a login typed wrong, say; sync_runs keeps them)"
         )
-    console.print(f"schema version {status.schema_version}")
+    console.print(f"archive schema {status.schema_version}")
