@@ -69,6 +69,19 @@ def lock_file_held(path: Path, acquire: Callable[[int], None]) -> Iterator[None]
         os.close(fd)
 
 
+def taken_at_once(busy: Callable[[], Exception]) -> Callable[[int], None]:
+    """An `acquire` for `lock_file_held` that does not wait: held by another, it raises
+    `busy()` (the error naming who holds it, or what to do)."""
+
+    def acquire(fd: int) -> None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy() from None
+
+    return acquire
+
+
 def _warn_if_open_to_all(data_dir: Path) -> None:
     """Say so when every account on this machine may enter the data dir (a folder the user
     made before smsarchive did: a group may be meant to share it, all users hardly)."""
@@ -125,14 +138,9 @@ def serve_lock(data_dir: Path) -> Iterator[Path]:
     deployment is left unfinished when a `serve` starts was left by one that stopped."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = data_dir / SERVE_LOCK_NAME
-
-    def at_once(fd: int) -> None:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise _busy(path, 0, doing="serving this archive's schedule") from None
-
-    with lock_file_held(path, at_once):
+    with lock_file_held(
+        path, taken_at_once(lambda: _busy(path, 0, doing="serving this archive's schedule"))
+    ):
         yield path
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from warehouse.errors import WarehouseBusyError
-from warehouse.writer_lock import lock_file_held
+from warehouse.writer_lock import lock_file_held, taken_at_once
 
 LOCK_FILE = ".export.lock"
 
@@ -20,14 +19,6 @@ def export_lock(out_dir: Path) -> Iterator[None]:
     The kernel drops the lock when its holder dies, so a crashed export never blocks the next.
     """
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # message texts: owner only
-
-    def at_once(fd: int) -> None:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise WarehouseBusyError(
-                f"another export into {out_dir} is running: wait for it to finish"
-            ) from None
-
-    with lock_file_held(out_dir / LOCK_FILE, at_once):
+    busy = f"another export into {out_dir} is running: wait for it to finish"
+    with lock_file_held(out_dir / LOCK_FILE, taken_at_once(lambda: WarehouseBusyError(busy))):
         yield
