@@ -949,6 +949,14 @@ def refuse_prefect_without_a_home(args: list[str]) -> None:
         sys.exit(1)
 
 
+_GOES_FIRST = {
+    "-v": "smsarchive -v …",
+    "--verbose": "smsarchive -v …",
+    "--version": "smsarchive --version",
+}
+"""The top-level options, given after a command, and how they are written instead."""
+
+
 def main() -> None:
     """Console entry point. A command line it cannot take (a bad day, an unknown option) is
     one `error:` line and exit 2, as every other failure a person can fix."""
@@ -963,10 +971,8 @@ def main() -> None:
     except UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "smsarchive"
         said = exc.format_message()
-        if isinstance(exc, NoSuchOption) and exc.option_name in {"-v", "--verbose"}:
-            said += " (it goes before the command: smsarchive -v …)"
-        elif isinstance(exc, NoSuchOption) and exc.option_name == "--version":
-            said += " (it goes before the command: smsarchive --version)"
+        if isinstance(exc, NoSuchOption) and exc.option_name in _GOES_FIRST:
+            said += f" (it goes before the command: {_GOES_FIRST[exc.option_name]})"
         typer.secho(f"error: {said} (see {where} --help)", err=True, fg="red")
         sys.exit(exc.exit_code)
     except ClickException as exc:
