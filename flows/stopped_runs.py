@@ -9,7 +9,7 @@ from typing import Any
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.context import FlowRunContext
-from prefect.exceptions import Abort
+from prefect.exceptions import Abort, TerminationSignal
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Cancelled
 
@@ -29,7 +29,7 @@ class _StoppedRun(Abort):
 
 def why_stopped(exc: BaseException) -> str:
     """The Cancelled state's message for a run stopped by `exc`."""
-    by = "SIGTERM" if terminated(exc) or type(exc).__name__ == "TerminationSignal" else "Ctrl-C"
+    by = "SIGTERM" if terminated(exc) or isinstance(exc, TerminationSignal) else "Ctrl-C"
     return f"stopped by {by}; {NOTHING_LOST}"
 
 
