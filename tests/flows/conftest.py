@@ -1,7 +1,12 @@
-"""Helpers for flow tests: settings and environment pointing at a sandbox, a noting tracker."""
+"""Helpers for flow tests: settings and environment pointing at a sandbox, a noting tracker,
+and the child `smsarchive` processes some tests start."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -53,3 +58,21 @@ def sandbox_env(server: SandboxServer, data_dir: Path) -> dict[str, str]:
 
 
 SPAN = (date(2024, 1, 1), date(2024, 12, 31))
+
+
+def without_our_settings() -> dict[str, str]:
+    """This process's environment without any VOIPMS_ or SMSARCHIVE_ setting: a child
+    `smsarchive` then has only the settings its test gives it, never the machine's."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
+
+
+def wait_while_running(
+    child: subprocess.Popen[str], ready: Callable[[], bool], *, within_s: float, every_s: float
+) -> None:
+    """Ask `ready()` every `every_s` until it holds; fail if `child` ends first (with what it
+    said) or `within_s` passes."""
+    deadline = time.monotonic() + within_s
+    while not ready():
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, f"not ready within {within_s:g} s"
+        time.sleep(every_s)

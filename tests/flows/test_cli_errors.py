@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from extract.voipms.sandbox.server import SandboxServer
 from flows import sandbox_command
 from flows.cli import app, friendly_errors
 from tests.conftest import SANDBOX_PASSWORD
-from tests.flows.conftest import sandbox_env
+from tests.flows.conftest import sandbox_env, wait_while_running, without_our_settings
 from warehouse import open_warehouse
 
 SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
@@ -37,11 +36,10 @@ def _smsarchive(
     args: tuple[str, ...], *, cwd: Path | str, env: dict[str, str], timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """`smsarchive ARGS` with `env` as its only settings (none of ours inherited)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
     return subprocess.run(
         [SMSARCHIVE, *args],
         cwd=cwd,
-        env={**clean, **env},
+        env={**without_our_settings(), **env},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -203,21 +201,17 @@ def _catches_sigterm(pid: int) -> bool:
 
 
 def test_sigterm_while_the_sandbox_is_still_generating_is_a_quiet_stop(tmp_path: Path) -> None:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
     server = subprocess.Popen(
         [SMSARCHIVE, "sandbox", "--port", "0", "--messages", "5000000"],
         cwd=tmp_path,
-        env=clean,
+        env=without_our_settings(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while not _catches_sigterm(server.pid):  # its handler is in: it is generating
-            assert server.poll() is None
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        # its handler is in: it is generating
+        wait_while_running(server, lambda: _catches_sigterm(server.pid), within_s=60, every_s=0.02)
         server.terminate()
         _, said = server.communicate(timeout=60)
     finally:
@@ -229,11 +223,10 @@ def test_sigterm_while_the_sandbox_is_still_generating_is_a_quiet_stop(tmp_path:
 
 def test_the_sandbox_export_line_pastes_whole_in_a_narrow_terminal(tmp_path: Path) -> None:
     """Printed on one line however narrow the terminal; pasted, it exports all four."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
     server = subprocess.Popen(
         [SMSARCHIVE, "sandbox", "--port", "0", "--messages", "20"],
         cwd=tmp_path,
-        env={**clean, "COLUMNS": "40"},
+        env={**without_our_settings(), "COLUMNS": "40"},
         stderr=subprocess.PIPE,
         text=True,
     )

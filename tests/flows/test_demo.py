@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 from prefect.settings import PREFECT_API_URL
 
 from flows.demo_command import DemoSizeError, ForeignDemoFolderError, prepare_demo_dir
+from tests.flows.conftest import without_our_settings
 
 SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
 
@@ -45,7 +45,7 @@ def _pasted(command: str, cwd: Path, env: dict[str, str]) -> subprocess.Complete
 
 @pytest.mark.usefixtures("prefect_server")
 def test_demo_archives_reports_exports_and_prints_the_paths(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
+    env = without_our_settings()
     # a folder name Rich would read as markup, and a terminal narrower than the paths
     data = tmp_path / "my texts [old]"
     env.update(

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from extract.voipms.sandbox.server import SandboxServer
-from tests.flows.conftest import sandbox_env
+from tests.flows.conftest import sandbox_env, without_our_settings
 
 SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -59,9 +59,8 @@ def test_a_backfill_on_a_terminal_draws_bars_and_keeps_its_log_lines_whole(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "data"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
     env = {
-        **clean,
+        **without_our_settings(),
         **sandbox_env(sandbox, data_dir),
         "PREFECT_API_URL": "",  # a plain run: bars do not need Prefect
         "TERM": "xterm-256color",
@@ -92,8 +91,7 @@ def test_a_backfill_into_a_pipe_logs_its_progress_as_lines(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "data"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
-    env = {**clean, **sandbox_env(sandbox, data_dir), "PREFECT_API_URL": ""}
+    env = {**without_our_settings(), **sandbox_env(sandbox, data_dir), "PREFECT_API_URL": ""}
     done = subprocess.run(
         [SMSARCHIVE, "backfill", "--start", "2024-01-01", "--end", "2024-06-30"],
         cwd=tmp_path,
@@ -109,9 +107,8 @@ def test_a_backfill_into_a_pipe_logs_its_progress_as_lines(
 
 
 def _backfill_env(sandbox: SandboxServer, data_dir: Path, **more: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))}
     return {
-        **clean,
+        **without_our_settings(),
         **sandbox_env(sandbox, data_dir),
         "PREFECT_API_URL": "",
         "TERM": "xterm-256color",

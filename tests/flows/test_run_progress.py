@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -28,7 +27,7 @@ from flows.run_progress import (
     run_progress,
 )
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
-from tests.flows.conftest import Notes, sandbox_env
+from tests.flows.conftest import Notes, sandbox_env, wait_while_running, without_our_settings
 
 SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
 
@@ -72,10 +71,11 @@ def slow_backfill(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path,
         faults=FaultConfig(latency_s=1.0),
     ) as server:
         data_dir = tmp_path / "data"
-        clean = {
-            k: v for k, v in os.environ.items() if not k.startswith(("VOIPMS_", "SMSARCHIVE_"))
+        env = {
+            **without_our_settings(),
+            **sandbox_env(server, data_dir),
+            "VOIPMS_MAX_CONCURRENCY": "1",
         }
-        env = {**clean, **sandbox_env(server, data_dir), "VOIPMS_MAX_CONCURRENCY": "1"}
         env.pop("PREFECT_API_URL", None)
         backfill = subprocess.Popen(
             [SMSARCHIVE, "backfill", "--start", "2024-01-01", "--end", "2024-12-31"],
@@ -86,11 +86,12 @@ def slow_backfill(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path,
             text=True,
         )
         try:
-            deadline = time.monotonic() + 60
-            while not (read_run_progress(data_dir) or {}).get("stages"):
-                assert backfill.poll() is None, backfill.communicate()[1]
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_while_running(
+                backfill,
+                lambda: bool((read_run_progress(data_dir) or {}).get("stages")),
+                within_s=60,
+                every_s=0.05,
+            )
             yield backfill, data_dir, env
         finally:
             backfill.kill()
