@@ -145,8 +145,16 @@ def send_logs_to_prefect() -> None:
     """Our loggers' records made inside a flow run, INFO and above, also go to the Prefect
     API: the UI's log of a run then says what it archived, as the terminal does. Called by
     each flow as it starts (once is enough; again changes nothing). The loggers' levels are
-    the CLI's (`configure_logging`), or `log_info_in_scheduled_runs`'."""
+    the CLI's (`configure_logging`), or `log_info_in_scheduled_runs`'.
+
+    Logging handlers that fail then say nothing, for the rest of the process (the stdlib's
+    advice for production). Prefect's log sender otherwise writes "--- Error logging to API
+    ---" and its error to stderr, unended, for each batch it could not send. That happens in
+    its own thread, at any moment of an outage, even before the run knows the server is
+    gone. The outage lines and the run's end already say the server was lost."""
     from prefect.logging.handlers import APILogHandler
+
+    logging.raiseExceptions = False
 
     for name in OUR_LOGGERS:
         logger = logging.getLogger(name)

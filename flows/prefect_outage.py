@@ -78,7 +78,6 @@ def work_done(result: T) -> T:
     api_url = PREFECT_API_URL.value()
     if not prefect_answers(api_url):
         _retry_once()
-        _quiet_handler_errors()
         logger.warning(
             "the Prefect server at %s stopped answering during the run: the work is done "
             "and kept; Prefect tries once more to record the run's end",
@@ -105,14 +104,6 @@ def _retry_once() -> None:
         settings.client.max_retries = min(settings.client.max_retries, 1)
 
 
-def _quiet_handler_errors() -> None:
-    """Logging handlers that fail say nothing, for the rest of this process (the stdlib's
-    advice for production): Prefect's log sender otherwise writes "--- Error logging to API
-    ---" and its error to stderr, unended, for each batch it could not send, which the
-    outage warning already counts."""
-    logging.raiseExceptions = False
-
-
 def kept_if_prefect_stops(run: Callable[[], T], data_dir: Path) -> T:
     """`run()`, a flow. When the Prefect server stopped answering after the flow's body had
     returned (or Ctrl-C came then, with no server to answer), what the body returned, with a
@@ -135,7 +126,6 @@ def kept_if_prefect_stops(run: Callable[[], T], data_dir: Path) -> T:
                 raise  # an interruption like any other: Prefect records it
         elif not prefect_unreachable(exc):
             raise
-        _quiet_handler_errors()
         dropped = drop_undeliverable_events()
         if not kept:
             own = _body_error(exc)

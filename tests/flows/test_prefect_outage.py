@@ -231,7 +231,6 @@ def test_a_body_error_under_prefects_own_is_the_one_raised(
     from flows.prefect_outage import kept_if_prefect_stops
 
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
-    monkeypatch.setattr(logging, "raiseExceptions", True)  # restored: the outage turns it off
     body = ConnectionFailedError("connection_error", "getSMS")
 
     def failed_then_unrecorded() -> None:
@@ -260,6 +259,26 @@ def test_a_body_error_under_prefects_own_is_the_one_raised(
         kept_if_prefect_stops(refused_under_prefects_own, tmp_path)
     # httpx's error and the httpcore and socket errors under it are the connection's
     assert isinstance(prefects.value.__cause__, httpx.ConnectError)
+
+
+def test_a_log_batch_prefect_cannot_send_writes_nothing_of_its_own(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import temporary_settings
+
+    from flows.logging_setup import send_logs_to_prefect
+
+    monkeypatch.setattr(logging, "raiseExceptions", True)  # restored: each flow turns it off
+    # a closed port, as a server gone at any moment of a run (in Prefect's own thread, before
+    # the run can know): Prefect's unended "--- Error logging to API ---" is not written
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+        send_logs_to_prefect()
+        worker = APILogWorker.instance()
+        worker.send({"name": "flows", "level": 20, "message": "archived", "timestamp": "now"})
+        worker.drain()
+    assert not logging.raiseExceptions
+    assert "Error logging to API" not in capfd.readouterr().err
 
 
 @pytest.mark.usefixtures("prefect_server")
