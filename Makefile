@@ -34,8 +34,12 @@ install: $(VENV)/.synced ## install uv (if missing, into .uv-bootstrap) and the 
 demo: install ## run the pipeline on the built-in VoIP.ms sandbox and print where the results are
 	$(RUN) smsarchive demo
 
+# Two workers, each taking whole test files (a file's fixtures are set up once): most of the
+# suite's time is waiting (on Prefect servers, serve's timings, child processes), which two
+# workers overlap, about 7 minutes here against 13 for one. TEST_WORKERS=0 runs them in one.
+TEST_WORKERS ?= 2
 test: install lint typecheck chromium ## lint, type-check and run the whole test suite
-	$(RUN) pytest
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The report's browser test needs Chromium; without it that test is skipped, never failed.
 chromium: ## install headless Chromium (Debian apt) for the report's browser test, when possible
