@@ -5,19 +5,22 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 logger = logging.getLogger("smsarchive")
 
@@ -101,14 +104,8 @@ class Reporter:
         if not self.bars:
             yield self
             return
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True, soft_wrap=True),  # the terminal wraps log lines
-            transient=False,
+        self._progress = progress_bars(
+            Console(stderr=True, soft_wrap=True),  # the terminal wraps log lines
             # a print meanwhile goes above the bars only when stdout is a terminal too;
             # sent to a file or a pipe, it stays there
             redirect_stdout=sys.stdout.isatty(),
@@ -124,3 +121,42 @@ class Reporter:
         if self._progress is not None:
             return _BarTracker(self._progress, label, total)
         return _LogTracker(label, total)
+
+
+BAR_WIDTH = 40
+"""The bar's width where the terminal has room for it (rich's own)."""
+
+
+def progress_bars(console: Console, *, redirect_stdout: bool = False) -> Progress:
+    """Bars for the stages: label, bar, done/total, time taken, time left."""
+    return _FittedBars(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=BAR_WIDTH),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+        redirect_stdout=redirect_stdout,
+    )
+
+
+class _FittedBars(Progress):
+    """Bars that give up their width to the counts and times on a narrow terminal (rich
+    would cut every column alike: "12345/…" at 40 columns)."""
+
+    def __init__(self, *columns: ProgressColumn, console: Console, **options: Any) -> None:
+        self._terminal = console  # rich asks for the table before `self.console` is there
+        super().__init__(*columns, console=console, **options)
+
+    def make_tasks_table(self, tasks: Iterable[Task]) -> Table:
+        tasks = list(tasks)
+        beside = max(
+            (len(task.description) + 2 * len(str(int(task.total or 0))) + 1 for task in tasks),
+            default=0,
+        )
+        beside += 2 * len("10:00:00") + 4  # the two times, and a space between columns
+        for column in self.columns:
+            if isinstance(column, BarColumn):
+                column.bar_width = max(1, min(BAR_WIDTH, self._terminal.width - beside))
+        return super().make_tasks_table(tasks)

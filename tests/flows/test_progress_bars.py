@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+from rich.console import Console
+
 from extract.voipms.sandbox.server import SandboxServer
+from flows.progress import BAR_WIDTH, progress_bars
 from tests.flows.conftest import sandbox_env, without_our_settings
 
 SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
@@ -220,3 +224,20 @@ def test_a_print_while_bars_are_drawn_stays_in_the_file_stdout_was_sent_to(
     assert "windows" in screen, screen  # the bars were drawn
     assert out == "a line for stdout\n"
     assert "a line for stdout" not in screen
+
+
+def test_on_a_narrow_terminal_the_bar_gives_way_and_the_counts_are_whole() -> None:
+    for width in (40, 50, 60, 80, 120):
+        drawn = io.StringIO()
+        console = Console(file=drawn, width=width, force_terminal=True, color_system=None)
+        bars = progress_bars(console)
+        bars.update(bars.add_task("media", total=140_000), completed=12_345)
+        bars.update(bars.add_task("windows", total=89), completed=3)
+        console.print(bars.get_renderable())
+        lines = drawn.getvalue().splitlines()
+        assert "…" not in drawn.getvalue(), (width, lines)
+        assert "12345/140000" in lines[0], (width, lines)
+        assert "3/89" in lines[1], (width, lines)
+        assert all(len(line) <= width for line in lines), (width, lines)
+        if width >= 80:  # room enough: rich's own bar, 40 wide
+            assert lines[0].index("12345") > len("media   ") + BAR_WIDTH, lines
