@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -30,6 +31,19 @@ _finished: ContextVar[list[tuple[Any, str | None]] | None] = ContextVar(
     "smsarchive_finished", default=None
 )
 """What the flow bodies of the command's run returned, with their flow run ids."""
+
+
+@dataclass
+class _StopNotes:
+    """Where a command notes its flow runs stopped while their server is away (the data dir,
+    and the server's address as kept there), and which it noted."""
+
+    data_dir: Path
+    server: str
+    taken: list[str] = field(default_factory=list)
+
+
+_stop_notes: ContextVar[_StopNotes | None] = ContextVar("smsarchive_stop_notes", default=None)
 
 
 def prefect_unreachable(exc: BaseException) -> bool:
@@ -97,11 +111,33 @@ def work_done(result: T) -> T:
 def _retry_once() -> None:
     """Prefect's client retries each call once, 2 s later, for the rest of this process
     (5 times over a minute by default): in the run's context and in Prefect's own threads'."""
+    _retries_at_most(1)
+
+
+def _retries_at_most(retries: int) -> None:
     from prefect.context import GLOBAL_SETTINGS_CONTEXT
     from prefect.settings import get_current_settings
 
     for settings in (get_current_settings(), GLOBAL_SETTINGS_CONTEXT.settings):
-        settings.client.max_retries = min(settings.client.max_retries, 1)
+        settings.client.max_retries = min(settings.client.max_retries, retries)
+
+
+def stopped_unrecorded(flow_run_id: str, why: str) -> None:
+    """A command's flow run stopped by its user while its Prefect server does not answer:
+    noted for the next run that reaches the server to mark Cancelled (`why`), and said.
+    Prefect's client then tries nothing more: its retries would keep the stopped command
+    over a minute, as would recording the windows' tasks that end with the run."""
+    _retries_at_most(0)
+    notes = _stop_notes.get()
+    if notes is None:  # a flow run outside a command (a test's): nothing to note it in
+        return
+    note_unrecorded_end(notes.data_dir, flow_run_id, notes.server, cancelled=why)
+    notes.taken.append(flow_run_id)
+    logger.warning(
+        "this run was stopped while the Prefect server at %s did not answer: Prefect shows it "
+        "running until the next run reaches the server, which marks it Cancelled",
+        notes.server,
+    )
 
 
 def kept_if_prefect_stops(run: Callable[[], T], data_dir: Path) -> T:
@@ -116,11 +152,15 @@ def kept_if_prefect_stops(run: Callable[[], T], data_dir: Path) -> T:
     if server is not None:
         record_unrecorded_ends(data_dir, server)
     kept: list[tuple[Any, str | None]] = []
-    token = _finished.set(kept)
+    stops = _StopNotes(data_dir, server) if server is not None else None
+    tokens = (_finished.set(kept), _stop_notes.set(stops))
     try:
         return _stops_as_they_came(run)
     except (RuntimeError, httpx.TransportError, KeyboardInterrupt) as exc:
         stopped = isinstance(exc, KeyboardInterrupt)
+        if stopped and stops is not None and stops.taken:  # said and noted as it stopped
+            drop_undeliverable_events()
+            raise
         if stopped and kept:
             if prefect_answers(configured):
                 raise  # an interruption like any other: Prefect records it
@@ -143,7 +183,8 @@ def kept_if_prefect_stops(run: Callable[[], T], data_dir: Path) -> T:
         )
         return cast(T, result)
     finally:
-        _finished.reset(token)
+        _stop_notes.reset(tokens[1])
+        _finished.reset(tokens[0])
 
 
 def _stops_as_they_came(run: Callable[[], T]) -> T:

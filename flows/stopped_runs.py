@@ -14,7 +14,7 @@ from prefect.settings import PREFECT_API_URL
 from prefect.states import Cancelled
 
 from flows.interruptions import NOTHING_LOST, stopped_from_outside, terminated
-from flows.prefect_outage import prefect_answers
+from flows.prefect_outage import prefect_answers, stopped_unrecorded
 
 
 class _StoppedRun(Abort):
@@ -39,7 +39,8 @@ def cancelled_if_stopped() -> Iterator[None]:
     why, where Prefect's engine would mark it Crashed ("aborted by an interrupt signal", as
     for a lost machine). The stop then reaches the command as it was (`stop_behind`), which
     says it as it always has. Left to Prefect: a subflow (the nightly run's parts: the runner
-    that started the run owns its end), and a stop while the Prefect server does not answer."""
+    that started the run owns its end). A stop while the Prefect server does not answer is
+    noted for the next run that reaches it (`prefect_outage.stopped_unrecorded`)."""
     try:
         yield
     except BaseException as exc:
@@ -49,10 +50,13 @@ def cancelled_if_stopped() -> Iterator[None]:
             or context is None
             or context.flow_run is None
             or context.flow_run.parent_task_run_id is not None
-            or not prefect_answers(PREFECT_API_URL.value())
         ):
             raise
         wanted: State[Any] = Cancelled(message=why_stopped(exc))
+        if not prefect_answers(PREFECT_API_URL.value()):
+            # recorded by the next run that reaches the server; Prefect asks nothing more
+            stopped_unrecorded(str(context.flow_run.id), str(wanted.message))
+            raise _StoppedRun(exc, wanted) from exc
         try:
             with get_client(sync_client=True) as client:
                 set_to = client.set_flow_run_state(context.flow_run.id, wanted, force=True)

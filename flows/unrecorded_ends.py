@@ -6,6 +6,7 @@ import fcntl
 import json
 import logging
 import os
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -33,20 +34,20 @@ DONE = (
 )
 
 
-def note_unrecorded_end(data_dir: Path, flow_run_id: str, api_url: str) -> None:
+def note_unrecorded_end(
+    data_dir: Path, flow_run_id: str, api_url: str, *, cancelled: str | None = None
+) -> None:
     """Keep, for the next run that reaches the Prefect server at `api_url`, that the flow run
-    `flow_run_id` completed though Prefect still shows it running. Never raises: a note that
-    cannot be kept is a warning, not a failure of the run whose work is done."""
+    `flow_run_id` completed (or, `cancelled`, was stopped by its user, saying why) though
+    Prefect still shows it running. Never raises: a note that cannot be kept is a warning,
+    not a failure of the run whose work is done (or was stopped)."""
+    note = {"flow_run_id": flow_run_id, "api_url": api_url, "at": datetime.now(UTC).isoformat()}
+    if cancelled is not None:
+        note["cancelled"] = cancelled
     try:
         with _held(data_dir):
             noted = _read(data_dir)
-            noted.append(
-                {
-                    "flow_run_id": flow_run_id,
-                    "api_url": api_url,
-                    "at": datetime.now(UTC).isoformat(),
-                }
-            )
+            noted.append(note)
             _write(data_dir, noted)
     except OSError as exc:
         logger.warning(
@@ -81,10 +82,11 @@ def _record(data_dir: Path, api_url: str) -> int:
     if not ours:
         return 0
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import State
     from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
-    from prefect.states import Completed
+    from prefect.states import Cancelled, Completed
 
-    marked = 0
+    marked: Counter[str] = Counter()
     settled: list[dict[str, Any]] = []
     try:
         with get_client(sync_client=True) as client:
@@ -92,13 +94,18 @@ def _record(data_dir: Path, api_url: str) -> int:
                 try:
                     run = client.read_flow_run(UUID(str(note["flow_run_id"])))
                     if run.state is None or not run.state.is_final():
-                        client.set_flow_run_state(run.id, Completed(message=DONE), force=True)
-                        marked += 1
+                        why = note.get("cancelled")
+                        end: State[Any] = (
+                            Completed(message=DONE) if why is None else Cancelled(message=str(why))
+                        )
+                        client.set_flow_run_state(run.id, end, force=True)
+                        marked[str(end.name)] += 1
                 except (ObjectNotFound, PrefectHTTPStatusError, ValueError, KeyError) as exc:
                     logger.warning(
                         "Prefect flow run %s, whose end was not recorded, could not be marked "
-                        "completed: %s",
+                        "%s: %s",
                         note.get("flow_run_id"),
+                        "completed" if note.get("cancelled") is None else "cancelled",
                         exc,
                     )
                 settled.append(note)
@@ -108,12 +115,13 @@ def _record(data_dir: Path, api_url: str) -> int:
         if settled:
             with _held(data_dir):
                 _write(data_dir, [note for note in _read(data_dir) if note not in settled])
-    if marked:
+    for name, count in sorted(marked.items()):
         logger.info(
-            "%s whose end the server had missed marked Completed",
-            counted(marked, "Prefect flow run"),
+            "%s whose end the server had missed marked %s",
+            counted(count, "Prefect flow run"),
+            name,
         )
-    return marked
+    return sum(marked.values())
 
 
 @contextmanager

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -17,14 +19,16 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import Abort
-from prefect.settings import PREFECT_API_URL
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from extract.voipms.sandbox.faults import FaultConfig
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.stopped_runs import cancelled_if_stopped, stop_behind
+from flows.unrecorded_ends import FILE, record_unrecorded_ends
 from tests.conftest import serving
 from tests.flows.conftest import sandbox_env, wait_while_running, without_our_settings
 from tests.flows.test_cli_errors import SMSARCHIVE
+from tests.goes_dark_proxy import GoesDarkProxy
 
 SPAN = (date(2024, 1, 1), date(2024, 12, 31))
 
@@ -108,3 +112,62 @@ def test_an_error_is_no_stop() -> None:
 
 def test_only_a_cancelled_runs_signal_carries_a_stop() -> None:
     assert stop_behind(Abort("the API said abort")) is None
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_backfill_stopped_while_its_prefect_server_is_gone_is_noted_cancelled_for_later(
+    tmp_path: Path,
+) -> None:
+    spec = AccountSpec(seed=5, messages=4000, start=SPAN[0], end=SPAN[1], dids=2)
+    proxy = GoesDarkProxy(str(PREFECT_API_URL.value()))
+    try:
+        with serving(spec) as server:
+            server.set_faults(FaultConfig(latency_s=0.2))
+            env = {
+                **without_our_settings(),
+                **sandbox_env(server, tmp_path),
+                "VOIPMS_PAGE_LIMIT": "50",
+                "PREFECT_API_URL": proxy.url,
+            }
+            child = subprocess.Popen(
+                [SMSARCHIVE, "backfill", "--start", str(SPAN[0]), "--end", str(SPAN[1])],
+                cwd=tmp_path,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                wait_while_running(
+                    child,
+                    lambda: server.call_counts().get("getSMS", 0) >= 8,
+                    within_s=120,
+                    every_s=0.1,
+                )
+                proxy.go_dark()  # the server killed, then its user stops the run
+                child.send_signal(signal.SIGINT)
+                _, err = child.communicate(timeout=120)
+            finally:
+                if child.poll() is None:
+                    child.kill()
+                    child.communicate()
+        assert child.returncode == 130, err
+        assert "error: interrupted; nothing is lost" in err
+        assert "Traceback" not in err
+        assert (
+            f"this run was stopped while the Prefect server at {proxy.url} did not answer: "
+            "Prefect shows it running until the next run reaches the server" in err
+        )
+        [note] = json.loads((tmp_path / FILE).read_text())
+        assert note["cancelled"] == "stopped by Ctrl-C; nothing is lost, rerun to continue"
+        proxy.come_back()
+        with temporary_settings({PREFECT_API_URL: proxy.url}):
+            assert record_unrecorded_ends(tmp_path, proxy.url) == 1
+    finally:
+        proxy.close()
+    assert not (tmp_path / FILE).exists()
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(note["flow_run_id"]))
+    assert run.state is not None
+    assert run.state.type == StateType.CANCELLED, run.state
+    assert run.state.message == "stopped by Ctrl-C; nothing is lost, rerun to continue"
