@@ -31,16 +31,15 @@ from tests.flows.test_cli_errors import SMSARCHIVE
 from tests.goes_dark_proxy import GoesDarkProxy
 
 SPAN = (date(2024, 1, 1), date(2024, 12, 31))
+STOPS = [
+    (signal.SIGINT, 130, "interrupted; nothing is lost", "stopped by Ctrl-C"),
+    (signal.SIGTERM, 143, "stopped by SIGTERM; nothing is lost", "stopped by SIGTERM"),
+]
+"""The signal, the exit code and error line it ends the command with, and the state's why."""
 
 
 @pytest.mark.usefixtures("prefect_server")
-@pytest.mark.parametrize(
-    ("stop", "code", "said", "why"),
-    [
-        (signal.SIGINT, 130, "interrupted; nothing is lost", "stopped by Ctrl-C"),
-        (signal.SIGTERM, 143, "stopped by SIGTERM; nothing is lost", "stopped by SIGTERM"),
-    ],
-)
+@pytest.mark.parametrize(("stop", "code", "said", "why"), STOPS)
 def test_a_backfill_stopped_midway_is_cancelled_in_prefect_not_crashed(
     tmp_path: Path, stop: signal.Signals, code: int, said: str, why: str
 ) -> None:
@@ -115,8 +114,9 @@ def test_only_a_cancelled_runs_signal_carries_a_stop() -> None:
 
 
 @pytest.mark.usefixtures("prefect_server")
+@pytest.mark.parametrize(("stop", "code", "said", "why"), STOPS)
 def test_a_backfill_stopped_while_its_prefect_server_is_gone_is_noted_cancelled_for_later(
-    tmp_path: Path,
+    tmp_path: Path, stop: signal.Signals, code: int, said: str, why: str
 ) -> None:
     spec = AccountSpec(seed=5, messages=4000, start=SPAN[0], end=SPAN[1], dids=2)
     proxy = GoesDarkProxy(str(PREFECT_API_URL.value()))
@@ -145,21 +145,21 @@ def test_a_backfill_stopped_while_its_prefect_server_is_gone_is_noted_cancelled_
                     every_s=0.1,
                 )
                 proxy.go_dark()  # the server killed, then its user stops the run
-                child.send_signal(signal.SIGINT)
+                child.send_signal(stop)
                 _, err = child.communicate(timeout=120)
             finally:
                 if child.poll() is None:
                     child.kill()
                     child.communicate()
-        assert child.returncode == 130, err
-        assert "error: interrupted; nothing is lost" in err
+        assert child.returncode == code, err
+        assert f"error: {said}" in err
         assert "Traceback" not in err
         assert (
             f"this run was stopped while the Prefect server at {proxy.url} did not answer: "
             "Prefect shows it running until the next run reaches the server" in err
         )
         [note] = json.loads((tmp_path / FILE).read_text())
-        assert note["cancelled"] == "stopped by Ctrl-C; nothing is lost, rerun to continue"
+        assert note["cancelled"] == f"{why}; nothing is lost, rerun to continue"
         proxy.come_back()
         with temporary_settings({PREFECT_API_URL: proxy.url}):
             assert record_unrecorded_ends(tmp_path, proxy.url) == 1
@@ -170,4 +170,4 @@ def test_a_backfill_stopped_while_its_prefect_server_is_gone_is_noted_cancelled_
         run = client.read_flow_run(UUID(note["flow_run_id"]))
     assert run.state is not None
     assert run.state.type == StateType.CANCELLED, run.state
-    assert run.state.message == "stopped by Ctrl-C; nothing is lost, rerun to continue"
+    assert run.state.message == f"{why}; nothing is lost, rerun to continue"
