@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from uuid import UUID
@@ -43,40 +44,11 @@ STOPS = [
 def test_a_backfill_stopped_midway_is_cancelled_in_prefect_not_crashed(
     tmp_path: Path, stop: signal.Signals, code: int, said: str, why: str
 ) -> None:
-    # four windows of ~1,000 messages in pages of 50, each call 0.2 s: seconds of calls apiece
-    spec = AccountSpec(seed=5, messages=4000, start=SPAN[0], end=SPAN[1], dids=2)
     name = f"backfill {SPAN[0]}..{SPAN[1]}"
-    with serving(spec) as server:
-        server.set_faults(FaultConfig(latency_s=0.2))
-        env = {
-            **without_our_settings(),
-            **sandbox_env(server, tmp_path),
-            "VOIPMS_PAGE_LIMIT": "50",
-            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-        }
-        child = subprocess.Popen(
-            [SMSARCHIVE, "backfill", "--start", str(SPAN[0]), "--end", str(SPAN[1])],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            # the windows well under way
-            wait_while_running(
-                child,
-                lambda: server.call_counts().get("getSMS", 0) >= 8,
-                within_s=120,
-                every_s=0.1,
-            )
-            child.send_signal(stop)
-            _, err = child.communicate(timeout=120)
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.communicate()
-    assert child.returncode == code, err
+    returncode, err = _backfill_stopped_midway(
+        tmp_path, str(PREFECT_API_URL.value()), lambda: None, stop
+    )
+    assert returncode == code, err
     assert f"error: {said}" in err
     assert "Traceback" not in err
     with get_client(sync_client=True) as client:
@@ -99,6 +71,46 @@ def test_a_backfill_stopped_midway_is_cancelled_in_prefect_not_crashed(
     assert StateType.CANCELLED in states.values(), states
 
 
+def _backfill_stopped_midway(
+    data_dir: Path, api_url: str, before: Callable[[], object], stop: signal.Signals
+) -> tuple[int, str]:
+    """A CLI backfill in Prefect mode (`api_url`), `before()` called and `stop` sent once its
+    windows are well under way: its exit code and stderr."""
+    # four windows of ~1,000 messages in pages of 50, each call 0.2 s: seconds of calls apiece
+    spec = AccountSpec(seed=5, messages=4000, start=SPAN[0], end=SPAN[1], dids=2)
+    with serving(spec) as server:
+        server.set_faults(FaultConfig(latency_s=0.2))
+        env = {
+            **without_our_settings(),
+            **sandbox_env(server, data_dir),
+            "VOIPMS_PAGE_LIMIT": "50",
+            "PREFECT_API_URL": api_url,
+        }
+        child = subprocess.Popen(
+            [SMSARCHIVE, "backfill", "--start", str(SPAN[0]), "--end", str(SPAN[1])],
+            cwd=data_dir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_while_running(
+                child,
+                lambda: server.call_counts().get("getSMS", 0) >= 8,
+                within_s=120,
+                every_s=0.1,
+            )
+            before()
+            child.send_signal(stop)
+            _, err = child.communicate(timeout=120)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.communicate()
+    return child.returncode, err
+
+
 def test_outside_a_flow_run_a_stop_is_left_as_it_is() -> None:
     with pytest.raises(KeyboardInterrupt), cancelled_if_stopped():
         raise KeyboardInterrupt
@@ -118,40 +130,11 @@ def test_only_a_cancelled_runs_signal_carries_a_stop() -> None:
 def test_a_backfill_stopped_while_its_prefect_server_is_gone_is_noted_cancelled_for_later(
     tmp_path: Path, stop: signal.Signals, code: int, said: str, why: str
 ) -> None:
-    spec = AccountSpec(seed=5, messages=4000, start=SPAN[0], end=SPAN[1], dids=2)
     proxy = GoesDarkProxy(str(PREFECT_API_URL.value()))
     try:
-        with serving(spec) as server:
-            server.set_faults(FaultConfig(latency_s=0.2))
-            env = {
-                **without_our_settings(),
-                **sandbox_env(server, tmp_path),
-                "VOIPMS_PAGE_LIMIT": "50",
-                "PREFECT_API_URL": proxy.url,
-            }
-            child = subprocess.Popen(
-                [SMSARCHIVE, "backfill", "--start", str(SPAN[0]), "--end", str(SPAN[1])],
-                cwd=tmp_path,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            try:
-                wait_while_running(
-                    child,
-                    lambda: server.call_counts().get("getSMS", 0) >= 8,
-                    within_s=120,
-                    every_s=0.1,
-                )
-                proxy.go_dark()  # the server killed, then its user stops the run
-                child.send_signal(stop)
-                _, err = child.communicate(timeout=120)
-            finally:
-                if child.poll() is None:
-                    child.kill()
-                    child.communicate()
-        assert child.returncode == code, err
+        # the server killed, then its user stops the run
+        returncode, err = _backfill_stopped_midway(tmp_path, proxy.url, proxy.go_dark, stop)
+        assert returncode == code, err
         assert f"error: {said}" in err
         assert "Traceback" not in err
         assert (
