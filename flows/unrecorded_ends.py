@@ -23,7 +23,8 @@ from warehouse.writer_lock import lock_file_held
 logger = logging.getLogger("smsarchive")
 
 FILE = "prefect-unrecorded-ends.json"
-"""In the data dir: the flow runs whose work was done while their Prefect server was away."""
+"""In the data dir: the flow runs whose work was done, or that were stopped by their user,
+while their Prefect server was away."""
 
 LOCK = ".prefect-unrecorded-ends.lock"
 """In the data dir: held while a process reads and rewrites FILE."""
@@ -59,10 +60,11 @@ def note_unrecorded_end(
 
 
 def record_unrecorded_ends(data_dir: Path, api_url: str) -> int:
-    """Mark Completed each noted flow run of the Prefect server at `api_url` that Prefect still
-    shows unfinished, and forget it; how many were marked. A server that does not answer
-    keeps the notes for a later run; one that does not know a run drops its note. Never
-    raises for the notes' file: Prefect's record of an old run must not fail this one."""
+    """Mark Completed (Cancelled, if it was stopped) each noted flow run of the Prefect server
+    at `api_url` that Prefect still shows unfinished, and forget it; how many were marked. A
+    server that does not answer keeps the notes for a later run; one that does not know a run
+    drops its note. Never raises for the notes' file: Prefect's record of an old run must not
+    fail this one."""
     try:
         return _record(data_dir, api_url)
     except OSError as exc:
