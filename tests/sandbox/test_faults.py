@@ -41,14 +41,14 @@ def test_truncated_body(faulty: SandboxServer) -> None:
 
 
 def test_timeout_stalls_then_drops(faulty: SandboxServer) -> None:
-    faulty.set_faults(FaultConfig(timeout=1.0, stall_s=0.6))
+    faulty.set_faults(FaultConfig(timeout=1.0, stall_s=1.5))
     started = time.monotonic()
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(faulty.url, params={"method": "getIP"}, timeout=0.2)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.2  # long before the stall's end, on a busy machine too
     with pytest.raises(httpx.RemoteProtocolError):  # a patient client gets no answer either
         httpx.get(faulty.url, params={"method": "getIP"}, timeout=5)
-    assert time.monotonic() - started >= 0.6
+    assert time.monotonic() - started >= 1.5
 
 
 def test_maintenance(faulty: SandboxServer) -> None:
