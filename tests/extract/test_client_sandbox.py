@@ -342,7 +342,10 @@ def test_the_client_paces_its_requests(
     answered = api_answer_times(caplog)
     assert len(answered) == 8
     gaps = [later - earlier for earlier, later in itertools.pairwise(answered)]
-    assert min(gaps) >= 0.1 - 0.03  # seen by the server, not only by the client
+    # seen by the server, not only by the client: no two calls together (each answer is
+    # logged a little after its start, later on a busy machine), eight over seven paces
+    assert min(gaps) >= 0.05
+    assert answered[-1] - answered[0] >= 0.6
 
 
 def test_concurrent_calls_never_exceed_the_bound(

@@ -53,7 +53,9 @@ def test_threads_share_the_pace() -> None:
     starts.sort()
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert len(starts) == 12
-    assert min(gaps) >= 0.045
+    # each start is read a little after the pacer lets it go, later on a busy machine: no
+    # two starts together, and the twelve spread over eleven paces
+    assert min(gaps) >= 0.025
     assert starts[-1] - starts[0] >= 11 * 0.05 - 0.01
 
 
