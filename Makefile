@@ -36,7 +36,7 @@ demo: install ## run the pipeline on the built-in VoIP.ms sandbox and print wher
 
 # Two workers, each taking whole test files (a file's fixtures are set up once): most of the
 # suite's time is waiting (on Prefect servers, serve's timings, child processes), which two
-# workers overlap, about 7 minutes here against 13 for one. TEST_WORKERS=0 runs them in one.
+# workers overlap: 7 to 8.5 minutes here against 13 for one. TEST_WORKERS=0 runs them in one.
 TEST_WORKERS ?= 2
 test: install lint typecheck chromium ## lint, type-check and run the whole test suite
 	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile
