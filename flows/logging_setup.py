@@ -66,6 +66,10 @@ class PrefectOutageLines(logging.Filter):
     SAID: ClassVar[threading.Event] = threading.Event()
     """Set once a line about a lost server came, in this process: a run's end then says
     whether the server answers again (`flows.prefect_outage.work_done`)."""
+    HUSHED: ClassVar[threading.Event] = threading.Event()
+    """Set once the command has said the server is gone and dropped what Prefect could not
+    send (`flows.prefect_outage.drop_undeliverable_events`): no more of these lines, which
+    would otherwise come after the command's last word, as Prefect gives up at exit."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -81,6 +85,8 @@ class PrefectOutageLines(logging.Filter):
             self._without_traceback(record)
             return True
         self.SAID.set()
+        if self.HUSHED.is_set():
+            return False
         with self._lock:
             last = self._said_at.get(kind)
             if last is not None and record.created - last < self.QUIET_S:

@@ -228,10 +228,12 @@ def drop_undeliverable_events() -> int:
     With no server, each queued event takes ~7 s of reconnecting and each log batch its
     retries, and Prefect 3.8 waits for every one at exit, with no time limit: a run that
     queued hundreds of events would hang for many minutes after its work. (Prefect has no
-    public call for this; it reads the services' queues, under each queue's own lock.)
+    public call for this; it reads the services' queues, under each queue's own lock.) The
+    command has said the server is gone: Prefect's own lines about it are not shown after.
     """
     if "prefect" not in sys.modules:  # nothing of Prefect's ran: nothing is queued
         return 0
+    PrefectOutageLines.HUSHED.set()
     from prefect._internal.concurrency import services
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker

@@ -68,10 +68,12 @@ def prefect_server() -> Iterator[None]:
 @contextmanager
 def _logging_and_environment_kept() -> Iterator[None]:
     """Whatever a CLI run or a flow run in-process changed undone after the block: new
-    environment variables, and the handlers, level and `propagate` of our loggers, Prefect's
-    and the root logger (where Prefect's logging set-up replaces pytest's handlers)."""
-    from flows.logging_setup import OUR_LOGGERS
+    environment variables, the handlers, level and `propagate` of our loggers, Prefect's
+    and the root logger (where Prefect's logging set-up replaces pytest's handlers), and
+    Prefect's outage lines hushed."""
+    from flows.logging_setup import OUR_LOGGERS, PrefectOutageLines
 
+    hushed = PrefectOutageLines.HUSHED.is_set()
     environ = dict(os.environ)
     loggers = [logging.getLogger(name) for name in (*OUR_LOGGERS, "prefect")]
     loggers.append(logging.getLogger())
@@ -84,6 +86,8 @@ def _logging_and_environment_kept() -> Iterator[None]:
         os.environ.update(environ)
         for lg, handlers, level, propagate in saved:
             lg.handlers, lg.level, lg.propagate = handlers, level, propagate
+        if not hushed:  # an outage a test ran into in-process hushes Prefect's lines after it
+            PrefectOutageLines.HUSHED.clear()
 
 
 @pytest.fixture(autouse=True)

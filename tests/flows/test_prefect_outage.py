@@ -102,6 +102,18 @@ def test_prefects_lines_about_a_lost_server_are_short_and_said_once_in_ten_minut
     assert lines.filter(later)  # a later outage, in a long-lived serve, is said again
 
 
+def test_once_the_command_has_said_the_server_is_gone_prefects_lines_are_not_shown() -> None:
+    from flows.prefect_outage import drop_undeliverable_events
+
+    lines = PrefectOutageLines()
+    drop_undeliverable_events()  # as a command does once it has said the server is gone
+    assert PrefectOutageLines.HUSHED.is_set()
+    assert not lines.filter(_record(PrefectOutageLines.UNSENT, "EventsWorker", "E", at=1000.0))
+    assert not lines.filter(_record(PrefectOutageLines.NO_SOCKET, "ws://x", at=1000.0))
+    other = _record("Finished in state %s", "Completed()", at=1000.0)
+    assert lines.filter(other)  # a line about anything else still passes
+
+
 @pytest.mark.usefixtures("prefect_server")
 def test_a_server_back_before_the_works_end_is_said_back_once(
     caplog: pytest.LogCaptureFixture,
