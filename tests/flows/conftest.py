@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -59,6 +61,8 @@ def sandbox_env(server: SandboxServer, data_dir: Path) -> dict[str, str]:
 
 SPAN = (date(2024, 1, 1), date(2024, 12, 31))
 
+SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
+
 
 def without_our_settings() -> dict[str, str]:
     """This process's environment without any VOIPMS_ or SMSARCHIVE_ setting: a child
@@ -76,3 +80,32 @@ def wait_while_running(
         assert child.poll() is None, child.communicate()
         assert time.monotonic() < deadline, f"not ready within {within_s:g} s"
         time.sleep(every_s)
+
+
+@contextmanager
+def backfill_running(
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    ready: Callable[[], bool],
+    within_s: float,
+    every_s: float,
+    stdout: int = subprocess.PIPE,
+) -> Iterator[subprocess.Popen[str]]:
+    """A child `smsarchive backfill` of SPAN, yielded once `ready()` holds (asked as
+    `wait_while_running` does), its stderr piped; killed at the block's end if still running."""
+    child = subprocess.Popen(
+        [SMSARCHIVE, "backfill", "--start", str(SPAN[0]), "--end", str(SPAN[1])],
+        cwd=cwd,
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_while_running(child, ready, within_s=within_s, every_s=every_s)
+        yield child
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -27,9 +26,13 @@ from flows.run_progress import (
     run_progress,
 )
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USERNAME
-from tests.flows.conftest import Notes, sandbox_env, wait_while_running, without_our_settings
-
-SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
+from tests.flows.conftest import (
+    SMSARCHIVE,
+    Notes,
+    backfill_running,
+    sandbox_env,
+    without_our_settings,
+)
 
 
 def test_progress_is_written_as_it_moves_and_removed_at_the_end(tmp_path: Path) -> None:
@@ -77,24 +80,15 @@ def slow_backfill(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path,
             "VOIPMS_MAX_CONCURRENCY": "1",
         }
         env.pop("PREFECT_API_URL", None)
-        backfill = subprocess.Popen(
-            [SMSARCHIVE, "backfill", "--start", "2024-01-01", "--end", "2024-12-31"],
+        with backfill_running(
             cwd=tmp_path,
             env=env,
+            ready=lambda: bool((read_run_progress(data_dir) or {}).get("stages")),
+            within_s=60,
+            every_s=0.05,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            wait_while_running(
-                backfill,
-                lambda: bool((read_run_progress(data_dir) or {}).get("stages")),
-                within_s=60,
-                every_s=0.05,
-            )
+        ) as backfill:
             yield backfill, data_dir, env
-        finally:
-            backfill.kill()
 
 
 def test_status_during_a_backfill_shows_its_progress(tmp_path: Path) -> None:

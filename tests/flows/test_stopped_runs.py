@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from uuid import UUID
 
@@ -27,11 +25,9 @@ from extract.voipms.sandbox.spec import AccountSpec
 from flows.stopped_runs import cancelled_if_stopped, stop_behind
 from flows.unrecorded_ends import FILE, record_unrecorded_ends
 from tests.conftest import serving
-from tests.flows.conftest import sandbox_env, wait_while_running, without_our_settings
-from tests.flows.test_cli_errors import SMSARCHIVE
+from tests.flows.conftest import SPAN, backfill_running, sandbox_env, without_our_settings
 from tests.goes_dark_proxy import GoesDarkProxy
 
-SPAN = (date(2024, 1, 1), date(2024, 12, 31))
 STOPS = [
     (signal.SIGINT, 130, "interrupted; nothing is lost", "stopped by Ctrl-C"),
     (signal.SIGTERM, 143, "stopped by SIGTERM; nothing is lost", "stopped by SIGTERM"),
@@ -86,28 +82,16 @@ def _backfill_stopped_midway(
             "VOIPMS_PAGE_LIMIT": "50",
             "PREFECT_API_URL": api_url,
         }
-        child = subprocess.Popen(
-            [SMSARCHIVE, "backfill", "--start", str(SPAN[0]), "--end", str(SPAN[1])],
+        with backfill_running(
             cwd=data_dir,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            wait_while_running(
-                child,
-                lambda: server.call_counts().get("getSMS", 0) >= 8,
-                within_s=120,
-                every_s=0.1,
-            )
+            ready=lambda: server.call_counts().get("getSMS", 0) >= 8,
+            within_s=120,
+            every_s=0.1,
+        ) as child:
             before()
             child.send_signal(stop)
             _, err = child.communicate(timeout=120)
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.communicate()
     return child.returncode, err
 
 
