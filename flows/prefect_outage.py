@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -36,11 +36,11 @@ _finished: ContextVar[list[tuple[Any, str | None]] | None] = ContextVar(
 @dataclass
 class _StopNotes:
     """Where a command notes its flow runs stopped while their server is away (the data dir,
-    and the server's address as kept there), and which it noted."""
+    and the server's address as kept there), and whether it noted one."""
 
     data_dir: Path
     server: str
-    taken: list[str] = field(default_factory=list)
+    taken: bool = False
 
 
 _stop_notes: ContextVar[_StopNotes | None] = ContextVar("smsarchive_stop_notes", default=None)
@@ -132,7 +132,7 @@ def stopped_unrecorded(flow_run_id: str, why: str) -> None:
     if notes is None:  # a flow run outside a command (a test's): nothing to note it in
         return
     note_unrecorded_end(notes.data_dir, flow_run_id, notes.server, cancelled=why)
-    notes.taken.append(flow_run_id)
+    notes.taken = True
     logger.warning(
         "this run was stopped while the Prefect server at %s did not answer: Prefect shows it "
         "running until the next run reaches the server, which marks it Cancelled",
