@@ -91,7 +91,7 @@ def work_done(result: T) -> T:
 
     api_url = PREFECT_API_URL.value()
     if not prefect_answers(api_url):
-        _retry_once()
+        _retries_at_most(1)
         logger.warning(
             "the Prefect server at %s stopped answering during the run: the work is done "
             "and kept; Prefect tries once more to record the run's end",
@@ -108,13 +108,10 @@ def work_done(result: T) -> T:
     return result
 
 
-def _retry_once() -> None:
-    """Prefect's client retries each call once, 2 s later, for the rest of this process
-    (5 times over a minute by default): in the run's context and in Prefect's own threads'."""
-    _retries_at_most(1)
-
-
 def _retries_at_most(retries: int) -> None:
+    """Prefect's client retries each call at most `retries` times (each 2 s or more after the
+    last), for the rest of this process (5 times over a minute by default): in the run's
+    context and in Prefect's own threads'."""
     from prefect.context import GLOBAL_SETTINGS_CONTEXT
     from prefect.settings import get_current_settings
 
