@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -26,10 +25,8 @@ from extract.voipms.sandbox.server import SandboxServer
 from flows import sandbox_command
 from flows.cli import app, friendly_errors
 from tests.conftest import SANDBOX_PASSWORD
-from tests.flows.conftest import sandbox_env, wait_while_running, without_our_settings
+from tests.flows.conftest import SMSARCHIVE, sandbox_env, wait_while_running, without_our_settings
 from warehouse import open_warehouse
-
-SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
 
 
 def _smsarchive(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -13,9 +12,7 @@ import pytest
 from prefect.settings import PREFECT_API_URL
 
 from flows.demo_command import DemoSizeError, ForeignDemoFolderError, prepare_demo_dir
-from tests.flows.conftest import without_our_settings
-
-SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
+from tests.flows.conftest import SMSARCHIVE, without_our_settings
 
 
 def _demo(cwd: Path, env: dict[str, str], messages: str) -> subprocess.CompletedProcess[str]:

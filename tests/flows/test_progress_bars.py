@@ -14,9 +14,8 @@ from rich.console import Console
 
 from extract.voipms.sandbox.server import SandboxServer
 from flows.progress import BAR_WIDTH, progress_bars
-from tests.flows.conftest import sandbox_env, without_our_settings
+from tests.flows.conftest import SMSARCHIVE, sandbox_env, without_our_settings
 
-SMSARCHIVE = str(Path(sys.executable).parent / "smsarchive")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
