@@ -7,6 +7,7 @@ from typing import Final
 
 import polars as pl
 
+from transform.repeated_hour import split_passes
 from transform.zone_rules import utc_readings
 
 DEFAULT_TIMEZONE: Final = "America/New_York"
@@ -77,12 +78,14 @@ def sent_at_readings(
       ambiguous. Where `told` gives a row's true instant (an MMS's media token, `api_zone`)
       within TOLD_WITHIN of a reading, the row takes that reading. Otherwise ids of one kind
       grow with time (SMS and MMS have separate counters), so within one kind and one local
-      day the ambiguous rows are taken in id order: a row whose local time is earlier than
-      that of a smaller id is in the second pass (standard time), as is every later id; a
-      row with a later id earlier on the clock, and every smaller id, is in the first
-      (daylight time). A row neither tells apart takes the earliest instant for want of
-      evidence (a second-pass SMS later on the clock than every first-pass one, or with
-      none before it in the batch, is then an hour early).
+      day the ambiguous rows are taken in id order and split once, the rows before the split
+      in the first pass (daylight time) and the rest in the second (standard time): the
+      split that leaves the fewest rows out of order in time (`transform.repeated_hour`).
+      A row the clock steps back at starts the second pass, but one SMS delivered late (a
+      larger id, an earlier clock time) amid later first-pass rows stays an outlier rather
+      than moving them all an hour. A row no split tells apart takes the earliest instant
+      for want of evidence (a second-pass SMS later on the clock than every first-pass one,
+      or with none before it in the batch, is then an hour early).
     - `sent_at_second_pass` is null but for those guessed rows: there it is the later
       reading, which a merge keeps when the archive holds it (an earlier answer had the
       evidence: a first-pass message the provider has since forgotten, say).
@@ -109,34 +112,17 @@ def sent_at_readings(
     off_first = (pl.col("sent_at") - instant).abs()
     off_second = (pl.col("_latest") - instant).abs()
     digits = pl.col(order).str.strip_chars_start("0")
-    by_day = [group, "_day"]
-    flagged = (
-        rows.with_columns(
-            # the reading nearer the told instant, if near at all; null where nothing is told
-            _told=pl.when(pl.min_horizontal(off_first, off_second) <= TOLD_WITHIN).then(
-                off_second < off_first
-            ),
-            _day=pl.col(local).dt.date(),
-            _len=digits.str.len_chars(),
-            _digits=digits,
-        )
-        .sort([group, "_day", "_len", "_digits", "_row"])
-        .with_columns(
-            _stepped=(
-                (pl.col(local) < pl.col(local).cum_max().shift(1).over(by_day)) | pl.col("_told")
-            ).fill_null(False),
-            # a later id earlier on the clock (that one is in the second pass), or told so
-            _first=(
-                (pl.col(local) > pl.col(local).cum_min(reverse=True).shift(-1).over(by_day))
-                | (pl.col("_told") == False)  # noqa: E712 - null (not told) is not False
-            ).fill_null(False),
-        )
-        .with_columns(
-            _second=pl.coalesce(pl.col("_told"), pl.col("_stepped").cum_max().over(by_day)),
-            # before a row in the first pass, a smaller id is in it too
-            _surely_first=pl.col("_first").cum_max(reverse=True).over(by_day),
-        )
-        .select("_row", "_second", _guessed=~pl.col("_second") & ~pl.col("_surely_first"))
+    ordered = rows.with_columns(
+        # the reading nearer the told instant, if near at all; null where nothing is told
+        _told=pl.when(pl.min_horizontal(off_first, off_second) <= TOLD_WITHIN).then(
+            off_second < off_first
+        ),
+        _day=pl.col(local).dt.date(),
+        _len=digits.str.len_chars(),
+        _digits=digits,
+    ).sort([group, "_day", "_len", "_digits", "_row"])
+    flagged = pl.concat(
+        [_passes(hour) for hour in ordered.partition_by([group, "_day"], maintain_order=True)]
     )
     return (
         readings.with_row_index("_row")
@@ -149,4 +135,17 @@ def sent_at_readings(
             .alias("sent_at"),
             pl.when(pl.col("_guessed")).then(pl.col("_latest")).alias("sent_at_second_pass"),
         )
+    )
+
+
+def _passes(hour: pl.DataFrame) -> pl.DataFrame:
+    """`_row`, `_second` and `_guessed` of one kind's rows in one repeated hour, in id order."""
+    passes = split_passes(
+        hour["sent_at"].dt.epoch("us").to_list(),
+        hour["_latest"].dt.epoch("us").to_list(),
+        hour["_told"].to_list(),
+    )
+    return pl.DataFrame(
+        {"_row": hour["_row"], "_second": passes.second, "_guessed": passes.guessed},
+        schema={"_row": hour.schema["_row"], "_second": pl.Boolean, "_guessed": pl.Boolean},
     )

@@ -1,9 +1,10 @@
-"""A repeated autumn hour read right once stays right when a later answer lacks the evidence."""
+"""The repeated autumn hour end to end: read right despite a late SMS, and kept right when a
+later answer lacks the evidence."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -61,3 +62,36 @@ def test_deleting_the_first_pass_then_refetching_moves_no_second_pass_sms(
 
     after = _repeated_hour_sms(settings.archive_path)
     assert {i: after[i] for i in right_second} == {i: before[i] for i in right_second}
+
+
+def test_a_late_sms_in_the_first_pass_leaves_the_rest_of_the_hour_where_it_was(
+    tmp_path: Path,
+) -> None:
+    # an account quiet that night but for SMS added in the order their ids would be given:
+    # 01:05 EDT arriving after 01:20, then the first pass going on, then the second
+    spec = AccountSpec(
+        seed=3, messages=40, start=date(2024, 10, 20), end=date(2024, 10, 25), mms_share=0.0
+    )
+    account = SandboxAccount.generate(spec)
+    for count, start, end in [
+        (2, (5, 10), (5, 20)),
+        (1, (5, 5), (5, 5)),
+        (3, (5, 30), (5, 50)),
+        (3, (6, 2), (6, 40)),
+    ]:
+        account.add_messages(
+            count,
+            datetime(2024, 11, 3, *start, tzinfo=UTC),
+            datetime(2024, 11, 3, *end, tzinfo=UTC),
+        )
+    server = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
+    try:
+        settings = sandbox_settings(server, tmp_path / "data")
+        archive(settings, "backfill", FIRST, LAST, PlainSteps())
+    finally:
+        server.stop()
+    truth = account.truth().filter(pl.col("local_ambiguous"))
+    assert truth.height == 9
+    assert _repeated_hour_sms(settings.archive_path) == {
+        str(row["id"]): row["sent_at"] for row in truth.iter_rows(named=True)
+    }

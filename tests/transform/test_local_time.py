@@ -95,6 +95,30 @@ def test_repeated_hour_second_pass_found_by_id_order() -> None:
     ]
 
 
+def test_one_sms_delivered_late_in_the_first_pass_moves_no_other_row() -> None:
+    # 103 was delivered after 102 but written earlier on the clock; 104 and 105 go on in the
+    # first pass, and only 106 steps back into the second
+    assert _sent_at(
+        [
+            ("sms", "101", "2024-11-03 01:10:00"),
+            ("sms", "102", "2024-11-03 01:20:00"),
+            ("sms", "103", "2024-11-03 01:05:00"),
+            ("sms", "104", "2024-11-03 01:30:00"),
+            ("sms", "105", "2024-11-03 01:40:00"),
+            ("sms", "106", "2024-11-03 01:02:00"),
+            ("sms", "107", "2024-11-03 01:15:00"),
+        ]
+    ) == [
+        utc(2024, 11, 3, 5, 10),
+        utc(2024, 11, 3, 5, 20),
+        utc(2024, 11, 3, 5, 5),
+        utc(2024, 11, 3, 5, 30),
+        utc(2024, 11, 3, 5, 40),
+        utc(2024, 11, 3, 6, 2),
+        utc(2024, 11, 3, 6, 15),
+    ]
+
+
 def test_id_order_is_numeric_and_input_order_does_not_matter() -> None:
     # "99" < "100" as numbers; rows arrive newest first, as the API sends them
     assert _sent_at(
