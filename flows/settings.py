@@ -207,7 +207,6 @@ class Settings(BaseSettings):
 
     @field_validator(
         "voipms_requests_per_minute",
-        "voipms_api_username",
         "voipms_api_password",
         "smsarchive_report_timezone",
         mode="before",
@@ -216,6 +215,15 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         # `VOIPMS_API_PASSWORD=` as .env.example leaves it is unset, not a password
         return None if value == "" else value
+
+    @field_validator("voipms_api_username", mode="before")
+    @classmethod
+    def _login_trimmed(cls, value: object) -> object:
+        # an e-mail holds no spaces: ` me@example.com ` is me@example.com (the API refuses it
+        # as written), and a blank one is no login at all
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
 
     @field_validator("smsarchive_duckdb_memory_limit")
     @classmethod

@@ -153,3 +153,14 @@ def test_reports_read_the_users_zone_when_set_else_the_apis(
     monkeypatch.setenv("SMSARCHIVE_REPORT_TIMEZONE", "Pacific/Nowhere")
     with pytest.raises(ValidationError, match="IANA"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_a_login_is_read_without_the_spaces_around_it_and_a_blank_one_is_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VOIPMS_API_USERNAME", "  me@example.com ")
+    assert Settings().voipms_api_username == "me@example.com"
+    monkeypatch.setenv("VOIPMS_API_USERNAME", "   ")
+    blank = Settings()
+    assert blank.voipms_api_username is None
+    assert not blank.has_credentials
