@@ -39,20 +39,21 @@ def _watch_parent() -> None:
 
 def main() -> int:
     """Read settings and items from stdin, download, write one JSON line per result."""
-    # Ctrl-C reaches the parent too; it decides, and tells us by closing stdin.
+    # Ctrl-C reaches the parent too; it decides, and tells us by closing stdin (the parent
+    # starts us with SIGINT ignored already: worker_processes.child_command)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _stop)
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing but results goes to the parent's pipe
-    settings = WorkerSettings(**json.loads(sys.stdin.readline()))
-    share: list[list[Any]] = json.loads(sys.stdin.readline())
-    threading.Thread(target=_watch_parent, name="parent_watch", daemon=True).start()
 
     def send(result: MediaResult[int]) -> None:
         out.write(result_line(result.key, result) + "\n")
         out.flush()
 
-    try:
+    signal.signal(signal.SIGTERM, _stop)
+    try:  # from here on a stop may come at any line: stdin closed at once is one
+        settings = WorkerSettings(**json.loads(sys.stdin.readline()))
+        share: list[list[Any]] = json.loads(sys.stdin.readline())
+        threading.Thread(target=_watch_parent, name="parent_watch", daemon=True).start()
         for start in range(0, len(share), SLICE):
             part = share[start : start + SLICE]
             download_media(
@@ -62,13 +63,13 @@ def main() -> int:
                 on_result=send,
                 processes=1,
             )
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # done: a stop now changes nothing
     except _Stop:
         return 1
     except Exception as exc:  # reported to the parent, which raises it
         out.write(json.dumps(["error", f"{type(exc).__name__}: {exc}"]) + "\n")
         out.flush()
         return 1
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # done: a stop request now changes nothing
     out.write(json.dumps(["done"]) + "\n")
     out.flush()
     return 0

@@ -134,10 +134,8 @@ class _Child:
         self.number = number
         self.finished = False
         self.results = 0  # result lines read
-        self.process = subprocess.Popen(
-            # -P: not the working folder first on sys.path, where a folder named `extract`
-            # (a project of the user's own) would be imported in place of ours
-            [sys.executable, "-P", "-m", "extract.media.download_worker"],
+        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
+            child_command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -206,6 +204,22 @@ def _result_line(line: str) -> list[Any] | None:
     if type(fields[0]) is int and len(fields) == _RESULT_FIELDS:
         return fields
     return None
+
+
+_CHILD_MAIN = (
+    "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); import runpy; "
+    "runpy.run_module('extract.media.download_worker', run_name='__main__', alter_sys=True)"
+)
+
+
+def child_command() -> list[str]:
+    """A download child's command line: `python -m extract.media.download_worker`, but with
+    SIGINT ignored before anything is imported. A terminal's Ctrl-C reaches the parent's whole
+    process group, and stopping a child is the parent's (it closes the child's stdin): caught
+    only once the child had imported its modules, it printed a traceback in that second."""
+    # -P: not the working folder first on sys.path, where a folder named `extract` (a project
+    # of the user's own) would be imported in place of ours
+    return [sys.executable, "-P", "-c", _CHILD_MAIN]
 
 
 def _import_path() -> str:

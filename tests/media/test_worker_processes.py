@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 
+import extract
 from extract.media import MediaItem, MediaResult, download_media, stored_path
 from extract.media.worker_processes import (
     MediaWorkerError,
     WorkerSettings,
     _threads_each,
+    child_command,
     processes_for,
     run_in_processes,
 )
@@ -274,3 +280,50 @@ def test_a_result_run_into_other_output_is_left_pending_and_said(
     assert failure is None
     assert sorted(finished.values()) == ["stored"] * 3
     assert "media download process 1 sent 3 results of 4" in caplog.text
+
+
+def _ctrl_c_repeatedly(process: subprocess.Popen[str], seconds: float) -> None:
+    """SIGINT to `process` every 20 ms for `seconds`, as a terminal's Ctrl-C held down reaches
+    every process of its group, from 0.15 s on (the interpreter itself has started)."""
+    time.sleep(0.15)
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends and process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.02)
+
+
+def _child(**popen: Any) -> subprocess.Popen[str]:
+    """A download child as run_in_processes starts one (its command line and import path)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(extract.__file__).resolve().parents[1])}
+    return subprocess.Popen(child_command(), text=True, env=env, **popen)
+
+
+def test_a_child_leaves_ctrl_c_to_its_parent_from_its_first_import(
+    server: MediaServer, tmp_path: Path
+) -> None:
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with _child(**pipes) as child:
+        _ctrl_c_repeatedly(child, 1.0)  # while it imports httpx and its own modules, and after
+        given = json.dumps(asdict(_settings(server, tmp_path))) + "\n"
+        given += json.dumps([[0, server.add(srv.body(png()))]]) + "\n"
+        assert child.stdin is not None
+        child.stdin.write(given)
+        child.stdin.flush()  # and kept open, as the parent does until it has every result
+        assert child.stdout is not None
+        lines = [json.loads(child.stdout.readline()) for _ in range(2)]
+        child.stdin.close()
+        errors = child.stderr.read() if child.stderr else ""
+    assert "Traceback" not in errors, errors
+    assert "KeyboardInterrupt" not in errors
+    assert child.returncode == 0
+    assert lines[0][1] == "stored"
+    assert lines[1] == ["done"]
+
+
+def test_a_child_told_to_stop_at_once_ends_without_a_word(tmp_path: Path) -> None:
+    # the parent stopped (Ctrl-C) as it started the child: stdin closed before any line
+    with _child(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+        output, errors = child.communicate("", timeout=30)
+    assert "Traceback" not in errors, errors
+    assert child.returncode == 1
+    assert output == "" or json.loads(output)[0] == "error"
