@@ -846,6 +846,12 @@ def report(
         fail(f"--start {start} is after today ({today} in {zone}): no message is that new", code=2)
     if end is not None:
         refuse_before_oldest("--end", end)
+        if end > today:  # days to come would be drawn as quiet ones, and change the grain
+            fail(
+                f"--end {end} is after today ({today} in {zone}): days to come hold no messages "
+                "yet; leave --end out to end at the archive's last day",
+                code=2,
+            )
     refuse_while_a_run_writes(settings, "report")
     given = out_folder(out)
     folder = given or settings.smsarchive_data_dir / "reports"

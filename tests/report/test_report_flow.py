@@ -154,6 +154,7 @@ def test_cli_report_refuses_a_bad_grain(tmp_path: Path) -> None:
     ("days", "says"),
     [
         (["--start", "2999-01-01"], "--start 2999-01-01 is after today"),
+        (["--start", "2024-01-01", "--end", "2999-01-01"], "--end 2999-01-01 is after today"),
         (["--start", "1990-01-01", "--end", "1990-02-01"], "--end 1990-02-01 is before 2000-01-01"),
     ],
 )
