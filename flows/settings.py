@@ -84,12 +84,13 @@ class Settings(BaseSettings):
         default=6, ge=1, description="tries per API call before a transient error is final"
     )
     voipms_timeout_seconds: float = Field(
-        default=60.0, gt=0, le=3600, description="per-call HTTP timeout"
+        default=60.0, gt=0, le=3600, allow_inf_nan=False, description="per-call HTTP timeout"
     )
     voipms_backoff_seconds: float = Field(
         default=2.0,
         ge=0,
         le=3600,
+        allow_inf_nan=False,
         description="base wait between tries of a failed call (doubles each try, plus jitter)",
     )
     smsarchive_sync_lookback_days: int = Field(
@@ -120,6 +121,7 @@ class Settings(BaseSettings):
     smsarchive_busy_wait_seconds: float = Field(
         default=0,
         ge=0,
+        allow_inf_nan=False,  # `inf` is no wait a timer can count down
         description=(
             "seconds backfill and sync wait when another run or a program (a notebook) has "
             "the archive open, before giving up; scheduled runs wait at least "

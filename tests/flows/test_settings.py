@@ -164,3 +164,16 @@ def test_a_login_is_read_without_the_spaces_around_it_and_a_blank_one_is_none(
     blank = Settings()
     assert blank.voipms_api_username is None
     assert not blank.has_credentials
+
+
+@pytest.mark.parametrize(
+    "name", ["VOIPMS_TIMEOUT_SECONDS", "VOIPMS_BACKOFF_SECONDS", "SMSARCHIVE_BUSY_WAIT_SECONDS"]
+)
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_seconds_must_be_a_finite_number(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=name.lower()) as refused:
+        Settings()
+    assert "Input should be a finite number" in str(refused.value)  # not "less than 3600"
