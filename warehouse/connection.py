@@ -31,6 +31,8 @@ from warehouse.writer_lock import writer_lock
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
 _POLL_SECONDS = 0.5
 _NEW_FILE_BYTES = 3 * 4096
+_MAGIC, _MAGIC_AT = b"DUCK", 8
+"""What DuckDB writes at the start of a new file, after an 8-byte checksum."""
 _NOTE_EVERY_SECONDS = 60.0
 
 logger = logging.getLogger(__name__)
@@ -216,7 +218,8 @@ def _set_aside_unfinished(path: Path) -> None:
 
     DuckDB creates a file by writing three 4 KB header blocks; a process killed before the
     third leaves a file DuckDB refuses to open. Shorter than that, with no WAL beside it, the
-    file cannot hold any data. (Callers that write hold the writer lock.)
+    file cannot hold any data. A short file that does not start as DuckDB's do is left where
+    it is, for the caller's refusal. (Callers that write hold the writer lock.)
     """
     if not path.exists() or not _unfinished(path):
         return
@@ -232,6 +235,12 @@ def _unfinished(path: Path) -> bool:
     except FileNotFoundError:
         return False
     if size >= _NEW_FILE_BYTES or Path(f"{path}.wal").exists():
+        return False
+    with path.open("rb") as file:
+        start = file.read(_NEW_FILE_BYTES)
+    # DuckDB's own start (a checksum, then its magic) or nothing yet: anything else was never
+    # DuckDB's (a file written over, a wrong path), and is refused as any damage is
+    if start.strip(b"\0") and start[_MAGIC_AT : _MAGIC_AT + len(_MAGIC)] != _MAGIC:
         return False
     try:
         duckdb.connect(str(path), read_only=True).close()

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from warehouse import WarehouseError, open_warehouse
-from warehouse.errors import UnusablePathError
+from warehouse.errors import UnreadableArchiveError, UnusablePathError
 from warehouse.export import export_archive
 from warehouse.queries import migration_dir, query_dir, read_query
 from warehouse.report import REPORT_TABLES
@@ -107,3 +107,30 @@ def test_paths_duckdb_reads_as_written_are_used(tmp_path: Path, name: str) -> No
     open_warehouse(archive).close()
     assert archive.is_file()
     assert export_archive(archive, tmp_path / name / "export").row_counts["messages"] == 0
+
+
+@pytest.mark.parametrize("size", [0, 4096, 8192])
+def test_a_new_archive_file_left_half_written_is_set_aside_for_a_new_one(
+    tmp_path: Path, size: int
+) -> None:
+    duckdb.connect(str(tmp_path / "whole.duckdb")).close()
+    path = tmp_path / "data" / "archive.duckdb"
+    path.parent.mkdir()
+    path.write_bytes((tmp_path / "whole.duckdb").read_bytes()[:size])
+    open_warehouse(path).close()
+    assert [
+        aside.name.startswith("archive.duckdb.unfinished-")
+        for aside in path.parent.glob("archive.duckdb.*")
+    ] == [True]
+
+
+@pytest.mark.parametrize("content", [b"garbage\n", b"PAR1" + bytes(100), b"x" * 5000])
+def test_a_short_file_duckdb_never_wrote_is_refused_where_it_is(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "archive.duckdb"
+    path.write_bytes(content)
+    with pytest.raises(UnreadableArchiveError, match="cannot be opened"):
+        open_warehouse(path)
+    assert path.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archive.duckdb"]
