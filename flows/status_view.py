@@ -75,7 +75,7 @@ def _archived_days(runs: pl.DataFrame, timezone: str, *, messages: int = 0) -> s
     for (first, last), until in zip(spans, runs["last_until"].to_list(), strict=True):
         cut = "" if until is None else f" {until.astimezone(zone_info(timezone)):%H:%M}"
         shown.append(f"{first} .. {last}{cut}")
-    text = f"days archived: {', '.join(shown)} ({days:,} days)"
+    text = f"days archived: {', '.join(shown)} ({counted(days, 'day')})"
     gaps = [
         f"{end + timedelta(days=1)} .. {start - timedelta(days=1)}"
         for (_, end), (start, _) in itertools.pairwise(spans)

@@ -514,6 +514,24 @@ def test_a_last_day_archived_before_it_was_over_says_until_when(tmp_path: Path) 
     assert "days archived: 2024-10-03 .. 2024-10-10 09:50 (8 days)" in console.export_text()
 
 
+def test_one_day_archived_is_one_day(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from flows.status_view import render_status
+
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        merge(
+            con, "acct-a", (date(2024, 3, 10),) * 2, [], seen_at=datetime(2024, 3, 12, tzinfo=UTC)
+        )
+        status = archive_status(con)
+    finally:
+        con.close()
+    console = Console(record=True, width=200)
+    render_status(status, console)
+    assert "days archived: 2024-03-10 .. 2024-03-10 (1 day)\n" in console.export_text()
+
+
 def test_a_cell_too_long_for_80_columns_folds_and_loses_nothing(tmp_path: Path) -> None:
     # as in a pipe (cron's mail, a log file), where Rich draws 80 columns
     text = _shown_at_80_columns_after(
