@@ -837,6 +837,8 @@ def report(
         fail(f"--tz must be an IANA time zone such as America/Vancouver, not {tz!r}", code=2)
     if did is not None and not any(c.isdigit() for c in did):
         fail(f"--did takes a phone number (+1… or the 10 digits), not {did!r}", code=2)
+    if account is not None and not account.strip():
+        fail("--account takes an account's e-mail (`status` lists them), not an empty one", code=2)
     refuse_reversed_days(start, end)
     settings = load_settings()
     zone = tz or settings.report_timezone

@@ -168,6 +168,16 @@ def test_cli_report_refuses_days_no_message_can_be_on(
 
 
 @pytest.mark.usefixtures("cli_logging")
+@pytest.mark.parametrize("account", ["", " "])
+def test_cli_report_refuses_an_empty_account(tmp_path: Path, account: str) -> None:
+    done = CliRunner().invoke(
+        app, ["report", "--account", account], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)}
+    )
+    assert done.exit_code == 2
+    assert done.stderr.startswith("error: --account takes an account's e-mail")
+
+
+@pytest.mark.usefixtures("cli_logging")
 def test_cli_report_without_an_archive_says_so(tmp_path: Path) -> None:
     done = CliRunner().invoke(app, ["report"], env={"SMSARCHIVE_DATA_DIR": str(tmp_path)})
     assert done.exit_code == 1
