@@ -176,6 +176,8 @@ def _connect(
                     raise WarehouseBusyError(
                         f"{busy} (waited {wait:g} s)", pid=busy.pid, since=busy.since
                     ) from exc
+                if not read_only:  # say how not to be turned away next time, as the lock does
+                    busy.args = (f"{busy} (or give the command --wait SECONDS to wait for it)",)
                 raise busy from exc
             if now >= next_note:
                 logger.warning(

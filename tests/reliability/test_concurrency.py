@@ -212,6 +212,7 @@ def test_a_notebook_holding_the_archive_makes_a_run_wait_and_say_why(
         assert refused.returncode == 1, err
         assert f"is open in process {holder.pid}" in err
         assert "close the program that has it open (a notebook" in err
+        assert "(or give the command --wait SECONDS to wait for it)" in err
         # With patience: it waits, says for whom, and runs once the notebook lets go.
         patient = procs(_sync(server, archived, "--wait", "120"))
         assert patient.stderr is not None
