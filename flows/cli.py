@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import inspect
+import logging
 import os
 import re
 import sys
@@ -178,6 +179,8 @@ def load_settings() -> Settings:
         fail(f"bad setting: {problem}", code=2)
     for warning in warnings:
         typer.secho(f"warning: {warning}", err=True, fg="yellow")
+    dotenv_said = logging.getLogger("dotenv.main")  # its own word on the lines warned of above
+    dotenv_said.disabled = True
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -188,6 +191,8 @@ def load_settings() -> Settings:
         )
         typer.secho(f"error: bad setting: {problems}", err=True, fg="red")
         raise typer.Exit(2) from None
+    finally:
+        dotenv_said.disabled = False
     data_dir = settings.smsarchive_data_dir
     if data_dir.exists() and not data_dir.is_dir():
         fail(f"SMSARCHIVE_DATA_DIR {data_dir} is a file, not a folder", code=1)

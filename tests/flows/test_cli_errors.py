@@ -678,6 +678,7 @@ def test_a_dot_env_line_that_sets_nothing_of_ours_is_a_warning(
     shown = _smsarchive(("status",), cwd=tmp_path, env={"PREFECT_API_URL": "", **env})
     assert f"warning: {tmp_path / '.env'} line 1 (" in shown.stderr
     assert "cannot be read, and is ignored" in shown.stderr
+    assert "python-dotenv" not in shown.stderr  # its own word on the same line: said once
     assert _error_lines(shown.stderr) == [
         f"error: there is no archive at {Path('data') / 'archive.duckdb'} yet: run "
         "`smsarchive backfill` or `sync` first"
