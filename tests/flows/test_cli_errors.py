@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -717,3 +718,28 @@ def test_no_login_is_a_setting_to_make_for_every_command_that_calls_the_api(
     assert shown.returncode == 2, shown.stderr
     [line] = _error_lines(shown.stderr)
     assert "VOIPMS_API_USERNAME and VOIPMS_API_PASSWORD" in line
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line(tmp_path: Path) -> None:
+    # a terminal's Ctrl-C held down from the first moment: the first lands while polars,
+    # DuckDB and httpx are imported, before any command's own handler is there
+    env = {**without_our_settings(), "SMSARCHIVE_DATA_DIR": str(tmp_path / "data")}
+    child = subprocess.Popen(
+        [SMSARCHIVE, "status"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+    )
+    # once a compiled library of the command line is mapped, the interpreter has started
+    # (its own SIGINT handler is in) and the command's imports are under way
+    maps = Path(f"/proc/{child.pid}/maps")
+    deadline = time.monotonic() + 60
+    while not any(name in maps.read_text() for name in ("pydantic_core", "polars", "duckdb")):
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    while child.poll() is None:
+        child.send_signal(signal.SIGINT)
+        time.sleep(0.02)
+    assert child.stderr is not None
+    errors = child.stderr.read()
+    child.stderr.close()
+    assert errors == "error: interrupted while smsarchive started; nothing was done\n"
+    assert child.returncode == 130
+    assert not (tmp_path / "data").exists()
