@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from extract.media import MediaItem, MediaResult, absent_files, download_media, flush_to_disk
+from extract.media import MediaItem, MediaResult, absent_files, download_each, flush_to_disk
 from extract.media.records import HOST_NOT_ALLOWED, STORAGE_ERROR, host_trouble
 from extract.media.result_frame import results_frame
 from extract.media.storage import DAMAGED_DIR_NAME, damaged_files, set_aside_damaged
@@ -256,7 +256,7 @@ def download_pending(
                 )
 
     try:
-        download_media(
+        download_each(
             items,
             media_dir=media_dir,
             allowed_hosts=allowed_hosts,

@@ -3,7 +3,7 @@
 # results_frame (extract.media.result_frame) is not re-exported here: it imports polars, which
 # every media download child process would then load for nothing.
 
-from extract.media.download import download_media
+from extract.media.download import download_each, download_media
 from extract.media.records import MediaItem, MediaResult, MediaState
 from extract.media.sniffing import is_expired_marker, sniff_content_type
 from extract.media.storage import (
@@ -22,6 +22,7 @@ __all__ = [
     "UrlPolicy",
     "absent_files",
     "clean_stale_temp",
+    "download_each",
     "download_media",
     "flush_to_disk",
     "is_expired_marker",

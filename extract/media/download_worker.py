@@ -10,14 +10,14 @@ import threading
 from types import FrameType
 from typing import Any, NoReturn
 
-from extract.media.download import download_media
+from extract.media.download import download_each
 from extract.media.records import MediaItem, MediaResult
 from extract.media.worker_processes import WorkerSettings, result_line
 
 SLICE = 5000
-"""Items downloaded per download_media call: it holds every item's parsed URL and result
-until it returns (~1.5 KB an item: two children held 306 MB for 162,040 items in one call),
-so a share of 500,000 would have grown to ~750 MB."""
+"""Items downloaded per download_each call: it holds every item's parsed URL until it returns
+(with each result as well, as download_media did then, ~1.5 KB an item: two children held
+306 MB for 162,040 items in one call, so a share of 500,000 would have grown to ~750 MB)."""
 
 
 class _Stop(BaseException):
@@ -56,7 +56,7 @@ def main() -> int:
         threading.Thread(target=_watch_parent, name="parent_watch", daemon=True).start()
         for start in range(0, len(share), SLICE):
             part = share[start : start + SLICE]
-            download_media(
+            download_each(
                 [MediaItem(key=int(index), url=str(url)) for index, url in part],
                 **settings.download_options(),
                 stale_temp_after=float("inf"),  # the parent cleaned media/.tmp before us

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import gzip
 import hashlib
 import logging
@@ -21,6 +22,7 @@ from extract.media import (
     MediaItem,
     MediaResult,
     download,
+    download_each,
     download_media,
     is_stored,
     stored_path,
@@ -601,3 +603,32 @@ def test_files_that_are_text_by_design_are_stored_whatever_type_they_bear(
     url = server.add(srv.body(data, content_type=announced), f"media/{_token(announced)}/m.bin")
     [result] = _download(server, tmp_path, [url])
     assert result.state == "stored", result
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_download_each_holds_no_result_once_handed_over(
+    server: MediaServer, tmp_path: Path, processes: int
+) -> None:
+    # a run's queue can be 500,000 files long: results held to the end were ~210 MB
+    urls = [server.add(srv.body(png() + bytes([n]))) for n in range(60)]
+    handed: list[str] = []
+    alive_at_the_last: list[int] = []
+
+    def count_alive(result: MediaResult[Key]) -> None:
+        handed.append(result.state)
+        if len(handed) == len(urls):  # none in flight, none waiting: this one alone is due
+            gc.collect()
+            alive_at_the_last.append(sum(isinstance(o, MediaResult) for o in gc.get_objects()))
+
+    download_each(
+        _items(*urls),
+        on_result=count_alive,
+        media_dir=tmp_path,
+        allowed_hosts=[server.host],
+        user_agent=UA,
+        timeout=5.0,
+        concurrency=4,
+        processes=processes,
+    )
+    assert handed == ["stored"] * len(urls)
+    assert alive_at_the_last == [1]
