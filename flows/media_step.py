@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import duckdb
 import polars as pl
@@ -17,6 +17,7 @@ from extract.media.records import HOST_NOT_ALLOWED, STORAGE_ERROR, host_trouble
 from extract.media.result_frame import results_frame
 from extract.media.storage import DAMAGED_DIR_NAME, damaged_files, set_aside_damaged
 from extract.media.url_policy import url_host
+from extract.media.worker_processes import processes_for
 from warehouse import (
     has_requeued_media,
     pending_media,
@@ -185,18 +186,47 @@ def redownload_missing(con: duckdb.DuckDBPyConnection, media_dir: Path) -> int:
     return missing.len() + len(damaged)
 
 
+PAGE = 50_000
+"""Items made, dealt to the download children and fetched at a time: half a million items
+made at once held ~260 MB (and their children's shares ~90 MB more), memory a run's longer
+history would cost it. A page's children start in a third of a second."""
+
+
+class PendingItems(Sequence[MediaItem[MediaKey]]):
+    """The media the archive still lacks, as download items made only when asked for (a page
+    at a time), from the compact frame `pending_media` reads."""
+
+    def __init__(self, pending: pl.DataFrame) -> None:
+        self._rows = pending.select("provider", "account", "message_id", "position", "url")
+
+    def __len__(self) -> int:
+        return self._rows.height
+
+    @overload
+    def __getitem__(self, index: int) -> MediaItem[MediaKey]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[MediaItem[MediaKey]]: ...
+
+    def __getitem__(self, index: int | slice) -> MediaItem[MediaKey] | list[MediaItem[MediaKey]]:
+        if isinstance(index, slice):
+            rows = self._rows[index].iter_rows()
+            return [MediaItem(key=(p, a, m, n), url=url) for p, a, m, n, url in rows]
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"item {index} of {len(self)}")
+        provider, account, message_id, position, url = self._rows.row(index)
+        return MediaItem(key=(provider, account, message_id, position), url=url)
+
+    def __iter__(self) -> Iterator[MediaItem[MediaKey]]:
+        for start in range(0, len(self), PAGE):
+            yield from self[start : start + PAGE]
+
+
 def pending_items(
     con: duckdb.DuckDBPyConnection, *, provider: str | None = None, account: str | None = None
-) -> list[MediaItem[MediaKey]]:
+) -> PendingItems:
     """The media the archive still lacks (of one account, when given), as download items."""
-    pending = pending_media(con, provider, account)
-    return [
-        MediaItem(
-            key=(row["provider"], row["account"], row["message_id"], row["position"]),
-            url=row["url"],
-        )
-        for row in pending.iter_rows(named=True)
-    ]
+    return PendingItems(pending_media(con, provider, account))
 
 
 def download_pending(
@@ -210,7 +240,8 @@ def download_pending(
     processes: int | None = None,
     on_result: Callable[[MediaResult[MediaKey]], None] | None = None,
 ) -> MediaOutcome:
-    """Fetch `items`; their rows are updated in batches, so a crash keeps what was done."""
+    """Fetch `items`, PAGE at a time (`PendingItems` makes them as they are asked for); their
+    rows are updated in batches, so a crash keeps what was done."""
     outcome = MediaOutcome()
     batch: list[MediaResult[MediaKey]] = []
     refind = has_requeued_media(con)  # once: most runs have no lost file to look for
@@ -255,20 +286,29 @@ def download_pending(
                     f"(the last: {result.error}); the media host looks down"
                 )
 
+    spread = processes or processes_for(min(len(items), PAGE), concurrency)
+    logger.info(
+        "media: %d files, %d downloads in flight%s",
+        len(items),
+        concurrency,
+        f" over {spread} processes" if spread > 1 else "",
+    )
     try:
-        download_each(
-            items,
-            media_dir=media_dir,
-            allowed_hosts=allowed_hosts,
-            user_agent=user_agent,
-            concurrency=concurrency,
-            processes=processes,
-            on_result=done,
-            # The caller holds the data dir's writer lock: no other run can be writing here,
-            # so whatever a killed run left in media/.tmp is stale now.
-            stale_temp_after=0,
-            durable=False,
-        )
+        for start in range(0, len(items), PAGE):
+            download_each(
+                items[start : start + PAGE],
+                media_dir=media_dir,
+                allowed_hosts=allowed_hosts,
+                user_agent=user_agent,
+                concurrency=concurrency,
+                processes=processes,
+                on_result=done,
+                # The caller holds the data dir's writer lock: no other run can be writing
+                # here, so whatever a killed run (or the page before) left in media/.tmp is
+                # stale now.
+                stale_temp_after=0,
+                durable=False,
+            )
     except _MediaHostDown as exc:
         outcome.stopped = str(exc)
         outcome.left = len(items) - outcome.total

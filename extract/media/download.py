@@ -306,7 +306,7 @@ def _download(
             backoff_max=backoff_max,
             durable=durable,
         )
-        logger.info(
+        logger.debug(
             "media: %d files over %d processes, %d downloads in flight",
             len(items),
             processes,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import socket
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from extract.media import MediaItem, MediaResult
 from extract.voipms.sandbox.server import SandboxServer
 from flows import media_step
 from flows.archive_run import PlainSteps, archive
@@ -18,6 +21,7 @@ from flows.cli import app
 from flows.media_step import (
     FAILURES_IN_A_ROW,
     STORAGE_FAILURES_IN_A_ROW,
+    MediaKey,
     MediaOutcome,
     check_stored_files,
     describe_media,
@@ -43,7 +47,11 @@ from warehouse import merge_window, open_warehouse
 
 
 def _download(
-    tmp_path: Path, urls: list[str], *hosts: str, concurrency: int = 8
+    tmp_path: Path,
+    urls: list[str],
+    *hosts: str,
+    concurrency: int = 8,
+    on_result: Callable[[MediaResult[MediaKey]], None] | None = None,
 ) -> tuple[MediaOutcome, dict[str, int]]:
     """Archive one media row per URL, download them all; the outcome and rows by state."""
     con = open_warehouse(tmp_path / "archive.duckdb")
@@ -70,6 +78,7 @@ def _download(
             allowed_hosts=list(hosts),
             user_agent="smsarchive-tests/1",
             concurrency=concurrency,
+            on_result=on_result,
         )
         return outcome, _states(con)
     finally:
@@ -354,3 +363,64 @@ def test_without_media_hosts_attachments_wait_and_the_summary_says_why(
         f"{summary.media.left:,} left for the next run: VOIPMS_MEDIA_HOSTS is empty, so no "
         "media are downloaded (name a host to download them)"
     )
+
+
+def test_a_long_queue_is_downloaded_a_page_at_a_time_and_a_host_down_stops_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(media_step, "PAGE", 7)
+    items_alive: list[int] = []
+
+    def count_items(_: object) -> None:  # download items made and not yet let go
+        gc.collect()
+        items_alive.append(sum(isinstance(o, MediaItem) for o in gc.get_objects()))
+
+    with MediaServer() as server:
+        good = [server.add(srv.body(png() + bytes([n]))) for n in range(20)]
+        outcome, states = _download(
+            tmp_path / "up", good, server.host, concurrency=3, on_result=count_items
+        )
+    assert (outcome.stored, outcome.left, outcome.stopped) == (20, 0, "")
+    assert states == {"stored": 20}
+    assert len(items_alive) == 20
+    assert max(items_alive) <= 7  # a page's, never the queue's 20
+    with socket.socket() as gone:
+        gone.bind(("127.0.0.1", 0))
+        host = f"127.0.0.1:{gone.getsockname()[1]}"
+    monkeypatch.setattr(media_step, "PAGE", 10)  # the host is found down on the fourth page
+    urls = [f"http://{host}/media/{n}.jpg" for n in range(60)]
+    outcome, states = _download(tmp_path / "down", urls, host)
+    assert (outcome.failed, outcome.left) == (FAILURES_IN_A_ROW, 60 - FAILURES_IN_A_ROW)
+    assert states == {"failed": FAILURES_IN_A_ROW, "pending": 60 - FAILURES_IN_A_ROW}
+
+
+def test_pending_items_are_made_as_asked_for_and_read_as_a_list_is(tmp_path: Path) -> None:
+    urls = [f"http://voip.ms/media/{n}.jpg" for n in range(5)]
+    con = open_warehouse(tmp_path / "archive.duckdb")
+    try:
+        merge_window(
+            con,
+            provider=PROVIDER,
+            account="acct",
+            window_start=WINDOW[0],
+            window_end=WINDOW[1],
+            messages=messages_frame(),
+            media=media_frame(
+                *(media_item(str(n), 1, account="acct", url=u) for n, u in enumerate(urls))
+            ),
+            rejected=rejected_frame(),
+            seen_at=SEEN,
+            sms_rows=0,
+            mms_rows=0,
+        )
+        items = pending_items(con)
+    finally:
+        con.close()
+    whole = list(items)
+    assert len(items) == len(whole) == 5
+    assert sorted(item.url for item in whole) == urls
+    assert items[1:4] == whole[1:4]
+    assert items[-1] == whole[-1]
+    assert whole[0].key == (PROVIDER, "acct", whole[0].key[2], 1)
+    with pytest.raises(IndexError):
+        items[5]
