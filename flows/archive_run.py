@@ -49,7 +49,6 @@ from transform.drift import Notice
 from transform.zone_rules import zone_info
 from warehouse import (
     finish_run,
-    forget_refused_run,
     newest_archived_day,
     open_warehouse,
     pending_media,
@@ -493,20 +492,16 @@ def archive(
                 summary.media = steps.media(con, settings, progress)
             except BaseException as exc:
                 stopped = stopped_from_outside(exc)
-                # refused at the API's door under a name never archived (a mistyped login):
-                # the run is forgotten, so that no such account stays in `status`
-                refused = isinstance(exc, AccessError) and account not in accounts
                 try:
-                    if not (refused and forget_refused_run(con, run_id)):
-                        finish_run(
-                            con,
-                            run_id,
-                            outcome="interrupted" if stopped else "failed",
-                            windows_merged=summary.merged,
-                            messages_inserted=summary.inserted,
-                            messages_updated=summary.updated,
-                            detail=type(exc).__name__ if stopped else failure_detail(exc),
-                        )
+                    finish_run(
+                        con,
+                        run_id,
+                        outcome="interrupted" if stopped else "failed",
+                        windows_merged=summary.merged,
+                        messages_inserted=summary.inserted,
+                        messages_updated=summary.updated,
+                        detail=type(exc).__name__ if stopped else failure_detail(exc),
+                    )
                 except duckdb.Error as unrecorded:  # a full disk refuses this too: the first
                     # error is the one to tell (the next run finds the run 'interrupted')
                     logger.warning("the run's end could not be recorded: %s", unrecorded)

@@ -48,13 +48,7 @@ from warehouse.merge import (
 )
 from warehouse.migrate import apply_migrations
 from warehouse.notices import NoticeRow, record_notices
-from warehouse.runs import (
-    StartedRun,
-    finish_run,
-    forget_refused_run,
-    start_run,
-    unfinished_sync_start,
-)
+from warehouse.runs import StartedRun, finish_run, start_run, unfinished_sync_start
 from warehouse.status import ArchiveStatus, archive_status
 from warehouse.writer_lock import writer_alive, writer_lock
 
@@ -83,7 +77,6 @@ __all__ = [
     "done_windows",
     "drop_resolved_rejections",
     "finish_run",
-    "forget_refused_run",
     "forget_unreadable_landings",
     "has_requeued_media",
     "landed_answer_count",

@@ -92,12 +92,6 @@ def finish_run(
         raise KeyError(f"no run {run_id} in sync_runs")
 
 
-def forget_refused_run(con: duckdb.DuckDBPyConnection, run_id: int) -> bool:
-    """Delete a run the API refused at its door, when its account never had a run end ok:
-    a mistyped login is then no account of the archive's. True when it was deleted."""
-    return query_row(con, "forget_refused_run", {"run_id": run_id}) is not None
-
-
 def unfinished_sync_start(
     con: duckdb.DuckDBPyConnection, *, provider: str, account: str
 ) -> date | None:

@@ -94,21 +94,6 @@ def test_a_wrong_password_fails_the_run_though_every_window_is_archived(
     assert runs["outcome"].to_list() == ["ok", "failed"]
 
 
-def test_a_mistyped_login_the_api_refuses_leaves_no_account_behind(
-    server: SandboxServer, tmp_path: Path
-) -> None:
-    settings = sandbox_settings(server, tmp_path / "data")
-    with use_settings(settings):
-        archive(settings, "backfill", *SPAN, PlainSteps())
-    typo = settings.model_copy(update={"voipms_api_username": "typo@example.com"})
-    for kind, days in (("backfill", SPAN), ("sync", (None, None))):
-        with use_settings(typo), pytest.raises(PermanentError) as refused:
-            archive(typo, kind, *days, PlainSteps())  # type: ignore[arg-type]
-        assert refused.value.code == "invalid_credentials"
-    runs = table(settings.archive_path, "SELECT account, outcome FROM sync_runs ORDER BY run_id")
-    assert runs.rows() == [(settings.voipms_api_username, "ok")]
-
-
 def _a_sync_that_fails_in_april(server: SandboxServer, settings: Settings) -> None:
     """Archive up to 2024-02-29, then sync: its window holding April (which the API refuses)
     fails, the ones after it merge, today's first of all."""
