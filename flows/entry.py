@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 INTERRUPTED_EXIT = 130
@@ -13,6 +14,7 @@ def main() -> None:
     try:
         from flows.cli import main as command_line
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C held down: said once
         sys.stderr.write("error: interrupted while smsarchive started; nothing was done\n")
         sys.exit(INTERRUPTED_EXIT)
     command_line()
