@@ -46,6 +46,25 @@ from tests.warehouse.builders import (
 from warehouse import merge_window, open_warehouse
 
 
+def _archive_media(con: duckdb.DuckDBPyConnection, urls: list[str]) -> None:
+    """Archive one media row per URL (one MMS each), every one pending."""
+    merge_window(
+        con,
+        provider=PROVIDER,
+        account="acct",
+        window_start=WINDOW[0],
+        window_end=WINDOW[1],
+        messages=messages_frame(),
+        media=media_frame(
+            *(media_item(str(n), 1, account="acct", url=u) for n, u in enumerate(urls))
+        ),
+        rejected=rejected_frame(),
+        seen_at=SEEN,
+        sms_rows=0,
+        mms_rows=0,
+    )
+
+
 def _download(
     tmp_path: Path,
     urls: list[str],
@@ -56,21 +75,7 @@ def _download(
     """Archive one media row per URL, download them all; the outcome and rows by state."""
     con = open_warehouse(tmp_path / "archive.duckdb")
     try:
-        merge_window(
-            con,
-            provider=PROVIDER,
-            account="acct",
-            window_start=WINDOW[0],
-            window_end=WINDOW[1],
-            messages=messages_frame(),
-            media=media_frame(
-                *(media_item(str(n), 1, account="acct", url=u) for n, u in enumerate(urls))
-            ),
-            rejected=rejected_frame(),
-            seen_at=SEEN,
-            sms_rows=0,
-            mms_rows=0,
-        )
+        _archive_media(con, urls)
         outcome = download_pending(
             con,
             pending_items(con),
@@ -398,21 +403,7 @@ def test_pending_items_are_made_as_asked_for_and_read_as_a_list_is(tmp_path: Pat
     urls = [f"http://voip.ms/media/{n}.jpg" for n in range(5)]
     con = open_warehouse(tmp_path / "archive.duckdb")
     try:
-        merge_window(
-            con,
-            provider=PROVIDER,
-            account="acct",
-            window_start=WINDOW[0],
-            window_end=WINDOW[1],
-            messages=messages_frame(),
-            media=media_frame(
-                *(media_item(str(n), 1, account="acct", url=u) for n, u in enumerate(urls))
-            ),
-            rejected=rejected_frame(),
-            seen_at=SEEN,
-            sms_rows=0,
-            mms_rows=0,
-        )
+        _archive_media(con, urls)
         items = pending_items(con)
     finally:
         con.close()
