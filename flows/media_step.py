@@ -17,7 +17,7 @@ from extract.media.records import HOST_NOT_ALLOWED, STORAGE_ERROR, host_trouble
 from extract.media.result_frame import results_frame
 from extract.media.storage import DAMAGED_DIR_NAME, damaged_files, set_aside_damaged
 from extract.media.url_policy import url_host
-from extract.media.worker_processes import processes_for
+from extract.media.worker_processes import processes_used
 from warehouse import (
     has_requeued_media,
     pending_media,
@@ -286,7 +286,7 @@ def download_pending(
                     f"(the last: {result.error}); the media host looks down"
                 )
 
-    spread = processes or processes_for(min(len(items), PAGE), concurrency)
+    spread = processes_used(min(len(items), PAGE), concurrency, processes)
     logger.info(
         "media: %d files, %d downloads in flight%s",
         len(items),

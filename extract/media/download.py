@@ -21,7 +21,7 @@ from extract.media.records import K, MediaItem, MediaResult
 from extract.media.storage import DEFAULT_STALE_AFTER, clean_stale_temp
 from extract.media.transfer import Outcome, Stopped, TransferLimits, TransientError, fetch_once
 from extract.media.url_policy import UrlPolicy
-from extract.media.worker_processes import WorkerSettings, processes_for, run_in_processes
+from extract.media.worker_processes import WorkerSettings, processes_used, run_in_processes
 from extract.retry_after import honoured
 
 logger = logging.getLogger(__name__)
@@ -286,12 +286,7 @@ def _download(
         _log(result)
         finish_item(index, result)
 
-    # never more processes than downloads in flight or items: one would sit idle
-    processes = min(
-        processes if processes is not None else processes_for(len(items), concurrency),
-        concurrency,
-        len(items),
-    )
+    processes = processes_used(len(items), concurrency, processes)
     if processes > 1:
         settings = WorkerSettings(
             media_dir=str(media_dir),

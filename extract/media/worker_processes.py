@@ -77,6 +77,14 @@ def processes_for(items: int, concurrency: int, cpus: int | None = None) -> int:
     return max(1, min(cpus, concurrency, items // MIN_ITEMS_PER_PROCESS))
 
 
+def processes_used(items: int, concurrency: int, processes: int | None) -> int:
+    """The processes `items` downloads at `concurrency` run in: `processes` when given, else
+    `processes_for`'s choice; never more than downloads in flight or items (one would sit
+    idle)."""
+    chosen = processes if processes is not None else processes_for(items, concurrency)
+    return max(1, min(chosen, concurrency, items))
+
+
 def _threads_each(concurrency: int, processes: int) -> list[int]:
     """`concurrency` download threads shared out as evenly as can be: 8 over 3 is 3, 3, 2."""
     base, extra = divmod(concurrency, processes)
