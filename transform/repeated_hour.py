@@ -77,13 +77,13 @@ def split_passes(
     at_first = [second[i] if told[i] else first[i] for i in range(count)]
     at_second = [first[i] if told[i] is False else second[i] for i in range(count)]
     values = sorted({*at_first, *at_second})
-    before, after = _Counts(values), _Counts(values)
+    after = _Counts(values)  # the rows after the split: at first, every row
     out_of_order, apart = 0, 0
     for value in at_second:  # the split before the first row: every row in its second pass
-        pairs, far = before.above(value)
+        pairs, far = after.above(value)  # the rows before this one, later in time
         out_of_order, apart = out_of_order + pairs, apart + far
-        before.add(value, 1)
-    before, after = after, before
+        after.add(value, 1)
+    before = _Counts(values)
     costs = [(out_of_order, apart)]
     for row in range(count):  # the split moved past `row`: only its reading changes
         old, new = at_second[row], at_first[row]
