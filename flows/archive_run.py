@@ -49,6 +49,7 @@ from transform.drift import Notice
 from transform.zone_rules import zone_info
 from warehouse import (
     finish_run,
+    interrupt_dead_runs,
     newest_archived_day,
     open_warehouse,
     pending_media,
@@ -471,10 +472,11 @@ def archive(
                 flow_run_id=steps.flow_run_id(),
             )
             run_id = started.run_id
-            if started.dead_flow_runs:
-                steps.close_dead_flow_runs(started.dead_flow_runs)
             summary = RunSummary(kind=kind, start=start, end=end, account=account)
             try:
+                if started.dead_flow_runs:
+                    steps.close_dead_flow_runs(started.dead_flow_runs)
+                interrupt_dead_runs(con, started)
                 partial = remove_partial_landings(data_dir)
                 if partial:
                     logger.info("removed %d partly landed answers a stopped run left", partial)

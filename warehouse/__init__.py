@@ -48,7 +48,13 @@ from warehouse.merge import (
 )
 from warehouse.migrate import apply_migrations
 from warehouse.notices import NoticeRow, record_notices
-from warehouse.runs import StartedRun, finish_run, start_run, unfinished_sync_start
+from warehouse.runs import (
+    StartedRun,
+    finish_run,
+    interrupt_dead_runs,
+    start_run,
+    unfinished_sync_start,
+)
 from warehouse.status import ArchiveStatus, archive_status
 from warehouse.writer_lock import writer_alive, writer_lock
 
@@ -79,6 +85,7 @@ __all__ = [
     "finish_run",
     "forget_unreadable_landings",
     "has_requeued_media",
+    "interrupt_dead_runs",
     "landed_answer_count",
     "landed_files",
     "landed_windows",

@@ -20,9 +20,13 @@ class StartedRun:
     """A run just logged as 'running', and the Prefect flow runs of the dead runs it found."""
 
     run_id: int
+    dead_runs: tuple[int, ...] = ()
+    """Runs still 'running' when this one started: their process died. They stay 'running'
+    until `interrupt_dead_runs`, so a run killed before it told Prefect of them leaves them
+    for the next run to find again."""
     dead_flow_runs: tuple[str, ...] = ()
-    """Flow runs of runs that were still 'running' (now 'interrupted'): Prefect still shows
-    them running, as their process was killed before it could say otherwise."""
+    """The Prefect flow runs of `dead_runs`: Prefect still shows them running, as their
+    process was killed before it could say otherwise."""
 
 
 def start_run(
@@ -39,11 +43,13 @@ def start_run(
     """Log a run as 'running' (as Prefect flow run `flow_run_id`, if it is one).
 
     Call it under `writer_lock`: any run still 'running' then belongs to a process that
-    died, and is marked 'interrupted'.
+    died. Those are returned, still 'running': tell Prefect of their flow runs, then
+    `interrupt_dead_runs`. Marked at once, a kill between the two would leave their flow
+    runs running in Prefect for ever, with no run left to find them.
     """
     _require_aware(started_at, "started_at")
     with transaction(con):
-        dead = con.execute(read_query("interrupt_running_runs")).fetchall()
+        dead = con.execute(read_query("select_running_runs")).fetchall()
         row = query_row(
             con,
             "insert_sync_run",
@@ -58,8 +64,18 @@ def start_run(
             },
         )
     assert row is not None
-    flow_runs = tuple(sorted({str(value) for (value,) in dead if value is not None}))
-    return StartedRun(run_id=int(row[0]), dead_flow_runs=flow_runs)
+    flow_runs = tuple(sorted({str(flow_run) for _, flow_run in dead if flow_run is not None}))
+    return StartedRun(
+        run_id=int(row[0]),
+        dead_runs=tuple(int(run_id) for run_id, _ in dead),
+        dead_flow_runs=flow_runs,
+    )
+
+
+def interrupt_dead_runs(con: duckdb.DuckDBPyConnection, started: StartedRun) -> None:
+    """Mark 'interrupted' the dead runs `started` found, once Prefect has been told of them."""
+    if started.dead_runs:
+        con.execute(read_query("interrupt_running_runs"), {"run_ids": list(started.dead_runs)})
 
 
 def finish_run(

@@ -19,6 +19,7 @@ from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import PlainSteps, archive
 from tests.conftest import serving
 from tests.flows.conftest import sandbox_settings
+from warehouse import open_warehouse, start_run
 
 SPAN = (date(2024, 1, 1), date(2024, 12, 31))
 
@@ -121,3 +122,46 @@ def test_a_run_that_fails_after_archiving_windows_says_what_it_kept(
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("before it")]
     # every window was archived: no days left to show
     assert said == ["before it failed, the backfill archived 4 windows (600 new, 0 changed)"]
+
+
+class _StoppedTellingPrefect(PlainSteps):
+    """Plain steps stopped (as by a kill) while they tell Prefect of the dead runs' flow runs;
+    or, with `stop` False, noting what they were asked to tell."""
+
+    def __init__(self, *, stop: bool) -> None:
+        super().__init__()
+        self.stop = stop
+        self.told: list[tuple[str, ...]] = []
+
+    def close_dead_flow_runs(self, flow_run_ids: Any) -> None:
+        self.told.append(tuple(flow_run_ids))
+        if self.stop:
+            raise KeyboardInterrupt
+
+
+def test_a_run_stopped_before_prefect_heard_of_a_dead_run_leaves_it_to_the_next(
+    tmp_path: Path,
+) -> None:
+    spec = AccountSpec(seed=5, messages=60, start=SPAN[0], end=SPAN[1], dids=1)
+    week = (date(2024, 3, 1), date(2024, 3, 7))
+    with serving(spec) as server:
+        settings = sandbox_settings(server, tmp_path / "data")
+        con = open_warehouse(settings.archive_path)
+        try:  # a run killed as a Prefect flow run: left 'running', its flow run Running
+            start_run(con, "sync", flow_run_id="0b7e-dead")
+        finally:
+            con.close()
+        stopped = _StoppedTellingPrefect(stop=True)
+        with pytest.raises(KeyboardInterrupt):
+            archive(settings, "backfill", *week, stopped)
+        assert stopped.told == [("0b7e-dead",)]
+        next_run = _StoppedTellingPrefect(stop=False)
+        archive(settings, "backfill", *week, next_run)
+    # the dead run was still to be told of, so the next run told of it
+    assert next_run.told == [("0b7e-dead",)]
+    con = duckdb.connect(str(settings.archive_path), read_only=True)
+    try:
+        outcomes = con.execute("SELECT outcome FROM sync_runs ORDER BY run_id").fetchall()
+    finally:
+        con.close()
+    assert outcomes == [("interrupted",), ("interrupted",), ("ok",)]

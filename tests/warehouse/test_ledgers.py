@@ -18,6 +18,7 @@ from tests.warehouse.builders import (
 from warehouse import (
     done_windows,
     finish_run,
+    interrupt_dead_runs,
     landed_files,
     landing_path,
     merge_window,
@@ -138,8 +139,13 @@ def test_runs_are_logged_and_a_crashed_one_is_marked_interrupted(
     crashed = start_run(con, "sync", started_at=datetime(2025, 1, 1, tzinfo=UTC)).run_id
     assert runs(con)[-1] == (crashed, "sync", "running", None, None)
 
-    latest = start_run(con, "sync").run_id
+    started = start_run(con, "sync")
+    latest = started.run_id
+    assert started.dead_runs == (crashed,)
+    # still 'running' until Prefect is told (a kill before that leaves it to the next run)
+    assert runs(con)[1] == (crashed, "sync", "running", None, None)
 
+    interrupt_dead_runs(con, started)
     assert runs(con) == [
         (first, "backfill", "ok", 4, None),
         (crashed, "sync", "interrupted", None, "the process ended before the run finished"),
@@ -155,10 +161,20 @@ def test_a_dead_run_names_its_prefect_flow_run_once(con: duckdb.DuckDBPyConnecti
     # killed while running as a flow; the next run (a plain one) finds it
     flow = start_run(con, "sync", flow_run_id="0b7e-flow")
     assert flow.dead_flow_runs == ()  # the plain run before it had no flow run
+    interrupt_dead_runs(con, flow)
+    # killed again after it found the flow run and before it marked it: found once more
+    assert start_run(con, "sync").dead_flow_runs == ("0b7e-flow",)
     found = start_run(con, "sync")
     assert found.dead_flow_runs == ("0b7e-flow",)
-    stored = con.execute("SELECT run_id, flow_run_id FROM sync_runs ORDER BY run_id").fetchall()
-    assert stored == [(plain.run_id, None), (flow.run_id, "0b7e-flow"), (found.run_id, None)]
+    assert len(found.dead_runs) == 2
+    interrupt_dead_runs(con, found)
+    stored = con.execute("SELECT flow_run_id, outcome FROM sync_runs ORDER BY run_id").fetchall()
+    assert stored == [
+        (None, "interrupted"),
+        ("0b7e-flow", "interrupted"),
+        (None, "interrupted"),
+        (None, "running"),
+    ]
     # an interrupted run is not found again
     finish_run(con, found.run_id, outcome="ok")
     assert start_run(con, "sync").dead_flow_runs == ()

@@ -1,7 +1,6 @@
--- Runs still 'running' when a new one starts (under the writer lock) died without finishing.
--- Returns the Prefect flow runs of those that were flows, to be closed in Prefect as well.
+-- Mark 'interrupted' the runs a new run found still 'running' (their process died), once
+-- their Prefect flow runs were closed.
 UPDATE sync_runs
 SET outcome = 'interrupted',
     detail = coalesce(detail, 'the process ended before the run finished')
-WHERE outcome = 'running'
-RETURNING flow_run_id;
+WHERE outcome = 'running' AND list_contains($run_ids, run_id);
