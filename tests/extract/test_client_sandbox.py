@@ -349,24 +349,19 @@ def test_the_client_paces_its_requests(
 
 
 def test_concurrent_calls_never_exceed_the_bound(
-    server: SandboxServer, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+    server: SandboxServer, make_client: ClientFactory
 ) -> None:
     latency = 0.2
     server.set_faults(FaultConfig(latency_s=latency))
-    caplog.set_level(logging.DEBUG, logger="extract.voipms.sandbox.server")
     bounded = make_client(max_concurrency=3)
     server.reset_counts()
     elapsed = _run_threads(9, bounded.get_ip)
+    # seen by the server (each call counted from its request's arrival to its answer), not
+    # only by the client; answer times in its log are no witness: on a busy machine a line
+    # is written tens of milliseconds after its answer
     assert bounded.stats().max_in_flight == server.peak_in_service() == 3
+    assert server.call_counts() == {"getIP": 9}
     assert elapsed >= 3 * latency - 0.02  # 9 calls, 3 at a time, 0.2 s each
-    # Server side: each call was being served during (answered - latency, answered].
-    answered = api_answer_times(caplog)
-    assert len(answered) == 9
-    busiest = max(
-        sum(1 for other in answered if moment - latency + 0.03 < other <= moment + latency - 0.03)
-        for moment in answered
-    )
-    assert busiest <= 3
 
     # The control: without the bound the same calls overlap, so the sandbox is concurrent.
     free = make_client(max_concurrency=9)
