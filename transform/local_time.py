@@ -66,7 +66,7 @@ def sent_at_readings(
     frame: pl.DataFrame, *, timezone: str, local: str, order: str, group: str, told: Told = None
 ) -> pl.DataFrame:
     """Each row's `sent_at`, Datetime('us', 'UTC') of its naive `local` time (null in the
-    spring gap), and `sent_at_second_pass`.
+    spring gap), and `sent_at_other_reading`.
 
     `local` is the naive Datetime column (`local_datetime` reads the API's `date`,
     `YYYY-MM-DD HH:MM:SS` in the account's IANA zone), `order` the id column (digits,
@@ -86,9 +86,11 @@ def sent_at_readings(
       than moving them all an hour. A row no split tells apart takes the earliest instant
       for want of evidence (a second-pass SMS later on the clock than every first-pass one,
       or with none before it in the batch, is then an hour early).
-    - `sent_at_second_pass` is null but for those guessed rows: there it is the later
-      reading, which a merge keeps when the archive holds it (an earlier answer had the
-      evidence: a first-pass message the provider has since forgotten, say).
+    - `sent_at_other_reading` is null but for the ambiguous rows no token told: there it is
+      the reading not taken, which a merge keeps when the archive holds it. The split is an
+      inference from the rows the answer holds; an earlier answer held others (a first-pass
+      message the provider has since forgotten) or fewer late ones (each late SMS weighs
+      against the split), so a later answer's inference never moves an archived instant.
     """
     readings = utc_readings(frame[local], timezone, YEARS).select(
         sent_at="earliest", _latest="latest"
@@ -96,7 +98,7 @@ def sent_at_readings(
     ambiguous = (readings["sent_at"] != readings["_latest"]).fill_null(False)
     if not ambiguous.any():  # most windows: no autumn night, nothing to sort
         return readings.select(
-            "sent_at", pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("sent_at_second_pass")
+            "sent_at", pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("sent_at_other_reading")
         )
     told_expr = pl.col(told) if isinstance(told, str) else told
     needed = {local, order, group, *(told_expr.meta.root_names() if told_expr is not None else [])}
@@ -133,19 +135,21 @@ def sent_at_readings(
             .then(pl.col("_latest"))
             .otherwise(pl.col("sent_at"))
             .alias("sent_at"),
-            pl.when(pl.col("_guessed")).then(pl.col("_latest")).alias("sent_at_second_pass"),
+            pl.when(pl.col("_second").is_not_null() & pl.col("_told").is_null())
+            .then(pl.when(pl.col("_second")).then(pl.col("sent_at")).otherwise(pl.col("_latest")))
+            .alias("sent_at_other_reading"),
         )
     )
 
 
 def _passes(hour: pl.DataFrame) -> pl.DataFrame:
-    """`_row`, `_second` and `_guessed` of one kind's rows in one repeated hour, in id order."""
+    """`_row`, `_second` and `_told` of one kind's rows in one repeated hour, in id order."""
     passes = split_passes(
         hour["sent_at"].dt.epoch("us").to_list(),
         hour["_latest"].dt.epoch("us").to_list(),
         hour["_told"].to_list(),
     )
     return pl.DataFrame(
-        {"_row": hour["_row"], "_second": passes.second, "_guessed": passes.guessed},
-        schema={"_row": hour.schema["_row"], "_second": pl.Boolean, "_guessed": pl.Boolean},
+        {"_row": hour["_row"], "_second": passes.second, "_told": hour["_told"]},
+        schema={"_row": hour.schema["_row"], "_second": pl.Boolean, "_told": pl.Boolean},
     )

@@ -201,7 +201,7 @@ def reconcile(
             provider=pl.lit(provider, dtype=pl.Utf8),
             account=pl.lit(account, dtype=pl.Utf8),
             sent_at=readings.get_column("sent_at"),
-            sent_at_second_pass=readings.get_column("sent_at_second_pass"),
+            sent_at_other_reading=readings.get_column("sent_at_other_reading"),
             status=statuses_of(kept),
             segments=segments(pl.col("body")),
             encoding=encoding(pl.col("body")),

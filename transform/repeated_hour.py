@@ -13,8 +13,6 @@ class Passes:
 
     second: list[bool]
     """The row is in the second pass: it takes its later reading."""
-    guessed: list[bool]
-    """The row takes its earlier reading though another split, as good, would not."""
 
 
 class _Counts:
@@ -71,7 +69,7 @@ def split_passes(
     leaves the fewest pairs of rows out of order in time (then the smallest time between
     them in all): one SMS delivered late, its id larger than a later clock time's, puts
     itself out of order, not every row after it. Of equally good splits the latest is taken,
-    so a row no split tells apart takes its earlier reading, and is `guessed`.
+    so a row no split tells apart takes its earlier reading.
     """
     count = len(first)
     at_first = [second[i] if told[i] else first[i] for i in range(count)]
@@ -94,10 +92,7 @@ def split_passes(
         apart += near_before + near_after - far_before - far_after
         before.add(new, 1)
         costs.append((out_of_order, apart))
-    best = min(costs)
-    earliest = costs.index(best)
-    latest = count - costs[::-1].index(best)
+    latest = count - costs[::-1].index(min(costs))
     return Passes(
-        second=[bool(told[i]) if told[i] is not None else i >= latest for i in range(count)],
-        guessed=[told[i] is None and earliest <= i < latest for i in range(count)],
+        second=[bool(told[i]) if told[i] is not None else i >= latest for i in range(count)]
     )

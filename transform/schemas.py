@@ -26,11 +26,12 @@ MESSAGES_SCHEMA: Final = pl.Schema(
         "segments": pl.Int32(),
         "encoding": pl.Utf8(),
         "media_count": pl.Int32(),
-        "sent_at_second_pass": pl.Datetime("us", "UTC"),
+        "sent_at_other_reading": pl.Datetime("us", "UTC"),
     }
 )
-"""One row per message; unique on (provider, account, kind, message_id). `sent_at_second_pass`
-is not archived: it tells the merge which archived sent_at a guess must not replace."""
+"""One row per message; unique on (provider, account, kind, message_id).
+`sent_at_other_reading` is not archived: it tells the merge which archived sent_at an
+inference in a repeated autumn hour must not replace."""
 
 MEDIA_SCHEMA: Final = pl.Schema(
     {

@@ -29,10 +29,10 @@ MESSAGE_COLUMNS: dict[str, pl.DataType] = {
     "segments": pl.Int32(),
     "encoding": pl.String(),
     "media_count": pl.Int32(),
-    "sent_at_second_pass": UTC_MICROS,
+    "sent_at_other_reading": UTC_MICROS,
     "sent_at_in_doubt": pl.Boolean(),
 }
-MESSAGE_DEFAULTS: dict[str, object] = {"sent_at_second_pass": None, "sent_at_in_doubt": False}
+MESSAGE_DEFAULTS: dict[str, object] = {"sent_at_other_reading": None, "sent_at_in_doubt": False}
 """What a messages frame may leave out: no sent_at of it is a guess, and none is in doubt
 (see merge_windows)."""
 MESSAGE_KEY = ["provider", "account", "kind", "message_id"]

@@ -119,9 +119,10 @@ def merge_windows(
       derived columns (body, status, contact, ... everything but the key and first_seen_at)
       replaced by the batch's, so a transform fix replayed from the landing corrects them;
       a different carrier_status also appends a history row. One exception: where the
-      batch's sent_at is a guess between the two instants of a repeated autumn hour
-      (`sent_at_second_pass`, optional, names the other one) and the archive holds that
-      other one, the archive's stands: an earlier answer had the evidence this one lacks.
+      batch's sent_at is one of a repeated autumn hour's two instants, inferred from the
+      answer's other messages (`sent_at_other_reading`, optional, names the other one), and
+      the archive holds that other one, the archive's stands: an earlier answer's messages
+      placed it, and a later answer's inference never moves it.
       And where a window's dates disagree with its media links (`sent_at_in_doubt`: the zone
       they were read in is wrong), archived messages keep their sent_at: a wrong setting
       adds messages at wrong instants (the run warns) but never moves the ones archived.

@@ -95,3 +95,33 @@ def test_a_late_sms_in_the_first_pass_leaves_the_rest_of_the_hour_where_it_was(
     assert _repeated_hour_sms(settings.archive_path) == {
         str(row["id"]): row["sent_at"] for row in truth.iter_rows(named=True)
     }
+
+
+def test_late_sms_refetched_one_by_one_move_no_sms_archived_before_them(tmp_path: Path) -> None:
+    # the hour's SMS in id order: three in the first pass, three in the second; then, one
+    # refetch after another, first-pass SMS delivered late (ids after the second pass's)
+    spec = AccountSpec(
+        seed=3, messages=40, start=date(2024, 10, 20), end=date(2024, 10, 25), mms_share=0.0
+    )
+    account = SandboxAccount.generate(spec)
+    for count, start, end in [(3, (5, 15), (5, 45)), (3, (6, 0), (6, 59))]:
+        account.add_messages(
+            count,
+            datetime(2024, 11, 3, *start, tzinfo=UTC),
+            datetime(2024, 11, 3, *end, tzinfo=UTC),
+        )
+    server = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
+    try:
+        settings = sandbox_settings(server, tmp_path / "data")
+        archive(settings, "backfill", FIRST, LAST, PlainSteps())
+        truth = account.truth().filter(pl.col("local_ambiguous"))
+        archived = _repeated_hour_sms(settings.archive_path)
+        assert archived == {str(row["id"]): row["sent_at"] for row in truth.iter_rows(named=True)}
+        for minute in (10, 20, 5, 25):
+            at = datetime(2024, 11, 3, 5, minute, tzinfo=UTC)
+            account.add_messages(1, at, at)
+            archive(settings, "backfill", FIRST, LAST, PlainSteps(), refetch=True)
+            now = _repeated_hour_sms(settings.archive_path)
+            assert {i: now[i] for i in archived} == archived, minute
+    finally:
+        server.stop()

@@ -179,12 +179,17 @@ def test_a_null_local_time_stays_null_and_an_empty_frame_is_empty() -> None:
     )
     got = sent_at_readings(frame, timezone=NEW_YORK, local="local", order="id", group="kind")
     assert got["sent_at"].to_list() == [utc(2024, 11, 3, 5, 50), utc(2024, 11, 3, 6, 10), None]
-    assert got["sent_at_second_pass"].to_list() == [None, None, None]
+    # each ambiguous row names the reading it did not take
+    assert got["sent_at_other_reading"].to_list() == [
+        utc(2024, 11, 3, 6, 50),
+        utc(2024, 11, 3, 5, 10),
+        None,
+    ]
     empty = sent_at_readings(
         frame.clear(), timezone=NEW_YORK, local="local", order="id", group="kind"
     )
     assert empty.height == 0
-    assert empty.columns == ["sent_at", "sent_at_second_pass"]
+    assert empty.columns == ["sent_at", "sent_at_other_reading"]
 
 
 def _told_sent_at(rows: list[tuple[str, str, datetime | None]]) -> list[datetime]:
@@ -235,28 +240,37 @@ def test_a_told_second_pass_carries_to_later_ids_and_a_told_first_pass_stays() -
     ) == [utc(2024, 11, 3, 5, 50), utc(2024, 11, 3, 5, 20)]
 
 
-def _second_pass_if_guessed(rows: list[tuple[str, str]]) -> list[datetime | None]:
-    frame = pl.DataFrame(rows, schema=["id", "date"], orient="row").with_columns(
-        kind=pl.lit("sms"), local=local_datetime(pl.col("date"))
+def _other_readings(rows: list[tuple[str, str, datetime | None]]) -> list[datetime | None]:
+    """sent_at_other_reading of MMS rows (id, local date, the instant a token tells or None)."""
+    frame = pl.DataFrame(
+        [(id_, date, None if at is None else int(at.timestamp())) for id_, date, at in rows],
+        schema={"id": pl.Utf8, "date": pl.Utf8, "told": pl.Int64},
+        orient="row",
+    ).with_columns(kind=pl.lit("mms"), local=local_datetime(pl.col("date")))
+    got = sent_at_readings(
+        frame, timezone=NEW_YORK, local="local", order="id", group="kind", told="told"
     )
-    got = sent_at_readings(frame, timezone=NEW_YORK, local="local", order="id", group="kind")
-    return got["sent_at_second_pass"].to_list()
+    return got["sent_at_other_reading"].to_list()
 
 
-def test_the_other_instant_is_named_only_where_the_pass_is_a_guess() -> None:
-    # nothing steps back: either could be in either pass, so each names its later instant
-    assert _second_pass_if_guessed(
-        [("200", "2024-11-03 01:10:00"), ("201", "2024-11-03 01:40:00")]
-    ) == [utc(2024, 11, 3, 6, 10), utc(2024, 11, 3, 6, 40)]
-    # 103 steps back: it is in the second pass, 101 and 102 before it in the first; none guessed
-    assert _second_pass_if_guessed(
+def test_the_other_reading_is_named_where_no_token_told_the_pass() -> None:
+    # 103 steps back: it is in the second pass, 101 and 102 before it in the first; each
+    # names the reading it did not take, which an archived one of theirs keeps
+    assert _other_readings(
         [
-            ("101", "2024-11-03 01:10:00"),
-            ("102", "2024-11-03 01:50:00"),
-            ("103", "2024-11-03 01:05:00"),
-            ("104", "2024-11-03 02:10:00"),  # not ambiguous
+            ("101", "2024-11-03 01:10:00", None),
+            ("102", "2024-11-03 01:50:00", None),
+            ("103", "2024-11-03 01:05:00", None),
+            ("104", "2024-11-03 02:10:00", None),  # not ambiguous
         ]
-    ) == [None, None, None, None]
+    ) == [utc(2024, 11, 3, 6, 10), utc(2024, 11, 3, 6, 50), utc(2024, 11, 3, 5, 5), None]
+    # a token tells 201's instant: it names none, and may move an archived one
+    assert _other_readings(
+        [
+            ("200", "2024-11-03 01:10:00", None),
+            ("201", "2024-11-03 01:40:00", utc(2024, 11, 3, 6, 40)),
+        ]
+    ) == [utc(2024, 11, 3, 6, 10), None]
 
 
 def test_a_told_second_pass_starts_it_for_later_ids_the_clock_alone_would_not() -> None:
@@ -278,14 +292,3 @@ def test_a_token_far_from_both_readings_tells_nothing() -> None:
             ("602", "2024-11-03 01:20:00", utc(2024, 11, 2, 5, 20)),
         ]
     ) == [utc(2024, 11, 3, 5, 50), utc(2024, 11, 3, 6, 10), utc(2024, 11, 3, 6, 20)]
-
-
-def test_a_smaller_id_than_a_surely_first_row_is_no_guess() -> None:
-    # 3 steps back below 2: 2 is in the first pass, and 1, a smaller id, with it
-    assert _second_pass_if_guessed(
-        [
-            ("1", "2024-11-03 01:10:00"),
-            ("2", "2024-11-03 01:50:00"),
-            ("3", "2024-11-03 01:20:00"),
-        ]
-    ) == [None, None, None]

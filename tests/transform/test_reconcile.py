@@ -109,7 +109,7 @@ def test_the_kind_rule_on_a_small_batch() -> None:
             "segments": [1, 1, 1, 1, 0, 1, 1],
             "encoding": ["gsm7", "ucs2", "gsm7", "gsm7", "gsm7", "gsm7", "gsm7"],
             "media_count": [0, 1, 0, 5, 0, 0, 0],
-            "sent_at_second_pass": [None] * 7,  # no time in a repeated hour
+            "sent_at_other_reading": [None] * 7,  # no time in a repeated hour
         },
         schema=MESSAGES_SCHEMA,
     )

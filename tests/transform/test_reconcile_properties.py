@@ -129,7 +129,7 @@ def test_every_row_is_accounted_for(batch: tuple[list[dict[str, object]], ...]) 
     assert messages.select("kind", "message_id").is_unique().all()
     # nullable: body_raw, and the other instant of a repeated hour where the pass is a guess
     assert (
-        messages.drop("body_raw", "sent_at_second_pass").null_count().sum_horizontal().item() == 0
+        messages.drop("body_raw", "sent_at_other_reading").null_count().sum_horizontal().item() == 0
     )
     assert result.rejected.null_count().sum_horizontal().item() == 0
     mms_ids = set(messages.filter(pl.col("kind") == "mms")["message_id"].to_list())

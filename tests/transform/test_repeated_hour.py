@@ -49,13 +49,11 @@ def test_a_told_row_keeps_its_pass_and_places_the_rows_around_it() -> None:
     # the row told first pass is later in ids than 01:50: 01:50 is in the first pass too
     passes = split_passes([50, 20], [110, 80], [None, False])
     assert passes.second == [False, False]
-    assert passes.guessed == [False, False]
 
 
 def test_rows_no_split_tells_apart_take_the_first_pass_as_a_guess() -> None:
     passes = split_passes([10, 40, 40], [70, 100, 100], [None, None, None])
     assert passes.second == [False, False, False]
-    assert passes.guessed == [True, True, True]
     assert split_passes([], [], []).second == []
 
 
@@ -73,8 +71,6 @@ def test_the_split_taken_is_the_latest_of_the_best(rows: list[tuple[int, bool | 
     costs = _costs(clock, later, told)
     best = min(costs)
     split = len(costs) - 1 - costs[::-1].index(best)
-    earliest = costs.index(best)
     assert passes.second == [
         bool(said) if said is not None else i >= split for i, said in enumerate(told)
     ]
-    assert passes.guessed == [said is None and earliest <= i < split for i, said in enumerate(told)]

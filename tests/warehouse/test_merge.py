@@ -206,7 +206,7 @@ def test_a_guessed_repeated_hour_instant_does_not_replace_the_other_one_archived
     # a later answer without the evidence guesses the first; the archived second stands
     guess = message("1", sent_at=first, sent_at_local=local)
     guessed = pl.DataFrame([guess], schema=MESSAGES_SCHEMA, orient="row").with_columns(
-        sent_at_second_pass=pl.lit(second)
+        sent_at_other_reading=pl.lit(second)
     )
     result = merge(con, guessed, seen_at=SEEN + timedelta(hours=1))
     assert result.updated == 0

@@ -19,7 +19,7 @@ compared AS (
             OR b.contact_kind IS DISTINCT FROM m.contact_kind
             OR (
                 b.sent_at IS DISTINCT FROM m.sent_at
-                AND m.sent_at IS DISTINCT FROM b.sent_at_second_pass
+                AND m.sent_at IS DISTINCT FROM b.sent_at_other_reading
                 AND NOT b.sent_at_in_doubt
             )
             OR b.sent_at_local IS DISTINCT FROM m.sent_at_local

@@ -2,17 +2,18 @@
 -- first_seen_at is never touched once set. The batch is unique on the key (deduped before).
 -- A replay ($replay) of an answer older than the newest reading the archive holds of a
 -- message (last_seen_at after $seen_at) leaves its carrier_status and status as they are:
--- a later answer said more about them. A sent_at guessed between a repeated autumn hour's two
--- instants (b.sent_at_second_pass names the other) leaves the archived one if it is that other;
--- one read in a zone its window's media links disagree with (b.sent_at_in_doubt) leaves it.
+-- a later answer said more about them. A sent_at inferred between a repeated autumn hour's
+-- two instants (b.sent_at_other_reading names the other) leaves the archived one if it is
+-- that other; one read in a zone its window's media links disagree with (b.sent_at_in_doubt)
+-- leaves it.
 UPDATE messages AS m
 SET
     direction = b.direction,
     did = b.did,
     contact = b.contact,
     contact_kind = b.contact_kind,
-    -- a guess between a repeated hour's two instants does not replace the other one
-    sent_at = CASE WHEN b.sent_at_in_doubt OR m.sent_at = b.sent_at_second_pass
+    -- an inference between a repeated hour's two instants does not replace the other one
+    sent_at = CASE WHEN b.sent_at_in_doubt OR m.sent_at = b.sent_at_other_reading
         THEN m.sent_at ELSE b.sent_at END,
     sent_at_local = b.sent_at_local,
     body = b.body,
