@@ -151,6 +151,11 @@ HALVINGS_PER_RUN = 16
 a bad day or two down from a 92-day window (7 cuts each), few enough that an error the API
 gives every window (an answer format this version cannot read) costs a few dozen calls."""
 
+CUTS_BEFORE_AN_ANSWER = 2
+"""How many times a run's window is cut in two while the API has answered no window of the
+run usably: into quarters, so that two bad days side by side at the middle of a sync's days
+still leave days to answer, while an error given to every call costs six more windows."""
+
 MERGE_GROUP_MESSAGES = 2 * 122_880
 """Windows ready at the same time are merged together up to about this many messages: two
 of DuckDB's row groups, so that the insert is written straight to the archive's file rather
@@ -700,11 +705,12 @@ class WindowMerger:
     """What the API sent in these windows that the archive had never met before."""
     halves: list[Window] = field(default_factory=list)
     """Windows the API answered unusably, cut in two to be fetched apart (take_halves)."""
-    cut: set[Window] = field(default_factory=set)
+    cut: dict[Window, int] = field(default_factory=dict)
     """Every half made so, as against the run's own windows (two a cut, at most
-    HALVINGS_PER_RUN cuts)."""
+    HALVINGS_PER_RUN cuts), and how many cuts made it from a run's window."""
     parked: list[tuple[Window, PermanentError]] = field(default_factory=list)
-    """Halves answered unusably while no window of the run had been answered usably."""
+    """Halves cut CUTS_BEFORE_AN_ANSWER times, answered unusably while no window of the run
+    had been answered usably."""
     failures: list[tuple[Window, str]] = field(default_factory=list)
     """Windows left un-archived, and why."""
     answered: bool = False
@@ -771,19 +777,21 @@ class WindowMerger:
         """A window the API answered unusably: cut in two, each half to be fetched apart, or
         failed. Such an answer is the API's to the days asked: what a bad day spoils is that
         day, not the days around it (a sync's new days behind a bad one in its lookback would
-        otherwise never be archived). A run's own window is cut at once; a half only once
-        the API answered some window usably (an error it gives every call, such as an answer
-        this version cannot read, is not chased down to single days); parked until then.
-        A day alone fails, as does any window once HALVINGS_PER_RUN are spent."""
+        otherwise never be archived). A run's own window is cut at once, and its halves
+        again; further only once the API answered some window usably (an error it gives
+        every call, such as an answer this version cannot read, is not chased down to
+        single days): parked until then. A day alone fails, as does any window once
+        HALVINGS_PER_RUN are spent."""
         days = f"{window.start}..{window.end}"
+        depth = self.cut.get(window, 0)
         if window.days < 2 or len(self.cut) >= 2 * HALVINGS_PER_RUN:
             self._fail(window, exc)
-        elif window in self.cut and not self.answered:
+        elif depth >= CUTS_BEFORE_AN_ANSWER and not self.answered:
             self.parked.append((window, exc))
         else:
             earlier, later = window.halves()
             self.halves += [earlier, later]
-            self.cut |= {earlier, later}
+            self.cut |= {earlier: depth + 1, later: depth + 1}
             self.summary.windows += 1
             self.tracker.grow(1)
             logger.warning(

@@ -186,18 +186,23 @@ def test_a_login_typed_in_another_case_is_archived_as_the_same_account(
     assert_matches_truth(archived_messages(settings.archive_path), truth_messages(server.account))
 
 
-def test_a_bad_day_in_a_syncs_lookback_leaves_that_day_alone_unarchived(
-    server: SandboxServer, tmp_path: Path
+@pytest.mark.parametrize(
+    ("first_bad", "last_bad"),
+    [(date(2024, 2, 27), date(2024, 2, 27)), (date(2024, 2, 25), date(2024, 2, 26))],
+    ids=["one-day", "two-days-at-the-middle"],
+)
+def test_bad_days_in_a_syncs_lookback_leave_those_days_alone_unarchived(
+    server: SandboxServer, tmp_path: Path, first_bad: date, last_bad: date
 ) -> None:
-    # the API answers every call touching one archived day of the lookback with an error
-    # code this version does not know: the window is cut down to that day, and every other
-    # day (the new ones above all) is archived
-    bad = date(2024, 2, 27)
+    # the API answers every call touching archived days of the lookback with an error code
+    # this version does not know: the window is cut down to those days, and every other
+    # day (the new ones above all) is archived; two bad days side by side at the middle of
+    # the lookback spoil both its halves, which are cut all the same
     settings = sandbox_settings(server, tmp_path / "data")
     try:
         with use_settings(settings):
             archive(settings, "backfill", date(2023, 12, 1), date(2024, 2, 29), PlainSteps())
-            server.set_drift(DriftConfig(error_code="no_way", error_days=(bad, bad)))
+            server.set_drift(DriftConfig(error_code="no_way", error_days=(first_bad, last_bad)))
             with pytest.raises(WindowsFailedError) as failed:
                 archive(settings, "sync", None, None, PlainSteps())
             held = archived_messages(settings.archive_path)
@@ -206,9 +211,13 @@ def test_a_bad_day_in_a_syncs_lookback_leaves_that_day_alone_unarchived(
     finally:
         server.set_drift(DriftConfig())
     said = str(failed.value)
-    assert said.startswith(f"1 day could not be archived ({bad}..{bad}: VoIP.ms getSMS: no_way")
+    days = (last_bad - first_bad).days + 1
+    assert said.startswith(
+        f"{days} day{'s' if days > 1 else ''} could not be archived "
+        f"({first_bad}..{last_bad}: VoIP.ms getSMS: no_way"
+    )
     truth = server.account.truth()
-    on_bad_day = truth.filter(pl.col("local_date") == bad)
+    on_bad_day = truth.filter(pl.col("local_date").is_between(first_bad, last_bad))
     assert on_bad_day.height > 0
     # the bad day's messages the backfill had archived stay; nothing else is missing
     assert set(held.select("kind", "message_id").rows()) == {
@@ -226,8 +235,8 @@ def test_an_error_on_every_call_is_not_chased_down_to_single_days(tmp_path: Path
         with use_settings(settings), pytest.raises(WindowsFailedError) as failed:
             archive(settings, "backfill", date(2024, 1, 1), date(2024, 6, 30), PlainSteps())
         calls = server.call_counts()
-    # each of the two windows cut once, no further: four halves fail, said as one span
+    # each of the two windows cut into quarters, no further: eight fail, said as one span
     said = str(failed.value)
     assert said.startswith("182 days could not be archived (2024-01-01..2024-06-30: ")
     assert said.endswith("; a rerun fetches them again")
-    assert calls["getSMS"] <= 6 * 2, calls  # the client's own retries aside: 2 + 4 windows
+    assert calls["getSMS"] <= 14, calls  # 2 windows, 4 halves, 8 quarters

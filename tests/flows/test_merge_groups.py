@@ -143,7 +143,7 @@ def test_a_window_answered_unusably_is_cut_in_two_down_to_its_bad_day(
     assert notes.notes.count("+1") == 2
 
 
-def test_halves_are_cut_further_only_once_the_api_answered_a_window_usably(
+def test_quarters_are_cut_further_only_once_the_api_answered_a_window_usably(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     def merger() -> tuple[WindowMerger, RunSummary]:
@@ -154,15 +154,20 @@ def test_halves_are_cut_further_only_once_the_api_answered_a_window_usably(
     answered, _ = merger()
     answered.archive([failed(window(2))])  # the run's own window: cut at once
     earlier, later = answered.take_halves()
-    answered.archive([failed(earlier)])  # nothing answered yet: parked, not cut
+    answered.archive([failed(earlier), failed(later)])  # its halves too, answered or not
+    quarters = answered.take_halves()
+    assert quarters == [*earlier.halves(), *later.halves()]
+    answered.archive([failed(quarters[0])])  # nothing answered yet: parked, not cut
     assert answered.take_halves() == []
-    answered.archive([ok(later, 3)])  # now the earlier half is cut
-    assert answered.take_halves() == list(earlier.halves())
+    answered.archive([ok(quarters[1], 3)])  # now the first quarter is cut
+    assert answered.take_halves() == list(quarters[0].halves())
 
     never, summary = merger()
     never.archive([failed(window(2))])
     never.archive([failed(half) for half in never.take_halves()])
+    never.archive([failed(quarter) for quarter in never.take_halves()])
     assert never.take_halves() == []
-    never.end()  # the API answered no day: the halves fail, said as one span
+    never.end()  # the API answered no day: the quarters fail, said as one span
     assert summary.days_failed == 28
     assert summary.failed_windows == ["2024-02-01..2024-02-28: VoIP.ms getSMS: no_such_status"]
+    assert summary.windows == 4  # four quarters: six more fetches when every call errs
