@@ -51,6 +51,7 @@ from warehouse import (
     finish_run,
     interrupt_dead_runs,
     newest_archived_day,
+    newest_message_day,
     open_warehouse,
     pending_media,
     record_notices,
@@ -536,15 +537,26 @@ def _sync_days(
 ) -> tuple[date, date | None, date]:
     """(first day, lookback's first day or None, today): the days a sync fetches.
 
-    They are the newest archived day less the lookback to today, fetched whole; and, when
+    They are the newest archived day (of a window recorded as fetched; of a message when
+    none is, as in an archive made again from landing/) less the lookback to today, fetched
+    whole; and, when
     the syncs since the last one that ended ok began earlier (a sync fetches the window
     holding today first: one stopped or failed midway leaves days before it), the days from
     the first of them that no settled window holds. The lookback's first day is given only
     then: the days before it are the resumed ones."""
     end = account_today(settings)
-    newest = newest_archived_day(con, PROVIDER, account, settings.voipms_account_timezone)
+    zone = settings.voipms_account_timezone
+    newest = newest_archived_day(con, PROVIDER, account, zone)
     lookback = timedelta(days=settings.smsarchive_sync_lookback_days)
-    if newest is None:
+    if newest is None and (newest := newest_message_day(con, PROVIDER, account, zone)):
+        logger.info(
+            "no window of %s is recorded as fetched (the archive was made again from "
+            "landing/): sync fetches from its newest message's day, %s, less %d days",
+            account,
+            newest,
+            lookback.days,
+        )
+    elif newest is None:
         logger.warning(
             "nothing of %s is archived yet: sync fetches today and the %d days before only; "
             "`smsarchive backfill --start YYYY-MM-DD` fetches the history",

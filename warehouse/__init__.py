@@ -1,7 +1,12 @@
 """The DuckDB warehouse: migrations, loads, report SQL and parquet export."""
 
 from warehouse.batches import MEDIA_RESULT_COLUMNS
-from warehouse.checkpoints import done_windows, newest_archived_day, settled_windows
+from warehouse.checkpoints import (
+    done_windows,
+    newest_archived_day,
+    newest_message_day,
+    settled_windows,
+)
 from warehouse.connection import open_warehouse, starts_new_archive
 from warehouse.corrections import corrected_since_snapshot, snapshot_derived_columns
 from warehouse.errors import (
@@ -93,6 +98,7 @@ __all__ = [
     "merge_window",
     "merge_windows",
     "newest_archived_day",
+    "newest_message_day",
     "open_warehouse",
     "pending_media",
     "read_landed_answer",

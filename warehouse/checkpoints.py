@@ -43,3 +43,18 @@ def newest_archived_day(
         return None
     day: date = row[0]
     return day
+
+
+def newest_message_day(
+    con: duckdb.DuckDBPyConnection, provider: str, account: str, timezone: str
+) -> date | None:
+    """The day (in `timezone`) of the account's newest archived message; None when none."""
+    row = query_row(
+        con,
+        "find_newest_message_day",
+        {"provider": provider, "account": account, "timezone": timezone},
+    )
+    if row is None or row[0] is None:
+        return None
+    day: date = row[0]
+    return day

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -437,6 +438,22 @@ def test_a_rebuild_stopped_midway_is_finished_by_the_next_replay(
     assert_frame_equal(
         table(settings, "SELECT kind, message_id, body FROM messages ORDER BY ALL"), messages
     )
+
+
+def test_a_sync_of_a_rebuilt_archive_starts_at_its_newest_message_leaving_no_gap(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    newest = table(settings, "SELECT max(sent_at_local) AS at FROM messages")["at"][0]
+    settings.archive_path.rename(tmp_path / "lost.duckdb")
+    replay(settings)
+    with use_settings(settings), caplog.at_level(logging.INFO, logger="smsarchive"):
+        summary = archive(settings, "sync", None, None, PlainSteps())
+    # no window is recorded as fetched, but the messages are there: the sync goes on from
+    # them (not from today less its lookback, which would leave the days between unfetched)
+    assert summary.start == date.fromisoformat(newest[:10]) - timedelta(days=7)
+    said = [record.getMessage() for record in caplog.records]
+    assert not [line for line in said if line.startswith("nothing of")]
+    assert any("sync fetches from its newest message's day" in line for line in said)
 
 
 def test_another_account_of_a_rebuilt_archive_is_refused_until_replayed(
