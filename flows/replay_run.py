@@ -31,6 +31,7 @@ from warehouse import (
 )
 from warehouse.accounts import archived_accounts, archived_spelling
 from warehouse.landing_files import found_answers
+from warehouse.plain_numbers import counted
 
 logger = logging.getLogger("smsarchive")
 
@@ -58,11 +59,16 @@ class ReplaySummary:
     """Fetches found under landing/ the archive's ledger did not list (a lost archive's)."""
     left_out: list[str] = field(default_factory=list)
     """Answers found under landing/ not recorded, each with why."""
+    left_out_days: list[tuple[date, date]] = field(default_factory=list)
+    """The first and last day of the window of each fetch in `left_out`, once each."""
+    left_out_account: str = ""
+    """The account whose answers `left_out` are."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values, for printing."""
         values = asdict(self)
         values["failed_days"] = [(a.isoformat(), b.isoformat()) for a, b in self.failed_days]
+        values["left_out_days"] = [(a.isoformat(), b.isoformat()) for a, b in self.left_out_days]
         values["start"] = self.start.isoformat() if self.start else None
         values["end"] = self.end.isoformat() if self.end else None
         return values
@@ -138,18 +144,14 @@ def replay_archive(
                 account = archived_spelling(archived_accounts(con), login)
                 adoption = adopt_landed_answers(con, data_dir, provider=PROVIDER, account=account)
                 summary.adopted, summary.left_out = adoption.fetches, list(adoption.left_out)
+                summary.left_out_days = list(adoption.left_out_days)
+                summary.left_out_account = account
                 if adoption.fetches:
                     logger.info(
                         "%d fetches of %s found under landing/ that the archive did not list: "
                         "replayed with the others",
                         adoption.fetches,
                         account,
-                    )
-                if adoption.left_out:
-                    logger.warning(
-                        "%d answers under landing/ cannot be replayed, the first: %s",
-                        len(adoption.left_out),
-                        adoption.left_out[0],
                     )
                 if rebuilding and not adoption.fetches:
                     first = adoption.left_out[0] if adoption.left_out else "none found"
@@ -181,20 +183,40 @@ def replay_archive(
             raise
         finally:
             con.close()
+    if summary.failed_windows or summary.left_out:
+        _raise_failed(summary)
+    return summary
+
+
+def _raise_failed(summary: ReplaySummary) -> None:
+    """Raise ReplayFailedError naming the windows not replayed and the answers left out of a
+    rebuild (found under landing/ but unreadable: their days hold only what other fetches
+    of them held), with the refetches that land them again."""
+    said: list[str] = []
     if summary.failed_windows:
         failed = len(summary.failed_windows)
-        summary.remedies = _refetches(summary.failed_accounts, summary.failed_days)
-        which = (
+        said.append(
             f"{failed} of {summary.windows} landed windows could not be replayed "
             f"({'; '.join(summary.failed_windows)}), the rest were"
             if failed < summary.windows
             else f"none of the {failed} landed windows could be replayed "
             f"({'; '.join(summary.failed_windows)})"
         )
-        raise ReplayFailedError(
-            f"{which}. To fetch and land them again: " + "; ".join(summary.remedies)
+    if summary.left_out:
+        said.append(
+            f"{counted(len(summary.left_out), 'answer')} under landing/ could not be read "
+            f"and {'was' if len(summary.left_out) == 1 else 'were'} left out, the first: "
+            f"{summary.left_out[0]}; their windows' days hold only what other fetches of them "
+            "held"
         )
-    return summary
+    left_out_accounts = [summary.left_out_account] * len(summary.left_out_days)
+    summary.remedies = _refetches(
+        [*summary.failed_accounts, *left_out_accounts],
+        [*summary.failed_days, *summary.left_out_days],
+    )
+    raise ReplayFailedError(
+        "; ".join(said) + ". To fetch and land them again: " + "; ".join(summary.remedies)
+    )
 
 
 def _refetches(accounts: Sequence[str], days: Sequence[tuple[date, date]]) -> list[str]:

@@ -186,6 +186,8 @@ class Adoption:
     fetches: int = 0
     left_out: tuple[str, ...] = ()
     """Answers not recorded, each with why: its fetch's other answer missing, or unreadable."""
+    left_out_days: tuple[tuple[date, date], ...] = ()
+    """The first and last day of the window of each fetch left out, once each."""
 
 
 def adopt_landed_answers(
@@ -211,17 +213,20 @@ def adopt_landed_answers(
         fetches.setdefault(key, []).append(answer)
     recorded: list[tuple[FoundAnswer, LandedFile]] = []
     left_out: list[str] = []
-    for answers in fetches.values():
+    left_out_days: dict[tuple[date, date], None] = {}
+    for (start, end, _), answers in fetches.items():
         methods = {answer.method for answer in answers}
+        why = ""
         if methods != set(ANSWER_METHODS) or len(answers) != len(ANSWER_METHODS):
-            missing = "(the other answer of its fetch is missing)"
-            left_out += [f"{answer.path} {missing}" for answer in answers]
-            continue
-        counted = [(answer, counted_answer(data_dir, answer.path)) for answer in answers]
-        readable = [(answer, file) for answer, file in counted if file is not None]
-        if len(readable) != len(counted):
-            unread = "(an answer of its fetch is no JSON array of rows)"
-            left_out += [f"{answer.path} {unread}" for answer in answers]
+            why = "(the other answer of its fetch is missing)"
+        else:
+            counted = [(answer, counted_answer(data_dir, answer.path)) for answer in answers]
+            readable = [(answer, file) for answer, file in counted if file is not None]
+            if len(readable) != len(counted):
+                why = "(an answer of its fetch is no JSON array of rows)"
+        if why:
+            left_out += [f"{answer.path} {why}" for answer in answers]
+            left_out_days[(start, end)] = None
             continue
         recorded += readable
     with transaction(con):
@@ -238,7 +243,11 @@ def adopt_landed_answers(
                 sha256=file.sha256,
                 landed_at=answer.landed_at,
             )
-    return Adoption(fetches=len(recorded) // len(ANSWER_METHODS), left_out=tuple(left_out))
+    return Adoption(
+        fetches=len(recorded) // len(ANSWER_METHODS),
+        left_out=tuple(left_out),
+        left_out_days=tuple(sorted(left_out_days)),
+    )
 
 
 def refuse_a_new_archive_over_landings(archive_path: Path, data_dir: Path) -> None:
