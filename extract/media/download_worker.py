@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import _thread
 import json
+import os
 import signal
 import sys
 import threading
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from extract.media.download import download_each
 from extract.media.records import MediaItem, MediaResult
@@ -22,6 +23,15 @@ SLICE = 5000
 
 class _Stop(BaseException):
     """Raised in the main thread when the parent closes stdin, dies, or sends SIGTERM."""
+
+
+def _given_line() -> str:
+    """The parent's next line; _Stop when it ended before the line did (it died or stopped
+    while sending it: what came is not all it meant to send)."""
+    line = sys.stdin.readline()
+    if not line.endswith("\n"):
+        raise _Stop
+    return line
 
 
 def _stop(signum: int, frame: FrameType | None) -> NoReturn:
@@ -51,8 +61,8 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:  # from here on a stop may come at any line: stdin closed at once is one
-        settings = WorkerSettings(**json.loads(sys.stdin.readline()))
-        share: list[list[Any]] = json.loads(sys.stdin.readline())
+        settings = WorkerSettings(**json.loads(_given_line()))
+        share: list[list[Any]] = json.loads(_given_line())
         threading.Thread(target=_watch_parent, name="parent_watch", daemon=True).start()
         for start in range(0, len(share), SLICE):
             part = share[start : start + SLICE]
@@ -66,13 +76,30 @@ def main() -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # done: a stop now changes nothing
     except _Stop:
         return 1
+    except BrokenPipeError:  # the parent is gone (killed): no one is left to tell
+        return _parent_gone(out)
     except Exception as exc:  # reported to the parent, which raises it
-        out.write(json.dumps(["error", f"{type(exc).__name__}: {exc}"]) + "\n")
+        return _tell(out, ["error", f"{type(exc).__name__}: {exc}"], 1)
+    return _tell(out, ["done"], 0)
+
+
+def _tell(out: TextIO, line: list[str], code: int) -> int:
+    """Send the parent `line`, and return `code`; or 1, quietly, when the parent is gone."""
+    try:
+        out.write(json.dumps(line) + "\n")
         out.flush()
-        return 1
-    out.write(json.dumps(["done"]) + "\n")
-    out.flush()
-    return 0
+    except BrokenPipeError:
+        return _parent_gone(out)
+    return code
+
+
+def _parent_gone(out: TextIO) -> int:
+    """1, with the results' pipe pointed at /dev/null: what is left in its buffer would
+    otherwise fail again, with a traceback, as the interpreter flushes it at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, out.fileno())
+    os.close(devnull)
+    return 1
 
 
 if __name__ == "__main__":

@@ -327,3 +327,31 @@ def test_a_child_told_to_stop_at_once_ends_without_a_word(tmp_path: Path) -> Non
     assert "Traceback" not in errors, errors
     assert child.returncode == 1
     assert output == "" or json.loads(output)[0] == "error"
+
+
+@pytest.mark.parametrize("when", ["sending the share", "downloading"])
+def test_a_child_whose_parent_was_killed_ends_without_a_word(
+    server: MediaServer, tmp_path: Path, when: str
+) -> None:
+    # kill -9 of the parent closes both pipes at once: the child reads what it was sent so
+    # far, and its results have no reader
+    urls = [server.add(srv.slow(0.05, png() + bytes([n % 256, n // 256]))) for n in range(200)]
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with _child(**pipes) as child:
+        assert child.stdin is not None
+        assert child.stdout is not None
+        child.stdin.write(json.dumps(asdict(_settings(server, tmp_path))) + "\n")
+        share = json.dumps(list(enumerate(urls)))
+        if when == "sending the share":
+            child.stdin.write(share[: len(share) // 2])  # cut off midway, no line end
+        else:
+            child.stdin.write(share + "\n")
+            child.stdin.flush()
+            assert json.loads(child.stdout.readline())[1] == "stored"
+        child.stdout.close()
+        if when == "downloading":  # a result or two meets the closed pipe before the EOF
+            time.sleep(0.3)
+        child.stdin.close()
+        errors = child.stderr.read() if child.stderr else ""
+        assert child.wait(timeout=30) == 1
+    assert errors == ""
