@@ -733,11 +733,12 @@ def status() -> None:
 
 
 def out_folder(out: str | None) -> Path | None:
-    """`--out` as a folder: `~` expanded, which the shell leaves as it is in `--out=~/x`."""
+    """`--out` as a full path (a relative one means nothing in a Prefect run's parameters),
+    `~` expanded, which the shell leaves as it is in `--out=~/x`."""
     if not out:
         return None
     try:
-        return Path(out).expanduser()
+        return Path(out).expanduser().absolute()
     except RuntimeError:  # no home folder to be found (HOME unset, a user without one)
         fail(f"--out {out}: there is no home folder for ~ (HOME is unset): give a full path")
 

@@ -23,6 +23,7 @@ from warehouse.report import (
     default_folder,
     point_latest,
     prune_reports,
+    refuse_a_folder_of_another_kind,
     report_tables,
     scope_line,
     summary_lines,
@@ -100,6 +101,8 @@ def make_report(
     # as archived: a DID typed as the portal shows it (10 digits) is the same DID, and an
     # account's e-mail in any case is the account, named on the page as the archive names it
     did = e164_of(did) if did is not None else None
+    if out is not None:
+        refuse_a_folder_of_another_kind(out)
     zone = timezone or settings.report_timezone
     scope = ReportScope(zone, start, end, did, grain or "week", account)
     scope = _resolved(settings.archive_path, scope, pick_grain=grain is None)

@@ -28,6 +28,11 @@ class ForeignExportFolderError(WarehouseError):
     """An export was asked into a folder holding what no export made (it would replace it)."""
 
 
+class ForeignReportFolderError(WarehouseError):
+    """A report was asked into a folder of smsarchive's own making for something else (an
+    export, the data dir), where its files would be in the way."""
+
+
 class LinklessExportFolderError(WarehouseError):
     """An export was asked onto a file system that cannot hold its `current` link."""
 

@@ -110,6 +110,31 @@ def test_cli_report_of_days_the_archive_does_not_hold_says_so(
 
 
 @pytest.mark.usefixtures("cli_logging")
+def test_cli_report_into_an_export_folder_or_the_data_dir_is_refused(
+    sandbox_report: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir: Path = sandbox_report["data_dir"]
+    env = {"SMSARCHIVE_DATA_DIR": str(data_dir)}
+    exported = tmp_path / "exported"
+    done = CliRunner().invoke(app, ["export", "--out", str(exported)], env=env)
+    assert done.exit_code == 0, done.output
+    before = sorted(path.name for path in exported.iterdir())
+    monkeypatch.chdir(tmp_path)  # a relative --out is the folder of that name here
+    for out, said in (
+        ("exported", "is an export folder (it holds _manifest.json, current, snapshots)"),
+        (str(data_dir), "is a data dir (it holds archive.duckdb, landing)"),
+    ):
+        done = CliRunner().invoke(app, ["report", "--out", out], env=env)
+        assert done.exit_code == 1, done.output
+        assert said in done.output
+        assert "give --out a folder of its own" in done.output
+    # nothing was written there: the export into it goes on as before
+    assert sorted(path.name for path in exported.iterdir()) == before
+    done = CliRunner().invoke(app, ["export", "--out", str(exported)], env=env)
+    assert done.exit_code == 0, done.output
+
+
+@pytest.mark.usefixtures("cli_logging")
 def test_cli_report_for_a_did_not_in_the_archive_says_so(
     sandbox_report: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -17,6 +17,7 @@ from typing import Final
 
 import polars as pl
 
+from warehouse.errors import ForeignReportFolderError
 from warehouse.folder_pruning import prune_named_folders
 from warehouse.new_file import write_new_file
 from warehouse.report.charts import PERIOD_CHARTS, Spec
@@ -200,6 +201,28 @@ def write_whole(folder: Path, write: WriteInto) -> ReportFiles:
             folder.rmdir()
         raise
     return files.moved_to(folder)
+
+
+_OTHER_FOLDERS: Final = (
+    (("_manifest.json", "current", "snapshots"), "an export folder", "every later export there"),
+    (("archive.duckdb", "landing"), "a data dir", "the archive's own files"),
+)
+"""What a folder smsarchive filled with something else holds: what it is, what a report's
+files there would stand in the way of."""
+
+
+def refuse_a_folder_of_another_kind(out: Path) -> None:
+    """Raise ForeignReportFolderError when `out` is an export folder or a data dir: an export
+    refuses a folder holding what it did not make, so a report's files there would stop it."""
+    if not out.is_dir():
+        return
+    for names, what, stopped in _OTHER_FOLDERS:
+        held = [name for name in names if os.path.lexists(out / name)]
+        if held:
+            raise ForeignReportFolderError(
+                f"--out {out} is {what} (it holds {', '.join(held)}): a report's files there "
+                f"would be in the way of {stopped}; give --out a folder of its own"
+            )
 
 
 OUT_STAGING_PREFIX: Final = ".report-"
