@@ -17,8 +17,9 @@ NOTEBOOKS = ROOT / "notebooks"
 pytestmark = pytest.mark.slow
 
 
-def run_notebook(name: str, kernel_name: str, env: dict[str, str]) -> Any:
-    """Execute a copy of `notebooks/<name>` from the repository root; the executed notebook."""
+def run_notebook(name: str, kernel_name: str, env: dict[str, str], root: Path = ROOT) -> Any:
+    """Execute a copy of `notebooks/<name>` from `root` (a folder holding a pyproject.toml,
+    as the repository root does); the executed notebook."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"))
     with pytest.MonkeyPatch.context() as patch:
@@ -28,7 +29,7 @@ def run_notebook(name: str, kernel_name: str, env: dict[str, str]) -> Any:
             notebook,
             kernel_name=kernel_name,
             timeout=120,
-            resources={"metadata": {"path": str(ROOT)}},
+            resources={"metadata": {"path": str(root)}},
         )
         client.execute()
     return notebook
@@ -110,6 +111,27 @@ def test_explore_export_runs_on_a_fresh_export(archive_dir: Path, kernel_env: st
     assert sum(n for _, n in counts) == attachments[0] > 0
     rows = [line.split("┆") for line in shown.splitlines() if "bound" in line]
     assert [(r[0].strip(' │"'), int(r[1].strip())) for r in rows] == counts
+
+
+def test_explore_export_reads_its_folder_from_dot_env_as_smsarchive_reads_settings(
+    archive_dir: Path, kernel_env: str, tmp_path: Path
+) -> None:
+    from warehouse.export import export_archive
+
+    export_dir = tmp_path / "elsewhere"
+    export_archive(archive_dir / "archive.duckdb", export_dir)
+    root = tmp_path / "checkout"  # a repository root of its own, with its .env
+    root.mkdir()
+    (root / "pyproject.toml").write_text("")
+    (root / ".env").write_text(
+        f"SMSARCHIVE_DATA_DIR={archive_dir}\nSMSARCHIVE_EXPORT_DIR={export_dir}\n"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("SMSARCHIVE_EXPORT_DIR", raising=False)
+        patch.delenv("SMSARCHIVE_DATA_DIR", raising=False)
+        notebook = run_notebook("explore_export.ipynb", kernel_env, {}, root=root)
+    printed = "\n".join(text_outputs(cell) for cell in notebook.cells)
+    assert f"reading {(export_dir / 'current').resolve()}" in printed
 
 
 def test_explore_archive_runs_on_an_archive_with_no_messages(
