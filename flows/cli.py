@@ -36,6 +36,7 @@ from flows.interruptions import (
 )
 from flows.loopback_proxies import loopback_bypasses_proxies
 from flows.orchestration import configured_api_url
+from flows.refused_writes import NOT_ALLOWED
 from flows.settings import Settings, known_zone, without_login
 from transform.zone_rules import package_rules_everywhere, zone_info
 
@@ -288,8 +289,18 @@ def _os_error_line(exc: OSError, writes: Path | None = None) -> str:
         where = exc.filename or writes
         disk = f"the disk of {where}" if where is not None else "the disk"
         return f"{disk} is full ({exc.strerror or exc}): {FULL_DISK}"
+    hidden = exc.filename and writes is not None and _hidden_entry_of(Path(exc.filename), writes)
+    if hidden and exc.errno in NOT_ALLOWED:
+        # refused a temp folder or lock file of ours, which the person never made: the
+        # folder is theirs to mend
+        return f"cannot write into {writes}: {exc.strerror or exc}"
     where = f"cannot use {exc.filename}: " if exc.filename else ""
     return f"{where}{exc.strerror or exc}"
+
+
+def _hidden_entry_of(path: Path, folder: Path) -> bool:
+    """`path` is a dot-named entry directly in `folder` (a temp folder or lock file of ours)."""
+    return path.name.startswith(".") and path.parent.absolute() == folder.absolute()
 
 
 def _damage_line(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -82,3 +83,29 @@ def test_out_given_with_a_tilde_is_under_home(
     assert result.exit_code == 0, result.output
     assert (tmp_path / "home" / "lake" / "_manifest.json").is_file()
     assert not (tmp_path / "~").exists()
+
+
+def test_a_refused_write_names_the_folder_and_another_failure_its_file(tmp_path: Path) -> None:
+    from flows.export_command import _what_failed
+
+    out = tmp_path / "lake"
+    refused = PermissionError(errno.EACCES, "Permission denied", str(out / ".export.lock"))
+    assert _what_failed(refused, out) == "Permission denied"  # said of the folder, by the caller
+    planted = IsADirectoryError(errno.EISDIR, "Is a directory", str(out / ".export.lock"))
+    assert _what_failed(planted, out) == f"Is a directory: {out / '.export.lock'}"
+    elsewhere = PermissionError(errno.EACCES, "Permission denied", "/var/tmp/duckdb")
+    assert _what_failed(elsewhere, out) == "Permission denied: /var/tmp/duckdb"
+
+
+def test_a_lock_file_that_is_a_folder_is_said_without_an_errno(
+    archive: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "lake"
+    (out / ".export.lock").mkdir(parents=True)
+    result = CliRunner().invoke(
+        app, ["export", "--out", str(out)], env=_env(archive.smsarchive_data_dir)
+    )
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert f"error: could not write the export into {out}: Is a directory: " in said
+    assert "[Errno" not in said

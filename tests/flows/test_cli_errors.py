@@ -743,3 +743,17 @@ def test_ctrl_c_while_the_command_line_loads_is_one_line(tmp_path: Path) -> None
     assert errors == "error: interrupted while smsarchive started; nothing was done\n"
     assert child.returncode == 130
     assert not (tmp_path / "data").exists()
+
+
+def test_a_refused_temp_folder_of_ours_is_said_of_the_folder_written_into(tmp_path: Path) -> None:
+    from flows.cli import _os_error_line
+
+    out = tmp_path / "reports"
+    staging = out / ".report-abc123.writing"
+    refused = PermissionError(errno.EACCES, "Permission denied", str(staging))
+    assert _os_error_line(refused, out) == f"cannot write into {out}: Permission denied"
+    # a file the person named, or another failure, keeps its own name
+    theirs = PermissionError(errno.EACCES, "Permission denied", str(out / "report.html"))
+    assert _os_error_line(theirs, out) == f"cannot use {out / 'report.html'}: Permission denied"
+    full = OSError(errno.EIO, "Input/output error", str(staging))
+    assert _os_error_line(full, out) == f"cannot use {staging}: Input/output error"
