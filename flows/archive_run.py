@@ -35,6 +35,7 @@ from flows.progress import Tracker
 from flows.run_progress import RunProgress, run_progress
 from flows.runtime import current_reporter, current_settings
 from flows.settings import Settings
+from flows.unfinished_replay import unfinished_replay
 from flows.window_steps import (
     PROVIDER,
     Clock,
@@ -435,6 +436,9 @@ def archive(
         run_progress(data_dir, kind) as progress,
     ):
         refuse_a_new_archive_over_landings(settings.archive_path, data_dir)
+        stopped_replay = unfinished_replay(data_dir)
+        if stopped_replay is not None:
+            logger.warning(stopped_replay)
         account = client.username
         con = open_warehouse(
             settings.archive_path, wait=wait, memory_limit=settings.smsarchive_duckdb_memory_limit

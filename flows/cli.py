@@ -713,6 +713,7 @@ def status() -> None:
     from flows.media_step import missing_files_line
     from flows.run_progress import describe_run_progress, running_run_progress
     from flows.status_view import render_status
+    from flows.unfinished_replay import unfinished_replay
     from warehouse import archive_status, open_warehouse, writer_alive
     from warehouse.connection import missing_archive
 
@@ -725,6 +726,9 @@ def status() -> None:
         return
     if not settings.archive_path.exists():
         fail(missing_archive(settings.archive_path), code=1)
+    stopped_replay = unfinished_replay(settings.smsarchive_data_dir)
+    if stopped_replay is not None:  # first: what follows may lack what it would archive
+        typer.echo(f"warning: {stopped_replay}")
     with friendly_errors(archive=settings.archive_path):
         con = open_warehouse(settings.archive_path, read_only=True, upgrade=True)
         try:

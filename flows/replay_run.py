@@ -15,6 +15,7 @@ from flows.progress import Tracker
 from flows.run_progress import run_progress
 from flows.runtime import current_reporter
 from flows.settings import Settings
+from flows.unfinished_replay import replay_underway
 from flows.window_steps import PROVIDER, ZoneWarning, replay_window
 from transform.drift import Notice
 from warehouse import (
@@ -135,7 +136,11 @@ def replay_archive(
     summary = ReplaySummary(start=start, end=end)
     wait = settings.smsarchive_busy_wait_seconds
     days = f"{start or 'the first'}..{end or 'the last'}"
-    with writer_lock(data_dir, wait=wait), run_progress(data_dir, f"replay {days}") as progress:
+    with (
+        writer_lock(data_dir, wait=wait),
+        run_progress(data_dir, f"replay {days}") as progress,
+        replay_underway(data_dir, start, end, done_anyway=(NothingToRebuildError,)),
+    ):
         con = open_warehouse(
             settings.archive_path, wait=wait, memory_limit=settings.smsarchive_duckdb_memory_limit
         )

@@ -21,6 +21,7 @@ from extract.voipms.sandbox.server import SandboxServer
 from extract.voipms.sandbox.spec import AccountSpec
 from flows.archive_run import PlainSteps, archive
 from flows.cli import app
+from flows.progress import Reporter, Tracker
 from flows.replay_run import (
     NothingToRebuildError,
     ReplayFailedError,
@@ -466,6 +467,46 @@ def test_a_sync_of_a_rebuilt_archive_starts_at_its_newest_message_leaving_no_gap
     said = [record.getMessage() for record in caplog.records]
     assert not [line for line in said if line.startswith("nothing of")]
     assert any("sync fetches from its newest message's day" in line for line in said)
+
+
+class _CtrlCAfterAWindow(Reporter):
+    """A reporter whose windows' tracker raises KeyboardInterrupt once a window is done: the
+    Ctrl-C of a person who stops a replay midway."""
+
+    def stage(self, label: str, total: int) -> Tracker:
+        shown = super().stage(label, total)
+
+        class Stopped:
+            def advance(self, note: str = "") -> None:
+                shown.advance(note)
+                raise KeyboardInterrupt
+
+            def grow(self, count: int) -> None:
+                shown.grow(count)
+
+        return Stopped()
+
+
+def test_a_rebuild_stopped_midway_is_said_until_a_replay_goes_through(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = {"SMSARCHIVE_DATA_DIR": str(settings.smsarchive_data_dir)}
+    settings.archive_path.rename(tmp_path / "lost.duckdb")
+    with use_settings(settings, _CtrlCAfterAWindow(bars=False)), pytest.raises(KeyboardInterrupt):
+        replay_archive(settings)
+    said = "a replay (started "
+    # a backfill or sync meanwhile says so: its windows do not bring back what the provider
+    # has forgotten
+    with use_settings(settings), caplog.at_level(logging.WARNING, logger="smsarchive"):
+        archive(settings, "backfill", *SPAN, PlainSteps())
+    assert any(record.getMessage().startswith(said) for record in caplog.records)
+    shown = CliRunner().invoke(app, ["status"], env=env, terminal_width=400)
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith(f"warning: {said}")
+    assert "`smsarchive replay` is run again" in shown.output
+    replay(settings)
+    shown = CliRunner().invoke(app, ["status"], env=env, terminal_width=400)
+    assert said not in shown.output
 
 
 def test_another_account_of_a_rebuilt_archive_is_refused_until_replayed(
