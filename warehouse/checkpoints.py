@@ -34,26 +34,21 @@ def newest_archived_day(
 ) -> date | None:
     """The latest day the account's committed windows hold, none later than the local day
     (in `timezone`) each was committed on; None before the first."""
-    row = query_row(
-        con,
-        "find_newest_archived_day",
-        {"provider": provider, "account": account, "timezone": timezone},
-    )
-    if row is None or row[0] is None:
-        return None
-    day: date = row[0]
-    return day
+    return _day(con, "find_newest_archived_day", provider, account, timezone)
 
 
 def newest_message_day(
     con: duckdb.DuckDBPyConnection, provider: str, account: str, timezone: str
 ) -> date | None:
     """The day (in `timezone`) of the account's newest archived message; None when none."""
-    row = query_row(
-        con,
-        "find_newest_message_day",
-        {"provider": provider, "account": account, "timezone": timezone},
-    )
+    return _day(con, "find_newest_message_day", provider, account, timezone)
+
+
+def _day(
+    con: duckdb.DuckDBPyConnection, query: str, provider: str, account: str, timezone: str
+) -> date | None:
+    """The one day `query` finds for the account, in `timezone`; None when it finds none."""
+    row = query_row(con, query, {"provider": provider, "account": account, "timezone": timezone})
     if row is None or row[0] is None:
         return None
     day: date = row[0]

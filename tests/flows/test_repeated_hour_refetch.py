@@ -64,26 +64,31 @@ def test_deleting_the_first_pass_then_refetching_moves_no_second_pass_sms(
     assert {i: after[i] for i in right_second} == {i: before[i] for i in right_second}
 
 
-def test_a_late_sms_in_the_first_pass_leaves_the_rest_of_the_hour_where_it_was(
-    tmp_path: Path,
-) -> None:
-    # an account quiet that night but for SMS added in the order their ids would be given:
-    # 01:05 EDT arriving after 01:20, then the first pass going on, then the second
+def _quiet_but_for(added: list[tuple[int, tuple[int, int], tuple[int, int]]]) -> SandboxAccount:
+    """An account with no message on New York's 2024 fall-back night but those `added`, in
+    this order (ids given as they come): each a count, and the first and last (hour, minute)
+    UTC of 2024-11-03 they fall in."""
     spec = AccountSpec(
         seed=3, messages=40, start=date(2024, 10, 20), end=date(2024, 10, 25), mms_share=0.0
     )
     account = SandboxAccount.generate(spec)
-    for count, start, end in [
-        (2, (5, 10), (5, 20)),
-        (1, (5, 5), (5, 5)),
-        (3, (5, 30), (5, 50)),
-        (3, (6, 2), (6, 40)),
-    ]:
+    for count, start, end in added:
         account.add_messages(
             count,
             datetime(2024, 11, 3, *start, tzinfo=UTC),
             datetime(2024, 11, 3, *end, tzinfo=UTC),
         )
+    return account
+
+
+def test_a_late_sms_in_the_first_pass_leaves_the_rest_of_the_hour_where_it_was(
+    tmp_path: Path,
+) -> None:
+    # an account quiet that night but for SMS added in the order their ids would be given:
+    # 01:05 EDT arriving after 01:20, then the first pass going on, then the second
+    account = _quiet_but_for(
+        [(2, (5, 10), (5, 20)), (1, (5, 5), (5, 5)), (3, (5, 30), (5, 50)), (3, (6, 2), (6, 40))]
+    )
     server = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
     try:
         settings = sandbox_settings(server, tmp_path / "data")
@@ -100,16 +105,7 @@ def test_a_late_sms_in_the_first_pass_leaves_the_rest_of_the_hour_where_it_was(
 def test_late_sms_refetched_one_by_one_move_no_sms_archived_before_them(tmp_path: Path) -> None:
     # the hour's SMS in id order: three in the first pass, three in the second; then, one
     # refetch after another, first-pass SMS delivered late (ids after the second pass's)
-    spec = AccountSpec(
-        seed=3, messages=40, start=date(2024, 10, 20), end=date(2024, 10, 25), mms_share=0.0
-    )
-    account = SandboxAccount.generate(spec)
-    for count, start, end in [(3, (5, 15), (5, 45)), (3, (6, 0), (6, 59))]:
-        account.add_messages(
-            count,
-            datetime(2024, 11, 3, *start, tzinfo=UTC),
-            datetime(2024, 11, 3, *end, tzinfo=UTC),
-        )
+    account = _quiet_but_for([(3, (5, 15), (5, 45)), (3, (6, 0), (6, 59))])
     server = SandboxServer(account, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD).start()
     try:
         settings = sandbox_settings(server, tmp_path / "data")

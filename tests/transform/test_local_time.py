@@ -192,17 +192,21 @@ def test_a_null_local_time_stays_null_and_an_empty_frame_is_empty() -> None:
     assert empty.columns == ["sent_at", "sent_at_other_reading"]
 
 
-def _told_sent_at(rows: list[tuple[str, str, datetime | None]]) -> list[datetime]:
-    """sent_at of MMS rows (id, local date, the instant their token tells or None)."""
+def _told_readings(rows: list[tuple[str, str, datetime | None]]) -> pl.DataFrame:
+    """sent_at_readings of MMS rows (id, local date, the instant their token tells or None)."""
     frame = pl.DataFrame(
         [(id_, date, None if at is None else int(at.timestamp())) for id_, date, at in rows],
         schema={"id": pl.Utf8, "date": pl.Utf8, "told": pl.Int64},
         orient="row",
     ).with_columns(kind=pl.lit("mms"), local=local_datetime(pl.col("date")))
-    got = sent_at_readings(
+    return sent_at_readings(
         frame, timezone=NEW_YORK, local="local", order="id", group="kind", told="told"
     )
-    return got["sent_at"].to_list()
+
+
+def _told_sent_at(rows: list[tuple[str, str, datetime | None]]) -> list[datetime]:
+    """sent_at of MMS rows (id, local date, the instant their token tells or None)."""
+    return _told_readings(rows)["sent_at"].to_list()
 
 
 def test_a_told_instant_decides_the_pass_where_the_ids_cannot() -> None:
@@ -242,15 +246,7 @@ def test_a_told_second_pass_carries_to_later_ids_and_a_told_first_pass_stays() -
 
 def _other_readings(rows: list[tuple[str, str, datetime | None]]) -> list[datetime | None]:
     """sent_at_other_reading of MMS rows (id, local date, the instant a token tells or None)."""
-    frame = pl.DataFrame(
-        [(id_, date, None if at is None else int(at.timestamp())) for id_, date, at in rows],
-        schema={"id": pl.Utf8, "date": pl.Utf8, "told": pl.Int64},
-        orient="row",
-    ).with_columns(kind=pl.lit("mms"), local=local_datetime(pl.col("date")))
-    got = sent_at_readings(
-        frame, timezone=NEW_YORK, local="local", order="id", group="kind", told="told"
-    )
-    return got["sent_at_other_reading"].to_list()
+    return _told_readings(rows)["sent_at_other_reading"].to_list()
 
 
 def test_the_other_reading_is_named_where_no_token_told_the_pass() -> None:
