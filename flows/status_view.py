@@ -191,17 +191,27 @@ def _outcome(outcome: str, writer_alive: bool) -> str:
 
 
 def _landing_line(landing: dict[str, Any], account: str) -> str:
-    """The answers an account's runs landed, and those gone from landing/ if any."""
+    """The answers an account's runs landed, those gone from landing/ if any, and those
+    landed after the newest listed if any."""
     answers = f"landed answers: {landing['answers']:,}"
     if not landing["missing"]:
-        return f"{answers}, all in landing/"
-    return (
-        f"{answers}, {landing['missing']:,} of them gone from landing/ (windows from "
-        f"{landing['first_day']} to {landing['last_day']}): a replay cannot read those windows "
-        f"again; `smsarchive backfill --start {landing['first_day']} --end "
-        f"{landing['last_day']} --refetch` with VOIPMS_API_USERNAME={_plain(account)} lands "
-        "them again (what the provider has forgotten since is not had again)"
-    )
+        said = f"{answers}, all in landing/"
+    else:
+        said = (
+            f"{answers}, {landing['missing']:,} of them gone from landing/ (windows from "
+            f"{landing['first_day']} to {landing['last_day']}): a replay cannot read those "
+            f"windows again; `smsarchive backfill --start {landing['first_day']} --end "
+            f"{landing['last_day']} --refetch` with VOIPMS_API_USERNAME={_plain(account)} lands "
+            "them again (what the provider has forgotten since is not had again)"
+        )
+    if landing["unlisted"]:
+        said += (
+            f"; {landing['unlisted']:,} more under landing/ landed after the newest the archive "
+            "lists (a run stopped before it merged them, or an archive put back from an older "
+            f"backup): `smsarchive replay` with VOIPMS_API_USERNAME={_plain(account)} archives "
+            "them"
+        )
+    return said
 
 
 def render_status(

@@ -190,25 +190,41 @@ class Adoption:
     """The first and last day of the window of each fetch left out, once each."""
 
 
+def unlisted_answers(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, *, provider: str, account: str
+) -> list[FoundAnswer]:
+    """The answers under the account's folders the ledger does not list and that landed
+    after the newest it lists (all of them when it lists none): those of an archive put
+    back from an older backup, or lost, or of a run stopped before it merged them. Older
+    unlisted ones were left by runs whose windows were fetched again since (or dropped by
+    `forget_unreadable_landings`), and stay out."""
+    listed = landed_files(con, provider, account)
+    times: list[datetime] = listed["landed_at"].to_list()
+    newest = max(times, default=None)
+    known = set(listed["path"].to_list())
+    return [
+        answer
+        for answer in found_answers(data_dir, provider, account)
+        if answer.path not in known and (newest is None or answer.landed_at > newest)
+    ]
+
+
 def adopt_landed_answers(
     con: duckdb.DuckDBPyConnection, data_dir: Path, *, provider: str, account: str
 ) -> Adoption:
-    """Record in the ledger the fetches landed under the account's folders, when it lists
-    none of the account's (landing/ holds every answer ever landed; the ledger, in the
-    archive, only while the archive is not lost).
+    """Record in the ledger the fetches of `unlisted_answers` (landing/ holds every answer
+    ever landed; the ledger, in the archive, only those landed while it was there).
 
     For an archive lost and made again, or one made again for another account of the data
-    dir: the answers are still on disk, named by window and fetch (`landing_path`), and a
-    replay archives them again. A fetch is recorded with both its answers (getSMS without
-    its getMMS would take MMS for SMS); one with an answer missing or not a JSON array of
-    rows is left out. All are recorded in one transaction: a replay stopped while reading
-    them leaves none, and the next adopts them all. (Once the ledger lists the account,
-    answers it drops stay dropped: `forget_unreadable_landings`.)
+    dir, or one put back from a backup older than the last runs: the answers are still on
+    disk, named by window and fetch (`landing_path`), and a replay archives them again. A
+    fetch is recorded with both its answers (getSMS without its getMMS would take MMS for
+    SMS); one with an answer missing or not a JSON array of rows is left out. All are
+    recorded in one transaction: a replay stopped while reading them leaves none, and the
+    next adopts them all.
     """
-    if not landed_files(con, provider, account).is_empty():
-        return Adoption()
     fetches: dict[tuple[date, date, str], list[FoundAnswer]] = {}
-    for answer in found_answers(data_dir, provider, account):
+    for answer in unlisted_answers(con, data_dir, provider=provider, account=account):
         key = (answer.window_start, answer.window_end, answer.fetch)
         fetches.setdefault(key, []).append(answer)
     recorded: list[tuple[FoundAnswer, LandedFile]] = []

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from warehouse.landing import unlisted_answers
 from warehouse.queries import query_frame, query_row
 
 LANDING_SCHEMA = pl.Schema(
@@ -18,6 +19,7 @@ LANDING_SCHEMA = pl.Schema(
         "missing": pl.Int64(),
         "first_day": pl.Date(),
         "last_day": pl.Date(),
+        "unlisted": pl.Int64(),
     }
 )
 
@@ -43,8 +45,9 @@ class ArchiveStatus:
     - notices: provider, account, kind, subject, example, first_seen_at, last_seen_at (what
       the API sent that this version did not expect)
     - landing: provider, account, answers (listed in raw_landing), missing (of those, not in
-      landing/), first_day and last_day (of the windows with one missing); empty when the
-      data dir was not given
+      landing/), first_day and last_day (of the windows with one missing), unlisted (answers
+      under landing/ landed after the newest listed: `warehouse.landing.unlisted_answers`);
+      empty when the data dir was not given
     """
 
     schema_version: int | None
@@ -90,10 +93,11 @@ def archive_status(
 
 def _landing(con: duckdb.DuckDBPyConnection, data_dir: Path) -> pl.DataFrame:
     """Per account: the answers listed as landed, those of them gone from landing/ (a look
-    for each file, not a read: changed ones show when a replay reads them)."""
+    for each file, not a read: changed ones show when a replay reads them), and those under
+    landing/ landed after the newest listed (names only)."""
     listed = query_frame(con, "select_landed_files", {"provider": None, "account": None})
     gone = pl.Series([not (data_dir / path).is_file() for path in listed["path"]], dtype=pl.Boolean)
-    return (
+    counted = (
         listed.with_columns(gone.alias("gone"))
         .group_by("provider", "account", maintain_order=True)
         .agg(
@@ -102,5 +106,9 @@ def _landing(con: duckdb.DuckDBPyConnection, data_dir: Path) -> pl.DataFrame:
             pl.col("window_start").filter(pl.col("gone")).min().alias("first_day"),
             pl.col("window_end").filter(pl.col("gone")).max().alias("last_day"),
         )
-        .cast(LANDING_SCHEMA)
     )
+    unlisted = [
+        len(unlisted_answers(con, data_dir, provider=provider, account=account))
+        for provider, account in counted.select("provider", "account").iter_rows()
+    ]
+    return counted.with_columns(unlisted=pl.Series(unlisted, dtype=pl.Int64)).cast(LANDING_SCHEMA)

@@ -6,7 +6,7 @@ import logging
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +273,44 @@ def january_forgotten(tmp_path: Path, seed: int) -> Iterator[tuple[Settings, pl.
         for message in forgotten.iter_rows(named=True):
             assert account.delete(message["kind"], message["id"])
         yield settings, forgotten
+
+
+def test_an_archive_put_back_from_a_backup_replays_the_answers_landed_since(
+    tmp_path: Path,
+) -> None:
+    account = SandboxAccount.generate(
+        AccountSpec(seed=53, messages=200, start=SPAN[0], end=SPAN[1], dids=2, mms_share=0.2)
+    )
+    with serving(account) as server:
+        settings = sandbox_settings(server, tmp_path / "data")
+        with use_settings(settings):
+            archive(settings, "backfill", *SPAN, PlainSteps())
+            backup = tmp_path / "backup.duckdb"
+            shutil.copyfile(settings.archive_path, backup)
+            # after the backup: new messages archived, then forgotten by the provider
+            added = account.add_messages(
+                6, datetime(2024, 3, 10, tzinfo=UTC), datetime(2024, 3, 12, tzinfo=UTC)
+            )
+            archive(settings, "backfill", *SPAN, PlainSteps(), refetch=True)
+        for kind, message_id in added:
+            assert account.delete(kind, message_id)
+    shutil.copyfile(backup, settings.archive_path)  # the archive put back from the backup
+    Path(f"{settings.archive_path}.wal").unlink(missing_ok=True)
+    ids = "SELECT kind, message_id FROM messages"
+    assert not {(kind, str(i)) for kind, i in added} & set(table(settings, ids).rows())
+
+    env = {"SMSARCHIVE_DATA_DIR": str(settings.smsarchive_data_dir)}
+    said = "4 more under landing/ landed after the newest the archive lists"
+    shown = CliRunner().invoke(app, ["status"], env=env, terminal_width=400)
+    assert shown.exit_code == 0, shown.output
+    assert said in " ".join(shown.output.split())
+
+    summary = replay(settings)
+
+    assert summary.adopted == 2  # the refetch of both windows, landed after the backup
+    assert {(kind, str(i)) for kind, i in added} <= set(table(settings, ids).rows())
+    shown = CliRunner().invoke(app, ["status"], env=env, terminal_width=400)
+    assert "more under landing/" not in shown.output
 
 
 def test_a_refetch_keeps_the_earlier_answer_of_messages_the_provider_forgot(
