@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 from rich import box
@@ -188,6 +189,21 @@ def _outcome(outcome: str, writer_alive: bool) -> str:
     if outcome == "running" and not writer_alive:
         return "interrupted"
     return outcome
+
+
+_ZONE_SAID: Final = re.compile(r"VOIPMS_ACCOUNT_TIMEZONE=(\S+) reads the API's dates")
+"""How a run's detail names the zone its MMS media links disagreed with (ZoneWarning)."""
+
+
+def _zone_set_since(detail: str, timezone: str) -> str:
+    """When `detail` warned of another zone than the one set now: that it was changed since."""
+    said = _ZONE_SAID.search(detail)
+    if said is None or said.group(1) == timezone:
+        return ""
+    return (
+        f" (VOIPMS_ACCOUNT_TIMEZONE is {timezone} now: once `smsarchive replay` has run in it, "
+        "the next sync says whether the media links agree)"
+    )
 
 
 def _landing_line(landing: dict[str, Any], account: str) -> str:
@@ -375,7 +391,8 @@ def render_status(
             still_said = r["outcome"] == "ok" and r["started_at"] == newest[r["account"]]
             if (r["outcome"] == "failed" or still_said) and r["detail"]:
                 ended = "failed" if r["outcome"] == "failed" else "went through, but"
-                console.print(f"{run} {ended}: {_plain(r['detail'])}")
+                since = _zone_set_since(r["detail"], timezone)
+                console.print(f"{run} {ended}: {_plain(r['detail'])}{since}")
             killed = r["outcome"] == "running" and not writer_alive
             if r["outcome"] in ("failed", "interrupted") or killed:
                 archived = _of(status.archived_days, r["provider"], r["account"])

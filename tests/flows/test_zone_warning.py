@@ -78,7 +78,13 @@ def test_a_wrong_zone_is_told_once_a_run_and_a_right_one_not_at_all(
     replay_archive(right)
     assert _zone_warnings(caplog) == []
     # (last: the CLI sets up its own logging)
-    assert f"went through, but: {short}" in _status(wrong)
+    shown = _status(wrong)
+    assert f"went through, but: {short}" in shown
+    # the setting changed since (the status here reads the default zone): said so
+    assert (
+        f"{short} (VOIPMS_ACCOUNT_TIMEZONE is America/New_York now: once `smsarchive replay` "
+        "has run in it, the next sync says whether the media links agree)"
+    ) in shown
     # once a run with the setting mended finds nothing, status no longer says it
     with serving(_account(seed=29)) as server:
         mended = sandbox_settings(server, wrong.smsarchive_data_dir)
