@@ -479,8 +479,11 @@ otherwise grow for as long as serve runs. The archive's own ledger keeps every r
 
 def _server_env() -> dict[str, str]:
     """The environment of the Prefect server serve starts: ours, with old runs vacuumed
-    unless the user said otherwise."""
-    env = dict(os.environ)
+    unless the user said otherwise, and without the API password (the server never calls
+    VoIP.ms; a process's environment is readable in /proc by its user and by root)."""
+    env = {
+        name: value for name, value in os.environ.items() if name.upper() != "VOIPMS_API_PASSWORD"
+    }
     env.setdefault(VACUUM, VACUUMED)
     return env
 

@@ -375,6 +375,9 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
         # the server is out of reach of the terminal's Ctrl-C, which serve passes on last
         server = _prefect_server_of(process)
         assert os.getsid(server.pid) != os.getsid(process.pid)
+        # it never calls VoIP.ms: the password is not in its environment (/proc/PID/environ)
+        assert "VOIPMS_API_PASSWORD" not in server.environ()
+        assert "VOIPMS_API_USERNAME" in server.environ()  # the rest of serve's is
         # a second serve of the same archive is refused: one schedule, one runner
         second = _serve_once(tmp_path, env, timeout=60)
         assert second.returncode != 0
