@@ -50,11 +50,19 @@ def close_dead_flow_runs(flow_run_ids: Sequence[str]) -> int:
                 logger.warning(
                     "Prefect flow run %s of a run that died could not be marked crashed: %s",
                     flow_run_id,
-                    exc,
+                    _why(exc),
                 )
     if marked:
         logger.info("%d Prefect flow runs of runs that died marked Crashed", marked)
     return marked
+
+
+def _why(exc: Exception) -> str:
+    """What Prefect said, or what the error is where it said nothing (ObjectNotFound's text
+    is "None")."""
+    if isinstance(exc, ObjectNotFound):
+        return "this Prefect server does not know it (another server ran it?)"
+    return str(exc) or type(exc).__name__
 
 
 def _crash(client: SyncPrefectClient, run: FlowRun, why: str) -> None:
