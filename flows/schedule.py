@@ -81,7 +81,12 @@ def nightly() -> dict[str, Any]:
                 _let_go(also)
             _let_go(failed)
             raise
-        done["export"] = run_export()
+        try:
+            done["export"] = run_export()
+        except Exception as failed:
+            logger.error("nightly: the export failed (%s)", failed)
+            _let_go(failed)
+            raise
         return done
 
 

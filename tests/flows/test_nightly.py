@@ -13,6 +13,7 @@ from extract.voipms.sandbox.server import SandboxServer
 from flows.runtime import use_settings
 from flows.schedule import nightly
 from tests.flows.conftest import sandbox_settings
+from warehouse.errors import ForeignExportFolderError
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -62,3 +63,25 @@ def test_a_failed_sync_is_said_and_nothing_after_it_runs(
     ), said
     assert not (data_dir / "export").exists()
     assert "not-the-password" not in caplog.text
+
+
+def test_a_failed_export_is_said_and_holds_no_connection(
+    sandbox: SandboxServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data_dir = tmp_path / "data"
+    (data_dir / "export").mkdir(mode=0o700, parents=True)
+    (data_dir / "export" / "notes.txt").write_text("mine\n")  # what no export made
+    settings = sandbox_settings(sandbox, data_dir)
+    with use_settings(settings), pytest.raises(ForeignExportFolderError) as failed:
+        nightly()
+    held = [
+        name
+        for frame, _ in traceback.walk_tb(failed.value.__traceback__)
+        for name, value in frame.f_locals.items()
+        if isinstance(value, duckdb.DuckDBPyConnection)
+    ]
+    assert held == []
+    said = [record.getMessage() for record in caplog.records if record.name == "smsarchive"]
+    # said on serve's terminal too, where a sync's or a report's failure is said
+    assert any(line.startswith("nightly: the export failed (") for line in said), said
+    assert (data_dir / "export" / "notes.txt").read_text() == "mine\n"
