@@ -73,9 +73,10 @@ class PrefectServerGone(PrefectServerError):
 def serve_nightly(settings: Settings) -> None:
     """Serve `nightly` on SMSARCHIVE_SCHEDULE_CRON until Ctrl-C or SIGTERM.
 
-    Runs never overlap: this process starts at most one run at a time (`limit=1`), and the
-    deployment's concurrency limit of 1 cancels a run that comes due while one is running
-    (even one started elsewhere, e.g. `prefect deployment run`). A Prefect server lost while
+    Runs never overlap: this process starts at most one run at a time (`limit=1`: a run
+    that comes due while one is running starts late, once it ends), and the deployment's
+    concurrency limit of 1 cancels one started elsewhere meanwhile (`prefect deployment
+    run`). A Prefect server lost while
     serving is started again (serve's own, up to `_Restarts.LIMIT` times an hour) or waited
     for (one named by PREFECT_API_URL), and serving begins again.
     """
