@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -339,9 +340,10 @@ def prefect_api(data_dir: Path, cut: Callable[[], None]) -> Iterator[str]:
                 )
         return
     refuse_an_unwritable_prefect_home()
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
+    stop_a_left_server(data_dir)
     port = DEFAULT_PORT if _port_is_free(DEFAULT_PORT) else _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private messages: owner only
     log_path = data_dir / SERVER_LOG
     with log_path.open("ab") as log:
         server = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
@@ -354,6 +356,7 @@ def prefect_api(data_dir: Path, cut: Callable[[], None]) -> Iterator[str]:
             # left it stuck retrying a refused connection. It is stopped below, last.
             start_new_session=True,
         )
+    _note_server(data_dir, server.pid, port)
     watch: _ServerWatch | None = None
     try:
         _wait_until_healthy(api_url, server, log_path)
@@ -371,6 +374,8 @@ def prefect_api(data_dir: Path, cut: Callable[[], None]) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        with contextlib.suppress(OSError):
+            (data_dir / SERVER_NOTE).unlink(missing_ok=True)
         if watch is not None and watch.gone is not None:
             raise PrefectServerGone(
                 f"serve stopped: the Prefect server it started {watch.gone} at "
@@ -476,6 +481,62 @@ VACUUMED = "events,flow_runs"
 """What the server serve starts deletes once past Prefect's retention (90 days after a flow
 run's end; events after their own 7 days): its database (~0.4 MB a nightly run) would
 otherwise grow for as long as serve runs. The archive's own ledger keeps every run."""
+
+
+SERVER_NOTE = ".prefect-server.json"
+"""The PID and port of the Prefect server serve started, kept while it runs: a serve killed
+outright (SIGKILL, the OOM killer) cannot stop it, which the next serve then does."""
+
+
+def _note_server(data_dir: Path, pid: int, port: int) -> None:
+    try:
+        (data_dir / SERVER_NOTE).write_text(json.dumps({"pid": pid, "port": port}))
+    except OSError as exc:  # serving matters more than this note
+        logger.debug("could not note the Prefect server's process: %s", exc)
+
+
+def stop_a_left_server(data_dir: Path) -> None:
+    """Stop the Prefect server a serve of this data dir started and, killed outright, left
+    running (call it holding the serve lock: no serve of this data dir runs). Left so, each
+    kill would leave one more server of some 200 MB on the same database. A process is
+    taken for it only if its command line is that server's, with the noted port (a PID
+    may have been given to another process since)."""
+    note = data_dir / SERVER_NOTE
+    try:
+        noted = json.loads(note.read_text())
+        pid, port = int(noted["pid"]), int(noted["port"])
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable: it names nothing to stop
+        with contextlib.suppress(OSError):
+            note.unlink(missing_ok=True)
+        return
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:  # gone (or no /proc to tell by): nothing to stop
+        argv = []
+    ours = [arg.encode() for arg in [*SERVER_ARGV[2:], "--port", str(port)]]
+    if argv and all(arg in argv for arg in ours):
+        logger.warning(
+            "stopping the Prefect server (process %d, port %d) that a serve killed outright "
+            "left running",
+            pid,
+            port,
+        )
+        _stop_process(pid)
+    with contextlib.suppress(OSError):
+        note.unlink(missing_ok=True)
+
+
+def _stop_process(pid: int) -> None:
+    """SIGTERM to `pid`, then SIGKILL if it has not ended within 15 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)  # ProcessLookupError once it is gone
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
 
 
 def _server_env() -> dict[str, str]:

@@ -397,6 +397,29 @@ def test_without_an_api_url_serve_starts_and_stops_its_own_prefect_server(
     assert "ConnectionRefusedError" not in said  # the server outlived the schedule's pause
 
 
+def test_the_prefect_server_a_killed_serve_left_is_stopped_by_the_next(tmp_path: Path) -> None:
+    env = _serve_env(tmp_path, tmp_path / "prefect-home")
+    first, _ = _serve_in_background(tmp_path, env, tmp_path / "first.log")
+    left = _prefect_server_of(first)
+    os.kill(first.pid, signal.SIGKILL)  # the OOM killer: serve cannot stop its server
+    first.wait(timeout=30)
+    assert left.is_running()  # out of serve's session: left running
+    log_path = tmp_path / "second.log"
+    second, api_url = _serve_in_background(tmp_path, env, log_path)
+    try:
+        said = log_path.read_text(errors="replace")
+        assert f"stopping the Prefect server (process {left.pid}" in said, said
+        assert not left.is_running() or left.status() == psutil.STATUS_ZOMBIE
+        assert httpx.get(f"{api_url}/health", timeout=5).status_code == 200
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=60)
+        if left.is_running():  # this test failing: no server of it outlives it
+            left.kill()
+    # stopped with serve as ever; nothing noted is left for a next serve to stop
+    assert not (tmp_path / "data" / ".prefect-server.json").exists()
+
+
 def test_a_prefect_server_that_dies_under_serve_is_started_again_up_to_a_limit(
     tmp_path: Path,
 ) -> None:
