@@ -18,6 +18,16 @@ from warehouse.errors import ForeignExportFolderError
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 
+def _connections_held(failed: BaseException) -> list[str]:
+    """The names of the DuckDB connections the frames of `failed`'s traceback still hold."""
+    return [
+        name
+        for frame, _ in traceback.walk_tb(failed.__traceback__)
+        for name, value in frame.f_locals.items()
+        if isinstance(value, duckdb.DuckDBPyConnection)
+    ]
+
+
 def test_a_failed_report_still_leaves_the_export_then_fails_the_run(
     sandbox: SandboxServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -49,13 +59,7 @@ def test_a_failed_sync_is_said_and_nothing_after_it_runs(
         nightly()
     # the error Prefect keeps holds no DuckDB connection in its frames: one still alive when
     # the run's process exits is some forty lines of nanobind's on serve's terminal
-    held = [
-        name
-        for frame, _ in traceback.walk_tb(failed.value.__traceback__)
-        for name, value in frame.f_locals.items()
-        if isinstance(value, duckdb.DuckDBPyConnection)
-    ]
-    assert held == []
+    assert _connections_held(failed.value) == []
     said = [record.getMessage() for record in caplog.records if record.name == "smsarchive"]
     assert any(
         line.startswith("nightly: the sync failed (") and "no report or export" in line
@@ -74,13 +78,7 @@ def test_a_failed_export_is_said_and_holds_no_connection(
     settings = sandbox_settings(sandbox, data_dir)
     with use_settings(settings), pytest.raises(ForeignExportFolderError) as failed:
         nightly()
-    held = [
-        name
-        for frame, _ in traceback.walk_tb(failed.value.__traceback__)
-        for name, value in frame.f_locals.items()
-        if isinstance(value, duckdb.DuckDBPyConnection)
-    ]
-    assert held == []
+    assert _connections_held(failed.value) == []
     said = [record.getMessage() for record in caplog.records if record.name == "smsarchive"]
     # said on serve's terminal too, where a sync's or a report's failure is said
     assert any(line.startswith("nightly: the export failed (") for line in said), said
