@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
 import polars as pl
 from rich import box
@@ -17,6 +16,7 @@ from rich.text import Text
 
 from extract.printable import printable
 from extract.voipms.windows import uncovered_spans
+from flows.window_steps import warned_zone
 from transform.status import unmapped_only
 from transform.zone_rules import zone_info
 from warehouse import ArchiveStatus
@@ -191,14 +191,10 @@ def _outcome(outcome: str, writer_alive: bool) -> str:
     return outcome
 
 
-_ZONE_SAID: Final = re.compile(r"VOIPMS_ACCOUNT_TIMEZONE=(\S+) reads the API's dates")
-"""How a run's detail names the zone its MMS media links disagreed with (ZoneWarning)."""
-
-
 def _zone_set_since(detail: str, timezone: str) -> str:
     """When `detail` warned of another zone than the one set now: that it was changed since."""
-    said = _ZONE_SAID.search(detail)
-    if said is None or said.group(1) == timezone:
+    said = warned_zone(detail)
+    if said is None or said == timezone:
         return ""
     return (
         f" (VOIPMS_ACCOUNT_TIMEZONE is {timezone} now: once `smsarchive replay` has run in it, "

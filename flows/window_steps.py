@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import duckdb
 import polars as pl
@@ -269,6 +270,17 @@ def _forget_unreadable(
             window.end,
             path,
         )
+
+
+_ZONE_LINE: Final = re.compile(r"VOIPMS_ACCOUNT_TIMEZONE=(\S+) reads the API's dates ")
+"""How `ZoneWarning.line` names the zone, as a run's record keeps it."""
+
+
+def warned_zone(detail: str) -> str | None:
+    """The zone a run's record (`ZoneWarning.line` in its detail) says reads the API's dates
+    wrong; None when it says no such thing."""
+    said = _ZONE_LINE.search(detail)
+    return said.group(1) if said else None
 
 
 @dataclass
