@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
@@ -198,13 +199,20 @@ def unlisted_answers(
     back from an older backup, or lost, or of a run stopped before it merged them. Older
     unlisted ones were left by runs whose windows were fetched again since (or dropped by
     `forget_unreadable_landings`), and stay out."""
-    listed = landed_files(con, provider, account)
+    return newer_unlisted(
+        landed_files(con, provider, account), found_answers(data_dir, provider, account)
+    )
+
+
+def newer_unlisted(listed: pl.DataFrame, found: Sequence[FoundAnswer]) -> list[FoundAnswer]:
+    """Of the answers `found` on disk, those the ledger rows `listed` (one account's) do not
+    name and that landed after the newest they name (all, when they name none)."""
     times: list[datetime] = listed["landed_at"].to_list()
     newest = max(times, default=None)
     known = set(listed["path"].to_list())
     return [
         answer
-        for answer in found_answers(data_dir, provider, account)
+        for answer in found
         if answer.path not in known and (newest is None or answer.landed_at > newest)
     ]
 

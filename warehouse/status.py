@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.landing import unlisted_answers
+from warehouse.landing import newer_unlisted
+from warehouse.landing_files import found_answers
 from warehouse.queries import query_frame, query_row
 
 LANDING_SCHEMA = pl.Schema(
@@ -46,7 +47,7 @@ class ArchiveStatus:
       the API sent that this version did not expect)
     - landing: provider, account, answers (listed in raw_landing), missing (of those, not in
       landing/), first_day and last_day (of the windows with one missing), unlisted (answers
-      under landing/ landed after the newest listed: `warehouse.landing.unlisted_answers`);
+      under landing/ landed after the newest listed: `warehouse.landing.newer_unlisted`);
       empty when the data dir was not given
     """
 
@@ -108,7 +109,12 @@ def _landing(con: duckdb.DuckDBPyConnection, data_dir: Path) -> pl.DataFrame:
         )
     )
     unlisted = [
-        len(unlisted_answers(con, data_dir, provider=provider, account=account))
+        len(
+            newer_unlisted(
+                listed.filter((pl.col("provider") == provider) & (pl.col("account") == account)),
+                found_answers(data_dir, provider, account),
+            )
+        )
         for provider, account in counted.select("provider", "account").iter_rows()
     ]
     return counted.with_columns(unlisted=pl.Series(unlisted, dtype=pl.Int64)).cast(LANDING_SCHEMA)
