@@ -543,11 +543,10 @@ def _sync_days(
 
     They are the newest archived day (of a window recorded as fetched; of a message when
     none is, as in an archive made again from landing/) less the lookback to today, fetched
-    whole; and, when
-    the syncs since the last one that ended ok began earlier (a sync fetches the window
-    holding today first: one stopped or failed midway leaves days before it), the days from
-    the first of them that no settled window holds. The lookback's first day is given only
-    then: the days before it are the resumed ones."""
+    whole; and, when the syncs since the last one that ended ok began earlier (a sync
+    fetches the window holding today first: one stopped or failed midway leaves days before
+    it), the days from the first of them that no settled window holds. The lookback's first
+    day is given only then: the days before it are the resumed ones."""
     end = account_today(settings)
     zone = settings.voipms_account_timezone
     newest = newest_archived_day(con, PROVIDER, account, zone)

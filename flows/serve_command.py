@@ -77,9 +77,9 @@ def serve_nightly(settings: Settings) -> None:
     Runs never overlap: this process starts at most one run at a time (`limit=1`: a run
     that comes due while one is running starts late, once it ends), and the deployment's
     concurrency limit of 1 cancels one started elsewhere meanwhile (`prefect deployment
-    run`). A Prefect server lost while
-    serving is started again (serve's own, up to `_Restarts.LIMIT` times an hour) or waited
-    for (one named by PREFECT_API_URL), and serving begins again.
+    run`). A Prefect server lost while serving is started again (serve's own, up to
+    `_Restarts.LIMIT` times an hour) or waited for (one named by PREFECT_API_URL), and
+    serving begins again.
     """
     schedule = nightly_schedule(settings)
     # Each run is a child process with Prefect's logging, not ours: our records (windows
@@ -502,28 +502,24 @@ def stop_a_left_server(data_dir: Path) -> None:
     taken for it only if its command line is that server's, with the noted port (a PID
     may have been given to another process since)."""
     note = data_dir / SERVER_NOTE
+    if not note.exists():
+        return
     try:
         noted = json.loads(note.read_text())
         pid, port = int(noted["pid"]), int(noted["port"])
-    except FileNotFoundError:
-        return
-    except (OSError, ValueError, KeyError, TypeError):  # unreadable: it names nothing to stop
-        with contextlib.suppress(OSError):
-            note.unlink(missing_ok=True)
-        return
-    try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:  # gone (or no /proc to tell by): nothing to stop
-        argv = []
-    ours = [arg.encode() for arg in [*SERVER_ARGV[2:], "--port", str(port)]]
-    if argv and all(arg in argv for arg in ours):
-        logger.warning(
-            "stopping the Prefect server (process %d, port %d) that a serve killed outright "
-            "left running",
-            pid,
-            port,
-        )
-        _stop_process(pid)
+    except (OSError, ValueError, KeyError, TypeError):
+        argv = []  # unreadable, or the process gone (or no /proc to tell by): none to stop
+    else:
+        ours = [arg.encode() for arg in [*SERVER_ARGV[2:], "--port", str(port)]]
+        if all(arg in argv for arg in ours):
+            logger.warning(
+                "stopping the Prefect server (process %d, port %d) that a serve killed "
+                "outright left running",
+                pid,
+                port,
+            )
+            _stop_process(pid)
     with contextlib.suppress(OSError):
         note.unlink(missing_ok=True)
 
